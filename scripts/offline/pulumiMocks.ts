@@ -1,0 +1,195 @@
+/**
+ * Pulumi mocks that record the whole resource graph, shared by the mocha tests and the offline synth.
+ *
+ * Why a recorder on top of `setMocks`: the `newResource` hook does not see a resource's parent or its
+ * dependencies, so we wrap the mock monitor's `registerResource` to keep the request's parent URN,
+ * provider and explicit dependencies. That is what lets tests assert on wiring ("the notification
+ * depends on the permission") and lets the synth print a real graph.
+ *
+ * `setMocks` is process-global: install once (mocha `--require`, or the synth's first line), before any
+ * module that creates resources is imported.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { getMonitor } from "@pulumi/pulumi/runtime/settings";
+
+export interface RecordedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** URN of the parent resource ("" for the stack root). */
+    readonly parent: string;
+    readonly custom: boolean;
+    /** Provider reference (`urn::id`) when the resource was given one. */
+    readonly provider: string;
+    /** URNs this resource depends on: explicit `dependsOn` and those its inputs came from. */
+    readonly dependencies: string[];
+    readonly inputs: Record<string, any>;
+    readonly state: Record<string, any>;
+}
+
+export interface MockEnvironment {
+    accountId: string;
+    region: string;
+}
+
+const env: MockEnvironment = { accountId: "111111111111", region: "eu-west-1" };
+const recorded: RecordedResource[] = [];
+const stackOutputs = new Map<string, Record<string, unknown>>();
+let pending = 0;
+
+/** Sets the account and region that ARNs, caller identity and region look-ups report. */
+export function setMockEnvironment(next: Partial<MockEnvironment>): void {
+    Object.assign(env, next);
+}
+
+/** Outputs that a `pulumi:pulumi:StackReference` named `stackName` resolves to (undefined: none). */
+export function setStackReferenceOutputs(stackName: string, outputs: Record<string, unknown> | undefined): void {
+    if (outputs === undefined) stackOutputs.delete(stackName);
+    else stackOutputs.set(stackName, outputs);
+}
+
+export function resetRecorded(): void {
+    recorded.length = 0;
+}
+
+export function recordedResources(): readonly RecordedResource[] {
+    return recorded;
+}
+
+/** Resolves once no registration has been in flight for a few event-loop turns. */
+export async function waitForRegistrations(quietTurns = 25): Promise<void> {
+    let quiet = 0;
+    while (quiet < quietTurns) {
+        await new Promise((resolve) => setImmediate(resolve));
+        quiet = pending === 0 ? quiet + 1 : 0;
+    }
+}
+
+/** The service part of a token such as `aws:s3/bucket:Bucket` → `s3`. */
+function serviceOf(type: string): string {
+    const module = type.split(":")[1] ?? "";
+    return module.split("/")[0];
+}
+
+/** Physical name the way the AWS provider would pick it: an explicit name input wins. */
+function physicalName(type: string, name: string, inputs: Record<string, any>): string {
+    if (type === "aws:s3/bucket:Bucket") return inputs.bucket ?? name;
+    return inputs.name ?? name;
+}
+
+/** Plausible provider-computed outputs, so that ARNs flow into policies exactly as they would on AWS. */
+function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    const { accountId, region } = env;
+    const phys = physicalName(type, name, inputs);
+    switch (type) {
+        case "aws:s3/bucket:Bucket":
+            return { bucket: phys, arn: `arn:aws:s3:::${phys}`, bucketDomainName: `${phys}.s3.amazonaws.com` };
+        case "aws:iam/role:Role":
+            return { name: phys, arn: `arn:aws:iam::${accountId}:role/${phys}`, uniqueId: `AROA${phys}` };
+        case "aws:iam/policy:Policy":
+            return { name: phys, arn: `arn:aws:iam::${accountId}:policy/${phys}` };
+        case "aws:kms/key:Key":
+            return { keyId: `${name}-key-id`, arn: `arn:aws:kms:${region}:${accountId}:key/${name}-key-id` };
+        case "aws:kms/alias:Alias":
+            return { arn: `arn:aws:kms:${region}:${accountId}:${phys}` };
+        case "aws:lambda/function:Function": {
+            const arn = `arn:aws:lambda:${region}:${accountId}:function:${phys}`;
+            return {
+                name: phys,
+                arn,
+                qualifiedArn: `${arn}:$LATEST`,
+                invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+                version: "$LATEST",
+            };
+        }
+        case "aws:sqs/queue:Queue":
+            return {
+                name: phys,
+                arn: `arn:aws:sqs:${region}:${accountId}:${phys}`,
+                url: `https://sqs.${region}.amazonaws.com/${accountId}/${phys}`,
+            };
+        case "aws:sns/topic:Topic":
+            return { name: phys, arn: `arn:aws:sns:${region}:${accountId}:${phys}` };
+        case "aws:dynamodb/table:Table":
+            return {
+                name: phys,
+                arn: `arn:aws:dynamodb:${region}:${accountId}:table/${phys}`,
+                streamArn: `arn:aws:dynamodb:${region}:${accountId}:table/${phys}/stream/2026-01-01T00:00:00.000`,
+            };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { name: phys, arn: `arn:aws:logs:${region}:${accountId}:log-group:${phys}` };
+        case "aws:glue/job:Job":
+            return { name: phys, arn: `arn:aws:glue:${region}:${accountId}:job/${phys}` };
+        case "aws:glue/catalogDatabase:CatalogDatabase":
+            return { name: phys, arn: `arn:aws:glue:${region}:${accountId}:database/${phys}` };
+        case "aws:glue/crawler:Crawler":
+            return { name: phys, arn: `arn:aws:glue:${region}:${accountId}:crawler/${phys}` };
+        case "aws:sfn/stateMachine:StateMachine":
+            return { name: phys, arn: `arn:aws:states:${region}:${accountId}:stateMachine:${phys}` };
+        default:
+            return { arn: `arn:aws:${serviceOf(type)}:${region}:${accountId}:${phys}` };
+    }
+}
+
+function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+    if (args.type === "pulumi:pulumi:StackReference") {
+        const stackName: string = args.inputs.name ?? args.name;
+        const outputs = stackOutputs.get(stackName) ?? {};
+        return { id: stackName, state: { name: stackName, outputs, secretOutputNames: [] } };
+    }
+    if (!args.custom) return { id: "", state: args.inputs };
+    const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
+    // Tags given through the provider's defaultTags show up in tagsAll on AWS; the synth reads tagsAll.
+    const id = args.type === "aws:s3/bucket:Bucket" ? state.bucket : `${args.name}-id`;
+    return { id, state };
+}
+
+function call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    switch (args.token) {
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                accountId: env.accountId,
+                arn: `arn:aws:iam::${env.accountId}:user/mock`,
+                userId: "AIDAMOCK",
+                id: env.accountId,
+            };
+        case "aws:index/getRegion:getRegion":
+            return { name: env.region, region: env.region, id: env.region, endpoint: `ec2.${env.region}.amazonaws.com` };
+        case "aws:index/getPartition:getPartition":
+            return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+        default:
+            return args.inputs;
+    }
+}
+
+let installed = false;
+
+/** Installs the recording mocks for `project`/`stack`. Call once per process, before importing programs. */
+export function installMocks(project = "glue-data-pipeline", stack = "dev", organization = "acme"): void {
+    if (installed) return;
+    installed = true;
+    pulumi.runtime.setMocks({ newResource, call }, project, stack, false, organization);
+    const monitor = getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
+        pending++;
+        const inputs = pulumi.runtime.deserializeProperties(req.getObject());
+        register(req, (err: any, resp: any) => {
+            if (!err && resp) {
+                recorded.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent(),
+                    custom: req.getCustom(),
+                    provider: req.getProvider(),
+                    dependencies: req.getDependenciesList(),
+                    inputs,
+                    state: resp.getObject()?.toJavaScript() ?? {},
+                });
+            }
+            pending--;
+            callback(err, resp);
+        });
+    };
+}
