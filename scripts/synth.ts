@@ -1,0 +1,163 @@
+/**
+ * Offline synth: evaluates the Pulumi program for a stack under mocks — no Pulumi CLI, no plugins, no
+ * credentials — prints a summary of its resources by type, and optionally writes the whole resource graph
+ * (type, name, parent, provider, dependencies, inputs) and the stack outputs as JSON.
+ *
+ *   npm run synth -- --stack dev|prod [--json FILE] [--promotion-outputs FILE|none]
+ *
+ * A stack that promotes from another (prod from dev) reads that stack's outputs through a StackReference.
+ * Offline there is no other stack, so by default the synth assumes it has deployed exactly the artifacts
+ * of this working tree (said in the output). `--promotion-outputs FILE` uses that JSON as its outputs
+ * instead; `--promotion-outputs none` simulates a stack that has exported nothing.
+ */
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import {
+    installMocks,
+    RecordedResource,
+    recordedResources,
+    setMockEnvironment,
+    setStackReferenceOutputs,
+    waitForRegistrations,
+} from "./offline/pulumiMocks";
+
+const ROOT = path.resolve(__dirname, "..");
+
+export interface SynthOptions {
+    readonly stack: string;
+    /** Outputs of the promotion source stack; undefined: this tree's artifacts; null: none at all. */
+    readonly promotionOutputs?: Record<string, unknown> | null;
+}
+
+export interface SynthResult {
+    readonly project: string;
+    readonly stack: string;
+    readonly resources: Array<Omit<RecordedResource, "state" | "custom"> & { component: boolean }>;
+    readonly outputs: Record<string, unknown>;
+    readonly notes: string[];
+}
+
+/** Flattens a stack file's `config:` into Pulumi's raw form: `ns:key` → string (objects JSON-encoded). */
+export function flattenStackConfig(project: string, config: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config ?? {})) {
+        const qualified = key.includes(":") ? key : `${project}:${key}`;
+        if (value !== null && typeof value === "object" && "secure" in (value as object)) {
+            throw new Error(`${qualified} is a secret; the offline synth cannot decrypt it. Give it a plain value in a test stack.`);
+        }
+        out[qualified] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return out;
+}
+
+function readYaml(file: string): Record<string, any> {
+    if (!fs.existsSync(file)) throw new Error(`${path.relative(ROOT, file)} not found`);
+    return (yaml.load(fs.readFileSync(file, "utf8")) as Record<string, any>) ?? {};
+}
+
+async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const pulumi = await import("@pulumi/pulumi");
+    const entries = await Promise.all(
+        Object.entries(exported).map(
+            ([k, v]) => new Promise<[string, unknown]>((resolve) => pulumi.output(v as any).apply((x) => resolve([k, x]))),
+        ),
+    );
+    return Object.fromEntries(entries);
+}
+
+/** Runs the program of `options.stack` under mocks. Call once per process (mocks are process-global). */
+export async function synth(options: SynthOptions): Promise<SynthResult> {
+    const project: string = readYaml(path.join(ROOT, "Pulumi.yaml")).name;
+    const stackFile = readYaml(path.join(ROOT, `Pulumi.${options.stack}.yaml`));
+    const rawConfig = flattenStackConfig(project, stackFile.config ?? {});
+    const notes: string[] = [];
+
+    installMocks(project, options.stack);
+    const pulumi = await import("@pulumi/pulumi");
+    pulumi.runtime.setAllConfig(rawConfig);
+    const { parseStackConfig } = await import("../stacks/config");
+    const config = parseStackConfig(options.stack, rawConfig);
+    setMockEnvironment({ accountId: config.accountId, region: config.region });
+
+    if (config.promotion) {
+        const source = config.promotion.fromStack;
+        if (options.promotionOutputs === null) {
+            notes.push(`promotion source ${source}: simulated with no outputs`);
+        } else if (options.promotionOutputs !== undefined) {
+            setStackReferenceOutputs(source, options.promotionOutputs);
+            notes.push(`promotion source ${source}: outputs from the given file`);
+        } else {
+            const { localArtifactVersions } = await import("../stacks/artifacts");
+            setStackReferenceOutputs(source, { artifacts: localArtifactVersions() });
+            notes.push(`promotion source ${source}: assumed to have deployed this working tree's artifacts`);
+        }
+    }
+
+    // A program error inside an apply surfaces as a rejected output or an unhandled rejection; catch both.
+    let failure: unknown;
+    const onRejection = (err: unknown) => (failure ??= err);
+    process.on("unhandledRejection", onRejection);
+    const program = await import("../index");
+    const outputs = await resolveOutputs({ ...program }).catch((err) => {
+        failure ??= err;
+        return {};
+    });
+    await waitForRegistrations();
+    process.off("unhandledRejection", onRejection);
+    if (failure) throw failure;
+
+    const resources = recordedResources().map(({ state: _state, custom, ...r }) => ({ ...r, component: !custom }));
+    return { project, stack: options.stack, resources, outputs, notes };
+}
+
+function summarise(result: SynthResult): string {
+    const counts = new Map<string, number>();
+    for (const r of result.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    const width = Math.max(...[...counts.keys()].map((k) => k.length));
+    const lines = [...counts.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([type, n]) => `  ${type.padEnd(width)}  ${n}`);
+    return [
+        `stack ${result.project}/${result.stack}: ${result.resources.length} resources (offline synth under Pulumi mocks; nothing was deployed)`,
+        ...result.notes.map((n) => `  note: ${n}`),
+        ...lines,
+    ].join("\n");
+}
+
+function parseArgs(argv: string[]): { stack: string; json?: string; promotionOutputs?: Record<string, unknown> | null } {
+    let stack: string | undefined;
+    let json: string | undefined;
+    let promotionOutputs: Record<string, unknown> | null | undefined;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const next = () => {
+            const v = argv[++i];
+            if (v === undefined) throw new Error(`${arg} needs a value`);
+            return v;
+        };
+        if (arg === "--stack") stack = next();
+        else if (arg === "--json") json = next();
+        else if (arg === "--promotion-outputs") {
+            const v = next();
+            promotionOutputs = v === "none" ? null : JSON.parse(fs.readFileSync(v, "utf8"));
+        } else throw new Error(`unknown argument ${arg}; usage: npm run synth -- --stack dev|prod [--json FILE] [--promotion-outputs FILE|none]`);
+    }
+    if (!stack) throw new Error("--stack is required; usage: npm run synth -- --stack dev|prod [--json FILE]");
+    return { stack, json, promotionOutputs };
+}
+
+if (require.main === module) {
+    (async () => {
+        const args = parseArgs(process.argv.slice(2));
+        const result = await synth(args);
+        console.log(summarise(result));
+        if (args.json) {
+            fs.writeFileSync(args.json, JSON.stringify(result, null, 2));
+            console.log(`graph written to ${args.json}`);
+        }
+    })().catch((err) => {
+        console.error(`synth failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+    });
+}
