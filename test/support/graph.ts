@@ -1,6 +1,7 @@
 /**
  * Queries over the resources the mocks recorded: the one way tests look at what a component created.
  */
+import type { PolicyStatement } from "../../components/iamPolicies";
 import { RecordedResource, recordedResources, resetRecorded, waitForRegistrations } from "../../scripts/offline/pulumiMocks";
 
 export { resetRecorded, waitForRegistrations };
@@ -31,14 +32,7 @@ export function descendantsOf(ancestor: RecordedResource): RecordedResource[] {
     });
 }
 
-export interface PolicyStatement {
-    Sid?: string;
-    Effect: "Allow" | "Deny";
-    Principal?: unknown;
-    Action: string | string[];
-    Resource?: string | string[];
-    Condition?: Record<string, Record<string, unknown>>;
-}
+export type { PolicyStatement };
 
 /** Parses a policy document input (string or object) into its statements. */
 export function statementsOf(policy: unknown): PolicyStatement[] {
