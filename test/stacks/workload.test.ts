@@ -1,0 +1,160 @@
+import * as assert from "node:assert/strict";
+import type { StackConfig } from "../../stacks/config";
+import type { WorkloadStack } from "../../stacks/workload";
+import { setStackReferenceOutputs } from "../../scripts/offline/pulumiMocks";
+import { asList, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
+import { valueOf } from "../support/outputs";
+
+const DEV_STACK = "acme/glue-data-pipeline/dev";
+
+function config(stage: "dev" | "prod", overrides: Partial<StackConfig> = {}): StackConfig {
+    return {
+        stackName: stage,
+        stage,
+        accountId: "111111111111",
+        region: "eu-west-1",
+        tags: { Environment: stage, Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "engineering" },
+        glue: { version: "5.1", maxWorkers: stage === "prod" ? 10 : 2, executionClass: stage === "prod" ? "STANDARD" : "FLEX" },
+        trigger: { memoryMb: 256, reservedConcurrency: stage === "prod" ? 10 : 2 },
+        allowDataDestroy: stage === "dev",
+        ...overrides,
+    };
+}
+
+async function build(cfg: StackConfig): Promise<WorkloadStack> {
+    const { createAwsProvider } = await import("../../stacks/provider");
+    const { createWorkload } = await import("../../stacks/workload");
+    resetRecorded();
+    const workload = createWorkload(cfg, createAwsProvider(cfg));
+    await waitForRegistrations();
+    return workload;
+}
+
+describe("workload stack", () => {
+    describe("dev", () => {
+        let dev: WorkloadStack;
+        before(async () => {
+            dev = await build(config("dev"));
+        });
+
+        it("creates its provider pinned to the account, region and the four tags", () => {
+            const provider = named("dev-aws", "pulumi:providers:aws");
+            assert.deepEqual(provider.inputs.allowedAccountIds, ["111111111111"]);
+            assert.equal(provider.inputs.region, "eu-west-1");
+            const tags = provider.inputs.defaultTags?.tags ?? JSON.parse(provider.inputs.defaultTags).tags;
+            assert.deepEqual(tags, { Environment: "dev", Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "engineering" });
+        });
+
+        it("names the seed's resources after the stage", async () => {
+            assert.equal(await valueOf(dev.fileProcessor.jobName), "FileProcessorV2-dev");
+            assert.equal(await valueOf(dev.trigger.function.name), "GlueTriggerLambda-dev");
+            assert.equal(await valueOf(dev.metadata.tableName), "etl-pipeline-metadata-dev");
+            assert.equal(await valueOf(dev.glue.databaseName), "glue_database_v2_dev");
+            assert.equal(await valueOf(dev.buckets.inputBucket.bucket), "glue-input-dev-111111111111");
+            assert.equal(await valueOf(dev.buckets.outputBucket.bucket), "glue-output-dev-111111111111");
+            assert.equal(await valueOf(dev.buckets.assetsBucket.bucket), "glue-assets-v2-dev-111111111111");
+        });
+
+        it("wires the trigger to the job, the table and the output bucket", async () => {
+            const fn = named("glue-trigger-function", "aws:lambda/function:Function");
+            const env = fn.inputs.environment.variables;
+            assert.equal(env.GLUE_JOB_NAME, "FileProcessorV2-dev");
+            assert.equal(env.METADATA_TABLE, "etl-pipeline-metadata-dev");
+            assert.equal(env.OUTPUT_BUCKET, "glue-output-dev-111111111111");
+            assert.equal(env.FILE_SUFFIX, ".csv");
+            assert.match(env.RELEASE_ID, /^[0-9a-f]{16}$/);
+            assert.equal(fn.inputs.timeout, 30);
+            assert.equal(fn.inputs.reservedConcurrentExecutions, 2);
+        });
+
+        it("lets the trigger start only its job, touch only the table, and read only the input bucket", () => {
+            const policy = named("glue-trigger-policy", "aws:iam/rolePolicy:RolePolicy");
+            const statements = statementsOf(policy.inputs.policy);
+            const bySid = new Map(statements.map((s) => [s.Sid, s]));
+            assert.deepEqual(asList(bySid.get("StartFileProcessor")?.Action), ["glue:StartJobRun"]);
+            assert.deepEqual(asList(bySid.get("StartFileProcessor")?.Resource), ["arn:aws:glue:eu-west-1:111111111111:job/FileProcessorV2-dev"]);
+            assert.deepEqual(asList(bySid.get("TrackFiles")?.Resource), ["arn:aws:dynamodb:eu-west-1:111111111111:table/etl-pipeline-metadata-dev"]);
+            const s3Resources = statements.filter((s) => asList(s.Action).some((a) => a.startsWith("s3:"))).flatMap((s) => asList(s.Resource));
+            assert.ok(s3Resources.length > 0);
+            for (const r of s3Resources) assert.match(r, /^arn:aws:s3:::glue-input-dev-111111111111(\/\*)?$/);
+        });
+
+        it("notifies the trigger of .csv objects created in the input bucket", () => {
+            const notification = named("glue-trigger-notification", "aws:s3/bucketNotification:BucketNotification");
+            assert.equal(notification.inputs.bucket, "glue-input-dev-111111111111");
+            const [target] = notification.inputs.lambdaFunctions;
+            assert.equal(target.filterSuffix, ".csv");
+            assert.deepEqual(target.events, ["s3:ObjectCreated:*"]);
+            assert.equal(target.lambdaFunctionArn, "arn:aws:lambda:eu-west-1:111111111111:function:GlueTriggerLambda-dev");
+        });
+
+        it("lets the job read the input bucket and write only processed/ and quarantine/ of the output bucket", () => {
+            const policy = named("file-processor-policy", "aws:iam/rolePolicy:RolePolicy");
+            const statements = statementsOf(policy.inputs.policy);
+            const puts = statements.filter((s) => asList(s.Action).includes("s3:PutObject")).flatMap((s) => asList(s.Resource));
+            const outputPuts = puts.filter((r) => r.includes("glue-output-"));
+            assert.deepEqual(outputPuts.sort(), [
+                "arn:aws:s3:::glue-output-dev-111111111111/processed/*",
+                "arn:aws:s3:::glue-output-dev-111111111111/quarantine/*",
+            ]);
+            assert.ok(!puts.some((r) => r.includes("glue-input-")), "the job must not write the input bucket");
+        });
+
+        it("runs dev's job on Flex without queuing, and passes the metadata table and release to the job", () => {
+            const job = named("file-processor-job", "aws:glue/job:Job");
+            assert.equal(job.inputs.executionClass, "FLEX");
+            assert.notEqual(job.inputs.jobRunQueuingEnabled, true);
+            assert.equal(job.inputs.numberOfWorkers, 2);
+            assert.equal(job.inputs.glueVersion, "5.1");
+            assert.equal(job.inputs.defaultArguments["--metadata_table"], "etl-pipeline-metadata-dev");
+            assert.match(job.inputs.defaultArguments["--release_id"], /^[0-9a-f]{16}$/);
+        });
+
+        it("lets dev's data be destroyed, as configured", () => {
+            const table = named("processing-metadata-table", "aws:dynamodb/table:Table");
+            assert.equal(table.inputs.deletionProtectionEnabled, false);
+        });
+
+        it("exports the artifact versions it deployed", async () => {
+            const artifacts = await valueOf(dev.artifacts);
+            assert.deepEqual(Object.keys(artifacts).sort(), ["fileProcessorScript", "glueLibrary", "glueTriggerBundle"]);
+            for (const v of Object.values(artifacts)) assert.match(v, /^[0-9a-f]{64}$/);
+        });
+    });
+
+    describe("prod, promoted from dev", () => {
+        const prodConfig = () => config("prod", { promotion: { fromStack: DEV_STACK } });
+
+        afterEach(() => setStackReferenceOutputs(DEV_STACK, undefined));
+
+        it("deploys when dev has deployed the same artifacts", async () => {
+            const { localArtifactVersions } = await import("../../stacks/artifacts");
+            setStackReferenceOutputs(DEV_STACK, { artifacts: localArtifactVersions() });
+            const prod = await build(prodConfig());
+            assert.match(await valueOf(prod.releaseId), /^[0-9a-f]{16}$/);
+            const ref = named("prod-promotion-source", "pulumi:pulumi:StackReference");
+            assert.equal(ref.inputs.name, DEV_STACK);
+            const job = named("file-processor-job", "aws:glue/job:Job");
+            assert.equal(job.inputs.executionClass, "STANDARD");
+            assert.equal(job.inputs.jobRunQueuingEnabled, true);
+            assert.equal(job.inputs.numberOfWorkers, 10);
+            const table = named("processing-metadata-table", "aws:dynamodb/table:Table");
+            assert.equal(table.inputs.deletionProtectionEnabled, true);
+        });
+
+        it("refuses, naming the command, when dev has exported nothing", async () => {
+            setStackReferenceOutputs(DEV_STACK, {});
+            const prod = await build(prodConfig());
+            await assert.rejects(valueOf(prod.releaseId), /has no output "artifacts".*pulumi up --stack acme\/glue-data-pipeline\/dev/);
+            assert.equal(ofType("aws:glue/job:Job").length, 0, "the job must not be registered with an unproven script");
+            assert.equal(ofType("aws:lambda/function:Function").length, 0, "the function must not be registered with an unproven bundle");
+        });
+
+        it("refuses when dev runs another version of the script", async () => {
+            const { localArtifactVersions } = await import("../../stacks/artifacts");
+            setStackReferenceOutputs(DEV_STACK, { artifacts: { ...localArtifactVersions(), fileProcessorScript: "0".repeat(64) } });
+            const prod = await build(prodConfig());
+            await assert.rejects(valueOf(prod.releaseId), /"fileProcessorScript" here is sha256 [0-9a-f]{12}, but .* runs 000000000000/);
+        });
+    });
+});
