@@ -23,6 +23,8 @@ export interface RecordedResource {
     readonly provider: string;
     /** URNs this resource depends on: explicit `dependsOn` and those its inputs came from. */
     readonly dependencies: string[];
+    /** The `retainOnDelete` resource option: kept in AWS when the stack deletes it. */
+    readonly retainOnDelete: boolean;
     readonly inputs: Record<string, any>;
     readonly state: Record<string, any>;
 }
@@ -184,6 +186,7 @@ export function installMocks(project = "glue-data-pipeline", stack = "dev", orga
                     custom: req.getCustom(),
                     provider: req.getProvider(),
                     dependencies: req.getDependenciesList(),
+                    retainOnDelete: req.getRetainondelete() === true,
                     inputs,
                     state: resp.getObject()?.toJavaScript() ?? {},
                 });

@@ -1,0 +1,390 @@
+/**
+ * A TypeScript Lambda function invoked asynchronously by S3 object-created events, with its own log group,
+ * least-privilege role, dead-letter queue and retry policy. Used for `GlueTriggerLambda-{stage}`.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import {
+    PolicyDocument,
+    PolicyStatement,
+    cloudWatchLogsWriteStatement,
+    kmsUseStatement,
+    policyDocument,
+    serviceAssumeRolePolicy,
+    sqsSendMessageStatement,
+    wildcardResourceViolations,
+} from "./iamPolicies";
+import { REPO_ROOT, bundleFunction } from "./lambdaBundle";
+
+export const LAMBDA_RUNTIME = "nodejs22.x";
+export const LAMBDA_ARCHITECTURE = "arm64";
+/** The bundle is shipped as `index.js` exporting `handler`. */
+export const LAMBDA_HANDLER = "index.handler";
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+export const DEFAULT_MEMORY_MB = 256;
+export const DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 2;
+/** Lambda's own maximum: a burst that is throttled keeps retrying for up to 6 h before going to the DLQ. */
+export const DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 21600;
+export const DEFAULT_LOG_RETENTION_DAYS = 14;
+/** SQS's maximum: two weeks to notice, fix and replay a failed event. */
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
+export const OBJECT_CREATED_EVENTS: readonly string[] = ["s3:ObjectCreated:*"];
+
+/** Retention values CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** Environment variables the Lambda service sets itself and rejects in a function's configuration. */
+export const RESERVED_ENVIRONMENT_VARIABLES: readonly string[] = [
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+];
+
+/** The log group Lambda writes to by default; we create it ourselves so that retention and encryption are ours. */
+export const lambdaLogGroupName = (functionName: string): string => `/aws/lambda/${functionName}`;
+
+/** Account ID from any ARN (`arn:partition:service:region:account:...`). */
+export function accountOfArn(arn: string): string {
+    const account = arn.split(":")[4];
+    if (!/^\d{12}$/.test(account ?? "")) throw new Error(`accountOfArn: no account ID in ${JSON.stringify(arn)}`);
+    return account;
+}
+
+/** A bucket given by name and ARN, when the caller does not hold the aws.s3.Bucket (e.g. another stack's). */
+export interface BucketReference {
+    readonly name: pulumi.Input<string>;
+    readonly arn: pulumi.Input<string>;
+}
+
+export interface S3TriggeredLambdaArgs {
+    /** Function name (`GlueTriggerLambda-{stage}`); also names the log group and the DLQ. 1-64 of `A-Za-z0-9-_`. */
+    readonly functionName: string;
+    /** Handler source, relative to the repository root (e.g. `functions/glue-trigger/handler.ts`), exporting `handler`. */
+    readonly entry: string;
+    /** The bucket whose object-created events invoke the function. */
+    readonly bucket: aws.s3.Bucket | BucketReference;
+    /** Only keys ending in this suffix trigger the function (e.g. `.csv`). Required, so no function fires on every object. */
+    readonly filterSuffix: string;
+    /** Only keys under this prefix trigger the function. @default whole bucket */
+    readonly filterPrefix?: string;
+    /** Event types. @default ["s3:ObjectCreated:*"] */
+    readonly events?: readonly string[];
+    /** Account that owns the bucket, for the permission's `sourceAccount`. @default the function's account */
+    readonly bucketOwnerAccountId?: pulumi.Input<string>;
+    /**
+     * Whether to create the bucket's aws.s3.BucketNotification. S3 keeps one notification configuration per
+     * bucket, so when several consumers share a bucket, pass false and put `lambdaNotification` of each into
+     * one BucketNotification that `dependsOn` each component's `permission`. @default true
+     */
+    readonly createNotification?: boolean;
+    /** Environment variables of the function. @default none */
+    readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * Statements added to the role's inline policy (e.g. glue:StartJobRun on the job, DynamoDB items on the
+     * table, s3:GetObject on the input prefix). Build them with ./iamPolicies; Resource "*" is rejected for
+     * S3, DynamoDB, Glue, KMS and SQS actions. @default none
+     */
+    readonly policyStatements?: pulumi.Input<readonly PolicyStatement[]>;
+    /** @default 30 (seed 000) */
+    readonly timeoutSeconds?: number;
+    /**
+     * Memory in MB. Default 256 rather than the seed's 128: Lambda's CPU share scales with memory, and at 128 MB
+     * the cold start of a bundle carrying AWS SDK v3 clients takes roughly twice as long; since the function runs
+     * about twice as fast, the GB-seconds billed are about the same, and at this volume the cost is cents.
+     * @default 256
+     */
+    readonly memorySizeMb?: number;
+    /**
+     * Reserved concurrency: caps parallel invocations (and guarantees them). 0 is a kill switch: events are
+     * throttled, retried by Lambda for `maximumEventAgeSeconds`, then land in the DLQ. Unset by default because
+     * a new account keeps only 10 unreserved executions and a reservation fails there. @default none
+     */
+    readonly reservedConcurrency?: number;
+    /** Async retries after a failed invocation (0-2). @default 2 */
+    readonly maximumRetryAttempts?: number;
+    /** Seconds an event may wait (throttled or retrying) before it goes to the DLQ (60-21600). @default 21600 */
+    readonly maximumEventAgeSeconds?: number;
+    /**
+     * KMS key for environment variables, the log group and the DLQ. The key policy must let
+     * `logs.<region>.amazonaws.com` use it for this log group (DataLakeBuckets' key does for `/aws/lambda/*`).
+     * @default AWS-managed encryption (SQS-managed SSE for the DLQ)
+     */
+    readonly kmsKeyArn?: pulumi.Input<string>;
+    /** Days the log group keeps events. @default 14 (seed 000) */
+    readonly logRetentionDays?: number;
+    readonly description?: string;
+    readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+function requireIntegerIn(value: number, min: number, max: number, field: string): void {
+    if (!Number.isInteger(value) || value < min || value > max) {
+        throw new Error(`S3TriggeredLambda: ${field} must be a whole number from ${min} to ${max}, got ${value}`);
+    }
+}
+
+/** Checks the plain (non-Output) arguments; throws with a message naming the field. */
+export function validateS3TriggeredLambdaArgs(args: S3TriggeredLambdaArgs): void {
+    // 64 is Lambda's limit; the DLQ's `<functionName>-dlq` then stays within SQS's 80.
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(args.functionName ?? "")) {
+        throw new Error(`S3TriggeredLambda: functionName ${JSON.stringify(args.functionName)} must be 1-64 letters, digits, '-' or '_'`);
+    }
+    if (typeof args.filterSuffix !== "string" || args.filterSuffix === "") {
+        throw new Error("S3TriggeredLambda: filterSuffix is required (e.g. \".csv\"), so that the function does not fire on every object");
+    }
+    if (args.filterPrefix !== undefined && (args.filterPrefix === "" || args.filterPrefix.startsWith("/"))) {
+        throw new Error(`S3TriggeredLambda: filterPrefix ${JSON.stringify(args.filterPrefix)} must be non-empty and not start with '/' (omit it for the whole bucket)`);
+    }
+    const events = args.events ?? OBJECT_CREATED_EVENTS;
+    if (events.length === 0 || events.some((e) => !/^s3:[A-Za-z]+:[A-Za-z*]+$/.test(e) && !/^s3:[A-Za-z]+$/.test(e))) {
+        throw new Error(`S3TriggeredLambda: events ${JSON.stringify(events)} must be S3 event types such as s3:ObjectCreated:*`);
+    }
+    requireIntegerIn(args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, 1, 900, "timeoutSeconds");
+    requireIntegerIn(args.memorySizeMb ?? DEFAULT_MEMORY_MB, 128, 10240, "memorySizeMb");
+    if (args.reservedConcurrency !== undefined) requireIntegerIn(args.reservedConcurrency, 0, 100000, "reservedConcurrency");
+    requireIntegerIn(args.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS, 0, 2, "maximumRetryAttempts");
+    requireIntegerIn(args.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS, 60, 21600, "maximumEventAgeSeconds");
+    const retention = args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+    if (!LOG_RETENTION_DAYS.includes(retention)) {
+        throw new Error(`S3TriggeredLambda: logRetentionDays ${retention} is not one CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(", ")})`);
+    }
+    const entry = path.isAbsolute(args.entry ?? "") ? args.entry : path.join(REPO_ROOT, args.entry ?? "");
+    if (!args.entry || !fs.existsSync(entry) || !fs.statSync(entry).isFile()) {
+        throw new Error(`S3TriggeredLambda: entry ${JSON.stringify(args.entry)} is not a file (resolved to ${entry})`);
+    }
+    if (args.environment !== undefined && !pulumi.Output.isInstance(args.environment)) {
+        for (const key of Object.keys(args.environment)) validateEnvironmentKey(key);
+    }
+}
+
+function validateEnvironmentKey(key: string): void {
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) throw new Error(`S3TriggeredLambda: environment variable ${JSON.stringify(key)} is not a valid name`);
+    if (RESERVED_ENVIRONMENT_VARIABLES.includes(key)) throw new Error(`S3TriggeredLambda: environment variable ${key} is reserved by Lambda`);
+}
+
+export interface ExecutionPolicyParams {
+    readonly logGroupArn: string;
+    readonly deadLetterQueueArn: string;
+    readonly kmsKeyArn?: string;
+    readonly extraStatements?: readonly PolicyStatement[];
+}
+
+/**
+ * The function role's inline policy: write to its own log group, send to its own DLQ, use its KMS key
+ * (decrypt environment, encrypt DLQ messages), X-Ray segments, then the caller's statements. Throws if any
+ * statement grants S3, DynamoDB, Glue, KMS or SQS actions on Resource "*".
+ */
+export function executionPolicy(params: ExecutionPolicyParams): PolicyDocument {
+    const doc = policyDocument([
+        cloudWatchLogsWriteStatement(params.logGroupArn, "WriteOwnLogGroup"),
+        sqsSendMessageStatement(params.deadLetterQueueArn, "SendToDeadLetterQueue"),
+        ...(params.kmsKeyArn ? [kmsUseStatement(params.kmsKeyArn, "encryptDecrypt", { sid: "UseFunctionKey" })] : []),
+        // X-Ray has no resource-level permissions for these two actions.
+        { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+        ...(params.extraStatements ?? []),
+    ]);
+    const violations = wildcardResourceViolations(doc);
+    if (violations.length > 0) {
+        throw new Error(`S3TriggeredLambda: policy statements grant data-plane actions on Resource "*": ${JSON.stringify(violations)}`);
+    }
+    return doc;
+}
+
+/** Queue policy of the DLQ: refuse anything not sent over TLS. */
+export function deadLetterQueuePolicy(queueArn: string): PolicyDocument {
+    return policyDocument([
+        {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "sqs:*",
+            Resource: queueArn,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+    ]);
+}
+
+/**
+ * The function and everything around it:
+ *
+ * - code: `entry` bundled by esbuild (`bundleFunction`) into `index.js`; `bundleSha256` is the bundle's hash,
+ *   so a stack can export (and prod compare) exactly which code it runs;
+ * - log group `/aws/lambda/<functionName>` created before the function, with retention and optional KMS;
+ * - role with an inline least-privilege policy (`executionPolicy`);
+ * - SQS dead-letter queue as the async on-failure destination, after `maximumRetryAttempts` retries or
+ *   `maximumEventAgeSeconds`: a failed S3 event is never dropped silently;
+ * - permission for s3.amazonaws.com, scoped to the bucket and its owner account, and the bucket
+ *   notification (object-created, suffix/prefix filter) that depends on it.
+ *
+ * Sharing a bucket: with `createNotification: false`, no notification is created; build one
+ * `aws.s3.BucketNotification` with `lambdaFunctions: [a.lambdaNotification, b.lambdaNotification]` and
+ * `dependsOn: [a.permission, b.permission]` (S3 validates the permission when the notification is saved).
+ */
+export class S3TriggeredLambda extends pulumi.ComponentResource {
+    public readonly function: aws.lambda.Function;
+    public readonly role: aws.iam.Role;
+    public readonly rolePolicy: aws.iam.RolePolicy;
+    public readonly logGroup: aws.cloudwatch.LogGroup;
+    public readonly deadLetterQueue: aws.sqs.Queue;
+    public readonly deadLetterQueuePolicy: aws.sqs.QueuePolicy;
+    public readonly eventInvokeConfig: aws.lambda.FunctionEventInvokeConfig;
+    public readonly permission: aws.lambda.Permission;
+    /** Undefined when `createNotification` is false. */
+    public readonly notification?: aws.s3.BucketNotification;
+    /** The entry of a BucketNotification's `lambdaFunctions` that invokes this function. */
+    public readonly lambdaNotification: aws.types.input.s3.BucketNotificationLambdaFunction;
+    /** Lowercase hex SHA-256 of the deployed `index.js`. */
+    public readonly bundleSha256: pulumi.Output<string>;
+    public readonly bundleBytes: number;
+
+    constructor(name: string, args: S3TriggeredLambdaArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("glue-pipeline:compute:S3TriggeredLambda", name, {}, opts);
+
+        validateS3TriggeredLambdaArgs(args);
+        const bundle = bundleFunction(args.entry);
+        const bucketName = aws.s3.Bucket.isInstance(args.bucket) ? args.bucket.bucket : pulumi.output(args.bucket.name);
+        const bucketArn = aws.s3.Bucket.isInstance(args.bucket) ? args.bucket.arn : pulumi.output(args.bucket.arn);
+        const kmsKeyArn = args.kmsKeyArn;
+
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            {
+                name: lambdaLogGroupName(args.functionName),
+                retentionInDays: args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+                kmsKeyId: kmsKeyArn,
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+
+        this.deadLetterQueue = new aws.sqs.Queue(
+            `${name}-dlq`,
+            {
+                name: `${args.functionName}-dlq`,
+                messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+                ...(kmsKeyArn !== undefined ? { kmsMasterKeyId: kmsKeyArn } : { sqsManagedSseEnabled: true }),
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+        this.deadLetterQueuePolicy = new aws.sqs.QueuePolicy(
+            `${name}-dlq-policy`,
+            {
+                queueUrl: this.deadLetterQueue.url,
+                policy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify(deadLetterQueuePolicy(arn))),
+            },
+            { parent: this },
+        );
+
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: `Execution role of ${args.functionName}`,
+                assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")),
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+        this.rolePolicy = new aws.iam.RolePolicy(
+            `${name}-policy`,
+            {
+                role: this.role.id,
+                policy: pulumi
+                    .all([this.logGroup.arn, this.deadLetterQueue.arn, pulumi.output(kmsKeyArn), pulumi.output(args.policyStatements ?? [])])
+                    .apply(([logGroupArn, dlqArn, keyArn, extra]) =>
+                        JSON.stringify(executionPolicy({ logGroupArn, deadLetterQueueArn: dlqArn, kmsKeyArn: keyArn, extraStatements: extra as PolicyStatement[] })),
+                    ),
+            },
+            { parent: this },
+        );
+
+        const environment =
+            args.environment === undefined
+                ? undefined
+                : pulumi.output(args.environment).apply((vars) => {
+                      Object.keys(vars).forEach(validateEnvironmentKey);
+                      return { variables: vars };
+                  });
+
+        this.function = new aws.lambda.Function(
+            `${name}-function`,
+            {
+                name: args.functionName,
+                description: args.description ?? `Invoked by S3 object-created events (${args.filterSuffix}); bundle ${bundle.sha256.slice(0, 12)}`,
+                runtime: LAMBDA_RUNTIME,
+                architectures: [LAMBDA_ARCHITECTURE],
+                handler: LAMBDA_HANDLER,
+                code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundle.code) }),
+                role: this.role.arn,
+                timeout: args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+                memorySize: args.memorySizeMb ?? DEFAULT_MEMORY_MB,
+                ...(environment !== undefined ? { environment } : {}),
+                kmsKeyArn,
+                tracingConfig: { mode: "Active" },
+                reservedConcurrentExecutions: args.reservedConcurrency,
+                // JSON: platform lines (START/REPORT) become queryable fields; our logger already writes JSON to stdout.
+                loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+                tags: args.tags,
+            },
+            // The log group first (else Lambda creates an unmanaged one on first invoke); the policy first
+            // (else the first invocations run without permissions).
+            { parent: this, dependsOn: [this.logGroup, this.rolePolicy] },
+        );
+
+        this.eventInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
+            `${name}-async`,
+            {
+                functionName: this.function.name,
+                maximumRetryAttempts: args.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
+                maximumEventAgeInSeconds: args.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS,
+                destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
+            },
+            // Lambda checks that the role may send to the destination when the config is saved.
+            { parent: this, dependsOn: [this.rolePolicy] },
+        );
+
+        const sourceAccount = args.bucketOwnerAccountId !== undefined ? pulumi.output(args.bucketOwnerAccountId) : this.function.arn.apply(accountOfArn);
+        this.permission = new aws.lambda.Permission(
+            `${name}-s3-invoke`,
+            {
+                action: "lambda:InvokeFunction",
+                function: this.function.name,
+                principal: "s3.amazonaws.com",
+                sourceArn: bucketArn,
+                sourceAccount,
+            },
+            { parent: this },
+        );
+
+        const events = [...(args.events ?? OBJECT_CREATED_EVENTS)];
+        this.lambdaNotification = {
+            lambdaFunctionArn: this.function.arn,
+            events,
+            filterSuffix: args.filterSuffix,
+            ...(args.filterPrefix !== undefined ? { filterPrefix: args.filterPrefix } : {}),
+        };
+        if (args.createNotification ?? true) {
+            this.notification = new aws.s3.BucketNotification(
+                `${name}-notification`,
+                { bucket: bucketName, lambdaFunctions: [this.lambdaNotification] },
+                // S3 test-invokes the destination when saving the configuration; without the permission it fails.
+                { parent: this, dependsOn: [this.permission] },
+            );
+        }
+
+        this.bundleSha256 = pulumi.output(bundle.sha256);
+        this.bundleBytes = bundle.bytes;
+
+        this.registerOutputs({
+            functionName: this.function.name,
+            functionArn: this.function.arn,
+            roleArn: this.role.arn,
+            logGroupName: this.logGroup.name,
+            deadLetterQueueUrl: this.deadLetterQueue.url,
+            deadLetterQueueArn: this.deadLetterQueue.arn,
+            bundleSha256: this.bundleSha256,
+        });
+    }
+}

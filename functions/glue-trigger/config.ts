@@ -1,0 +1,46 @@
+/** The trigger's configuration, read from its environment once per cold start. */
+import { Env, readEnv, S3_BUCKET_NAME } from "../shared/env";
+import { LogLevel, parseLogLevel } from "../shared/logger";
+
+export interface TriggerConfig {
+    /** Glue job to start, e.g. FileProcessorV2-dev. */
+    readonly glueJobName: string;
+    /** The processing-metadata table, e.g. etl-pipeline-metadata-dev. */
+    readonly metadataTable: string;
+    /** Bucket for the job's Parquet output and quarantined rows (a name, not a URI). */
+    readonly outputBucket: string;
+    /** Keys that end with this (compared case-insensitively) are processed; stored lowercase. */
+    readonly fileSuffix: string;
+    /** How long a claim protects a file from other invocations; longer than the function's timeout. */
+    readonly claimLeaseSeconds: number;
+    /** StartJobRun attempts per file, including the first. */
+    readonly startAttempts: number;
+    readonly logLevel: LogLevel;
+}
+
+/** Glue job names: 1–255 characters, single line. */
+const GLUE_JOB_NAME = /^[^\r\n]{1,255}$/;
+/** DynamoDB table names: 3–255 of letters, digits, `_`, `-`, `.`. */
+const DYNAMODB_TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/**
+ * Reads and validates the trigger's environment.
+ * @throws EnvironmentError naming every missing or invalid variable.
+ */
+export function loadTriggerConfig(env: Env): TriggerConfig {
+    return readEnv(env, (r) => ({
+        glueJobName: r.string("GLUE_JOB_NAME", { pattern: GLUE_JOB_NAME, describe: "a Glue job name (1-255 characters)" }),
+        metadataTable: r.string("METADATA_TABLE", { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
+        outputBucket: r.string("OUTPUT_BUCKET", {
+            pattern: S3_BUCKET_NAME,
+            describe: "an S3 bucket name (not an s3:// URI)",
+        }),
+        fileSuffix: r
+            .string("FILE_SUFFIX", { default: ".csv", pattern: /^[^/]+$/, describe: "a file name suffix such as .csv, without '/'" })
+            .toLowerCase(),
+        // The lease must outlive one invocation (30 s timeout), or a slow but live Lambda could be taken over.
+        claimLeaseSeconds: r.int("CLAIM_LEASE_SECONDS", { default: 60, min: 31, max: 3600 }),
+        startAttempts: r.int("START_ATTEMPTS", { default: 3, min: 1, max: 10 }),
+        logLevel: r.parse("LOG_LEVEL", (raw) => parseLogLevel(raw), "INFO"),
+    }));
+}

@@ -1,0 +1,401 @@
+/**
+ * GlueTriggerLambda's logic: for each S3 record, decide whether the object is a file to process, claim its
+ * processing record, start FileProcessorV2 for it, and record the outcome.
+ *
+ * Exactly-once start: S3 delivers at least once and Lambda's async retries may redeliver, so nothing here
+ * trusts delivery counts. The conditional claim on the metadata record is what admits one start per
+ * object version; every other delivery is logged and skipped.
+ */
+import { GlueClient, StartJobRunCommand } from "@aws-sdk/client-glue";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { Logger, LogSink } from "../shared/logger";
+import { ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
+import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
+import {
+    decodeS3Key,
+    deriveFileId,
+    isObjectCreated,
+    objectVersion,
+    normaliseEtag,
+    S3EventLike,
+    S3EventRecordLike,
+    s3Uri,
+} from "../shared/s3Events";
+import { TriggerConfig } from "./config";
+
+export const SERVICE_NAME = "glue-trigger";
+
+/** Backoff between StartJobRun attempts in production: ceilings 1 s, 2 s, 4 s, ... capped at 8 s. */
+export const DEFAULT_START_BACKOFF: BackoffOptions = { baseDelayMs: 1000, maxDelayMs: 8000 };
+
+/**
+ * Time kept free after a backoff delay: one StartJobRun call, the record write and the summary, with
+ * margin. A retry that would leave less is not made, so the invocation ends on our terms (START_FAILED
+ * recorded, error thrown) instead of being killed by the 30 s timeout with the record left CLAIMED.
+ */
+export const DEFAULT_RESERVE_MS = 5000;
+
+/**
+ * Errors after which StartJobRun certainly did not start a run, so trying again cannot start a second one.
+ * Ambiguous failures (5xx, timeouts) are deliberately absent: a run may exist, and a blind retry could
+ * start a duplicate. They fail the record instead, and the next delivery re-claims it.
+ */
+const RETRYABLE_START_ERRORS: ReadonlySet<string> = new Set([
+    "ConcurrentRunsExceededException",
+    "ThrottlingException",
+    "TooManyRequestsException",
+]);
+
+export function isRetryableStartError(err: unknown): boolean {
+    return err instanceof Error && RETRYABLE_START_ERRORS.has(err.name);
+}
+
+export interface TriggerDeps {
+    readonly config: TriggerConfig;
+    readonly s3: S3Client;
+    readonly glue: GlueClient;
+    readonly records: ProcessingRecordStore;
+    readonly logger: Logger;
+    readonly backoff: BackoffOptions;
+    readonly reserveMs: number;
+    readonly sleep: (ms: number) => Promise<void>;
+    readonly random: () => number;
+}
+
+export interface DepsOverrides extends Partial<Omit<TriggerDeps, "config">> {
+    /** Where log lines go when no `logger` is given. */
+    readonly logSink?: LogSink;
+    /** A DynamoDB client to build the record store on, when no `records` is given. */
+    readonly dynamodb?: DynamoDBClient;
+}
+
+/**
+ * Builds the clients and collaborators the handler uses. Production calls it once at module scope with
+ * no overrides; tests replace what they need (a capturing logger, short backoff, a faulty client).
+ */
+export function createTriggerDeps(config: TriggerConfig, overrides: DepsOverrides = {}): TriggerDeps {
+    // Each call gets its own socket timeout so one hung request cannot eat the whole 30 s budget.
+    const requestHandler = { connectionTimeout: 2000, requestTimeout: 5000 };
+    const records =
+        overrides.records ??
+        new ProcessingRecordStore(
+            DynamoDBDocumentClient.from(overrides.dynamodb ?? new DynamoDBClient({ requestHandler }), {
+                marshallOptions: { removeUndefinedValues: true },
+            }),
+            config.metadataTable,
+        );
+    return {
+        config,
+        s3: overrides.s3 ?? new S3Client({ requestHandler }),
+        // maxAttempts 1: the SDK would otherwise retry throttling and 5xx on its own, outside our time
+        // budget, and retry ambiguous failures that may have started a run. startJobWithRetry owns retries.
+        glue: overrides.glue ?? new GlueClient({ maxAttempts: 1, requestHandler }),
+        records,
+        logger: overrides.logger ?? new Logger({ service: SERVICE_NAME, level: config.logLevel, sink: overrides.logSink }),
+        backoff: overrides.backoff ?? DEFAULT_START_BACKOFF,
+        reserveMs: overrides.reserveMs ?? DEFAULT_RESERVE_MS,
+        sleep: overrides.sleep ?? realSleep,
+        random: overrides.random ?? Math.random,
+    };
+}
+
+/** The part of the Lambda context the trigger uses (all optional so tests and local runs can omit it). */
+export interface InvocationContext {
+    readonly awsRequestId?: string;
+    readonly getRemainingTimeInMillis?: () => number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pure decisions
+// ---------------------------------------------------------------------------------------------------------
+
+export type RecordPlan =
+    | { readonly action: "ignore"; readonly bucket: string; readonly key: string; readonly reason: string }
+    | {
+          readonly action: "process";
+          readonly bucket: string;
+          readonly key: string;
+          readonly versionId?: string;
+          readonly etag?: string;
+          readonly sizeBytes?: number;
+      };
+
+/** Whether `key` names a processable file: it ends with `suffix` (case-insensitive) and has a name before it. */
+export function matchesSuffix(key: string, suffix: string): boolean {
+    if (!key.toLowerCase().endsWith(suffix.toLowerCase())) return false;
+    const fileName = key.slice(key.lastIndexOf("/") + 1);
+    return fileName.length > suffix.length;
+}
+
+/**
+ * Decides what to do with one record, from the event alone.
+ * @throws URIError when the key is not validly encoded (the record fails; it is not silently ignored).
+ */
+export function planRecord(record: S3EventRecordLike, suffix: string): RecordPlan {
+    const bucket = record.s3.bucket.name;
+    const key = decodeS3Key(record.s3.object.key);
+    if (!isObjectCreated(record)) {
+        return { action: "ignore", bucket, key, reason: `event ${record.eventName} is not an ObjectCreated event` };
+    }
+    if (!matchesSuffix(key, suffix)) {
+        return { action: "ignore", bucket, key, reason: `key does not end with ${suffix}` };
+    }
+    const { size, eTag, versionId } = record.s3.object;
+    return {
+        action: "process",
+        bucket,
+        key,
+        ...(versionId ? { versionId } : {}),
+        ...(eTag ? { etag: normaliseEtag(eTag) } : {}),
+        ...(typeof size === "number" ? { sizeBytes: size } : {}),
+    };
+}
+
+export interface JobPaths {
+    readonly inputPath: string;
+    readonly outputPath: string;
+    readonly quarantinePath: string;
+}
+
+/**
+ * Where the job reads and writes for one file: `processed/` and `quarantine/` under the output bucket,
+ * followed by the key without its suffix (the suffix as it appears in the key, whatever its case).
+ */
+export function deriveJobPaths(bucket: string, key: string, suffix: string, outputBucket: string): JobPaths {
+    const stem = key.slice(0, key.length - suffix.length);
+    return {
+        inputPath: s3Uri(bucket, key),
+        outputPath: `s3://${outputBucket}/processed/${stem}/`,
+        quarantinePath: `s3://${outputBucket}/quarantine/${stem}/`,
+    };
+}
+
+/** The FileProcessorV2 arguments for one file (the contract's `--name value` pairs). */
+export function buildJobArguments(paths: JobPaths, sourceKey: string, fileId: string): Record<string, string> {
+    return {
+        "--input_path": paths.inputPath,
+        "--output_path": paths.outputPath,
+        "--quarantine_path": paths.quarantinePath,
+        "--source_file": sourceKey,
+        "--file_id": fileId,
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Effects
+// ---------------------------------------------------------------------------------------------------------
+
+export type RecordOutcome =
+    | { readonly outcome: "started"; readonly uri: string; readonly fileId: string; readonly jobRunId: string; readonly attempt: number }
+    | { readonly outcome: "skipped"; readonly uri: string; readonly fileId: string; readonly existingStatus?: ProcessingStatus }
+    | { readonly outcome: "ignored"; readonly uri: string; readonly reason: string }
+    | { readonly outcome: "rejected"; readonly uri: string; readonly fileId: string; readonly reason: string }
+    | { readonly outcome: "failed"; readonly uri: string; readonly fileId?: string; readonly error: Error };
+
+export interface TriggerSummary {
+    readonly started: number;
+    readonly skipped: number;
+    readonly ignored: number;
+    readonly rejected: number;
+    readonly failed: number;
+    readonly records: readonly RecordOutcome[];
+}
+
+/** Thrown after all records were handled when any of them failed, so Lambda retries the event. */
+export class TriggerBatchError extends Error {
+    constructor(
+        readonly failures: readonly Extract<RecordOutcome, { outcome: "failed" }>[],
+        readonly total: number,
+    ) {
+        super(
+            `${failures.length} of ${total} S3 record(s) failed: ` +
+                failures.map((f) => `${f.uri}: ${f.error.name}: ${f.error.message}`).join("; "),
+        );
+        this.name = "TriggerBatchError";
+    }
+}
+
+interface ObjectFacts {
+    readonly version: string;
+    readonly sizeBytes: number;
+}
+
+/** Size and version from the event, with a HeadObject only for what the event lacks. */
+async function resolveObjectFacts(plan: Extract<RecordPlan, { action: "process" }>, deps: TriggerDeps, log: Logger): Promise<ObjectFacts> {
+    const version = objectVersion(plan.versionId, plan.etag);
+    if (version !== undefined && plan.sizeBytes !== undefined) return { version, sizeBytes: plan.sizeBytes };
+    log.debug("event lacks size or version; reading them with HeadObject");
+    const head = await deps.s3
+        .send(new HeadObjectCommand({ Bucket: plan.bucket, Key: plan.key, VersionId: plan.versionId }))
+        .catch((err: unknown) => {
+            // S3 is strongly consistent: a missing object was deleted after the event. The record fails
+            // (and reaches the DLQ after Lambda's retries) rather than vanishing from sight.
+            if (err instanceof Error && (err.name === "NotFound" || err.name === "NoSuchKey" || err.name === "NoSuchVersion")) {
+                const version = plan.versionId ? ` (version ${plan.versionId})` : "";
+                throw new Error(`object ${s3Uri(plan.bucket, plan.key)}${version} does not exist`, { cause: err });
+            }
+            throw err;
+        });
+    const headVersion = objectVersion(plan.versionId ?? head.VersionId, plan.etag ?? head.ETag);
+    if (headVersion === undefined) throw new Error(`HeadObject returned neither VersionId nor ETag for ${s3Uri(plan.bucket, plan.key)}`);
+    return { version: headVersion, sizeBytes: plan.sizeBytes ?? head.ContentLength ?? 0 };
+}
+
+async function startJob(
+    deps: TriggerDeps,
+    args: Record<string, string>,
+    remainingMs: () => number,
+    log: Logger,
+): Promise<string> {
+    return retryWithBackoff(
+        async () => {
+            const out = await deps.glue.send(new StartJobRunCommand({ JobName: deps.config.glueJobName, Arguments: args }));
+            if (!out.JobRunId) throw new Error("StartJobRun returned no JobRunId");
+            return out.JobRunId;
+        },
+        {
+            operation: "StartJobRun",
+            maxAttempts: deps.config.startAttempts,
+            backoff: deps.backoff,
+            isRetryable: isRetryableStartError,
+            sleep: deps.sleep,
+            random: deps.random,
+            remainingMs,
+            reserveMs: deps.reserveMs,
+            onRetry: ({ attempt, delayMs, error }) =>
+                log.warn("StartJobRun failed; retrying after backoff", { start_attempt: attempt, delay_ms: delayMs, error }),
+        },
+    );
+}
+
+/** Handles one record end to end. Never throws: a failure is returned as a `failed` outcome. */
+export async function processRecord(
+    record: S3EventRecordLike,
+    deps: TriggerDeps,
+    remainingMs: () => number,
+    baseLog: Logger,
+): Promise<RecordOutcome> {
+    const rawUri = s3Uri(record.s3?.bucket?.name ?? "?", record.s3?.object?.key ?? "?");
+    let uri = rawUri;
+    let fileId: string | undefined;
+    let log = baseLog.child({ s3_uri: rawUri });
+    try {
+        const plan = planRecord(record, deps.config.fileSuffix);
+        uri = s3Uri(plan.bucket, plan.key);
+        log = baseLog.child({ s3_uri: uri });
+        if (plan.action === "ignore") {
+            log.info("record ignored", { reason: plan.reason });
+            return { outcome: "ignored", uri, reason: plan.reason };
+        }
+
+        const facts = await resolveObjectFacts(plan, deps, log);
+        fileId = deriveFileId(plan.bucket, plan.key, facts.version);
+        log = log.child({ file_id: fileId });
+        const source: SourceObject = { fileId, bucket: plan.bucket, key: plan.key, version: facts.version, sizeBytes: facts.sizeBytes };
+
+        if (facts.sizeBytes === 0) {
+            const reason = "object is empty (0 bytes): there is no header to parse and nothing to process";
+            const written = await deps.records.reject(source, reason, { jobName: deps.config.glueJobName });
+            if (!written.recorded) {
+                log.info("duplicate delivery skipped", { existing_status: written.existing?.processing_status });
+                return { outcome: "skipped", uri, fileId, existingStatus: written.existing?.processing_status };
+            }
+            log.warn("file rejected", { reason });
+            return { outcome: "rejected", uri, fileId, reason };
+        }
+
+        const paths = deriveJobPaths(plan.bucket, plan.key, deps.config.fileSuffix, deps.config.outputBucket);
+        const claim = await deps.records.claim({
+            source,
+            leaseSeconds: deps.config.claimLeaseSeconds,
+            jobName: deps.config.glueJobName,
+            outputPath: paths.outputPath,
+            quarantinePath: paths.quarantinePath,
+        });
+        if (!claim.claimed) {
+            log.info("duplicate delivery skipped", {
+                existing_status: claim.existing?.processing_status,
+                existing_job_run_id: claim.existing?.job_run_id,
+                existing_lease_expires_at: claim.existing?.lease_expires_at,
+            });
+            return { outcome: "skipped", uri, fileId, existingStatus: claim.existing?.processing_status };
+        }
+        log = log.child({ attempt: claim.attempt });
+
+        let jobRunId: string;
+        try {
+            jobRunId = await startJob(deps, buildJobArguments(paths, plan.key, fileId), remainingMs, log);
+        } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            try {
+                const written = await deps.records.markStartFailed(fileId, claim.attempt, message);
+                if (!written.recorded) {
+                    log.warn("START_FAILED not recorded: the claim was taken over", { existing_status: written.existing?.processing_status });
+                }
+            } catch (writeErr) {
+                // The record stays CLAIMED; its lease expires and the retried delivery takes it over.
+                log.error("could not record START_FAILED", { error: writeErr });
+            }
+            throw err;
+        }
+
+        try {
+            const written = await deps.records.markStarted(fileId, claim.attempt, jobRunId);
+            if (written.recorded === "CLAIM_LOST") {
+                log.error("job run started but the claim was taken over meanwhile: the file may be processed twice", {
+                    job_run_id: jobRunId,
+                    existing_status: written.existing?.processing_status,
+                    existing_job_run_id: written.existing?.job_run_id,
+                });
+            }
+        } catch (writeErr) {
+            // The run exists, so the file is not lost: report it started. Rethrowing would make Lambda retry
+            // and, once the lease expired, start a second run for the same file.
+            log.error("job run started but STARTED could not be recorded", { job_run_id: jobRunId, error: writeErr });
+        }
+        log.info("job run started", { job_run_id: jobRunId, job_name: deps.config.glueJobName });
+        return { outcome: "started", uri, fileId, jobRunId, attempt: claim.attempt };
+    } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        log.error("record failed", {
+            error,
+            ...(error instanceof RetriesExhaustedError ? { start_attempts: error.attempts, gave_up_because: error.reason } : {}),
+        });
+        return { outcome: "failed", uri, ...(fileId ? { fileId } : {}), error };
+    }
+}
+
+/**
+ * Handles every record of an S3 event, one after another (S3 sends one record per event in practice, and
+ * sequential starts share the time budget predictably). A failing record does not stop the others; when
+ * any failed, one TriggerBatchError naming them is thrown after all were handled, so Lambda's async retries
+ * and then the DLQ take over. Redelivered records that already started are skipped by their claim.
+ */
+export async function handleS3Event(event: S3EventLike, context: InvocationContext | undefined, deps: TriggerDeps): Promise<TriggerSummary> {
+    const log = deps.logger.child(context?.awsRequestId ? { aws_request_id: context.awsRequestId } : {});
+    const getRemaining = context?.getRemainingTimeInMillis;
+    const remainingMs = getRemaining ? () => getRemaining.call(context) : () => Number.POSITIVE_INFINITY;
+    const records = event.Records ?? [];
+    if (records.length === 0) log.info("event has no records (e.g. s3:TestEvent); nothing to do");
+
+    const outcomes: RecordOutcome[] = [];
+    for (const record of records) outcomes.push(await processRecord(record, deps, remainingMs, log));
+
+    const count = (kind: RecordOutcome["outcome"]) => outcomes.filter((o) => o.outcome === kind).length;
+    const summary: TriggerSummary = {
+        started: count("started"),
+        skipped: count("skipped"),
+        ignored: count("ignored"),
+        rejected: count("rejected"),
+        failed: count("failed"),
+        records: outcomes,
+    };
+    const { records: _omit, ...counts } = summary;
+    log.info("event handled", counts);
+
+    const failures = outcomes.filter((o): o is Extract<RecordOutcome, { outcome: "failed" }> => o.outcome === "failed");
+    if (failures.length > 0) throw new TriggerBatchError(failures, outcomes.length);
+    return summary;
+}

@@ -1,0 +1,347 @@
+/**
+ * The processing-metadata table (`etl-pipeline-metadata-{stage}`): one item per uploaded object version,
+ * keyed by `file_id`, moved through its statuses with conditional writes so that duplicate S3 deliveries
+ * and concurrent Lambdas cannot start a file twice.
+ *
+ * Shared by every flow that starts work for a file (CSV trigger, Parquet→JSON, claims validation, replay):
+ * each one claims the record first, starts its work, then records the outcome of the start.
+ */
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+
+export const ProcessingStatus = {
+    /** A trigger won the claim and is starting the job; `lease_expires_at` says until when it owns it. */
+    CLAIMED: "CLAIMED",
+    /** StartJobRun returned; `job_run_id` is set (the run may still be WAITING in Glue's queue). */
+    STARTED: "STARTED",
+    /** StartJobRun failed after the in-Lambda retries; `error_message` set; may be claimed again. */
+    START_FAILED: "START_FAILED",
+    /** Not processable (e.g. zero-byte object); `error_message` says why. Terminal. */
+    REJECTED: "REJECTED",
+    /** The job began (written by the job). */
+    RUNNING: "RUNNING",
+    /** The job finished (written by the job). */
+    SUCCEEDED: "SUCCEEDED",
+    /** The job failed (written by the job); claimable again only by an explicit replay. */
+    FAILED: "FAILED",
+} as const;
+export type ProcessingStatus = (typeof ProcessingStatus)[keyof typeof ProcessingStatus];
+
+/** Name of the GSI that lists records by status, newest last (range key `updated_at`). */
+export const BY_STATUS_INDEX = "by-status";
+
+/** One item of the metadata table. Attribute names are the contract's snake_case names. */
+export interface ProcessingRecord {
+    readonly file_id: string;
+    readonly processing_status: ProcessingStatus;
+    readonly source_file_path?: string;
+    readonly source_bucket?: string;
+    readonly source_key?: string;
+    readonly source_version?: string;
+    readonly file_size_bytes?: number;
+    readonly output_file_path?: string;
+    readonly quarantine_path?: string;
+    readonly job_name?: string;
+    readonly job_run_id?: string;
+    readonly start_time?: string;
+    readonly end_time?: string;
+    readonly rows_in?: number;
+    readonly record_count?: number;
+    readonly rows_quarantined?: number;
+    readonly output_size_bytes?: number;
+    readonly outcome?: string;
+    readonly error_message?: string;
+    readonly attempts?: number;
+    readonly lease_expires_at?: string;
+    readonly created_at?: string;
+    readonly updated_at?: string;
+}
+
+/** The object a record is about. */
+export interface SourceObject {
+    readonly fileId: string;
+    readonly bucket: string;
+    readonly key: string;
+    /** versionId, else the ETag without quotes. */
+    readonly version: string;
+    readonly sizeBytes?: number;
+}
+
+export interface ClaimRequest {
+    readonly source: SourceObject;
+    /** How long the claimer owns the record; after that another invocation may take it over. */
+    readonly leaseSeconds: number;
+    /** Written on the record so that readers see where the output will go before the job runs. */
+    readonly jobName?: string;
+    readonly outputPath?: string;
+    readonly quarantinePath?: string;
+    /**
+     * Also claim a FAILED record. Only an explicit replay does this: a redelivered S3 event for a file
+     * whose job failed must not silently rerun it.
+     * @default false
+     */
+    readonly allowFailed?: boolean;
+}
+
+export type ClaimResult =
+    | { readonly claimed: true; readonly attempt: number; readonly record: ProcessingRecord }
+    /** `existing` is the record that blocked the claim (undefined only if it vanished in between). */
+    | { readonly claimed: false; readonly existing: ProcessingRecord | undefined };
+
+export type RecordWriteResult =
+    | { readonly recorded: true }
+    | { readonly recorded: false; readonly existing: ProcessingRecord | undefined };
+
+/** Result of recording a started run. */
+export type StartedWriteResult =
+    /** Status is now STARTED with the run id. */
+    | { readonly recorded: "STARTED" }
+    /** The job got there first (status already RUNNING or later); only the run id was added. */
+    | { readonly recorded: "RUN_ID_ONLY"; readonly existing: ProcessingRecord | undefined }
+    /** Our claim is no longer the current one (another invocation took it over): nothing written. */
+    | { readonly recorded: "CLAIM_LOST"; readonly existing: ProcessingRecord | undefined };
+
+/** Longest error message stored on a record; items are limited to 400 KB and this field is for humans. */
+export const MAX_ERROR_MESSAGE_LENGTH = 2000;
+
+/** Record attributes describing a finished or failed run; cleared when a record is claimed again. */
+const RUN_RESULT_ATTRIBUTES = [
+    "job_run_id",
+    "start_time",
+    "end_time",
+    "rows_in",
+    "record_count",
+    "rows_quarantined",
+    "output_size_bytes",
+    "outcome",
+    "error_message",
+] as const;
+
+export function isConditionalCheckFailed(err: unknown): boolean {
+    return err instanceof ConditionalCheckFailedException || (err instanceof Error && err.name === "ConditionalCheckFailedException");
+}
+
+export function truncateErrorMessage(message: string): string {
+    return message.length <= MAX_ERROR_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`;
+}
+
+/**
+ * The claim rule: a record may be claimed when none exists, when its start failed, when the invocation
+ * that claimed it died (CLAIMED with an expired lease), and — for a replay only — when its job failed.
+ * ISO-8601 UTC strings from Date#toISOString compare correctly as strings.
+ */
+export function claimCondition(allowFailed: boolean): string {
+    const clauses = [
+        "attribute_not_exists(file_id)",
+        "processing_status = :start_failed",
+        "(processing_status = :claimed AND lease_expires_at < :now)",
+    ];
+    if (allowFailed) clauses.push("processing_status = :failed");
+    return clauses.join(" OR ");
+}
+
+export class ProcessingRecordStore {
+    constructor(
+        private readonly doc: DynamoDBDocumentClient,
+        readonly tableName: string,
+        private readonly now: () => Date = () => new Date(),
+    ) {}
+
+    /** Reads a record with a strongly consistent read (a claim decision must not act on a stale copy). */
+    async get(fileId: string): Promise<ProcessingRecord | undefined> {
+        const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { file_id: fileId }, ConsistentRead: true }));
+        return out.Item as ProcessingRecord | undefined;
+    }
+
+    /**
+     * Claims the record for `source`: one conditional UpdateItem that creates it or takes it over under the
+     * claim rule, sets CLAIMED with a lease, and counts the claim in `attempts`. Exactly one of any number
+     * of concurrent callers wins; the others get the record that blocked them.
+     */
+    async claim(request: ClaimRequest): Promise<ClaimResult> {
+        if (!(request.leaseSeconds > 0)) throw new RangeError(`leaseSeconds must be > 0, got ${request.leaseSeconds}`);
+        const now = this.now();
+        const nowIso = now.toISOString();
+        const { source } = request;
+        const values: Record<string, unknown> = {
+            ":claimed": ProcessingStatus.CLAIMED,
+            ":start_failed": ProcessingStatus.START_FAILED,
+            ":now": nowIso,
+            ":lease": new Date(now.getTime() + request.leaseSeconds * 1000).toISOString(),
+            ":one": 1,
+            ...sourceValues(source),
+        };
+        const sets = [
+            "processing_status = :claimed",
+            "lease_expires_at = :lease",
+            "updated_at = :now",
+            "created_at = if_not_exists(created_at, :now)",
+            ...sourceSets(source),
+        ];
+        if (request.allowFailed) values[":failed"] = ProcessingStatus.FAILED;
+        if (request.jobName !== undefined) {
+            sets.push("job_name = :job_name");
+            values[":job_name"] = request.jobName;
+        }
+        if (request.outputPath !== undefined) {
+            sets.push("output_file_path = :output_path");
+            values[":output_path"] = request.outputPath;
+        }
+        if (request.quarantinePath !== undefined) {
+            sets.push("quarantine_path = :quarantine_path");
+            values[":quarantine_path"] = request.quarantinePath;
+        }
+        try {
+            const out = await this.doc.send(
+                new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { file_id: source.fileId },
+                    UpdateExpression: `SET ${sets.join(", ")} ADD attempts :one REMOVE ${RUN_RESULT_ATTRIBUTES.join(", ")}`,
+                    ConditionExpression: claimCondition(request.allowFailed ?? false),
+                    ExpressionAttributeValues: values,
+                    ReturnValues: "ALL_NEW",
+                }),
+            );
+            const record = out.Attributes as ProcessingRecord;
+            return { claimed: true, attempt: Number(record.attempts), record };
+        } catch (err) {
+            if (!isConditionalCheckFailed(err)) throw err;
+            return { claimed: false, existing: await this.get(source.fileId) };
+        }
+    }
+
+    /**
+     * Records the run that claim number `attempt` started. Conditional on the claim still being ours, so a
+     * slow invocation whose lease was taken over cannot overwrite the newer claim's state.
+     */
+    async markStarted(fileId: string, attempt: number, jobRunId: string): Promise<StartedWriteResult> {
+        const nowIso = this.now().toISOString();
+        try {
+            await this.doc.send(
+                new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { file_id: fileId },
+                    UpdateExpression:
+                        "SET processing_status = :started, job_run_id = :run_id, start_time = :now, updated_at = :now REMOVE lease_expires_at",
+                    ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
+                    ExpressionAttributeValues: {
+                        ":started": ProcessingStatus.STARTED,
+                        ":claimed": ProcessingStatus.CLAIMED,
+                        ":run_id": jobRunId,
+                        ":now": nowIso,
+                        ":attempt": attempt,
+                    },
+                }),
+            );
+            return { recorded: "STARTED" };
+        } catch (err) {
+            if (!isConditionalCheckFailed(err)) throw err;
+        }
+        // Either the job already wrote RUNNING (or later) for this claim — keep its status, add the run id —
+        // or another invocation owns the record now, and we must not touch it.
+        try {
+            await this.doc.send(
+                new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { file_id: fileId },
+                    UpdateExpression: "SET job_run_id = if_not_exists(job_run_id, :run_id), updated_at = :now REMOVE lease_expires_at",
+                    ConditionExpression: "attempts = :attempt",
+                    ExpressionAttributeValues: { ":run_id": jobRunId, ":now": nowIso, ":attempt": attempt },
+                }),
+            );
+            return { recorded: "RUN_ID_ONLY", existing: await this.get(fileId) };
+        } catch (err) {
+            if (!isConditionalCheckFailed(err)) throw err;
+            return { recorded: "CLAIM_LOST", existing: await this.get(fileId) };
+        }
+    }
+
+    /** Records that claim number `attempt` could not start its run; the record becomes claimable again. */
+    async markStartFailed(fileId: string, attempt: number, errorMessage: string): Promise<RecordWriteResult> {
+        const nowIso = this.now().toISOString();
+        try {
+            await this.doc.send(
+                new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { file_id: fileId },
+                    UpdateExpression: "SET processing_status = :start_failed, error_message = :error, updated_at = :now REMOVE lease_expires_at",
+                    ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
+                    ExpressionAttributeValues: {
+                        ":start_failed": ProcessingStatus.START_FAILED,
+                        ":claimed": ProcessingStatus.CLAIMED,
+                        ":error": truncateErrorMessage(errorMessage),
+                        ":now": nowIso,
+                        ":attempt": attempt,
+                    },
+                }),
+            );
+            return { recorded: true };
+        } catch (err) {
+            if (!isConditionalCheckFailed(err)) throw err;
+            return { recorded: false, existing: await this.get(fileId) };
+        }
+    }
+
+    /**
+     * Records that `source` will not be processed, and why. Written only where a claim would be allowed,
+     * so a redelivered event for a file already being handled never downgrades its record.
+     */
+    async reject(source: SourceObject, reason: string, options: { readonly jobName?: string } = {}): Promise<RecordWriteResult> {
+        const nowIso = this.now().toISOString();
+        const values: Record<string, unknown> = {
+            ":rejected": ProcessingStatus.REJECTED,
+            ":claimed": ProcessingStatus.CLAIMED,
+            ":start_failed": ProcessingStatus.START_FAILED,
+            ":reason": truncateErrorMessage(reason),
+            ":now": nowIso,
+            ...sourceValues(source),
+        };
+        const sets = [
+            "processing_status = :rejected",
+            "error_message = :reason",
+            "updated_at = :now",
+            "end_time = :now",
+            "created_at = if_not_exists(created_at, :now)",
+            ...sourceSets(source),
+        ];
+        if (options.jobName !== undefined) {
+            sets.push("job_name = :job_name");
+            values[":job_name"] = options.jobName;
+        }
+        try {
+            await this.doc.send(
+                new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { file_id: source.fileId },
+                    UpdateExpression: `SET ${sets.join(", ")} REMOVE lease_expires_at`,
+                    ConditionExpression: claimCondition(false),
+                    ExpressionAttributeValues: values,
+                }),
+            );
+            return { recorded: true };
+        } catch (err) {
+            if (!isConditionalCheckFailed(err)) throw err;
+            return { recorded: false, existing: await this.get(source.fileId) };
+        }
+    }
+}
+
+function sourceValues(source: SourceObject): Record<string, unknown> {
+    return {
+        ":source_path": `s3://${source.bucket}/${source.key}`,
+        ":source_bucket": source.bucket,
+        ":source_key": source.key,
+        ":source_version": source.version,
+        ...(source.sizeBytes !== undefined ? { ":size": source.sizeBytes } : {}),
+    };
+}
+
+function sourceSets(source: SourceObject): string[] {
+    return [
+        "source_file_path = :source_path",
+        "source_bucket = :source_bucket",
+        "source_key = :source_key",
+        "source_version = :source_version",
+        ...(source.sizeBytes !== undefined ? ["file_size_bytes = :size"] : []),
+    ];
+}

@@ -1,0 +1,83 @@
+/**
+ * Helpers for S3 event notifications (the `Records[].s3` shape that S3 sends to Lambda, SQS and SNS).
+ *
+ * The event types here are deliberately looser than @types/aws-lambda's: S3 omits `size` and `eTag` for
+ * some event kinds and test tools often do too, and code that trusts a field the event lacks fails late.
+ */
+import { createHash } from "crypto";
+
+export interface S3EventObject {
+    /** URL-encoded, with `+` for spaces. Use decodeS3Key. */
+    readonly key: string;
+    readonly size?: number;
+    /** Without quotes in events (HeadObject returns it quoted). */
+    readonly eTag?: string;
+    /** Set when the bucket is versioned. */
+    readonly versionId?: string;
+    readonly sequencer?: string;
+}
+
+export interface S3EventRecordLike {
+    readonly eventSource?: string;
+    /** e.g. "ObjectCreated:Put". S3 sends it without the `s3:` prefix the notification config uses. */
+    readonly eventName?: string;
+    readonly eventTime?: string;
+    readonly awsRegion?: string;
+    readonly s3: {
+        readonly bucket: { readonly name: string; readonly arn?: string };
+        readonly object: S3EventObject;
+    };
+}
+
+export interface S3EventLike {
+    /** Absent on the `s3:TestEvent` S3 sends when a notification configuration is saved. */
+    readonly Records?: readonly S3EventRecordLike[];
+}
+
+/**
+ * Decodes an object key as S3 puts it in event notifications: form-encoded, so `+` is a space and a real
+ * `+` arrives as `%2B`; multi-byte UTF-8 characters arrive as several `%XX` escapes.
+ * @throws URIError when the key contains a malformed escape sequence.
+ */
+export function decodeS3Key(encoded: string): string {
+    return decodeURIComponent(encoded.replace(/\+/g, " "));
+}
+
+/** Strips the double quotes HeadObject/GetObject wrap around an ETag; events already send it bare. */
+export function normaliseEtag(etag: string): string {
+    return etag.replace(/^(W\/)?"(.*)"$/, "$2");
+}
+
+/** `s3://bucket/key` for a decoded key. */
+export function s3Uri(bucket: string, key: string): string {
+    return `s3://${bucket}/${key}`;
+}
+
+/** True for ObjectCreated:* events (and for records that carry no event name, as hand-made events often do). */
+export function isObjectCreated(record: S3EventRecordLike): boolean {
+    return record.eventName === undefined || record.eventName.startsWith("ObjectCreated:");
+}
+
+/**
+ * The processing-record key of one version of one object: lowercase hex SHA-256 of
+ * `${bucket}/${key}#${version}`, where key is decoded and version is the S3 versionId when the bucket is
+ * versioned, else the ETag without quotes. Re-uploading different content therefore gets a new id, while
+ * a redelivered event for the same upload gets the same one.
+ */
+export function deriveFileId(bucket: string, key: string, version: string): string {
+    if (!bucket || !key || !version) {
+        throw new Error(`file_id needs bucket, key and version, got bucket="${bucket}" key="${key}" version="${version}"`);
+    }
+    return createHash("sha256").update(`${bucket}/${key}#${version}`, "utf8").digest("hex");
+}
+
+/**
+ * The version that identifies an upload: versionId when it names a real version, else the ETag. An empty
+ * versionId and S3's literal "null" version (objects written while versioning was off or suspended) are
+ * treated as absent: every such upload of a key has that same "version", so it cannot tell uploads apart.
+ */
+export function objectVersion(versionId: string | undefined, etag: string | undefined): string | undefined {
+    if (versionId && versionId !== "null") return versionId;
+    if (etag) return normaliseEtag(etag);
+    return undefined;
+}

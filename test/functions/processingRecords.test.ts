@@ -1,0 +1,198 @@
+/**
+ * The processing-record store against a real DynamoDB API (moto): the claim rule, exactly one winner among
+ * concurrent claimers, and the outcome writes that must not clobber a newer claim or the job's own status.
+ */
+import assert from "node:assert/strict";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ProcessingRecordStore, ProcessingStatus, SourceObject } from "../../functions/shared/processingRecords";
+import { useEmulator } from "../support/emulator";
+
+const TABLE = "etl-pipeline-metadata-test";
+const NOW = new Date("2025-03-01T12:00:00.000Z");
+const PAST = "2025-03-01T11:59:59.000Z";
+const FUTURE = "2025-03-01T12:00:30.000Z";
+
+const SOURCE: SourceObject = { fileId: "f".repeat(64), bucket: "in", key: "dir/a.csv", version: "v1", sizeBytes: 42 };
+
+describe("ProcessingRecordStore against the emulator", () => {
+    const aws = useEmulator();
+    let store: ProcessingRecordStore;
+    let clock: Date;
+
+    beforeEach(async () => {
+        await aws.createMetadataTable(TABLE);
+        clock = NOW;
+        store = new ProcessingRecordStore(DynamoDBDocumentClient.from(aws.clients.dynamodb), TABLE, () => clock);
+    });
+
+    const existing = (status: ProcessingStatus, extra: Record<string, unknown> = {}) => ({
+        file_id: SOURCE.fileId,
+        processing_status: status,
+        attempts: 1,
+        created_at: "2025-03-01T10:00:00.000Z",
+        updated_at: "2025-03-01T10:00:00.000Z",
+        ...extra,
+    });
+
+    describe("the claim rule", () => {
+        const rows: { name: string; item?: Record<string, unknown>; allowFailed?: boolean; claimed: boolean }[] = [
+            { name: "no record", claimed: true },
+            { name: "START_FAILED", item: existing("START_FAILED", { error_message: "busy" }), claimed: true },
+            { name: "CLAIMED, lease expired", item: existing("CLAIMED", { lease_expires_at: PAST }), claimed: true },
+            { name: "CLAIMED, lease live", item: existing("CLAIMED", { lease_expires_at: FUTURE }), claimed: false },
+            { name: "STARTED", item: existing("STARTED", { job_run_id: "jr_1" }), claimed: false },
+            { name: "RUNNING", item: existing("RUNNING", { job_run_id: "jr_1" }), claimed: false },
+            { name: "SUCCEEDED", item: existing("SUCCEEDED", { job_run_id: "jr_1" }), claimed: false },
+            { name: "REJECTED", item: existing("REJECTED"), claimed: false },
+            { name: "FAILED, by the trigger", item: existing("FAILED"), claimed: false },
+            { name: "FAILED, by a replay", item: existing("FAILED", { error_message: "boom", job_run_id: "jr_1", rows_in: 3 }), allowFailed: true, claimed: true },
+        ];
+
+        for (const row of rows) {
+            it(`${row.claimed ? "claims" : "does not claim"} a file whose record is: ${row.name}`, async () => {
+                // Prepare
+                if (row.item) await aws.putItem(TABLE, row.item);
+
+                // Act
+                const result = await store.claim({
+                    source: SOURCE,
+                    leaseSeconds: 60,
+                    jobName: "FileProcessorV2-test",
+                    outputPath: "s3://out/processed/dir/a/",
+                    quarantinePath: "s3://out/quarantine/dir/a/",
+                    allowFailed: row.allowFailed,
+                });
+
+                // Assess
+                assert.equal(result.claimed, row.claimed);
+                const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+                if (!result.claimed) {
+                    assert.deepEqual(result.existing, row.item, "the blocking record is returned");
+                    assert.deepEqual(item, row.item, "a refused claim writes nothing");
+                    return;
+                }
+                const attempts = row.item ? 2 : 1;
+                assert.equal(result.attempt, attempts);
+                assert.deepEqual(item, {
+                    file_id: SOURCE.fileId,
+                    processing_status: "CLAIMED",
+                    attempts,
+                    lease_expires_at: "2025-03-01T12:01:00.000Z",
+                    created_at: row.item ? "2025-03-01T10:00:00.000Z" : NOW.toISOString(),
+                    updated_at: NOW.toISOString(),
+                    source_file_path: "s3://in/dir/a.csv",
+                    source_bucket: "in",
+                    source_key: "dir/a.csv",
+                    source_version: "v1",
+                    file_size_bytes: 42,
+                    job_name: "FileProcessorV2-test",
+                    output_file_path: "s3://out/processed/dir/a/",
+                    quarantine_path: "s3://out/quarantine/dir/a/",
+                });
+            });
+        }
+    });
+
+    it("lets exactly one of many concurrent claimers win", async () => {
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.claim({ source: SOURCE, leaseSeconds: 60 })));
+
+        assert.equal(results.filter((r) => r.claimed).length, 1);
+        const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+        assert.equal(item?.attempts, 1);
+    });
+
+    describe("recording the start", () => {
+        it("marks STARTED with the run id and releases the lease", async () => {
+            const claim = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(claim.claimed);
+            clock = new Date(NOW.getTime() + 1500);
+
+            const result = await store.markStarted(SOURCE.fileId, claim.attempt, "jr_abc");
+
+            assert.deepEqual(result, { recorded: "STARTED" });
+            const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(item?.processing_status, "STARTED");
+            assert.equal(item?.job_run_id, "jr_abc");
+            assert.equal(item?.start_time, "2025-03-01T12:00:01.500Z");
+            assert.equal(item?.updated_at, "2025-03-01T12:00:01.500Z");
+            assert.equal(item?.lease_expires_at, undefined);
+        });
+
+        it("keeps the job's RUNNING status when the job wrote it first, adding only the run id", async () => {
+            const claim = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(claim.claimed);
+            await aws.putItem(TABLE, { ...(await aws.getItem(TABLE, { file_id: SOURCE.fileId })), processing_status: "RUNNING" });
+
+            const result = await store.markStarted(SOURCE.fileId, claim.attempt, "jr_abc");
+
+            assert.equal(result.recorded, "RUN_ID_ONLY");
+            const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(item?.processing_status, "RUNNING");
+            assert.equal(item?.job_run_id, "jr_abc");
+        });
+
+        it("writes nothing when the claim was taken over by a newer one", async () => {
+            const first = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(first.claimed);
+            clock = new Date(NOW.getTime() + 61_000);
+            const second = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(second.claimed, "the expired lease was taken over");
+            const before = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+
+            const started = await store.markStarted(SOURCE.fileId, first.attempt, "jr_stale");
+            const failed = await store.markStartFailed(SOURCE.fileId, first.attempt, "stale failure");
+
+            assert.equal(started.recorded, "CLAIM_LOST");
+            assert.equal(failed.recorded, false);
+            assert.deepEqual(await aws.getItem(TABLE, { file_id: SOURCE.fileId }), before);
+        });
+
+        it("marks START_FAILED, after which a new claim takes the record and clears the error", async () => {
+            const claim = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(claim.claimed);
+
+            const result = await store.markStartFailed(SOURCE.fileId, claim.attempt, "ConcurrentRunsExceededException: busy");
+            const again = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+
+            assert.deepEqual(result, { recorded: true });
+            assert.ok(again.claimed);
+            assert.equal(again.attempt, 2);
+            const failedItem = again.record;
+            assert.equal(failedItem.error_message, undefined, "a new claim clears the previous error");
+        });
+
+        it("stores START_FAILED's error message at most 2000 characters long", async () => {
+            const claim = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(claim.claimed);
+
+            await store.markStartFailed(SOURCE.fileId, claim.attempt, "y".repeat(5000));
+
+            const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(item?.processing_status, "START_FAILED");
+            assert.equal(String(item?.error_message).length, 2000);
+            assert.equal(item?.lease_expires_at, undefined);
+        });
+    });
+
+    describe("rejecting", () => {
+        it("records REJECTED with the reason for a new file", async () => {
+            const result = await store.reject({ ...SOURCE, sizeBytes: 0 }, "empty");
+
+            assert.deepEqual(result, { recorded: true });
+            const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(item?.processing_status, "REJECTED");
+            assert.equal(item?.error_message, "empty");
+            assert.equal(item?.file_size_bytes, 0);
+            assert.equal(item?.end_time, NOW.toISOString());
+        });
+
+        it("never downgrades a record that is already being processed", async () => {
+            await aws.putItem(TABLE, existing("STARTED", { job_run_id: "jr_1" }));
+
+            const result = await store.reject(SOURCE, "empty");
+
+            assert.equal(result.recorded, false);
+            assert.equal((await aws.getItem(TABLE, { file_id: SOURCE.fileId }))?.processing_status, "STARTED");
+        });
+    });
+});

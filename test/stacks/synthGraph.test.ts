@@ -1,0 +1,142 @@
+/**
+ * The offline synth of both real stacks (their Pulumi.<stack>.yaml files, the real program), run as the
+ * user runs it, with the whole graph checked for the invariants every deploy must keep.
+ */
+import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import type { SynthResult } from "../../scripts/synth";
+import { asList, PolicyStatement, statementsOf } from "../support/graph";
+
+const ROOT = path.resolve(__dirname, "../..");
+const run = promisify(execFile);
+
+type Resource = SynthResult["resources"][number];
+
+async function synth(stack: string, ...extra: string[]): Promise<{ graph: SynthResult; stdout: string }> {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "synth-")), `${stack}.json`);
+    const { stdout } = await run(
+        path.join(ROOT, "node_modules/.bin/ts-node"),
+        ["--transpile-only", "scripts/synth.ts", "--stack", stack, "--json", out, ...extra],
+        { cwd: ROOT },
+    );
+    return { graph: JSON.parse(fs.readFileSync(out, "utf8")), stdout };
+}
+
+/** Every Allow statement of every IAM document in the graph, with where it came from. */
+function allowStatements(graph: SynthResult): Array<{ from: string; statement: PolicyStatement }> {
+    const found: Array<{ from: string; statement: PolicyStatement }> = [];
+    for (const r of graph.resources) {
+        const docs = [r.inputs.policy, r.inputs.assumeRolePolicy, ...(r.inputs.inlinePolicies ?? []).map((p: any) => p.policy)];
+        for (const doc of docs) {
+            if (typeof doc !== "string" || !doc.includes("Statement")) continue;
+            for (const statement of statementsOf(doc)) if (statement.Effect === "Allow") found.push({ from: `${r.type}::${r.name}`, statement });
+        }
+    }
+    return found;
+}
+
+const onBucket = (graph: SynthResult, type: string, bucket: string): Resource[] =>
+    graph.resources.filter((r) => r.type === type && r.inputs.bucket === bucket);
+
+for (const stack of ["dev", "prod"]) {
+    describe(`offline synth of the ${stack} stack`, function () {
+        this.timeout(120_000);
+        let graph: SynthResult;
+        let stdout: string;
+        before(async () => {
+            ({ graph, stdout } = await synth(stack));
+        });
+
+        it("prints a summary by type and says nothing was deployed", () => {
+            assert.match(stdout, new RegExp(`stack glue-data-pipeline/${stack}: \\d+ resources \\(offline synth under Pulumi mocks; nothing was deployed\\)`));
+            assert.match(stdout, /aws:glue\/job:Job\s+1/);
+            assert.match(stdout, /aws:lambda\/function:Function\s+1/);
+        });
+
+        it("has the seed's named resources", () => {
+            const names = (type: string, field = "name") => graph.resources.filter((r) => r.type === type).map((r) => r.inputs[field]);
+            assert.deepEqual(names("aws:glue/job:Job"), [`FileProcessorV2-${stack}`]);
+            assert.deepEqual(names("aws:lambda/function:Function"), [`GlueTriggerLambda-${stack}`]);
+            assert.deepEqual(names("aws:glue/catalogDatabase:CatalogDatabase"), [`glue_database_v2_${stack}`]);
+            assert.deepEqual(names("aws:dynamodb/table:Table"), [`etl-pipeline-metadata-${stack}`]);
+            const buckets = names("aws:s3/bucket:Bucket", "bucket");
+            const account = stack === "dev" ? "111111111111" : "222222222222";
+            for (const b of [`glue-input-${stack}-${account}`, `glue-output-${stack}-${account}`, `glue-assets-v2-${stack}-${account}`]) {
+                assert.ok(buckets.includes(b), `missing bucket ${b} in ${buckets}`);
+            }
+            const logGroups = names("aws:cloudwatch/logGroup:LogGroup");
+            for (const g of [`/aws/lambda/GlueTriggerLambda-${stack}`, "/aws-glue/jobs/output", "/aws-glue/jobs/error"]) {
+                assert.ok(logGroups.includes(g), `missing log group ${g}`);
+            }
+        });
+
+        it("encrypts every bucket, blocks all public access, enforces TLS and owner-only ACLs", () => {
+            const buckets = graph.resources.filter((r) => r.type === "aws:s3/bucket:Bucket");
+            assert.ok(buckets.length >= 4);
+            for (const { inputs } of buckets) {
+                const name = inputs.bucket;
+                const [sse] = onBucket(graph, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", name);
+                assert.ok(sse, `${name}: no encryption configuration`);
+                const algorithm = sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm;
+                assert.ok(["aws:kms", "AES256"].includes(algorithm), `${name}: ${algorithm}`);
+                const [pab] = onBucket(graph, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name);
+                assert.ok(pab, `${name}: no public access block`);
+                for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
+                    assert.equal(pab.inputs[flag], true, `${name}: ${flag}`);
+                }
+                const [policy] = onBucket(graph, "aws:s3/bucketPolicy:BucketPolicy", name);
+                assert.ok(policy, `${name}: no bucket policy`);
+                const denyInsecure = statementsOf(policy.inputs.policy).find(
+                    (s) => s.Effect === "Deny" && (s.Condition?.Bool as any)?.["aws:SecureTransport"] === "false",
+                );
+                assert.ok(denyInsecure, `${name}: no deny of non-TLS requests`);
+                const [ownership] = onBucket(graph, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", name);
+                assert.equal(ownership?.inputs.rule.objectOwnership, "BucketOwnerEnforced", `${name}: ownership`);
+            }
+        });
+
+        it("grants no S3, DynamoDB, Glue, KMS or SQS action on Resource *", () => {
+            const statements = allowStatements(graph);
+            assert.ok(statements.length > 10);
+            const offenders = statements.filter(({ statement }) => {
+                const dataPlane = asList(statement.Action).some((a) => /^(s3|dynamodb|glue|kms|sqs):/.test(a) || a === "*");
+                return dataPlane && asList(statement.Resource).includes("*") && !statement.Principal;
+            });
+            assert.deepEqual(offenders, []);
+        });
+
+        it("creates every AWS resource through the stack's own provider", () => {
+            const provider = graph.resources.find((r) => r.type === "pulumi:providers:aws");
+            assert.ok(provider);
+            const aws = graph.resources.filter((r) => r.type.startsWith("aws:"));
+            const stray = aws.filter((r) => !r.provider.startsWith(`${provider.urn}::`)).map((r) => `${r.type}::${r.name}`);
+            assert.deepEqual(stray, []);
+        });
+
+        it("keeps every log group for a bounded time", () => {
+            const unbounded = graph.resources
+                .filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && !(r.inputs.retentionInDays > 0))
+                .map((r) => r.inputs.name);
+            assert.deepEqual(unbounded, []);
+        });
+
+        it("exports the promotion contract", () => {
+            const artifacts = graph.outputs.artifacts as Record<string, string>;
+            assert.deepEqual(Object.keys(artifacts).sort(), ["fileProcessorScript", "glueLibrary", "glueTriggerBundle"]);
+        });
+    });
+}
+
+describe("offline synth of prod when dev has not deployed", function () {
+    this.timeout(120_000);
+    it("fails with a message that says what to do", async () => {
+        await assert.rejects(synth("prod", "--promotion-outputs", "none"), (err: any) => {
+            assert.match(err.stderr, /synth failed: Stack acme\/glue-data-pipeline\/dev has no output "artifacts".*pulumi up --stack acme\/glue-data-pipeline\/dev/);
+            return true;
+        });
+    });
+});
