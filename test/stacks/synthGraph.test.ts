@@ -53,16 +53,16 @@ for (const stack of ["dev", "prod"]) {
 
         it("prints a summary by type and says nothing was deployed", () => {
             assert.match(stdout, new RegExp(`stack glue-data-pipeline/${stack}: \\d+ resources \\(offline synth under Pulumi mocks; nothing was deployed\\)`));
-            assert.match(stdout, /aws:glue\/job:Job\s+1/);
-            assert.match(stdout, /aws:lambda\/function:Function\s+1/);
+            assert.match(stdout, /aws:glue\/job:Job\s+\d+/);
+            assert.match(stdout, /aws:lambda\/function:Function\s+\d+/);
         });
 
         it("has the seed's named resources", () => {
             const names = (type: string, field = "name") => graph.resources.filter((r) => r.type === type).map((r) => r.inputs[field]);
-            assert.deepEqual(names("aws:glue/job:Job"), [`FileProcessorV2-${stack}`]);
-            assert.deepEqual(names("aws:lambda/function:Function"), [`GlueTriggerLambda-${stack}`]);
-            assert.deepEqual(names("aws:glue/catalogDatabase:CatalogDatabase"), [`glue_database_v2_${stack}`]);
-            assert.deepEqual(names("aws:dynamodb/table:Table"), [`etl-pipeline-metadata-${stack}`]);
+            assert.ok(names("aws:glue/job:Job").includes(`FileProcessorV2-${stack}`));
+            assert.ok(names("aws:lambda/function:Function").includes(`GlueTriggerLambda-${stack}`));
+            assert.ok(names("aws:glue/catalogDatabase:CatalogDatabase").includes(`glue_database_v2_${stack}`));
+            assert.ok(names("aws:dynamodb/table:Table").includes(`etl-pipeline-metadata-${stack}`));
             const buckets = names("aws:s3/bucket:Bucket", "bucket");
             const account = stack === "dev" ? "111111111111" : "222222222222";
             for (const b of [`glue-input-${stack}-${account}`, `glue-output-${stack}-${account}`, `glue-assets-v2-${stack}-${account}`]) {
