@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import type { BucketNames, DataLakeBuckets, DataLakeBucketsArgs, LifecycleSpec, LifecycleTransition } from "../../components/dataLakeBuckets";
 import type { PolicyStatement } from "../../components/iamPolicies";
 import { RecordedResource, asList, descendantsOf, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
@@ -21,19 +20,6 @@ const BUCKET = "aws:s3/bucket:Bucket";
 const ROLES = ["input", "output", "assets"] as const;
 const ALL_BUCKETS = [...ROLES, "access-logs"] as const;
 
-/**
- * The recorder does not keep `retainOnDelete` (it is a resource option, not an input), so capture it from
- * the registration requests, keyed by logical name.
- */
-const retainOnDelete = new Map<string, boolean>();
-function captureRetainOnDelete(): void {
-    const monitor = getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: unknown) => {
-        retainOnDelete.set(req.getName(), req.getRetainondelete());
-        return register(req, callback);
-    };
-}
 
 async function build(name: string, args: Partial<DataLakeBucketsArgs> = {}): Promise<DataLakeBuckets> {
     resetRecorded();
@@ -54,7 +40,6 @@ const sid = (statements: PolicyStatement[], id: string) => {
 describe("DataLakeBuckets", () => {
     before(async () => {
         m = await import("../../components/dataLakeBuckets");
-        captureRetainOnDelete();
     });
 
     it("exports seed 002's claims archive transitions", () => assert.deepEqual(m.CLAIMS_ARCHIVE_TRANSITIONS, CLAIMS));
@@ -85,10 +70,10 @@ describe("DataLakeBuckets", () => {
             for (const b of ALL_BUCKETS) {
                 assert.equal(inputsOf(`d-${b}`, BUCKET).forceDestroy, false, b);
                 for (const part of ["", "-sse", "-policy", "-public-access", "-ownership", "-lifecycle"]) {
-                    assert.equal(retainOnDelete.get(`d-${b}${part}`), true, `d-${b}${part}`);
+                    assert.equal(named(`d-${b}${part}`).retainOnDelete, true, `d-${b}${part}`);
                 }
             }
-            assert.equal(retainOnDelete.get("d-key"), true);
+            assert.equal(named("d-key").retainOnDelete, true);
         });
 
         it("creates a key with rotation, a 30-day deletion window and an alias", () => {
@@ -237,9 +222,9 @@ describe("DataLakeBuckets", () => {
         it("force-destroys buckets and does not retain them or the key", () => {
             for (const b of ALL_BUCKETS) {
                 assert.equal(inputsOf(`x-${b}`, BUCKET).forceDestroy, true, b);
-                assert.equal(retainOnDelete.get(`x-${b}`), false, b);
+                assert.equal(named(`x-${b}`).retainOnDelete, false, b);
             }
-            assert.equal(retainOnDelete.get("x-key"), false);
+            assert.equal(named("x-key").retainOnDelete, false);
         });
     });
 

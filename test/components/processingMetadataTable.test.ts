@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import type { ProcessingMetadataTable, ProcessingMetadataTableArgs } from "../../components/processingMetadataTable";
 import { descendantsOf, named, ofType, resetRecorded, waitForRegistrations } from "../support/graph";
 
@@ -11,16 +10,6 @@ const TABLE = "aws:dynamodb/table:Table";
 const ACCOUNT = "111111111111";
 const REGION = "eu-west-1";
 
-/** `retainOnDelete` is a resource option the recorder does not keep; capture it from the requests. */
-const retainOnDelete = new Map<string, boolean>();
-function captureRetainOnDelete(): void {
-    const monitor = getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: unknown) => {
-        retainOnDelete.set(req.getName(), req.getRetainondelete());
-        return register(req, callback);
-    };
-}
 
 async function build(name: string, args: Partial<ProcessingMetadataTableArgs> = {}): Promise<ProcessingMetadataTable> {
     resetRecorded();
@@ -34,7 +23,6 @@ const output = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => 
 describe("ProcessingMetadataTable", () => {
     before(async () => {
         m = await import("../../components/processingMetadataTable");
-        captureRetainOnDelete();
     });
 
     describe("with defaults", () => {
@@ -86,7 +74,7 @@ describe("ProcessingMetadataTable", () => {
         it("has no deletion protection and no TTL, but is retained on delete", () => {
             assert.equal(inputs.deletionProtectionEnabled, false);
             assert.equal(inputs.ttl, undefined);
-            assert.equal(retainOnDelete.get("m-table"), true);
+            assert.equal(named("m-table").retainOnDelete, true);
         });
 
         it("exposes the table, its name, ARN and the status index ARN", async () => {
@@ -121,7 +109,7 @@ describe("ProcessingMetadataTable", () => {
         before(() => build("tmp", { tableName: "my.metadata_table-1", allowDestroy: true }));
         it("uses the name and does not retain the table", () => {
             assert.equal(named("tmp-table", TABLE).inputs.name, "my.metadata_table-1");
-            assert.equal(retainOnDelete.get("tmp-table"), false);
+            assert.equal(named("tmp-table").retainOnDelete, false);
             assert.equal(ofType(TABLE).length, 1);
         });
     });
