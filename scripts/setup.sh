@@ -40,6 +40,9 @@ if ! stamp_ok ".venv/.setup-stamp-$(basename "${reqs[-1]}")" "${reqs[@]}"; then
   write_stamp ".venv/.setup-stamp-$(basename "${reqs[-1]}")" "${reqs[@]}"
 fi
 
+# Pinned non-npm tools the tests use (actionlint, built with Go from the Go module proxy).
+bash scripts/install-tools.sh
+
 if ! command -v java >/dev/null 2>&1; then
   echo "setup: Java 17 is needed by local Spark; install a JDK 17 (e.g. apt-get install openjdk-17-jre-headless)" >&2
   exit 1

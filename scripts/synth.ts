@@ -56,14 +56,19 @@ function readYaml(file: string): Record<string, any> {
     return (yaml.load(fs.readFileSync(file, "utf8")) as Record<string, any>) ?? {};
 }
 
+/** Resolves every exported Output; rejects with the first failure (`apply` would never run for one). */
 async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, unknown>> {
     const pulumi = await import("@pulumi/pulumi");
     const entries = await Promise.all(
-        Object.entries(exported).map(
-            ([k, v]) => new Promise<[string, unknown]>((resolve) => pulumi.output(v as any).apply((x) => resolve([k, x]))),
-        ),
+        Object.entries(exported).map(async ([k, v]): Promise<[string, unknown]> => [k, await (pulumi.output(v as any) as any).promise()]),
     );
     return Object.fromEntries(entries);
+}
+
+/** The program's own message, without the SDK's `error serializing property "x": ` prefixes. */
+export function programErrorMessage(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err);
+    return message.replace(/^(error serializing property "[^"]*": )+/, "");
 }
 
 /** Runs the program of `options.stack` under mocks. Call once per process (mocks are process-global). */
@@ -157,7 +162,7 @@ if (require.main === module) {
             console.log(`graph written to ${args.json}`);
         }
     })().catch((err) => {
-        console.error(`synth failed: ${err instanceof Error ? err.message : String(err)}`);
+        console.error(`synth failed: ${programErrorMessage(err)}`);
         process.exit(1);
     });
 }
