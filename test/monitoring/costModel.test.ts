@@ -1,0 +1,242 @@
+/**
+ * The cost model on fixed inputs: what it reads from a graph, how long data stays in which storage class,
+ * and every service's line against hand-computed figures.
+ */
+import * as assert from "node:assert/strict";
+import {
+    estimate,
+    formatEstimate,
+    GraphResource,
+    Inventory,
+    inventoryOf,
+    PRICES_EU_WEST_1,
+    residence,
+    scheduledPerMonth,
+    SEED_ESTIMATES,
+    SEED_WORKLOADS,
+    seedInflowGb,
+    Workload,
+} from "../../scripts/costModel";
+
+const close = (actual: number, expected: number, what: string, tolerance = 1e-3) =>
+    assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not ${expected}`);
+
+/** A small graph in the synth's shape: the trigger, the handler with its two rules, a job, buckets, a table. */
+const GRAPH: GraphResource[] = [
+    { type: "aws:glue/job:Job", name: "job", inputs: { name: "FileProcessorV2-dev", workerType: "G.1X", numberOfWorkers: 2, executionClass: "FLEX" } },
+    { type: "aws:lambda/function:Function", name: "trigger", inputs: { name: "GlueTriggerLambda-dev", memorySize: 256, architectures: ["arm64"] } },
+    { type: "aws:lambda/function:Function", name: "events", inputs: { name: "GlueJobEvents-dev", memorySize: 512, architectures: ["x86_64"] } },
+    { type: "aws:lambda/permission:Permission", name: "p1", inputs: { function: "GlueTriggerLambda-dev", principal: "s3.amazonaws.com" } },
+    { type: "aws:lambda/permission:Permission", name: "p2", inputs: { function: "GlueJobEvents-dev", principal: "events.amazonaws.com" } },
+    { type: "aws:cloudwatch/eventRule:EventRule", name: "r1", inputs: { name: "sc", eventPattern: JSON.stringify({ "detail-type": ["Glue Job State Change"] }) } },
+    { type: "aws:cloudwatch/eventRule:EventRule", name: "r2", inputs: { name: "sched", scheduleExpression: "rate(5 minutes)" } },
+    { type: "aws:cloudwatch/eventTarget:EventTarget", name: "t1", inputs: { rule: "sc", arn: "arn:aws:lambda:eu-west-1:111111111111:function:GlueJobEvents-dev" } },
+    { type: "aws:cloudwatch/eventTarget:EventTarget", name: "t2", inputs: { rule: "sched", arn: "arn:aws:lambda:eu-west-1:111111111111:function:GlueJobEvents-dev" } },
+    { type: "aws:s3/bucket:Bucket", name: "in", inputs: { bucket: "glue-input-dev-111111111111" } },
+    { type: "aws:s3/bucket:Bucket", name: "out", inputs: { bucket: "glue-output-dev-111111111111" } },
+    { type: "aws:s3/bucketVersioning:BucketVersioning", name: "v1", inputs: { bucket: "glue-input-dev-111111111111", versioningConfiguration: { status: "Enabled" } } },
+    { type: "aws:s3/bucketVersioning:BucketVersioning", name: "v2", inputs: { bucket: "glue-output-dev-111111111111", versioningConfiguration: { status: "Enabled" } } },
+    {
+        type: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        name: "l1",
+        inputs: {
+            bucket: "glue-input-dev-111111111111",
+            rules: [
+                { id: "abort", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+                { id: "expire", status: "Enabled", filter: { prefix: "" }, expiration: { days: 30 } },
+                { id: "noncurrent", status: "Enabled", filter: { prefix: "" }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+            ],
+        },
+    },
+    {
+        type: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        name: "l2",
+        inputs: {
+            bucket: "glue-output-dev-111111111111",
+            rules: [
+                { id: "expire", status: "Enabled", filter: { prefix: "" }, expiration: { days: 90 } },
+                { id: "noncurrent", status: "Enabled", filter: { prefix: "" }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+                { id: "off", status: "Disabled", filter: { prefix: "" }, expiration: { days: 1 } },
+            ],
+        },
+    },
+    { type: "aws:dynamodb/table:Table", name: "t", inputs: { name: "etl-pipeline-metadata-dev", billingMode: "PAY_PER_REQUEST", pointInTimeRecovery: { enabled: true }, globalSecondaryIndexes: [{ name: "by-status" }] } },
+    { type: "aws:cloudwatch/metricAlarm:MetricAlarm", name: "a1", inputs: { name: "single", metricName: "Throttles" } },
+    { type: "aws:cloudwatch/metricAlarm:MetricAlarm", name: "a2", inputs: { name: "math", metricQueries: [{ id: "e", metric: {} }, { id: "i", metric: {} }, { id: "r", expression: "e/i" }] } },
+    { type: "aws:cloudwatch/dashboard:Dashboard", name: "d1", inputs: {} },
+    { type: "aws:cloudwatch/dashboard:Dashboard", name: "d2", inputs: {} },
+    { type: "aws:cloudwatch/logGroup:LogGroup", name: "g1", inputs: { name: "/aws/lambda/GlueTriggerLambda-dev", retentionInDays: 14 } },
+    { type: "aws:cloudwatch/logGroup:LogGroup", name: "g2", inputs: { name: "/aws-glue/jobs/output", retentionInDays: 30 } },
+    { type: "aws:kms/key:Key", name: "k1", inputs: {} },
+    { type: "aws:kms/key:Key", name: "k2", inputs: {} },
+    { type: "aws:sns/topicSubscription:TopicSubscription", name: "s1", inputs: { protocol: "email" } },
+    { type: "aws:sqs/queue:Queue", name: "q1", inputs: {} },
+];
+
+const WORKLOAD: Workload = {
+    name: "fixed",
+    description: "fixed test workload",
+    filesPerMonth: 10,
+    runMinutes: 30,
+    workersPerRun: 2,
+    triggerInvocationsPerMonth: 1000,
+    triggerDurationMs: 500,
+    handlerDurationMs: 200,
+    inputGbPerMonth: 30,
+    parquetRatio: 0.5,
+    s3PutRequestsPerMonth: 2000,
+    s3GetRequestsPerMonth: 5000,
+    lambdaLogKbPerInvocation: 2,
+    glueLogMbPerRun: 10,
+    failureRate: 0.1,
+    recordMonths: 12,
+};
+
+describe("cost model", () => {
+    let inventory: Inventory;
+    before(() => {
+        inventory = inventoryOf(GRAPH);
+    });
+
+    describe("reading the graph", () => {
+        it("finds the job, the functions and what invokes them", () => {
+            assert.deepEqual(inventory.glueJobs, [{ name: "FileProcessorV2-dev", workerType: "G.1X", maxWorkers: 2, executionClass: "FLEX" }]);
+            assert.deepEqual(inventory.functions, [
+                { name: "GlueTriggerLambda-dev", memoryMb: 256, architecture: "arm64", s3Triggered: true, glueStateChanges: false, scheduledPerMonth: 0 },
+                { name: "GlueJobEvents-dev", memoryMb: 512, architecture: "x86_64", s3Triggered: false, glueStateChanges: true, scheduledPerMonth: 8640 },
+            ]);
+        });
+
+        it("reads buckets with their versioning and enabled lifecycle rules, tables, alarms and the rest", () => {
+            const input = inventory.buckets.find((b) => b.role === "input")!;
+            assert.equal(input.versioned, true);
+            assert.deepEqual(input.rules, [
+                { prefix: "", transitions: [] },
+                { prefix: "", expirationDays: 30, transitions: [] },
+                { prefix: "", noncurrentDays: 30, transitions: [] },
+            ]);
+            assert.equal(inventory.buckets.find((b) => b.role === "output")!.rules.length, 2, "the disabled rule is ignored");
+            assert.deepEqual(inventory.tables, [{ name: "etl-pipeline-metadata-dev", onDemand: true, pitr: true, indexes: 1 }]);
+            assert.deepEqual(inventory.alarms, [{ name: "single", metrics: 1 }, { name: "math", metrics: 2 }]);
+            assert.deepEqual([inventory.dashboards, inventory.kmsKeys, inventory.emailSubscriptions, inventory.queues], [2, 2, 1, 1]);
+        });
+
+        it("counts schedule invocations a month", () => {
+            assert.deepEqual(["rate(5 minutes)", "rate(1 hour)", "rate(2 days)", "cron(0 9 * * ? *)"].map(scheduledPerMonth), [8640, 720, 15, 30]);
+            assert.throws(() => scheduledPerMonth("cron(0/15 * * * ? *)"), /cannot count invocations/);
+        });
+    });
+
+    describe("storage after lifecycle", () => {
+        it("a versioned bucket keeps expired data as noncurrent versions for their retention", () => {
+            const input = inventory.buckets.find((b) => b.role === "input")!;
+            assert.deepEqual(residence(input.rules, "incoming/", true), { daysByClass: { STANDARD: 60 }, totalDays: 60 });
+            assert.deepEqual(residence(input.rules, "incoming/", false), { daysByClass: { STANDARD: 30 }, totalDays: 30 });
+        });
+
+        it("follows transitions, and keeps never-expiring data forever", () => {
+            const rules = [
+                { prefix: "claims/", transitions: [{ days: 30, storageClass: "STANDARD_IA" as const }, { days: 90, storageClass: "GLACIER" as const }] },
+                { prefix: "", expirationDays: 180, transitions: [] },
+                { prefix: "", noncurrentDays: 7, transitions: [] },
+            ];
+            assert.deepEqual(residence(rules, "claims/2026/a.parquet", true), { daysByClass: { STANDARD: 30, STANDARD_IA: 60, GLACIER: 97 }, totalDays: 187 });
+            assert.deepEqual(residence(rules.slice(0, 1), "claims/x", true), { daysByClass: { STANDARD: 30, STANDARD_IA: 60, GLACIER: Infinity }, totalDays: Infinity });
+        });
+    });
+
+    describe("the estimate on fixed inputs", () => {
+        let est: ReturnType<typeof estimate>;
+        before(() => {
+            est = estimate(inventory, WORKLOAD, PRICES_EU_WEST_1);
+        });
+        const lineOf = (item: RegExp) => {
+            const found = est.lines.find((l) => item.test(l.item));
+            assert.ok(found, `no line ${item}`);
+            return found;
+        };
+
+        it("Glue: DPU-hours at the job's class, with the other class beside it", () => {
+            const glue = lineOf(/FileProcessorV2-dev/);
+            close(glue.quantity, 10, "DPU-hours"); // 10 runs × 0.5 h × 2 workers × 1 DPU
+            close(glue.cost, 2.9, "Flex cost");
+            assert.deepEqual(est.glueAlternatives, [{ job: "FileProcessorV2-dev", executionClass: "STANDARD", cost: 4.4 }]);
+        });
+
+        it("Glue: more workers than the job allows take longer for the same DPU-hours; short runs bill a minute", () => {
+            const wide = estimate(inventory, { ...WORKLOAD, runMinutes: 6, workersPerRun: 10 }, PRICES_EU_WEST_1);
+            close(wide.lines.find((l) => l.service === "Glue")!.quantity, 10, "capped at 2 workers for 30 min");
+            const short = estimate(inventory, { ...WORKLOAD, runMinutes: 0.25 }, PRICES_EU_WEST_1);
+            close(short.lines.find((l) => l.service === "Glue")!.quantity, (10 * 2 * 60) / 3600, "60 s minimum");
+        });
+
+        it("Lambda: requests and GB-seconds at each function's architecture, invocations from the graph", () => {
+            const triggerRequests = lineOf(/GlueTriggerLambda-dev requests/);
+            close(triggerRequests.quantity, 0.001, "million requests");
+            const triggerCompute = lineOf(/GlueTriggerLambda-dev compute \(arm64\)/);
+            close(triggerCompute.quantity, 1000 * 0.25 * 0.5, "GB-s");
+            assert.equal(triggerCompute.unitPrice, 0.0000133334);
+            const handlerCompute = lineOf(/GlueJobEvents-dev compute \(x86_64\)/);
+            close(handlerCompute.quantity, (10 + 8640) * 0.5 * 0.2, "GB-s");
+            assert.equal(handlerCompute.unitPrice, 0.0000166667);
+            assert.equal(handlerCompute.freeTierCredit, handlerCompute.cost, "inside the free tier");
+        });
+
+        it("S3: GB-months in each class after lifecycle, plus requests", () => {
+            const standard = lineOf(/storage STANDARD/);
+            // input 30 GB × 60 d / 30 + output 15 GB × 120 d / 30
+            close(standard.quantity, 60 + 60, "GB-month");
+            close(standard.cost, 120 * 0.023, "storage cost");
+            close(lineOf(/PUT, COPY/).quantity, (2000 + 10 * 20) / 1000, "thousand PUTs");
+        });
+
+        it("CloudWatch: alarm metrics, dashboards, custom metric-hours, logs by retention", () => {
+            const alarms = lineOf(/alarms/);
+            assert.equal(alarms.quantity, 3);
+            close(alarms.cost, 0.3, "alarm cost");
+            assert.equal(alarms.freeTierCredit, alarms.cost);
+            const dashboards = lineOf(/dashboards/);
+            close(dashboards.cost, 6, "two dashboards");
+            close(dashboards.freeTierCredit, 6, "the first three are free");
+            // 10 runs × 6 run metrics + 10 runs × 1 h × 2 in-flight statuses = 80 metric-hours
+            close(lineOf(/custom metrics/).quantity, 80 / 730, "metric-months", 1e-4);
+            const ingested = lineOf(/logs ingested/);
+            close(ingested.quantity, ((1000 + 8650) * 2) / 1e6 + (10 * 10) / 1e3, "GB ingested", 1e-4);
+            const stored = lineOf(/logs stored/);
+            close(stored.quantity, (((1000 + 8650) * 2) / 1e6) * (14 / 30) + (100 / 1e3) * (30 / 30), "GB-month stored", 1e-4);
+        });
+
+        it("KMS, DynamoDB and the rest; the total is the sum of the lines", () => {
+            close(lineOf(/customer-managed key/).cost, 2, "two keys");
+            close(lineOf(/writes \(on demand\)/).quantity, (10 * 5 * 2 * 2) / 1e6, "million WRU", 1e-9);
+            close(est.total, est.lines.reduce((a, l) => a + l.cost, 0), "total", 1e-3);
+            assert.ok(est.totalAfterFreeTier < est.total);
+            close(est.byService.Glue + est.byService.Lambda + est.byService.S3 + est.byService.DynamoDB + est.byService.CloudWatch + est.byService.KMS + est.byService["SNS, SQS, EventBridge"], est.total, "by service", 1e-3);
+        });
+
+        it("warns in the logs line when a log group keeps logs forever", () => {
+            const unbounded = estimate({ ...inventory, logGroups: [...inventory.logGroups, { name: "/aws/lambda/stray", retentionDays: 0 }] }, WORKLOAD);
+            assert.match(unbounded.lines.find((l) => l.item === "logs stored")!.note!, /UNBOUNDED retention: \/aws\/lambda\/stray/);
+        });
+    });
+
+    describe("the seed's workloads", () => {
+        it("restate the seed's figures: 100 GB / 1 TB at rest under its own lifecycle, 1 and 2 DPU-hours per run", () => {
+            close(seedInflowGb(100) * (1 + 3 * 0.25), 100, "dev at rest");
+            close(SEED_WORKLOADS.prod.inputGbPerMonth * 1.75, 1000, "prod at rest");
+            const devJob: Inventory = { ...inventory, glueJobs: [{ ...inventory.glueJobs[0], executionClass: "STANDARD" }] };
+            close(estimate(devJob, SEED_WORKLOADS.dev).byService.Glue, SEED_ESTIMATES.dev.glue, "dev Glue on STANDARD = the seed's $4.40");
+            const prodJob: Inventory = { ...inventory, glueJobs: [{ name: "FileProcessorV2-prod", workerType: "G.1X", maxWorkers: 10, executionClass: "STANDARD" }] };
+            close(estimate(prodJob, SEED_WORKLOADS.prod).byService.Glue, SEED_ESTIMATES.prod.glue, "prod Glue = the seed's $88");
+        });
+
+        it("prints ours beside the seed's estimate", () => {
+            const text = formatEstimate("glue-data-pipeline/dev", estimate(inventory, SEED_WORKLOADS.dev), SEED_ESTIMATES.dev);
+            assert.match(text, /^Monthly cost of glue-data-pipeline\/dev — workload: seed 000 dev/);
+            assert.match(text, /Glue\s+\$4\.40\s+\$2\.90/);
+            assert.match(text, /TOTAL\s+\$8\.10\s+\$\d+\.\d\d/);
+            assert.match(text, /FileProcessorV2-dev on STANDARD would cost \$4\.40 for Glue/);
+            assert.match(text, /eu-west-1 list prices in USD/);
+        });
+    });
+});

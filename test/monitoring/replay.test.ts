@@ -1,0 +1,326 @@
+/**
+ * Replay against the AWS emulator: a poisoned S3 event fails every delivery and lands in the trigger's
+ * dead-letter queue; once the cause is fixed, replay starts its file exactly once, and a second replay
+ * does nothing. FAILED records, already-handled messages, messages nobody can read, the job-events DLQ and
+ * the command line are covered too.
+ *
+ * Lambda's own part — two async retries after the first failure, then the on-failure destination — is AWS
+ * behaviour moto does not run. The test does what Lambda does: it invokes the real trigger logic three
+ * times with the event, then puts the invocation record Lambda's destination writes (its documented
+ * shape, `requestPayload` holding the event) on the queue.
+ */
+import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GlueClient } from "@aws-sdk/client-glue";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { S3Event } from "aws-lambda";
+import type { ReplayOutputs, ReplayReport } from "../../scripts/replay";
+import { csv, s3Event } from "../fixtures/s3Events";
+import { EMULATOR_REGION, emulatorEnv, useEmulator } from "../support/emulator";
+import { capturingTopic, glueStateChange, motoCloudWatchClient, motoGlueClient, scheduledEvent } from "./support";
+
+type ReplayModule = typeof import("../../scripts/replay");
+type TriggerModule = typeof import("../../functions/glue-trigger/trigger");
+
+const ROOT = path.resolve(__dirname, "../..");
+const INPUT = "glue-input-test-123456789012";
+const OUTPUT = "glue-output-test-123456789012";
+const TABLE = "etl-pipeline-metadata-test";
+const JOB = "FileProcessorV2-test";
+
+/** What Lambda's on-failure destination writes to SQS after the last retry of an async invocation. */
+function destinationRecord(event: unknown, errorMessage: string) {
+    return {
+        version: "1.0",
+        timestamp: "2026-03-01T12:40:05.568Z",
+        requestContext: {
+            requestId: "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
+            functionArn: `arn:aws:lambda:${EMULATOR_REGION}:123456789012:function:GlueTriggerLambda-test:$LATEST`,
+            condition: "RetriesExhausted",
+            approximateInvokeCount: 3,
+        },
+        requestPayload: event,
+        responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+        responsePayload: { errorType: "TriggerBatchError", errorMessage },
+    };
+}
+
+describe("replay against the emulator", function () {
+    const aws = useEmulator();
+    let replayModule: ReplayModule;
+    let triggerModule: TriggerModule;
+    let sqs: SQSClient;
+    let dlqUrl: string;
+    let eventsDlqUrl: string;
+    let outputs: ReplayOutputs;
+
+    before(() => {
+        replayModule = require("../../scripts/replay");
+        triggerModule = require("../../functions/glue-trigger/trigger");
+    });
+
+    beforeEach(async () => {
+        sqs = new SQSClient({ endpoint: aws.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+        await aws.createBucket(INPUT, { versioned: true });
+        await aws.createBucket(OUTPUT);
+        await aws.createMetadataTable(TABLE);
+        dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "GlueTriggerLambda-test-dlq" }))).QueueUrl!;
+        eventsDlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "GlueJobEvents-test-dlq" }))).QueueUrl!;
+        outputs = {
+            region: EMULATOR_REGION,
+            stage: "test",
+            metadataTable: TABLE,
+            fileProcessorJob: JOB,
+            outputBucket: OUTPUT,
+            triggerDeadLetterQueue: dlqUrl,
+            glueJobEventsDeadLetterQueue: eventsDlqUrl,
+        };
+    });
+
+    function clients() {
+        const common = { endpoint: aws.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } };
+        return {
+            sqs,
+            s3: new S3Client({ ...common, forcePathStyle: true }),
+            glue: motoGlueClient(aws.endpoint) as GlueClient,
+            dynamodb: new DynamoDBClient(common),
+            sns: new SNSClient(common),
+            cloudwatch: motoCloudWatchClient(aws.endpoint) as CloudWatchClient,
+        };
+    }
+
+    const run = (extra: Partial<Parameters<ReplayModule["replay"]>[0]> = {}): Promise<ReplayReport> =>
+        replayModule.replay({ outputs, visibilityTimeoutSeconds: 30, waitTimeSeconds: 0, ...extra }, clients());
+
+    async function queueDepth(url: string): Promise<number> {
+        const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+        return Number(out.Attributes!.ApproximateNumberOfMessages) + Number(out.Attributes!.ApproximateNumberOfMessagesNotVisible);
+    }
+
+    /** Delivers `event` as Lambda would: the first attempt and two retries, then the DLQ. */
+    async function deliverAndDeadLetter(event: S3Event): Promise<void> {
+        const deps = triggerModule.createTriggerDeps(
+            { glueJobName: JOB, metadataTable: TABLE, outputBucket: OUTPUT, fileSuffix: ".csv", claimLeaseSeconds: 60, startAttempts: 1, logLevel: "ERROR" },
+            { s3: clients().s3, glue: new GlueClient({ endpoint: aws.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: "testing", secretAccessKey: "testing" }, maxAttempts: 1 }), logSink: () => undefined },
+        );
+        let lastError = "";
+        for (let attempt = 1; attempt <= 3; attempt++) {
+            await assert.rejects(triggerModule.handleS3Event(event, undefined, deps), (err: Error) => {
+                lastError = err.message;
+                return err.name === "TriggerBatchError";
+            });
+        }
+        await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(destinationRecord(event, lastError)) }));
+    }
+
+    async function allRecords(): Promise<Record<string, any>[]> {
+        return (await aws.clients.doc.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items ?? [];
+    }
+
+    async function upload(key: string) {
+        const put = await aws.putObject(INPUT, key, csv(3));
+        return { bucket: INPUT, key, size: put.size, eTag: put.etag, versionId: put.versionId };
+    }
+
+    describe("a poisoned event: the job did not exist when the file landed", () => {
+        let fileId: string;
+        beforeEach(async () => {
+            const object = await upload("sales/2026/03/orders 1.csv");
+            // Prepare: every delivery fails (StartJobRun: EntityNotFoundException) and the event is dead-lettered.
+            await deliverAndDeadLetter(s3Event(object));
+            const [item] = await allRecords();
+            fileId = item.file_id;
+            assert.equal(item.processing_status, "START_FAILED");
+            assert.equal(item.attempts, 3);
+            assert.equal(await queueDepth(dlqUrl), 1);
+            // The cause is fixed: the job is deployed.
+            await aws.createGlueJob(JOB);
+        });
+
+        it("replay starts the file's run once and empties the queue; a second replay does nothing", async () => {
+            // Act
+            const first = await run();
+
+            // Assess
+            assert.equal(first.started, 1);
+            assert.deepEqual(first.items.map((i) => [i.source, i.result]), [["trigger-dlq", "started"]]);
+            assert.equal(await queueDepth(dlqUrl), 0);
+            const runs = await aws.jobRuns(JOB);
+            assert.equal(runs.length, 1);
+            assert.equal(runs[0].Arguments?.["--file_id"], fileId);
+            assert.equal(runs[0].Arguments?.["--input_path"], `s3://${INPUT}/sales/2026/03/orders 1.csv`);
+            assert.equal(runs[0].Arguments?.["--output_path"], `s3://${OUTPUT}/processed/sales/2026/03/orders 1/`);
+            const item = await aws.getItem(TABLE, { file_id: fileId });
+            assert.equal(item?.processing_status, "STARTED");
+            assert.equal(item?.job_run_id, runs[0].Id);
+            assert.equal(item?.attempts, 4);
+
+            const second = await run();
+            assert.deepEqual(second.items, []);
+            assert.equal((await aws.jobRuns(JOB)).length, 1);
+            assert.equal((await aws.getItem(TABLE, { file_id: fileId }))?.attempts, 4);
+        });
+
+        it("a dry run lists the message and changes nothing", async () => {
+            const report = await run({ dryRun: true });
+            // The START_FAILED record is the same file as the message: listed once.
+            assert.deepEqual(report.items.map((i) => [i.source, i.result]), [["trigger-dlq", "would-replay"]]);
+            assert.equal((await aws.jobRuns(JOB)).length, 0);
+            assert.equal((await aws.getItem(TABLE, { file_id: fileId }))?.processing_status, "START_FAILED");
+        });
+
+        it("the command line reads the outputs file, replays, and reports what it did", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "replay-"));
+            const file = path.join(dir, "outputs.json");
+            fs.writeFileSync(file, JSON.stringify(outputs));
+            const exec = promisify(execFile);
+            const cli = (...args: string[]) =>
+                exec(path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", "scripts/replay.ts", "--stack", "test", "--outputs", file, ...args], {
+                    cwd: ROOT,
+                    env: { ...process.env, ...emulatorEnv(aws.endpoint) },
+                });
+
+            const first = await cli();
+            assert.match(first.stdout, /^replay of stack test\n/);
+            assert.match(first.stdout, /\[trigger-dlq\] message \S+: started — s3:\/\/glue-input-test-123456789012\/sales\/2026\/03\/orders 1\.csv → run jr_\w+/);
+            assert.match(first.stdout, /1 run\(s\) started, 0 failed, 0 left for a person/);
+
+            const second = await cli();
+            assert.match(second.stdout, /nothing to replay/);
+            assert.equal((await aws.jobRuns(JOB)).length, 1);
+        });
+    });
+
+    it("replays a FAILED file once (a run that failed, whose cause was fixed)", async () => {
+        await aws.createGlueJob(JOB);
+        const object = await upload("exports/customers.csv");
+        const fileId = (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, object.key, object.versionId!);
+        await aws.putItem(TABLE, {
+            file_id: fileId,
+            processing_status: "FAILED",
+            source_bucket: INPUT,
+            source_key: object.key,
+            source_version: object.versionId,
+            source_file_path: `s3://${INPUT}/${object.key}`,
+            file_size_bytes: object.size,
+            job_run_id: "jr_old",
+            error_message: "Glue run jr_old ended TIMEOUT: Job run timed out",
+            attempts: 1,
+            updated_at: "2026-03-01T12:00:00.000Z",
+        });
+
+        const first = await run();
+
+        assert.deepEqual(first.items.map((i) => [i.source, i.what, i.result]), [["records", `s3://${INPUT}/exports/customers.csv`, "started"]]);
+        const runs = await aws.jobRuns(JOB);
+        assert.equal(runs.length, 1);
+        assert.equal(runs[0].Arguments?.["--file_id"], fileId);
+        const item = await aws.getItem(TABLE, { file_id: fileId });
+        assert.equal(item?.processing_status, "STARTED");
+        assert.equal(item?.error_message, undefined);
+        assert.equal(item?.job_run_id, runs[0].Id);
+
+        const second = await run();
+        assert.deepEqual(second.items, []);
+        assert.equal((await aws.jobRuns(JOB)).length, 1);
+    });
+
+    it("deletes a dead-lettered event whose file is already handled, without starting it again", async () => {
+        await aws.createGlueJob(JOB);
+        const object = await upload("done.csv");
+        const fileId = (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, object.key, object.versionId!);
+        await aws.putItem(TABLE, { file_id: fileId, processing_status: "SUCCEEDED", job_run_id: "jr_1", updated_at: "2026-03-01T12:00:00.000Z" });
+        await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(destinationRecord(s3Event(object), "timeout")) }));
+
+        const report = await run();
+
+        assert.deepEqual(report.items.map((i) => [i.result, i.detail]), [["already-handled", `s3://${INPUT}/done.csv: SUCCEEDED`]]);
+        assert.equal(await queueDepth(dlqUrl), 0);
+        assert.equal((await aws.jobRuns(JOB)).length, 0);
+    });
+
+    it("keeps a message it cannot read, and a file whose start fails again, for the next try", async () => {
+        // No job: every start fails.
+        const object = await upload("still-broken.csv");
+        await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: "not json" }));
+        await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(destinationRecord(s3Event(object), "boom")) }));
+
+        const report = await run();
+
+        assert.deepEqual(report.items.map((i) => i.result).sort(), ["failed", "unrecognised"]);
+        assert.match(report.items.find((i) => i.result === "failed")!.detail!, /EntityNotFoundException|not found/i);
+        assert.equal(report.failed, 1);
+        assert.equal(report.unrecognised, 1);
+        // Both kept (hidden for the visibility timeout), and the START_FAILED file was tried once, not twice.
+        assert.equal(await queueDepth(dlqUrl), 2);
+        const [item] = await allRecords();
+        assert.equal(item.processing_status, "START_FAILED");
+        assert.equal(item.attempts, 1);
+    });
+
+    it("re-handles a dead-lettered Glue failure event: one notification, then nothing", async () => {
+        await aws.createGlueJob(JOB);
+        const topic = await capturingTopic(aws.endpoint, "glue-pipeline-alerts-test");
+        outputs = { ...outputs, alertsTopicArn: topic.topicArn };
+        const runId = await aws.startJobRun(JOB, { "--file_id": "f".repeat(64), "--input_path": `s3://${INPUT}/a.csv` });
+        await aws.putItem(TABLE, { file_id: "f".repeat(64), processing_status: "STARTED", job_run_id: runId, source_file_path: `s3://${INPUT}/a.csv`, updated_at: "2026-03-01T12:00:00.000Z" });
+        const failure = glueStateChange(JOB, runId, "FAILED", "SystemExit: 1");
+        await sqs.send(new SendMessageCommand({ QueueUrl: eventsDlqUrl, MessageBody: JSON.stringify(destinationRecord(failure, "SNS throttled")) }));
+        // EventBridge's own target DLQ holds the bare event.
+        await sqs.send(new SendMessageCommand({ QueueUrl: eventsDlqUrl, MessageBody: JSON.stringify(failure) }));
+        await sqs.send(new SendMessageCommand({ QueueUrl: eventsDlqUrl, MessageBody: JSON.stringify(destinationRecord(scheduledEvent(), "x")) }));
+
+        const first = await run({ skipRecords: true });
+
+        assert.deepEqual(first.items.map((i) => i.result).sort(), ["already-handled", "dropped", "reported"]);
+        const published = await topic.receive();
+        assert.equal(published.length, 1);
+        assert.equal(published[0].Subject, "[test] FileProcessorV2-test FAILED: a.csv");
+        assert.equal((await aws.getItem(TABLE, { file_id: "f".repeat(64) }))?.processing_status, "FAILED");
+        assert.equal(await queueDepth(eventsDlqUrl), 0);
+
+        const second = await run({ skipRecords: true });
+        assert.deepEqual(second.items, []);
+    });
+
+    describe("pure parts", () => {
+        it("finds the event in a destination record or a bare message", () => {
+            const event = { Records: [{ s3: { bucket: { name: "b" }, object: { key: "k.csv" } } }] };
+            assert.deepEqual(replayModule.eventOfMessage(JSON.stringify(destinationRecord(event, "x"))), event);
+            assert.deepEqual(replayModule.eventOfMessage(JSON.stringify(event)), event);
+            assert.equal(replayModule.eventOfMessage("{"), undefined);
+            assert.equal(replayModule.isS3Event({ Records: [] }), false);
+        });
+
+        it("rebuilds the S3 event of a record, version or ETag, key encoded as S3 does", () => {
+            const base = { file_id: "x", processing_status: "FAILED" as const, source_bucket: "b", source_key: "dir/a b+c.csv", file_size_bytes: 5 };
+            assert.deepEqual(replayModule.eventRecordOf({ ...base, source_version: "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd" })?.s3.object, {
+                key: "dir/a+b%2Bc.csv",
+                versionId: "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd",
+                size: 5,
+            });
+            assert.deepEqual(replayModule.eventRecordOf({ ...base, source_version: "d41d8cd98f00b204e9800998ecf8427e-2" })?.s3.object, {
+                key: "dir/a+b%2Bc.csv",
+                eTag: "d41d8cd98f00b204e9800998ecf8427e-2",
+                size: 5,
+            });
+            assert.equal(replayModule.eventRecordOf({ file_id: "x", processing_status: "FAILED" }), undefined);
+        });
+
+        it("names the outputs it misses, and the arguments it needs", () => {
+            assert.throws(() => replayModule.parseReplayOutputs({ region: "eu-west-1" }), /lack metadataTable, fileProcessorJob, outputBucket, triggerDeadLetterQueue/);
+            assert.throws(() => replayModule.parseCliArgs([]), /--stack is required/);
+            assert.throws(() => replayModule.parseCliArgs(["--stack"]), /--stack needs a value/);
+            assert.deepEqual(replayModule.parseCliArgs(["--stack", "prod", "--dry-run"]), { stack: "prod", outputsFile: undefined, dryRun: true, skipRecords: false, verbose: false });
+        });
+    });
+});
