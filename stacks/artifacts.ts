@@ -10,6 +10,10 @@ import { ArtifactVersions } from "./promotion";
 export const ARTIFACT_SOURCES = {
     /** FileProcessorV2's entry script, the exact file uploaded to Glue. */
     fileProcessorScript: "glue/jobs/file_processor.py",
+    /** ParquetToJson's entry script (seed 001). */
+    parquetToJsonScript: "glue/jobs/parquet_to_json.py",
+    /** ProcessLegislators' entry script (seed 000). */
+    legislatorsScript: "glue/jobs/process_legislators.py",
     /** The pure PySpark transforms every job imports, zipped for --extra-py-files. */
     glueLibrary: "glue/lib",
     /** The S3 trigger Lambda's handler, bundled by esbuild. */
@@ -22,6 +26,8 @@ export type ArtifactName = keyof typeof ARTIFACT_SOURCES;
 export function localArtifactVersions(): Record<ArtifactName, string> {
     return {
         fileProcessorScript: hashFile(resolveRepoPath(ARTIFACT_SOURCES.fileProcessorScript)),
+        parquetToJsonScript: hashFile(resolveRepoPath(ARTIFACT_SOURCES.parquetToJsonScript)),
+        legislatorsScript: hashFile(resolveRepoPath(ARTIFACT_SOURCES.legislatorsScript)),
         glueLibrary: hashDirectory(resolveRepoPath(ARTIFACT_SOURCES.glueLibrary)),
         glueTriggerBundle: bundleFunction(ARTIFACT_SOURCES.glueTriggerBundle).sha256,
     };

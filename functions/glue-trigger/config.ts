@@ -13,6 +13,21 @@ export interface TriggerConfig {
     readonly fileSuffix: string;
     /** How long a claim protects a file from other invocations; longer than the function's timeout. */
     readonly claimLeaseSeconds: number;
+    /**
+     * Only keys under this prefix are processed (e.g. `raw-data/`); the rest of the bucket is ignored.
+     * Ends with `/`. Absent: the whole bucket (env KEY_PREFIX).
+     */
+    readonly keyPrefix?: string;
+    /**
+     * Where the job's output goes in the output bucket: this prefix, then the key below `keyPrefix` without
+     * its suffix. Absent: `processed/` (env OUTPUT_PREFIX).
+     */
+    readonly outputPrefix?: string;
+    /**
+     * Keys must be `<keyPrefix>YYYY/MM/DD/<file>` with a real calendar date; others are ignored. Absent:
+     * false (env DATED_KEYS=true|false).
+     */
+    readonly datedKeys?: boolean;
     /** StartJobRun attempts per file, including the first. */
     readonly startAttempts: number;
     readonly logLevel: LogLevel;
@@ -23,8 +38,20 @@ const GLUE_JOB_NAME = /^[^\r\n]{1,255}$/;
 /** DynamoDB table names: 3–255 of letters, digits, `_`, `-`, `.`. */
 const DYNAMODB_TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
+/** A key prefix: one or more path segments, each followed by `/`, no leading `/`. */
+const KEY_PREFIX = /^([^/]+\/)+$/;
+
+function parseBoolean(name: string, raw: string | undefined): boolean | undefined {
+    if (raw === undefined) return undefined;
+    if (/^true$/i.test(raw)) return true;
+    if (/^false$/i.test(raw)) return false;
+    throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
 /**
- * Reads and validates the trigger's environment.
+ * Reads and validates the trigger's environment. The layout variables (KEY_PREFIX, OUTPUT_PREFIX,
+ * DATED_KEYS) appear in the result only when set, so one handler serves every flow: the CSV trigger sets
+ * none of them, the Parquet trigger sets all three.
  * @throws EnvironmentError naming every missing or invalid variable.
  */
 export function loadTriggerConfig(env: Env): TriggerConfig {
@@ -42,5 +69,12 @@ export function loadTriggerConfig(env: Env): TriggerConfig {
         claimLeaseSeconds: r.int("CLAIM_LEASE_SECONDS", { default: 60, min: 31, max: 3600 }),
         startAttempts: r.int("START_ATTEMPTS", { default: 3, min: 1, max: 10 }),
         logLevel: r.parse("LOG_LEVEL", (raw) => parseLogLevel(raw), "INFO"),
+        ...optional("keyPrefix", r.string("KEY_PREFIX", { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as raw-data/ (ending with '/', no leading '/')" })),
+        ...optional("outputPrefix", r.string("OUTPUT_PREFIX", { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as processed-data/ (ending with '/', no leading '/')" })),
+        ...optional("datedKeys", r.parse("DATED_KEYS", (raw) => parseBoolean("DATED_KEYS", raw), undefined)),
     }));
+}
+
+function optional<K extends string, V>(key: K, value: V | "" | undefined): Partial<Record<K, V>> {
+    return value === "" || value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }

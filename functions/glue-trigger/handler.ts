@@ -1,7 +1,8 @@
 /**
- * GlueTriggerLambda: S3 ObjectCreated events on the input bucket → one FileProcessorV2 run per new CSV
- * object version, tracked in the processing-metadata table. The logic lives in ./trigger; this file only
- * wires it to the Lambda runtime.
+ * GlueTriggerLambda (and ParquetToJsonTrigger, the same code configured by environment): S3 ObjectCreated
+ * events on the input bucket → one Glue job run per new object version that matches the configured suffix
+ * and prefix, tracked in the processing-metadata table. The logic lives in ./trigger; this file only wires
+ * it to the Lambda runtime.
  */
 import type { Context, S3Event } from "aws-lambda";
 import { loadTriggerConfig } from "./config";

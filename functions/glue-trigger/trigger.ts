@@ -1,6 +1,10 @@
 /**
  * GlueTriggerLambda's logic: for each S3 record, decide whether the object is a file to process, claim its
- * processing record, start FileProcessorV2 for it, and record the outcome.
+ * processing record, start the configured Glue job for it, and record the outcome.
+ *
+ * One handler, several flows: FileProcessorV2 (any `.csv`, output under `processed/`) and ParquetToJson
+ * (`.parquet` under `raw-data/YYYY/MM/DD/`, output under `processed-data/YYYY/MM/DD/`) differ only in their
+ * configuration (FILE_SUFFIX, KEY_PREFIX, DATED_KEYS, OUTPUT_PREFIX, GLUE_JOB_NAME); see ./config.
  *
  * Exactly-once start: S3 delivers at least once and Lambda's async retries may redeliver, so nothing here
  * trusts delivery counts. The conditional claim on the metadata record is what admits one start per
@@ -129,11 +133,30 @@ export function matchesSuffix(key: string, suffix: string): boolean {
     return fileName.length > suffix.length;
 }
 
+/** Which keys a trigger accepts beyond the suffix. */
+export interface KeyFilter {
+    /** Keys must start with this (e.g. `raw-data/`). @default "" */
+    readonly keyPrefix?: string;
+    /** Below the prefix, keys must start with a real date `YYYY/MM/DD/`. @default false */
+    readonly datedKeys?: boolean;
+}
+
+const DATED_PATH = /^(\d{4})\/(\d{2})\/(\d{2})\/[^/]/;
+
+/** Whether `path` starts with `YYYY/MM/DD/` naming a real calendar date (so 2024/02/30/ does not). */
+export function startsWithDate(path: string): boolean {
+    const m = DATED_PATH.exec(path);
+    if (!m) return false;
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const date = new Date(Date.UTC(year, month - 1, day));
+    return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 /**
  * Decides what to do with one record, from the event alone.
  * @throws URIError when the key is not validly encoded (the record fails; it is not silently ignored).
  */
-export function planRecord(record: S3EventRecordLike, suffix: string): RecordPlan {
+export function planRecord(record: S3EventRecordLike, suffix: string, filter: KeyFilter = {}): RecordPlan {
     const bucket = record.s3.bucket.name;
     const key = decodeS3Key(record.s3.object.key);
     if (!isObjectCreated(record)) {
@@ -141,6 +164,13 @@ export function planRecord(record: S3EventRecordLike, suffix: string): RecordPla
     }
     if (!matchesSuffix(key, suffix)) {
         return { action: "ignore", bucket, key, reason: `key does not end with ${suffix}` };
+    }
+    const prefix = filter.keyPrefix ?? "";
+    if (!key.startsWith(prefix)) {
+        return { action: "ignore", bucket, key, reason: `key is not under ${prefix}` };
+    }
+    if (filter.datedKeys && !startsWithDate(key.slice(prefix.length))) {
+        return { action: "ignore", bucket, key, reason: `key is not under ${prefix}YYYY/MM/DD/ with a valid date` };
     }
     const { size, eTag, versionId } = record.s3.object;
     return {
@@ -159,20 +189,35 @@ export interface JobPaths {
     readonly quarantinePath: string;
 }
 
+/** Where a trigger's job writes. */
+export interface OutputLayout {
+    /** The input prefix, removed from the key before it is placed under `outputPrefix`. @default "" */
+    readonly keyPrefix?: string;
+    /** @default "processed/" */
+    readonly outputPrefix?: string;
+}
+
+export const DEFAULT_OUTPUT_PREFIX = "processed/";
+export const QUARANTINE_PREFIX = "quarantine/";
+
 /**
- * Where the job reads and writes for one file: `processed/` and `quarantine/` under the output bucket,
- * followed by the key without its suffix (the suffix as it appears in the key, whatever its case).
+ * Where the job reads and writes for one file, with the key's stem (the key without its suffix, the suffix
+ * as it appears in the key, whatever its case): output under `outputPrefix` + the stem below `keyPrefix`
+ * (`raw-data/2024/01/15/t.parquet` → `processed-data/2024/01/15/t/`), quarantine under `quarantine/` + the
+ * whole stem, so a quarantined row always names the exact key it came from.
  */
-export function deriveJobPaths(bucket: string, key: string, suffix: string, outputBucket: string): JobPaths {
+export function deriveJobPaths(bucket: string, key: string, suffix: string, outputBucket: string, layout: OutputLayout = {}): JobPaths {
     const stem = key.slice(0, key.length - suffix.length);
+    const prefix = layout.keyPrefix ?? "";
+    const relative = stem.startsWith(prefix) ? stem.slice(prefix.length) : stem;
     return {
         inputPath: s3Uri(bucket, key),
-        outputPath: `s3://${outputBucket}/processed/${stem}/`,
-        quarantinePath: `s3://${outputBucket}/quarantine/${stem}/`,
+        outputPath: `s3://${outputBucket}/${layout.outputPrefix ?? DEFAULT_OUTPUT_PREFIX}${relative}/`,
+        quarantinePath: `s3://${outputBucket}/${QUARANTINE_PREFIX}${stem}/`,
     };
 }
 
-/** The FileProcessorV2 arguments for one file (the contract's `--name value` pairs). */
+/** The job arguments for one file (the contract's `--name value` pairs; FileProcessorV2 and ParquetToJson share them). */
 export function buildJobArguments(paths: JobPaths, sourceKey: string, fileId: string): Record<string, string> {
     return {
         "--input_path": paths.inputPath,
@@ -282,7 +327,7 @@ export async function processRecord(
     let fileId: string | undefined;
     let log = baseLog.child({ s3_uri: rawUri });
     try {
-        const plan = planRecord(record, deps.config.fileSuffix);
+        const plan = planRecord(record, deps.config.fileSuffix, deps.config);
         uri = s3Uri(plan.bucket, plan.key);
         log = baseLog.child({ s3_uri: uri });
         if (plan.action === "ignore") {
@@ -306,7 +351,7 @@ export async function processRecord(
             return { outcome: "rejected", uri, fileId, reason };
         }
 
-        const paths = deriveJobPaths(plan.bucket, plan.key, deps.config.fileSuffix, deps.config.outputBucket);
+        const paths = deriveJobPaths(plan.bucket, plan.key, deps.config.fileSuffix, deps.config.outputBucket, deps.config);
         const claim = await deps.records.claim({
             source,
             leaseSeconds: deps.config.claimLeaseSeconds,

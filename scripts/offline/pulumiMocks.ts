@@ -172,27 +172,35 @@ export function installMocks(project = "glue-data-pipeline", stack = "dev", orga
     installed = true;
     pulumi.runtime.setMocks({ newResource, call }, project, stack, false, organization);
     const monitor = getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
-        pending++;
-        const inputs = pulumi.runtime.deserializeProperties(req.getObject());
-        register(req, (err: any, resp: any) => {
-            if (!err && resp) {
-                recorded.push({
-                    urn: resp.getUrn(),
-                    type: req.getType(),
-                    name: req.getName(),
-                    parent: req.getParent(),
-                    custom: req.getCustom(),
-                    provider: req.getProvider(),
-                    dependencies: req.getDependenciesList(),
-                    retainOnDelete: req.getRetainondelete() === true,
-                    inputs,
-                    state: resp.getObject()?.toJavaScript() ?? {},
-                });
-            }
-            pending--;
-            callback(err, resp);
-        });
+    // Custom and component resources come through registerResource; resources read by id (a
+    // StackReference) through readResource, whose request has properties instead of an object and
+    // carries no dependencies or retainOnDelete.
+    const record = (method: "registerResource" | "readResource") => {
+        const original = monitor[method].bind(monitor);
+        monitor[method] = (req: any, callback: (err: any, resp: any) => void) => {
+            pending++;
+            const reading = method === "readResource";
+            const inputs = pulumi.runtime.deserializeProperties(reading ? req.getProperties() : req.getObject());
+            original(req, (err: any, resp: any) => {
+                if (!err && resp) {
+                    recorded.push({
+                        urn: resp.getUrn(),
+                        type: req.getType(),
+                        name: req.getName(),
+                        parent: req.getParent(),
+                        custom: reading ? true : req.getCustom(),
+                        provider: req.getProvider(),
+                        dependencies: reading ? [] : req.getDependenciesList(),
+                        retainOnDelete: reading ? false : req.getRetainondelete() === true,
+                        inputs,
+                        state: (reading ? resp.getProperties() : resp.getObject())?.toJavaScript() ?? {},
+                    });
+                }
+                pending--;
+                callback(err, resp);
+            });
+        };
     };
+    record("registerResource");
+    record("readResource");
 }

@@ -39,9 +39,11 @@ describe("workload stack", () => {
 
         it("creates its provider pinned to the account, region and the four tags", () => {
             const provider = named("dev-aws", "pulumi:providers:aws");
-            assert.deepEqual(provider.inputs.allowedAccountIds, ["111111111111"]);
+            // Provider inputs reach the engine as strings, objects JSON-encoded.
+            const decoded = (v: unknown) => (typeof v === "string" && /^[[{]/.test(v) ? JSON.parse(v) : v);
+            assert.deepEqual(decoded(provider.inputs.allowedAccountIds), ["111111111111"]);
             assert.equal(provider.inputs.region, "eu-west-1");
-            const tags = provider.inputs.defaultTags?.tags ?? JSON.parse(provider.inputs.defaultTags).tags;
+            const tags = decoded(provider.inputs.defaultTags).tags;
             assert.deepEqual(tags, { Environment: "dev", Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "engineering" });
         });
 
@@ -80,7 +82,8 @@ describe("workload stack", () => {
         });
 
         it("notifies the trigger of .csv objects created in the input bucket", () => {
-            const notification = named("glue-trigger-notification", "aws:s3/bucketNotification:BucketNotification");
+            // One notification for the input bucket, shared with the Parquet trigger (test/stacks/etlFlows.test.ts).
+            const notification = named("input-notifications", "aws:s3/bucketNotification:BucketNotification");
             assert.equal(notification.inputs.bucket, "glue-input-dev-111111111111");
             const [target] = notification.inputs.lambdaFunctions;
             assert.equal(target.filterSuffix, ".csv");
@@ -117,7 +120,7 @@ describe("workload stack", () => {
 
         it("exports the artifact versions it deployed", async () => {
             const artifacts = await valueOf(dev.artifacts);
-            assert.deepEqual(Object.keys(artifacts).sort(), ["fileProcessorScript", "glueLibrary", "glueTriggerBundle"]);
+            assert.deepEqual(Object.keys(artifacts).sort(), ["fileProcessorScript", "glueLibrary", "glueTriggerBundle", "legislatorsScript", "parquetToJsonScript"]);
             for (const v of Object.values(artifacts)) assert.match(v, /^[0-9a-f]{64}$/);
         });
     });
@@ -155,6 +158,23 @@ describe("workload stack", () => {
             setStackReferenceOutputs(DEV_STACK, { artifacts: { ...localArtifactVersions(), fileProcessorScript: "0".repeat(64) } });
             const prod = await build(prodConfig());
             await assert.rejects(valueOf(prod.releaseId), /"fileProcessorScript" here is sha256 [0-9a-f]{12}, but .* runs 000000000000/);
+        });
+
+        it("refuses when dev's artifacts output has the wrong type, before any code ships", async () => {
+            setStackReferenceOutputs(DEV_STACK, { artifacts: "sha256:0123" });
+            const prod = await build(prodConfig());
+            await assert.rejects(valueOf(prod.releaseId), /Output "artifacts" of stack acme\/glue-data-pipeline\/dev is string, expected an object of artifact name → SHA-256/);
+            assert.equal(ofType("aws:glue/job:Job").length, 0, "the job must not be registered with an unproven script");
+            assert.equal(ofType("aws:lambda/function:Function").length, 0, "no function may be registered with an unproven bundle");
+        });
+
+        it("refuses when dev has deployed the script but not yet the trigger bundle", async () => {
+            const { localArtifactVersions } = await import("../../stacks/artifacts");
+            const { glueTriggerBundle: _notYet, ...partial } = localArtifactVersions();
+            setStackReferenceOutputs(DEV_STACK, { artifacts: partial });
+            const prod = await build(prodConfig());
+            await assert.rejects(valueOf(prod.releaseId), /Stack acme\/glue-data-pipeline\/dev has not deployed artifact "glueTriggerBundle" \(sha256 [0-9a-f]{12}\)\. Deploy it there first/);
+            assert.equal(ofType("aws:lambda/function:Function").length, 0);
         });
     });
 });
