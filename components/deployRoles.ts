@@ -123,7 +123,27 @@ export function workloadBoundaryPolicy(scope: WorkloadScope): PolicyDocument {
             Resource: regional(scope, "kms", "key/*"),
         },
         // These APIs have no resource type in IAM: "*" is the only expressible resource.
-        { Sid: "Telemetry", Effect: "Allow", Action: ["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+        {
+            Sid: "Telemetry",
+            Effect: "Allow",
+            // Step Functions' logging and tracing call these on the role's behalf; IAM has no narrower resource.
+            Action: [
+                "cloudwatch:PutMetricData",
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            ],
+            Resource: "*",
+        },
         { Sid: "NoIdentityChanges", Effect: "Deny", Action: ["iam:*", "sts:AssumeRole", "organizations:*", "account:*"], Resource: "*" },
     ]);
 }

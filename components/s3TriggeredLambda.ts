@@ -4,54 +4,39 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
-import * as path from "path";
+import { PolicyStatement } from "./iamPolicies";
 import {
-    PolicyDocument,
-    PolicyStatement,
-    cloudWatchLogsWriteStatement,
-    kmsUseStatement,
-    policyDocument,
-    serviceAssumeRolePolicy,
-    sqsSendMessageStatement,
-    wildcardResourceViolations,
-} from "./iamPolicies";
-import { REPO_ROOT, bundleFunction } from "./lambdaBundle";
+    accountOfArn,
+    createLambdaFunctionResources,
+    validateEntryAndEnvironment,
+    validateFunctionName,
+    validateFunctionSettings,
+} from "./lambdaFunctionResources";
 
-export const LAMBDA_RUNTIME = "nodejs22.x";
-export const LAMBDA_ARCHITECTURE = "arm64";
-/** The bundle is shipped as `index.js` exporting `handler`. */
-export const LAMBDA_HANDLER = "index.handler";
+// The shared parts live in ./lambdaFunctionResources; re-exported so existing imports keep working.
+export {
+    DEAD_LETTER_RETENTION_SECONDS,
+    DEFAULT_LOG_RETENTION_DAYS,
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_HANDLER,
+    LAMBDA_RUNTIME,
+    LOG_RETENTION_DAYS,
+    RESERVED_ENVIRONMENT_VARIABLES,
+    accountOfArn,
+    deadLetterQueuePolicy,
+    executionPolicy,
+    lambdaLogGroupName,
+} from "./lambdaFunctionResources";
+export type { ExecutionPolicyParams } from "./lambdaFunctionResources";
+
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_MEMORY_MB = 256;
 export const DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 2;
 /** Lambda's own maximum: a burst that is throttled keeps retrying for up to 6 h before going to the DLQ. */
 export const DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 21600;
-export const DEFAULT_LOG_RETENTION_DAYS = 14;
-/** SQS's maximum: two weeks to notice, fix and replay a failed event. */
-export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
 export const OBJECT_CREATED_EVENTS: readonly string[] = ["s3:ObjectCreated:*"];
 
-/** Retention values CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-
-/** Environment variables the Lambda service sets itself and rejects in a function's configuration. */
-export const RESERVED_ENVIRONMENT_VARIABLES: readonly string[] = [
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-];
-
-/** The log group Lambda writes to by default; we create it ourselves so that retention and encryption are ours. */
-export const lambdaLogGroupName = (functionName: string): string => `/aws/lambda/${functionName}`;
-
-/** Account ID from any ARN (`arn:partition:service:region:account:...`). */
-export function accountOfArn(arn: string): string {
-    const account = arn.split(":")[4];
-    if (!/^\d{12}$/.test(account ?? "")) throw new Error(`accountOfArn: no account ID in ${JSON.stringify(arn)}`);
-    return account;
-}
+const LABEL = "S3TriggeredLambda";
 
 /** A bucket given by name and ARN, when the caller does not hold the aws.s3.Bucket (e.g. another stack's). */
 export interface BucketReference {
@@ -121,89 +106,27 @@ export interface S3TriggeredLambdaArgs {
 
 function requireIntegerIn(value: number, min: number, max: number, field: string): void {
     if (!Number.isInteger(value) || value < min || value > max) {
-        throw new Error(`S3TriggeredLambda: ${field} must be a whole number from ${min} to ${max}, got ${value}`);
+        throw new Error(`${LABEL}: ${field} must be a whole number from ${min} to ${max}, got ${value}`);
     }
 }
 
 /** Checks the plain (non-Output) arguments; throws with a message naming the field. */
 export function validateS3TriggeredLambdaArgs(args: S3TriggeredLambdaArgs): void {
-    // 64 is Lambda's limit; the DLQ's `<functionName>-dlq` then stays within SQS's 80.
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(args.functionName ?? "")) {
-        throw new Error(`S3TriggeredLambda: functionName ${JSON.stringify(args.functionName)} must be 1-64 letters, digits, '-' or '_'`);
-    }
+    validateFunctionName(LABEL, args.functionName);
     if (typeof args.filterSuffix !== "string" || args.filterSuffix === "") {
-        throw new Error("S3TriggeredLambda: filterSuffix is required (e.g. \".csv\"), so that the function does not fire on every object");
+        throw new Error(`${LABEL}: filterSuffix is required (e.g. ".csv"), so that the function does not fire on every object`);
     }
     if (args.filterPrefix !== undefined && (args.filterPrefix === "" || args.filterPrefix.startsWith("/"))) {
-        throw new Error(`S3TriggeredLambda: filterPrefix ${JSON.stringify(args.filterPrefix)} must be non-empty and not start with '/' (omit it for the whole bucket)`);
+        throw new Error(`${LABEL}: filterPrefix ${JSON.stringify(args.filterPrefix)} must be non-empty and not start with '/' (omit it for the whole bucket)`);
     }
     const events = args.events ?? OBJECT_CREATED_EVENTS;
     if (events.length === 0 || events.some((e) => !/^s3:[A-Za-z]+:[A-Za-z*]+$/.test(e) && !/^s3:[A-Za-z]+$/.test(e))) {
-        throw new Error(`S3TriggeredLambda: events ${JSON.stringify(events)} must be S3 event types such as s3:ObjectCreated:*`);
+        throw new Error(`${LABEL}: events ${JSON.stringify(events)} must be S3 event types such as s3:ObjectCreated:*`);
     }
-    requireIntegerIn(args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, 1, 900, "timeoutSeconds");
-    requireIntegerIn(args.memorySizeMb ?? DEFAULT_MEMORY_MB, 128, 10240, "memorySizeMb");
-    if (args.reservedConcurrency !== undefined) requireIntegerIn(args.reservedConcurrency, 0, 100000, "reservedConcurrency");
+    validateFunctionSettings(LABEL, args, { timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, memorySizeMb: DEFAULT_MEMORY_MB });
     requireIntegerIn(args.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS, 0, 2, "maximumRetryAttempts");
     requireIntegerIn(args.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS, 60, 21600, "maximumEventAgeSeconds");
-    const retention = args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
-    if (!LOG_RETENTION_DAYS.includes(retention)) {
-        throw new Error(`S3TriggeredLambda: logRetentionDays ${retention} is not one CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(", ")})`);
-    }
-    const entry = path.isAbsolute(args.entry ?? "") ? args.entry : path.join(REPO_ROOT, args.entry ?? "");
-    if (!args.entry || !fs.existsSync(entry) || !fs.statSync(entry).isFile()) {
-        throw new Error(`S3TriggeredLambda: entry ${JSON.stringify(args.entry)} is not a file (resolved to ${entry})`);
-    }
-    if (args.environment !== undefined && !pulumi.Output.isInstance(args.environment)) {
-        for (const key of Object.keys(args.environment)) validateEnvironmentKey(key);
-    }
-}
-
-function validateEnvironmentKey(key: string): void {
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) throw new Error(`S3TriggeredLambda: environment variable ${JSON.stringify(key)} is not a valid name`);
-    if (RESERVED_ENVIRONMENT_VARIABLES.includes(key)) throw new Error(`S3TriggeredLambda: environment variable ${key} is reserved by Lambda`);
-}
-
-export interface ExecutionPolicyParams {
-    readonly logGroupArn: string;
-    readonly deadLetterQueueArn: string;
-    readonly kmsKeyArn?: string;
-    readonly extraStatements?: readonly PolicyStatement[];
-}
-
-/**
- * The function role's inline policy: write to its own log group, send to its own DLQ, use its KMS key
- * (decrypt environment, encrypt DLQ messages), X-Ray segments, then the caller's statements. Throws if any
- * statement grants S3, DynamoDB, Glue, KMS or SQS actions on Resource "*".
- */
-export function executionPolicy(params: ExecutionPolicyParams): PolicyDocument {
-    const doc = policyDocument([
-        cloudWatchLogsWriteStatement(params.logGroupArn, "WriteOwnLogGroup"),
-        sqsSendMessageStatement(params.deadLetterQueueArn, "SendToDeadLetterQueue"),
-        ...(params.kmsKeyArn ? [kmsUseStatement(params.kmsKeyArn, "encryptDecrypt", { sid: "UseFunctionKey" })] : []),
-        // X-Ray has no resource-level permissions for these two actions.
-        { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
-        ...(params.extraStatements ?? []),
-    ]);
-    const violations = wildcardResourceViolations(doc);
-    if (violations.length > 0) {
-        throw new Error(`S3TriggeredLambda: policy statements grant data-plane actions on Resource "*": ${JSON.stringify(violations)}`);
-    }
-    return doc;
-}
-
-/** Queue policy of the DLQ: refuse anything not sent over TLS. */
-export function deadLetterQueuePolicy(queueArn: string): PolicyDocument {
-    return policyDocument([
-        {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sqs:*",
-            Resource: queueArn,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-    ]);
+    validateEntryAndEnvironment(LABEL, args);
 }
 
 /**
@@ -243,95 +166,23 @@ export class S3TriggeredLambda extends pulumi.ComponentResource {
         super("glue-pipeline:compute:S3TriggeredLambda", name, {}, opts);
 
         validateS3TriggeredLambdaArgs(args);
-        const bundle = bundleFunction(args.entry);
         const bucketName = aws.s3.Bucket.isInstance(args.bucket) ? args.bucket.bucket : pulumi.output(args.bucket.name);
         const bucketArn = aws.s3.Bucket.isInstance(args.bucket) ? args.bucket.arn : pulumi.output(args.bucket.arn);
-        const kmsKeyArn = args.kmsKeyArn;
 
-        this.logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-logs`,
-            {
-                name: lambdaLogGroupName(args.functionName),
-                retentionInDays: args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
-                kmsKeyId: kmsKeyArn,
-                tags: args.tags,
-            },
-            { parent: this },
-        );
-
-        this.deadLetterQueue = new aws.sqs.Queue(
-            `${name}-dlq`,
-            {
-                name: `${args.functionName}-dlq`,
-                messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-                ...(kmsKeyArn !== undefined ? { kmsMasterKeyId: kmsKeyArn } : { sqsManagedSseEnabled: true }),
-                tags: args.tags,
-            },
-            { parent: this },
-        );
-        this.deadLetterQueuePolicy = new aws.sqs.QueuePolicy(
-            `${name}-dlq-policy`,
-            {
-                queueUrl: this.deadLetterQueue.url,
-                policy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify(deadLetterQueuePolicy(arn))),
-            },
-            { parent: this },
-        );
-
-        this.role = new aws.iam.Role(
-            `${name}-role`,
-            {
-                description: `Execution role of ${args.functionName}`,
-                assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")),
-                tags: args.tags,
-            },
-            { parent: this },
-        );
-        this.rolePolicy = new aws.iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: this.role.id,
-                policy: pulumi
-                    .all([this.logGroup.arn, this.deadLetterQueue.arn, pulumi.output(kmsKeyArn), pulumi.output(args.policyStatements ?? [])])
-                    .apply(([logGroupArn, dlqArn, keyArn, extra]) =>
-                        JSON.stringify(executionPolicy({ logGroupArn, deadLetterQueueArn: dlqArn, kmsKeyArn: keyArn, extraStatements: extra as PolicyStatement[] })),
-                    ),
-            },
-            { parent: this },
-        );
-
-        const environment =
-            args.environment === undefined
-                ? undefined
-                : pulumi.output(args.environment).apply((vars) => {
-                      Object.keys(vars).forEach(validateEnvironmentKey);
-                      return { variables: vars };
-                  });
-
-        this.function = new aws.lambda.Function(
-            `${name}-function`,
-            {
-                name: args.functionName,
-                description: args.description ?? `Invoked by S3 object-created events (${args.filterSuffix}); bundle ${bundle.sha256.slice(0, 12)}`,
-                runtime: LAMBDA_RUNTIME,
-                architectures: [LAMBDA_ARCHITECTURE],
-                handler: LAMBDA_HANDLER,
-                code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundle.code) }),
-                role: this.role.arn,
-                timeout: args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-                memorySize: args.memorySizeMb ?? DEFAULT_MEMORY_MB,
-                ...(environment !== undefined ? { environment } : {}),
-                kmsKeyArn,
-                tracingConfig: { mode: "Active" },
-                reservedConcurrentExecutions: args.reservedConcurrency,
-                // JSON: platform lines (START/REPORT) become queryable fields; our logger already writes JSON to stdout.
-                loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
-                tags: args.tags,
-            },
-            // The log group first (else Lambda creates an unmanaged one on first invoke); the policy first
-            // (else the first invocations run without permissions).
-            { parent: this, dependsOn: [this.logGroup, this.rolePolicy] },
-        );
+        const core = createLambdaFunctionResources(this, name, {
+            ...args,
+            label: LABEL,
+            defaults: { timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, memorySizeMb: DEFAULT_MEMORY_MB },
+            deadLetterQueue: true,
+            defaultDescription: `Invoked by S3 object-created events (${args.filterSuffix})`,
+        });
+        const bundle = core.bundle;
+        this.logGroup = core.logGroup;
+        this.deadLetterQueue = core.deadLetterQueue!;
+        this.deadLetterQueuePolicy = core.deadLetterQueuePolicy!;
+        this.role = core.role;
+        this.rolePolicy = core.rolePolicy;
+        this.function = core.function;
 
         this.eventInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
             `${name}-async`,

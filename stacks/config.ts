@@ -34,6 +34,37 @@ export interface TriggerSettings {
     readonly reservedConcurrency: number;
 }
 
+export interface AlertSettings {
+    /** Addresses subscribed to the alerts topic; each must confirm the email SNS sends it. */
+    readonly emails: readonly string[];
+}
+
+/** The healthcare claims flow (seed 002). */
+export interface ClaimsSettings {
+    /** Addresses subscribed to the claims error topic. @default the alerts addresses */
+    readonly errorEmails: readonly string[];
+    /** Minimum quality score (0-100, two decimals) a claims file needs to be processed. @default 95 */
+    readonly minQualityScore: number;
+}
+
+/** The scheduled medallion workflow (seed 004). Absent: the stack does not deploy it. */
+export interface MedallionSettings {
+    /** The source API's first-page URL for this stack (https). */
+    readonly apiBaseUrl: string;
+    /** Header the API key is sent in. */
+    readonly apiKeyHeader: string;
+    /** Records per page. */
+    readonly pageSize: number;
+    /** EventBridge Scheduler expression, read in UTC (seed: daily 09:00). */
+    readonly schedule: string;
+    /** A disabled schedule deploys everything but starts nothing. */
+    readonly scheduleEnabled: boolean;
+    /** Treat "the API returned no records" as a failed run. */
+    readonly noDataIsFailure: boolean;
+    /** Athena stops any query of the workgroup past this many MiB scanned. */
+    readonly athenaBytesScannedCutoffMb: number;
+}
+
 export interface PromotionSettings {
     /** Fully qualified name of the stack whose proven artifact versions this stack must deploy. */
     readonly fromStack: string;
@@ -47,11 +78,22 @@ export interface StackConfig {
     readonly region: string;
     /** Role the AWS provider assumes to deploy, if credentials are not already for the target account. */
     readonly deployRoleArn?: string;
+    /**
+     * Permissions boundary put on every IAM role the stack creates (the bootstrap's workload boundary). The
+     * deploy role may only create roles that carry it. @default none (deploying with broader credentials)
+     */
+    readonly permissionsBoundaryArn?: string;
     readonly tags: StackTags;
     readonly glue: GlueSettings;
     readonly trigger: TriggerSettings;
+    /** Where alarms and failed-run notifications go. parseStackConfig always sets it. @default no subscriptions */
+    readonly alerts?: AlertSettings;
+    /** The claims flow's settings. parseStackConfig always sets it. */
+    readonly claims?: ClaimsSettings;
     /** When false (the default), buckets, key and table are kept when the stack is destroyed. */
     readonly allowDataDestroy: boolean;
+    /** The medallion workflow, when the stack runs it. */
+    readonly medallion?: MedallionSettings;
     /** When set, the stack refuses to deploy artifacts that the named stack has not deployed first. */
     readonly promotion?: PromotionSettings;
 }
@@ -73,7 +115,15 @@ const STAGE = /^[a-z][a-z0-9-]{1,11}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const POLICY_ARN = /^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]{1,512}$/;
 const STACK_REF = /^[\w.-]+\/[\w.-]+\/[\w.-]+$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[^\s#]*)?$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+/** EventBridge Scheduler: cron(min hour day-of-month month day-of-week year) or rate(n unit). */
+const SCHEDULE = /^(cron\((\S+ ){5}\S+\)|rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\))$/;
+export const MEDALLION_DEFAULT_SCHEDULE = "cron(0 9 * * ? *)";
+const MEDALLION_FIELDS = ["apiBaseUrl", "apiKeyHeader", "pageSize", "schedule", "scheduleEnabled", "noDataIsFailure", "athenaBytesScannedCutoffMb"] as const;
 
 class Reader {
     constructor(private readonly raw: RawConfig) {}
@@ -140,11 +190,31 @@ class Section {
         return this.obj[field] !== undefined;
     }
 
+    isEmpty(): boolean {
+        return Object.keys(this.obj).length === 0;
+    }
+
+    boolean(field: string, fallback: boolean): boolean {
+        const v = this.obj[field] ?? fallback;
+        if (typeof v !== "boolean") throw new ConfigError(`${this.key}.${field}`, `${JSON.stringify(v)} is not true or false`);
+        return v;
+    }
+
     string(field: string, fallback: string | undefined, pattern: RegExp, expected: string): string {
         const v = this.obj[field] ?? fallback;
         if (v === undefined) throw new ConfigError(`${this.key}.${field}`, `missing; expected ${expected}`);
         if (typeof v !== "string" || !pattern.test(v)) {
             throw new ConfigError(`${this.key}.${field}`, `${JSON.stringify(v)} is not ${expected}`);
+        }
+        return v;
+    }
+
+    /** A number in [min, max] with at most `decimals` decimal places. */
+    decimal(field: string, fallback: number, min: number, max: number, decimals: number): number {
+        const v = this.obj[field] ?? fallback;
+        const scaled = typeof v === "number" ? v * 10 ** decimals : Number.NaN;
+        if (typeof v !== "number" || !(v >= min && v <= max) || Math.abs(scaled - Math.round(scaled)) > 1e-9) {
+            throw new ConfigError(`${this.key}.${field}`, `${JSON.stringify(v)} is not a number from ${min} to ${max} with at most ${decimals} decimals`);
         }
         return v;
     }
@@ -155,6 +225,21 @@ class Section {
             throw new ConfigError(`${this.key}.${field}`, `${JSON.stringify(v)} is not a whole number from ${min} to ${max}`);
         }
         return v;
+    }
+
+    /** A list of strings, each matching `pattern`, without duplicates (compared case-insensitively). */
+    stringList(field: string, pattern: RegExp, expected: string): string[] {
+        const v = this.obj[field] ?? [];
+        if (!Array.isArray(v)) throw new ConfigError(`${this.key}.${field}`, `${JSON.stringify(v)} is not a list of ${expected}`);
+        const seen = new Set<string>();
+        return v.map((item, i) => {
+            if (typeof item !== "string" || !pattern.test(item)) {
+                throw new ConfigError(`${this.key}.${field}[${i}]`, `${JSON.stringify(item)} is not ${expected}`);
+            }
+            if (seen.has(item.toLowerCase())) throw new ConfigError(`${this.key}.${field}[${i}]`, `${item} is listed twice`);
+            seen.add(item.toLowerCase());
+            return item;
+        });
     }
 
     oneOf<T extends string>(field: string, fallback: T, options: readonly T[]): T {
@@ -192,6 +277,10 @@ export function parseStackConfig(stackName: string, raw: RawConfig): StackConfig
     if (deployRoleArn && deployRoleArn.split(":")[4] !== accountId) {
         throw new ConfigError("deployRoleArn", `role ${deployRoleArn} is not in account ${accountId} (accountId)`);
     }
+    const permissionsBoundaryArn = r.optionalString("permissionsBoundaryArn", POLICY_ARN, "an IAM managed policy ARN");
+    if (permissionsBoundaryArn && permissionsBoundaryArn.split(":")[4] !== accountId) {
+        throw new ConfigError("permissionsBoundaryArn", `policy ${permissionsBoundaryArn} is not in account ${accountId} (accountId)`);
+    }
 
     const tagSection = r.section("tags").strings();
     for (const key of TAG_KEYS) {
@@ -205,6 +294,9 @@ export function parseStackConfig(stackName: string, raw: RawConfig): StackConfig
     const glue = r.section("glue", ["version", "maxWorkers", "executionClass"]);
     const trigger = r.section("trigger", ["memoryMb", "reservedConcurrency"]);
     const promotion = r.section("promotion", ["fromStack"]);
+    const alerts = r.section("alerts", ["emails"]);
+    const claims = r.section("claims", ["errorEmails", "minQualityScore"]);
+    const medallion = r.section("medallion", MEDALLION_FIELDS);
 
     return {
         stackName,
@@ -212,6 +304,7 @@ export function parseStackConfig(stackName: string, raw: RawConfig): StackConfig
         accountId,
         region,
         deployRoleArn,
+        permissionsBoundaryArn,
         tags,
         glue: {
             version: glue.string("version", "5.1", GLUE_VERSION, "a Glue version such as 5.1"),
@@ -222,9 +315,37 @@ export function parseStackConfig(stackName: string, raw: RawConfig): StackConfig
             memoryMb: trigger.integer("memoryMb", 256, 128, 10240),
             reservedConcurrency: trigger.integer("reservedConcurrency", 5, 1, 1000),
         },
+        alerts: { emails: alerts.stringList("emails", EMAIL, "an email address") },
+        claims: {
+            errorEmails: claims.has("errorEmails")
+                ? claims.stringList("errorEmails", EMAIL, "an email address")
+                : alerts.stringList("emails", EMAIL, "an email address"),
+            minQualityScore: claims.decimal("minQualityScore", 95, 0, 100, 2),
+        },
         allowDataDestroy: r.boolean("allowDataDestroy", false),
+        medallion: medallion.isEmpty() ? undefined : parseMedallion(medallion),
         promotion: promotion.has("fromStack")
             ? { fromStack: promotion.string("fromStack", undefined, STACK_REF, "a stack name of the form org/project/stack") }
             : undefined,
+    };
+}
+
+function parseMedallion(m: Section): MedallionSettings {
+    const schedule = m.string("schedule", MEDALLION_DEFAULT_SCHEDULE, SCHEDULE, "a schedule such as cron(0 9 * * ? *) or rate(1 day)");
+    if (schedule.startsWith("cron(")) {
+        const [, , dayOfMonth, , dayOfWeek] = schedule.slice(5, -1).split(" ");
+        if ((dayOfMonth === "?") === (dayOfWeek === "?")) {
+            throw new ConfigError("medallion.schedule", `"${schedule}": exactly one of day-of-month and day-of-week must be "?" (EventBridge cron)`);
+        }
+    }
+    return {
+        apiBaseUrl: m.string("apiBaseUrl", undefined, HTTPS_URL, "an https URL of the API's first page"),
+        apiKeyHeader: m.string("apiKeyHeader", "x-api-key", HEADER_NAME, "an HTTP header name"),
+        pageSize: m.integer("pageSize", 100, 1, 10000),
+        schedule,
+        scheduleEnabled: m.boolean("scheduleEnabled", true),
+        noDataIsFailure: m.boolean("noDataIsFailure", false),
+        // Athena's minimum cutoff is 10 MB; 1 GiB by default.
+        athenaBytesScannedCutoffMb: m.integer("athenaBytesScannedCutoffMb", 1024, 10, 1024 * 1024),
     };
 }

@@ -15,13 +15,19 @@ import {
     GlueEnvironment,
     GlueEtlJob,
     glueJobRunStatement,
+    metadataTableName,
+    PipelineMonitoring,
     ProcessingMetadataTable,
+    STATUS_INDEX_NAME,
     S3TriggeredLambda,
     s3ReadStatements,
 } from "../components";
-import { ARTIFACT_SOURCES, localArtifactVersions, releaseId } from "./artifacts";
+import { ARTIFACT_SOURCES, localArtifactVersions, releaseId, shippedArtifacts } from "./artifacts";
 import { StackConfig } from "./config";
 import { ArtifactVersions, promotedArtifacts } from "./promotion";
+import { permissionsBoundaryTransformation } from "../components/deployRoles";
+import { createMedallion, MEDALLION_LIFECYCLE_RULES, MEDALLION_LOG_GROUP_PATTERNS, MedallionStack } from "./medallion";
+import { createInputNotifications, createLegislators, createParquetToJson, LegislatorsStack, ParquetToJsonStack } from "./etlFlows";
 
 /** Object keys the trigger accepts; anything else in the input bucket is ignored with a log line. */
 export const CSV_SUFFIX = ".csv";
@@ -34,6 +40,16 @@ export interface WorkloadStack {
     readonly glue: GlueEnvironment;
     readonly fileProcessor: GlueEtlJob;
     readonly trigger: S3TriggeredLambda;
+    /** Seed 001: Parquet under raw-data/YYYY/MM/DD/ → ParquetToJson → JSON Lines under processed-data/. */
+    readonly parquetToJson: ParquetToJsonStack;
+    /** Seed 000: ProcessLegislators, run on demand. */
+    readonly legislators: LegislatorsStack;
+    /** The input bucket's one notification configuration, shared by the CSV and Parquet triggers. */
+    readonly inputNotifications: aws.s3.BucketNotification;
+    /** Alarms, dashboards, the alerts topic and the Glue job-events handler. */
+    readonly monitoring: PipelineMonitoring;
+    /** The scheduled medallion workflow (seed 004), when the stack's config has a `medallion` section. */
+    readonly medallion?: MedallionStack;
     /** Versions of the code this stack deployed: the promotion contract's `artifacts` output. */
     readonly artifacts: pulumi.Output<ArtifactVersions>;
     /** Short id of the release (all artifact versions), stamped on the job and the function. */
@@ -42,12 +58,16 @@ export interface WorkloadStack {
 }
 
 export function createWorkload(config: StackConfig, provider: aws.Provider): WorkloadStack {
-    const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
+    // Every role under these components carries the bootstrap's boundary: the deploy role may create no other.
+    const opts: pulumi.ComponentResourceOptions = {
+        providers: [provider],
+        transformations: config.permissionsBoundaryArn ? [permissionsBoundaryTransformation(config.permissionsBoundaryArn)] : [],
+    };
     const stage = config.stage;
 
     // Code versions first: with promotion, everything that ships code waits for (and is blocked by) the
     // check against the source stack, because it takes the release id from the checked result.
-    const local = localArtifactVersions();
+    const local = localArtifactVersions(shippedArtifacts(config.medallion !== undefined));
     const release = config.promotion
         ? promotedArtifacts(config.stackName, config.promotion.fromStack, local, { provider }).apply(releaseId)
         : pulumi.output(releaseId(local));
@@ -56,7 +76,18 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
     // refuses credentials for another account, so the two agree whenever anything is deployed.
     const accountId = aws.getCallerIdentityOutput({}, { provider }).accountId;
 
-    const buckets = new DataLakeBuckets("data-lake", { stage, accountId, allowDestroy: config.allowDataDestroy }, opts);
+    const buckets = new DataLakeBuckets(
+        "data-lake",
+        {
+            stage,
+            accountId,
+            allowDestroy: config.allowDataDestroy,
+            // The medallion layers live in the output bucket: raw pages expire after 30 days (seed 004).
+            output: { prefixRules: MEDALLION_LIFECYCLE_RULES },
+            logGroupNamePatterns: MEDALLION_LOG_GROUP_PATTERNS,
+        },
+        opts,
+    );
     const keyArn = buckets.kmsKeyArn;
 
     const metadata = new ProcessingMetadataTable(
@@ -72,8 +103,8 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
         "file-processor",
         {
             jobName: `FileProcessorV2-${stage}`,
-            scriptPath: ARTIFACT_SOURCES.fileProcessorScript,
-            libraryDir: ARTIFACT_SOURCES.glueLibrary,
+            scriptPath: ARTIFACT_SOURCES.fileProcessorScript.path,
+            libraryDir: ARTIFACT_SOURCES.glueLibrary.path,
             assetsBucket: buckets.assetsBucket,
             environment: glue,
             kmsKeyArn: keyArn,
@@ -97,9 +128,11 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
         "glue-trigger",
         {
             functionName: `GlueTriggerLambda-${stage}`,
-            entry: ARTIFACT_SOURCES.glueTriggerBundle,
+            entry: ARTIFACT_SOURCES.glueTriggerBundle.path,
             bucket: buckets.inputBucket,
             filterSuffix: CSV_SUFFIX,
+            // The Parquet trigger shares the input bucket: one notification for both, below.
+            createNotification: false,
             environment: {
                 GLUE_JOB_NAME: fileProcessor.jobName,
                 METADATA_TABLE: metadata.tableName,
@@ -125,11 +158,60 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
         opts,
     );
 
-    const artifacts = pulumi.all([trigger.bundleSha256]).apply(([bundle]): ArtifactVersions => ({
-        fileProcessorScript: fileProcessor.scriptSha256,
-        glueLibrary: fileProcessor.librarySha256 ?? "",
-        glueTriggerBundle: bundle,
-    }));
+    const parquetToJson = createParquetToJson(config, { buckets, metadata, glue, release }, opts);
+    const legislators = createLegislators(config, { buckets, metadata, glue, release }, opts);
+    const inputNotifications = createInputNotifications("input-notifications", buckets.inputBucket.bucket, [trigger, parquetToJson.trigger], provider);
+
+    const medallion = createMedallion(config, { buckets, glue, release }, opts);
+
+    // Every job, function, dead-letter queue and table of the flow; a later flow adds its own items here.
+    const monitoring = new PipelineMonitoring(
+        "monitoring",
+        {
+            stage,
+            alertEmails: config.alerts?.emails ?? [],
+            glueJobs: [
+                {
+                    label: fileProcessor.settings.jobName,
+                    name: fileProcessor.jobName,
+                    arn: fileProcessor.jobArn,
+                    logGroups: { output: fileProcessor.outputLogGroup.name, error: fileProcessor.errorLogGroup.name },
+                },
+                ...parquetToJson.monitored.glueJobs,
+                ...legislators.monitored.glueJobs,
+                ...(medallion?.monitored.glueJobs ?? []),
+            ],
+            functions: [
+                { label: `GlueTriggerLambda-${stage}`, name: trigger.function.name },
+                ...parquetToJson.monitored.functions,
+                ...(medallion?.monitored.functions ?? []),
+            ],
+            deadLetterQueues: [
+                { label: `GlueTriggerLambda-${stage}-dlq`, name: trigger.deadLetterQueue.name },
+                ...parquetToJson.monitored.deadLetterQueues,
+                ...(medallion?.monitored.deadLetterQueues ?? []),
+            ],
+            stateMachines: medallion?.monitored.stateMachines ?? [],
+            tables: [{ label: metadataTableName(stage), name: metadata.tableName, globalSecondaryIndexes: [STATUS_INDEX_NAME] }],
+            metadataTable: { name: metadata.tableName, arn: metadata.tableArn },
+            kmsKeyArn: keyArn,
+            replayCommand: `npm run replay -- --stack ${config.stackName}`,
+        },
+        opts,
+    );
+
+    // What this stack deployed, read from the components themselves: the promotion contract's output.
+    const artifacts = pulumi
+        .all([trigger.bundleSha256, medallion?.workflow.ingest.bundleSha256])
+        .apply(([triggerBundle, ingestBundle]): ArtifactVersions => ({
+            fileProcessorScript: fileProcessor.scriptSha256,
+            parquetToJsonScript: parquetToJson.job.scriptSha256,
+            legislatorsScript: legislators.job.scriptSha256,
+            glueLibrary: fileProcessor.librarySha256 ?? "",
+            glueTriggerBundle: triggerBundle,
+            glueJobEventsBundle: monitoring.eventHandler!.bundleSha256,
+            ...(medallion ? { medallionScript: medallion.workflow.job.scriptSha256, apiIngestBundle: ingestBundle! } : {}),
+        }));
 
     return {
         buckets,
@@ -137,6 +219,11 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
         glue,
         fileProcessor,
         trigger,
+        parquetToJson,
+        legislators,
+        inputNotifications,
+        monitoring,
+        medallion,
         artifacts,
         releaseId: release,
         outputs: {
@@ -154,6 +241,16 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             fileProcessorJob: fileProcessor.jobName,
             triggerFunction: trigger.function.name,
             triggerDeadLetterQueue: trigger.deadLetterQueue.url,
+            alertsTopicArn: monitoring.alertsTopicArn,
+            dashboards: monitoring.dashboardNames,
+            glueJobEventsFunction: monitoring.eventHandler!.function.name,
+            glueJobEventsDeadLetterQueue: monitoring.eventHandler!.deadLetterQueue.url,
+            ...parquetToJson.outputs,
+            ...legislators.outputs,
+            ...(medallion?.outputs ?? {}),
+            glueJobLogGroups: pulumi
+                .all([fileProcessor.jobName, fileProcessor.outputLogGroup.name, fileProcessor.errorLogGroup.name])
+                .apply(([job, output, error]) => ({ [job]: { output, error } })),
         },
     };
 }

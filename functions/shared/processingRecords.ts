@@ -7,7 +7,7 @@
  * each one claims the record first, starts its work, then records the outcome of the start.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 
 export const ProcessingStatus = {
     /** A trigger won the claim and is starting the job; `lease_expires_at` says until when it owns it. */
@@ -22,7 +22,10 @@ export const ProcessingStatus = {
     RUNNING: "RUNNING",
     /** The job finished (written by the job). */
     SUCCEEDED: "SUCCEEDED",
-    /** The job failed (written by the job); claimable again only by an explicit replay. */
+    /**
+     * The job failed: written by the job, or by the job-events handler when the run died (timeout, stop,
+     * crash) without writing. Claimable again only by an explicit replay.
+     */
     FAILED: "FAILED",
 } as const;
 export type ProcessingStatus = (typeof ProcessingStatus)[keyof typeof ProcessingStatus];
@@ -55,6 +58,11 @@ export interface ProcessingRecord {
     readonly lease_expires_at?: string;
     readonly created_at?: string;
     readonly updated_at?: string;
+    /**
+     * The Glue run whose outcome was last reported (metrics published, failure notified). Written by the
+     * job-events handler so a redelivered state-change event is reported once.
+     */
+    readonly reported_run_id?: string;
 }
 
 /** The object a record is about. */
@@ -100,6 +108,21 @@ export type StartedWriteResult =
     | { readonly recorded: "RUN_ID_ONLY"; readonly existing: ProcessingRecord | undefined }
     /** Our claim is no longer the current one (another invocation took it over): nothing written. */
     | { readonly recorded: "CLAIM_LOST"; readonly existing: ProcessingRecord | undefined };
+
+/** Result of recording that a run ended without the job writing its own outcome. */
+export type RunFailedWriteResult =
+    /** Status is now FAILED; `record` is the record as written. */
+    | { readonly recorded: true; readonly record: ProcessingRecord }
+    /** The record is not this run's STARTED/RUNNING record (the job wrote its outcome, or a newer claim owns it). */
+    | { readonly recorded: false; readonly existing: ProcessingRecord | undefined };
+
+/** Result of claiming the right to report a run's outcome. */
+export type RunReportClaim = "claimed" | "already-reported" | "no-record";
+
+/** Statuses in which a file is being worked on: claimed, started, or running in Glue. */
+export const IN_FLIGHT_STATUSES: readonly ProcessingStatus[] = ["CLAIMED", "STARTED", "RUNNING"];
+/** Statuses a replay re-drives (a START_FAILED record is also re-claimed by a redelivered event). */
+export const REPLAYABLE_STATUSES: readonly ProcessingStatus[] = ["START_FAILED", "FAILED"];
 
 /** Longest error message stored on a record; items are limited to 400 KB and this field is for humans. */
 export const MAX_ERROR_MESSAGE_LENGTH = 2000;
@@ -280,6 +303,122 @@ export class ProcessingRecordStore {
             if (!isConditionalCheckFailed(err)) throw err;
             return { recorded: false, existing: await this.get(fileId) };
         }
+    }
+
+    /**
+     * Records that run `jobRunId` ended (failed, timed out, was stopped) without the job writing its own
+     * outcome: only while the record is STARTED or RUNNING with that run id. A record the job already
+     * finalised, or one a newer claim owns, is left alone. Such a record is claimable by a replay only.
+     */
+    async markRunFailed(fileId: string, jobRunId: string, errorMessage: string, endTime?: string): Promise<RunFailedWriteResult> {
+        const nowIso = this.now().toISOString();
+        try {
+            const out = await this.doc.send(
+                new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { file_id: fileId },
+                    UpdateExpression:
+                        "SET processing_status = :failed, error_message = :error, end_time = :end, updated_at = :now REMOVE lease_expires_at",
+                    ConditionExpression: "job_run_id = :run_id AND processing_status IN (:started, :running)",
+                    ExpressionAttributeValues: {
+                        ":failed": ProcessingStatus.FAILED,
+                        ":started": ProcessingStatus.STARTED,
+                        ":running": ProcessingStatus.RUNNING,
+                        ":run_id": jobRunId,
+                        ":error": truncateErrorMessage(errorMessage),
+                        ":end": endTime ?? nowIso,
+                        ":now": nowIso,
+                    },
+                    ReturnValues: "ALL_NEW",
+                }),
+            );
+            return { recorded: true, record: out.Attributes as ProcessingRecord };
+        } catch (err) {
+            if (!isConditionalCheckFailed(err)) throw err;
+            return { recorded: false, existing: await this.get(fileId) };
+        }
+    }
+
+    /**
+     * Claims the right to report run `jobRunId` of this file (publish its metrics, send its notification):
+     * the first caller for a run gets "claimed", every later one (a redelivered event) "already-reported".
+     * `updated_at` is left alone: reporting does not change the file's state.
+     */
+    async claimRunReport(fileId: string, jobRunId: string): Promise<RunReportClaim> {
+        try {
+            await this.doc.send(
+                new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { file_id: fileId },
+                    UpdateExpression: "SET reported_run_id = :run_id",
+                    ConditionExpression: "attribute_exists(file_id) AND (attribute_not_exists(reported_run_id) OR reported_run_id <> :run_id)",
+                    ExpressionAttributeValues: { ":run_id": jobRunId },
+                }),
+            );
+            return "claimed";
+        } catch (err) {
+            if (!isConditionalCheckFailed(err)) throw err;
+            return (await this.get(fileId)) === undefined ? "no-record" : "already-reported";
+        }
+    }
+
+    /** Gives a report claim back (reporting failed), so the retried event reports the run. */
+    async releaseRunReport(fileId: string, jobRunId: string): Promise<boolean> {
+        try {
+            await this.doc.send(
+                new UpdateCommand({
+                    TableName: this.tableName,
+                    Key: { file_id: fileId },
+                    UpdateExpression: "REMOVE reported_run_id",
+                    ConditionExpression: "reported_run_id = :run_id",
+                    ExpressionAttributeValues: { ":run_id": jobRunId },
+                }),
+            );
+            return true;
+        } catch (err) {
+            if (!isConditionalCheckFailed(err)) throw err;
+            return false;
+        }
+    }
+
+    /** Records with `status`, oldest update first, through the `by-status` index (eventually consistent). */
+    async *listByStatus(status: ProcessingStatus, pageSize = 100): AsyncGenerator<ProcessingRecord> {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+            const out = await this.doc.send(
+                new QueryCommand({
+                    TableName: this.tableName,
+                    IndexName: BY_STATUS_INDEX,
+                    KeyConditionExpression: "processing_status = :status",
+                    ExpressionAttributeValues: { ":status": status },
+                    Limit: pageSize,
+                    ExclusiveStartKey: startKey,
+                }),
+            );
+            for (const item of out.Items ?? []) yield item as ProcessingRecord;
+            startKey = out.LastEvaluatedKey;
+        } while (startKey);
+    }
+
+    /** How many records have `status`, counted through the `by-status` index (eventually consistent). */
+    async countByStatus(status: ProcessingStatus): Promise<number> {
+        let count = 0;
+        let startKey: Record<string, unknown> | undefined;
+        do {
+            const out = await this.doc.send(
+                new QueryCommand({
+                    TableName: this.tableName,
+                    IndexName: BY_STATUS_INDEX,
+                    KeyConditionExpression: "processing_status = :status",
+                    ExpressionAttributeValues: { ":status": status },
+                    Select: "COUNT",
+                    ExclusiveStartKey: startKey,
+                }),
+            );
+            count += out.Count ?? 0;
+            startKey = out.LastEvaluatedKey;
+        } while (startKey);
+        return count;
     }
 
     /**

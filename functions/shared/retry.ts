@@ -69,6 +69,14 @@ export interface RetryOptions {
     readonly reserveMs?: number;
     /** Called before each backoff delay, e.g. to log it. */
     readonly onRetry?: (info: { readonly attempt: number; readonly delayMs: number; readonly error: unknown }) => void;
+    /**
+     * The wait a failed attempt itself asked for, in ms (e.g. an HTTP `Retry-After`), or undefined. When
+     * given, the delay is the larger of it and the jittered backoff: retrying sooner than the server asked
+     * only earns another refusal, and the jitter still spreads callers that were told the same instant. A
+     * wait longer than the invocation can afford ends retrying with reason "time-budget", as any delay does.
+     * @default () => undefined
+     */
+    readonly retryAfterMs?: (err: unknown) => number | undefined;
 }
 
 /**
@@ -90,7 +98,9 @@ export async function retryWithBackoff<T>(operation: (attempt: number) => Promis
         } catch (err) {
             if (!options.isRetryable(err)) throw new RetriesExhaustedError(options.operation, attempt, "not-retryable", err);
             if (attempt >= options.maxAttempts) throw new RetriesExhaustedError(options.operation, attempt, "attempts", err);
-            const delayMs = backoffDelayMs(attempt, options.backoff, random);
+            const jittered = backoffDelayMs(attempt, options.backoff, random);
+            const asked = options.retryAfterMs?.(err);
+            const delayMs = asked !== undefined && Number.isFinite(asked) && asked > jittered ? Math.ceil(asked) : jittered;
             if (remainingMs() - delayMs < reserveMs) {
                 throw new RetriesExhaustedError(options.operation, attempt, "time-budget", err);
             }

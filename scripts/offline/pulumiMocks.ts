@@ -126,6 +126,9 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { name: phys, arn: `arn:aws:glue:${region}:${accountId}:database/${phys}` };
         case "aws:glue/crawler:Crawler":
             return { name: phys, arn: `arn:aws:glue:${region}:${accountId}:crawler/${phys}` };
+        case "aws:secretsmanager/secret:Secret":
+            // Secrets Manager appends six random characters to a secret's name in its ARN.
+            return { name: phys, arn: `arn:aws:secretsmanager:${region}:${accountId}:secret:${phys}-AbCdEf` };
         case "aws:sfn/stateMachine:StateMachine":
             return { name: phys, arn: `arn:aws:states:${region}:${accountId}:stateMachine:${phys}` };
         default:

@@ -24,6 +24,7 @@ describe("stack configuration", () => {
             assert.equal(config.accountId, "111111111111");
             assert.equal(config.region, "eu-west-1");
             assert.equal(config.deployRoleArn, undefined);
+            assert.equal(config.permissionsBoundaryArn, undefined);
         });
 
         it("sets the Environment tag from the stage beside the three required tags", () => {
@@ -35,6 +36,7 @@ describe("stack configuration", () => {
             assert.deepEqual(config.trigger, { memoryMb: 256, reservedConcurrency: 5 });
             assert.equal(config.allowDataDestroy, false);
             assert.equal(config.promotion, undefined);
+            assert.deepEqual(config.alerts, { emails: [] });
         });
     });
 
@@ -44,19 +46,23 @@ describe("stack configuration", () => {
             raw({
                 stage: "prod",
                 deployRoleArn: "arn:aws:iam::111111111111:role/PulumiDeploy",
+                permissionsBoundaryArn: "arn:aws:iam::111111111111:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-prod",
                 glue: JSON.stringify({ version: "5.0", maxWorkers: 10, executionClass: "FLEX" }),
                 trigger: JSON.stringify({ memoryMb: 512, reservedConcurrency: 20 }),
                 allowDataDestroy: "true",
                 promotion: JSON.stringify({ fromStack: "acme/glue-data-pipeline/dev" }),
+                alerts: JSON.stringify({ emails: ["oncall@example.com", "Data.Team+alerts@example.org"] }),
             }),
         );
 
         it("reads them all", () => {
             assert.equal(config.deployRoleArn, "arn:aws:iam::111111111111:role/PulumiDeploy");
+            assert.equal(config.permissionsBoundaryArn, "arn:aws:iam::111111111111:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-prod");
             assert.deepEqual(config.glue, { version: "5.0", maxWorkers: 10, executionClass: "FLEX" });
             assert.deepEqual(config.trigger, { memoryMb: 512, reservedConcurrency: 20 });
             assert.equal(config.allowDataDestroy, true);
             assert.deepEqual(config.promotion, { fromStack: "acme/glue-data-pipeline/dev" });
+            assert.deepEqual(config.alerts, { emails: ["oncall@example.com", "Data.Team+alerts@example.org"] });
         });
     });
 
@@ -69,6 +75,8 @@ describe("stack configuration", () => {
             ["bad region", { "aws:region": "europe" }, /aws:region: "europe" is not an AWS region/],
             ["role in another account", { deployRoleArn: "arn:aws:iam::999999999999:role/X" }, /deployRoleArn: role .* is not in account 111111111111/],
             ["not a role ARN", { deployRoleArn: "PulumiDeploy" }, /deployRoleArn: "PulumiDeploy" is not an IAM role ARN/],
+            ["boundary is a role, not a policy", { permissionsBoundaryArn: "arn:aws:iam::111111111111:role/X" }, /permissionsBoundaryArn: ".*" is not an IAM managed policy ARN/],
+            ["boundary in another account", { permissionsBoundaryArn: "arn:aws:iam::999999999999:policy/B" }, /permissionsBoundaryArn: policy .* is not in account 111111111111/],
             ["tags missing Owner", { tags: JSON.stringify({ Project: "p", CostCenter: "c" }) }, /tags.Owner: missing/],
             ["tags not a mapping", { tags: "[1]" }, /glue-data-pipeline:tags: expected an object/],
             ["Environment tag against the stage", { tags: JSON.stringify({ Project: "p", Owner: "o", CostCenter: "c", Environment: "prod" }) }, /tags.Environment: "prod" differs from stage "dev"/],
@@ -78,6 +86,10 @@ describe("stack configuration", () => {
             ["execution class", { glue: JSON.stringify({ executionClass: "SPOT" }) }, /glue.executionClass: "SPOT" is not one of STANDARD, FLEX/],
             ["memory below Lambda's minimum", { trigger: JSON.stringify({ memoryMb: 64 }) }, /trigger.memoryMb: 64 is not a whole number from 128 to 10240/],
             ["allowDataDestroy not boolean", { allowDataDestroy: "yes" }, /allowDataDestroy: "yes" is not true or false/],
+            ["alert emails not a list", { alerts: JSON.stringify({ emails: "oncall@example.com" }) }, /alerts.emails: "oncall@example.com" is not a list of an email address/],
+            ["alert email without a domain", { alerts: JSON.stringify({ emails: ["ok@example.com", "oncall"] }) }, /alerts.emails\[1\]: "oncall" is not an email address/],
+            ["alert email listed twice", { alerts: JSON.stringify({ emails: ["a@example.com", "A@example.com"] }) }, /alerts.emails\[1\]: A@example.com is listed twice/],
+            ["unknown alerts setting", { alerts: JSON.stringify({ email: ["a@example.com"] }) }, /alerts.email: unknown setting; known settings of alerts: emails/],
             ["promotion source not a full stack name", { promotion: JSON.stringify({ fromStack: "dev" }) }, /promotion.fromStack: "dev" is not a stack name of the form org\/project\/stack/],
         ];
         for (const [title, overrides, message] of cases) {
@@ -88,6 +100,94 @@ describe("stack configuration", () => {
                     return true;
                 });
             });
+        }
+    });
+
+    describe("the medallion workflow (seed 004)", () => {
+        const withMedallion = (settings: Record<string, unknown>) => parseStackConfig("dev", raw({ medallion: JSON.stringify(settings) }));
+
+        it("is not deployed when the stack has no medallion section", () => {
+            assert.equal(parseStackConfig("dev", raw()).medallion, undefined);
+        });
+
+        it("with only the API URL: daily at 09:00 UTC, enabled, no data is not a failure, 1 GiB Athena cutoff", () => {
+            assert.deepEqual(withMedallion({ apiBaseUrl: "https://api.example.com/v1/orders" }).medallion, {
+                apiBaseUrl: "https://api.example.com/v1/orders",
+                apiKeyHeader: "x-api-key",
+                pageSize: 100,
+                schedule: "cron(0 9 * * ? *)",
+                scheduleEnabled: true,
+                noDataIsFailure: false,
+                athenaBytesScannedCutoffMb: 1024,
+            });
+        });
+
+        it("reads every setting", () => {
+            const settings = {
+                apiBaseUrl: "https://api.example.com:8443/v2/orders?region=eu",
+                apiKeyHeader: "Authorization-Key",
+                pageSize: 500,
+                schedule: "cron(30 6 ? * MON-FRI *)",
+                scheduleEnabled: false,
+                noDataIsFailure: true,
+                athenaBytesScannedCutoffMb: 100,
+            };
+            assert.deepEqual(withMedallion(settings).medallion, settings);
+            assert.equal(withMedallion({ apiBaseUrl: "https://a.example", schedule: "rate(12 hours)" }).medallion?.schedule, "rate(12 hours)");
+        });
+
+        const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+            ["no API URL", { schedule: "cron(0 9 * * ? *)" }, /medallion.apiBaseUrl: missing; expected an https URL/],
+            ["an http API URL", { apiBaseUrl: "http://api.example.com" }, /medallion.apiBaseUrl: "http:\/\/api.example.com" is not an https URL/],
+            ["a cron with five fields", { apiBaseUrl: "https://a.example", schedule: "cron(0 9 * * *)" }, /medallion.schedule: "cron\(0 9 \* \* \*\)" is not a schedule/],
+            ["a cron without ?", { apiBaseUrl: "https://a.example", schedule: "cron(0 9 * * * *)" }, /medallion.schedule: .*exactly one of day-of-month and day-of-week must be "\?"/],
+            ["a cron with two ?", { apiBaseUrl: "https://a.example", schedule: "cron(0 9 ? * ? *)" }, /exactly one of day-of-month/],
+            ["a zero rate", { apiBaseUrl: "https://a.example", schedule: "rate(0 days)" }, /medallion.schedule/],
+            ["scheduleEnabled as a string", { apiBaseUrl: "https://a.example", scheduleEnabled: "yes" }, /medallion.scheduleEnabled: "yes" is not true or false/],
+            ["a page size of 0", { apiBaseUrl: "https://a.example", pageSize: 0 }, /medallion.pageSize: 0 is not a whole number from 1 to 10000/],
+            ["an Athena cutoff below Athena's minimum", { apiBaseUrl: "https://a.example", athenaBytesScannedCutoffMb: 5 }, /medallion.athenaBytesScannedCutoffMb: 5 is not a whole number from 10/],
+            ["a header with a space", { apiBaseUrl: "https://a.example", apiKeyHeader: "x api key" }, /medallion.apiKeyHeader/],
+            ["an unknown setting (e.g. the key itself)", { apiBaseUrl: "https://a.example", apiKey: "s3cr3t" }, /medallion.apiKey: unknown setting; known settings of medallion: apiBaseUrl, apiKeyHeader/],
+        ];
+        for (const [title, settings, message] of bad) {
+            it(`rejects ${title}, naming the key`, () => assert.throws(() => withMedallion(settings), (err: Error) => err instanceof ConfigError && message.test(err.message)));
+        }
+    });
+
+    describe("the claims flow (seed 002)", () => {
+        const withClaims = (claims: Record<string, unknown> | undefined, alerts?: string[]) =>
+            parseStackConfig(
+                "dev",
+                raw({
+                    ...(claims !== undefined ? { claims: JSON.stringify(claims) } : {}),
+                    ...(alerts !== undefined ? { alerts: JSON.stringify({ emails: alerts }) } : {}),
+                }),
+            ).claims;
+
+        it("by default mails claims errors to the alert addresses and needs a quality score of 95", () => {
+            assert.deepEqual(withClaims(undefined), { errorEmails: [], minQualityScore: 95 });
+            assert.deepEqual(withClaims(undefined, ["oncall@example.com"]), { errorEmails: ["oncall@example.com"], minQualityScore: 95 });
+        });
+
+        it("reads its own addresses (an empty list turns the mails off) and a score with two decimals", () => {
+            assert.deepEqual(withClaims({ errorEmails: ["claims-team@example.com"], minQualityScore: 97.25 }, ["oncall@example.com"]), {
+                errorEmails: ["claims-team@example.com"],
+                minQualityScore: 97.25,
+            });
+            assert.deepEqual(withClaims({ errorEmails: [] }, ["oncall@example.com"])?.errorEmails, []);
+            assert.equal(withClaims({ minQualityScore: 0 })?.minQualityScore, 0);
+        });
+
+        const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+            ["a score above 100", { minQualityScore: 100.5 }, /claims.minQualityScore: 100.5 is not a number from 0 to 100 with at most 2 decimals/],
+            ["a score with three decimals", { minQualityScore: 95.125 }, /claims.minQualityScore: 95.125 is not a number/],
+            ["a score as text", { minQualityScore: "95" }, /claims.minQualityScore: "95" is not a number/],
+            ["an address without a domain", { errorEmails: ["claims"] }, /claims.errorEmails\[0\]: "claims" is not an email address/],
+            ["an address listed twice", { errorEmails: ["a@example.com", "A@example.com"] }, /claims.errorEmails\[1\]: A@example.com is listed twice/],
+            ["an unknown setting", { emails: ["a@example.com"] }, /claims.emails: unknown setting; known settings of claims: errorEmails, minQualityScore/],
+        ];
+        for (const [title, settings, message] of bad) {
+            it(`rejects ${title}, naming the key`, () => assert.throws(() => withClaims(settings), (err: Error) => err instanceof ConfigError && message.test(err.message)));
         }
     });
 });

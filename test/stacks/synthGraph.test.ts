@@ -39,6 +39,22 @@ function allowStatements(graph: SynthResult): Array<{ from: string; statement: P
     return found;
 }
 
+/** The tags seed 000's tagging strategy puts on every resource, per stack. */
+const REQUIRED_TAGS = (stack: string) => ({ Environment: stack, Project: "glue-data-pipeline", Owner: "data-engineering-team", CostCenter: "engineering" });
+
+/**
+ * Whether the provider can tag a resource type: its arguments declare `tags` and its state `tagsAll` (the
+ * provider's defaultTags merged in), read from @pulumi/aws's own declarations rather than a hand-kept list.
+ */
+function isTaggable(type: string): boolean {
+    const [, module, className] = type.split(":");
+    const file = path.join(ROOT, "node_modules/@pulumi/aws", `${module}.d.ts`);
+    if (!fs.existsSync(file)) throw new Error(`no declarations for ${type} at ${file}`);
+    const text = fs.readFileSync(file, "utf8");
+    const block = (name: string) => new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`).exec(text)?.[1] ?? "";
+    return /\btags\?:/.test(block(`${className}Args`)) && /\btagsAll\?:/.test(block(`${className}State`));
+}
+
 const onBucket = (graph: SynthResult, type: string, bucket: string): Resource[] =>
     graph.resources.filter((r) => r.type === type && r.inputs.bucket === bucket);
 
@@ -124,9 +140,71 @@ for (const stack of ["dev", "prod"]) {
             assert.deepEqual(unbounded, []);
         });
 
-        it("exports the promotion contract", () => {
+        it("tags every taggable AWS resource Environment, Project, Owner and CostCenter through the provider", () => {
+            const provider = graph.resources.find((r) => r.type === "pulumi:providers:aws")!;
+            const raw = provider.inputs.defaultTags;
+            const defaults: Record<string, string> = (typeof raw === "string" ? JSON.parse(raw) : raw)?.tags ?? {};
+            const required = REQUIRED_TAGS(stack);
+            for (const [key, value] of Object.entries(required)) assert.equal(defaults[key], value, `provider default tag ${key}`);
+            const taggable = graph.resources.filter((r) => r.type.startsWith("aws:") && isTaggable(r.type));
+            assert.ok(taggable.length >= 30, `only ${taggable.length} taggable resources found`);
+            for (const type of ["aws:s3/bucket:Bucket", "aws:lambda/function:Function", "aws:glue/job:Job", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic"]) {
+                assert.ok(taggable.some((r) => r.type === type), `${type} is taggable`);
+            }
+            const untagged = taggable
+                .filter((r) => {
+                    // A resource-level tag of the same key would override the default; a stray provider would skip it.
+                    const effective = r.provider.startsWith(`${provider.urn}::`) ? { ...defaults, ...(r.inputs.tags ?? {}) } : { ...(r.inputs.tags ?? {}) };
+                    return Object.entries(required).some(([k, v]) => effective[k] !== v);
+                })
+                .map((r) => `${r.type}::${r.name}`);
+            assert.deepEqual(untagged, []);
+        });
+
+        it("wires every alarm and its recovery to the encrypted alerts topic", () => {
+            const topicArn = graph.outputs.alertsTopicArn as string;
+            assert.match(topicArn, new RegExp(`^arn:aws:sns:eu-west-1:\\d{12}:glue-pipeline-alerts-${stack}$`));
+            const topic = graph.resources.find((r) => r.type === "aws:sns/topic:Topic" && r.inputs.name === `glue-pipeline-alerts-${stack}`)!;
+            assert.match(topic.inputs.kmsMasterKeyId, /^arn:aws:kms:/);
+            const alarms = graph.resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+            const unwired = alarms.filter((a) => JSON.stringify(a.inputs.alarmActions) !== JSON.stringify([topicArn]) || JSON.stringify(a.inputs.okActions) !== JSON.stringify([topicArn]));
+            assert.deepEqual(unwired.map((a) => a.inputs.name), []);
+            // One of each kind per monitored resource of the graph.
+            const names = alarms.map((a) => a.inputs.name as string);
+            for (const job of graph.resources.filter((r) => r.type === "aws:glue/job:Job")) {
+                assert.ok(names.includes(`${job.inputs.name}-failure-rate`) && names.includes(`${job.inputs.name}-duration-over-2x-average`), `Glue alarms of ${job.inputs.name}`);
+            }
+            for (const fn of graph.resources.filter((r) => r.type === "aws:lambda/function:Function")) {
+                assert.ok(names.includes(`${fn.inputs.name}-error-rate`) && names.includes(`${fn.inputs.name}-throttled`), `Lambda alarms of ${fn.inputs.name}`);
+            }
+            for (const queue of graph.resources.filter((r) => r.type === "aws:sqs/queue:Queue" && /-dlq$/.test(r.inputs.name))) {
+                assert.ok(names.includes(`${queue.inputs.name}-not-empty`), `depth alarm of ${queue.inputs.name}`);
+            }
+            for (const table of graph.resources.filter((r) => r.type === "aws:dynamodb/table:Table")) {
+                assert.ok(names.includes(`${table.inputs.name}-throttled-requests`), `throttle alarm of ${table.inputs.name}`);
+            }
+            const dashboards = graph.resources.filter((r) => r.type === "aws:cloudwatch/dashboard:Dashboard").map((d) => d.inputs.dashboardName).sort();
+            assert.deepEqual(dashboards, [`glue-pipeline-${stack}-operations`, `glue-pipeline-${stack}-overview`]);
+        });
+
+        it("keeps Lambda logs 14 days and Glue logs 30 days, in groups created before anything writes", () => {
+            const groups = graph.resources.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup");
+            const wrong = groups
+                .filter((g) => (g.inputs.name.startsWith("/aws/lambda/") && g.inputs.retentionInDays !== 14) || (g.inputs.name.startsWith("/aws-glue/") && g.inputs.retentionInDays !== 30))
+                .map((g) => `${g.inputs.name}: ${g.inputs.retentionInDays}`);
+            assert.deepEqual(wrong, []);
+            for (const fn of graph.resources.filter((r) => r.type === "aws:lambda/function:Function")) {
+                const group = `/aws/lambda/${fn.inputs.name}`;
+                assert.ok(groups.some((g) => g.inputs.name === group), `no managed log group ${group}`);
+                assert.equal(fn.inputs.loggingConfig?.logGroup, group);
+            }
+        });
+
+        it("exports the promotion contract: every artifact it ships, at this tree's version", async () => {
             const artifacts = graph.outputs.artifacts as Record<string, string>;
-            assert.deepEqual(Object.keys(artifacts).sort(), ["fileProcessorScript", "glueLibrary", "glueTriggerBundle"]);
+            // Both stacks run the medallion workflow, so they ship every artifact, each at this tree's version.
+            const { localArtifactVersions } = await import("../../stacks/artifacts");
+            assert.deepEqual(artifacts, localArtifactVersions());
         });
     });
 }

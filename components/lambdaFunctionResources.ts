@@ -1,0 +1,292 @@
+/**
+ * What every TypeScript Lambda function of this project is made of, whoever invokes it: the esbuild bundle,
+ * its own log group (created before the function), a least-privilege role with an inline policy, optionally
+ * an SQS dead-letter queue, and the function itself. S3TriggeredLambda and LambdaFunction both build on
+ * {@link createLambdaFunctionResources} and add what their invocation needs (S3 permission and notification;
+ * nothing, for a function Step Functions invokes synchronously).
+ *
+ * Children are created with `{ parent }` under the names `${name}-logs`, `-dlq`, `-dlq-policy`, `-role`,
+ * `-policy`, `-function`, so a component that moved onto this helper keeps its URNs.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import {
+    PolicyDocument,
+    PolicyStatement,
+    cloudWatchLogsWriteStatement,
+    kmsUseStatement,
+    policyDocument,
+    serviceAssumeRolePolicy,
+    sqsSendMessageStatement,
+    wildcardResourceViolations,
+} from "./iamPolicies";
+import { LambdaBundle, REPO_ROOT, bundleFunction } from "./lambdaBundle";
+
+export const LAMBDA_RUNTIME = "nodejs22.x";
+export const LAMBDA_ARCHITECTURE = "arm64";
+/** The bundle is shipped as `index.js` exporting `handler`. */
+export const LAMBDA_HANDLER = "index.handler";
+export const DEFAULT_LOG_RETENTION_DAYS = 14;
+/** SQS's maximum: two weeks to notice, fix and replay a failed event. */
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** Retention values CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** Environment variables the Lambda service sets itself and rejects in a function's configuration. */
+export const RESERVED_ENVIRONMENT_VARIABLES: readonly string[] = [
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+];
+
+/** The log group Lambda writes to by default; we create it ourselves so that retention and encryption are ours. */
+export const lambdaLogGroupName = (functionName: string): string => `/aws/lambda/${functionName}`;
+
+/** Account ID from any ARN (`arn:partition:service:region:account:...`). */
+export function accountOfArn(arn: string): string {
+    const account = arn.split(":")[4];
+    if (!/^\d{12}$/.test(account ?? "")) throw new Error(`accountOfArn: no account ID in ${JSON.stringify(arn)}`);
+    return account;
+}
+
+/** The settings every function has, whichever component creates it. */
+export interface LambdaFunctionBasics {
+    /** Function name; also names the log group and the DLQ. 1-64 of `A-Za-z0-9-_`. */
+    readonly functionName: string;
+    /** Handler source, relative to the repository root (or absolute), exporting `handler`. */
+    readonly entry: string;
+    /** Environment variables of the function. @default none */
+    readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Statements added to the role's inline policy. Resource "*" is rejected for S3, DynamoDB, Glue, KMS and SQS actions. @default none */
+    readonly policyStatements?: pulumi.Input<readonly PolicyStatement[]>;
+    readonly timeoutSeconds?: number;
+    readonly memorySizeMb?: number;
+    /** Reserved concurrency (caps and guarantees parallel invocations). @default none */
+    readonly reservedConcurrency?: number;
+    /** KMS key for environment variables, the log group and the DLQ. @default AWS-managed encryption */
+    readonly kmsKeyArn?: pulumi.Input<string>;
+    /** Days the log group keeps events. @default 14 */
+    readonly logRetentionDays?: number;
+    readonly description?: string;
+    readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+function requireIntegerIn(label: string, value: number, min: number, max: number, field: string): void {
+    if (!Number.isInteger(value) || value < min || value > max) {
+        throw new Error(`${label}: ${field} must be a whole number from ${min} to ${max}, got ${value}`);
+    }
+}
+
+/** Checks the function name; throws with a message naming the component and the field. */
+export function validateFunctionName(label: string, functionName: string): void {
+    // 64 is Lambda's limit; the DLQ's `<functionName>-dlq` then stays within SQS's 80.
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(functionName ?? "")) {
+        throw new Error(`${label}: functionName ${JSON.stringify(functionName)} must be 1-64 letters, digits, '-' or '_'`);
+    }
+}
+
+export function validateEnvironmentKey(label: string, key: string): void {
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) throw new Error(`${label}: environment variable ${JSON.stringify(key)} is not a valid name`);
+    if (RESERVED_ENVIRONMENT_VARIABLES.includes(key)) throw new Error(`${label}: environment variable ${key} is reserved by Lambda`);
+}
+
+/**
+ * Checks the numeric settings, the log retention, the entry file and plain environment keys, with the
+ * given defaults for timeout and memory. Throws with a message naming the component and the field.
+ */
+export function validateFunctionSettings(label: string, args: LambdaFunctionBasics, defaults: { timeoutSeconds: number; memorySizeMb: number }): void {
+    requireIntegerIn(label, args.timeoutSeconds ?? defaults.timeoutSeconds, 1, 900, "timeoutSeconds");
+    requireIntegerIn(label, args.memorySizeMb ?? defaults.memorySizeMb, 128, 10240, "memorySizeMb");
+    if (args.reservedConcurrency !== undefined) requireIntegerIn(label, args.reservedConcurrency, 0, 100000, "reservedConcurrency");
+    validateRetention(label, args.logRetentionDays);
+}
+
+export function validateRetention(label: string, logRetentionDays: number | undefined): void {
+    const retention = logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+    if (!LOG_RETENTION_DAYS.includes(retention)) {
+        throw new Error(`${label}: logRetentionDays ${retention} is not one CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(", ")})`);
+    }
+}
+
+export function validateEntryAndEnvironment(label: string, args: Pick<LambdaFunctionBasics, "entry" | "environment">): void {
+    const entry = path.isAbsolute(args.entry ?? "") ? args.entry : path.join(REPO_ROOT, args.entry ?? "");
+    if (!args.entry || !fs.existsSync(entry) || !fs.statSync(entry).isFile()) {
+        throw new Error(`${label}: entry ${JSON.stringify(args.entry)} is not a file (resolved to ${entry})`);
+    }
+    if (args.environment !== undefined && !pulumi.Output.isInstance(args.environment)) {
+        for (const key of Object.keys(args.environment)) validateEnvironmentKey(label, key);
+    }
+}
+
+export interface ExecutionPolicyParams {
+    readonly logGroupArn: string;
+    /** The function's dead-letter queue, when it has one. */
+    readonly deadLetterQueueArn?: string;
+    readonly kmsKeyArn?: string;
+    readonly extraStatements?: readonly PolicyStatement[];
+}
+
+/**
+ * The function role's inline policy: write to its own log group, send to its own DLQ (if any), use its KMS
+ * key (decrypt environment, encrypt DLQ messages), X-Ray segments, then the caller's statements. Throws if
+ * any statement grants S3, DynamoDB, Glue, KMS or SQS actions on Resource "*".
+ */
+export function executionPolicy(params: ExecutionPolicyParams, label = "S3TriggeredLambda"): PolicyDocument {
+    const doc = policyDocument([
+        cloudWatchLogsWriteStatement(params.logGroupArn, "WriteOwnLogGroup"),
+        ...(params.deadLetterQueueArn ? [sqsSendMessageStatement(params.deadLetterQueueArn, "SendToDeadLetterQueue")] : []),
+        ...(params.kmsKeyArn ? [kmsUseStatement(params.kmsKeyArn, "encryptDecrypt", { sid: "UseFunctionKey" })] : []),
+        // X-Ray has no resource-level permissions for these two actions.
+        { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+        ...(params.extraStatements ?? []),
+    ]);
+    const violations = wildcardResourceViolations(doc);
+    if (violations.length > 0) {
+        throw new Error(`${label}: policy statements grant data-plane actions on Resource "*": ${JSON.stringify(violations)}`);
+    }
+    return doc;
+}
+
+/** Queue policy of a DLQ: refuse anything not sent over TLS. */
+export function deadLetterQueuePolicy(queueArn: string): PolicyDocument {
+    return policyDocument([
+        {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "sqs:*",
+            Resource: queueArn,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+    ]);
+}
+
+export interface LambdaFunctionSpec extends LambdaFunctionBasics {
+    /** Names the component in error messages. */
+    readonly label: string;
+    /** Timeout and memory when the args leave them unset. */
+    readonly defaults: { readonly timeoutSeconds: number; readonly memorySizeMb: number };
+    /** Create an SQS dead-letter queue (for asynchronous invocations). */
+    readonly deadLetterQueue: boolean;
+    /** Description when the args give none (the bundle's short hash is appended). */
+    readonly defaultDescription: string;
+}
+
+export interface LambdaFunctionResources {
+    readonly bundle: LambdaBundle;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    readonly deadLetterQueue?: aws.sqs.Queue;
+    readonly deadLetterQueuePolicy?: aws.sqs.QueuePolicy;
+    readonly role: aws.iam.Role;
+    readonly rolePolicy: aws.iam.RolePolicy;
+    readonly function: aws.lambda.Function;
+}
+
+/**
+ * Creates the bundle, log group, optional DLQ, role, policy and function as children of `parent`. The
+ * caller validates its arguments first (so that nothing is created for invalid ones).
+ */
+export function createLambdaFunctionResources(parent: pulumi.Resource, name: string, spec: LambdaFunctionSpec): LambdaFunctionResources {
+    const bundle = bundleFunction(spec.entry);
+    const kmsKeyArn = spec.kmsKeyArn;
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+        `${name}-logs`,
+        {
+            name: lambdaLogGroupName(spec.functionName),
+            retentionInDays: spec.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+            kmsKeyId: kmsKeyArn,
+            tags: spec.tags,
+        },
+        { parent },
+    );
+
+    let deadLetterQueue: aws.sqs.Queue | undefined;
+    let deadLetterQueuePolicyResource: aws.sqs.QueuePolicy | undefined;
+    if (spec.deadLetterQueue) {
+        deadLetterQueue = new aws.sqs.Queue(
+            `${name}-dlq`,
+            {
+                name: `${spec.functionName}-dlq`,
+                messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+                ...(kmsKeyArn !== undefined ? { kmsMasterKeyId: kmsKeyArn } : { sqsManagedSseEnabled: true }),
+                tags: spec.tags,
+            },
+            { parent },
+        );
+        deadLetterQueuePolicyResource = new aws.sqs.QueuePolicy(
+            `${name}-dlq-policy`,
+            {
+                queueUrl: deadLetterQueue.url,
+                policy: deadLetterQueue.arn.apply((arn) => JSON.stringify(deadLetterQueuePolicy(arn))),
+            },
+            { parent },
+        );
+    }
+
+    const role = new aws.iam.Role(
+        `${name}-role`,
+        {
+            description: `Execution role of ${spec.functionName}`,
+            assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")),
+            tags: spec.tags,
+        },
+        { parent },
+    );
+    const rolePolicy = new aws.iam.RolePolicy(
+        `${name}-policy`,
+        {
+            role: role.id,
+            policy: pulumi
+                .all([logGroup.arn, deadLetterQueue ? deadLetterQueue.arn : pulumi.output(undefined), pulumi.output(kmsKeyArn), pulumi.output(spec.policyStatements ?? [])])
+                .apply(([logGroupArn, dlqArn, keyArn, extra]) =>
+                    JSON.stringify(
+                        executionPolicy(
+                            { logGroupArn, deadLetterQueueArn: dlqArn, kmsKeyArn: keyArn, extraStatements: extra as PolicyStatement[] },
+                            spec.label,
+                        ),
+                    ),
+                ),
+        },
+        { parent },
+    );
+
+    const environment =
+        spec.environment === undefined
+            ? undefined
+            : pulumi.output(spec.environment).apply((vars) => {
+                  Object.keys(vars).forEach((key) => validateEnvironmentKey(spec.label, key));
+                  return { variables: vars };
+              });
+
+    const fn = new aws.lambda.Function(
+        `${name}-function`,
+        {
+            name: spec.functionName,
+            description: spec.description ?? `${spec.defaultDescription}; bundle ${bundle.sha256.slice(0, 12)}`,
+            runtime: LAMBDA_RUNTIME,
+            architectures: [LAMBDA_ARCHITECTURE],
+            handler: LAMBDA_HANDLER,
+            code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundle.code) }),
+            role: role.arn,
+            timeout: spec.timeoutSeconds ?? spec.defaults.timeoutSeconds,
+            memorySize: spec.memorySizeMb ?? spec.defaults.memorySizeMb,
+            ...(environment !== undefined ? { environment } : {}),
+            kmsKeyArn,
+            tracingConfig: { mode: "Active" },
+            reservedConcurrentExecutions: spec.reservedConcurrency,
+            // JSON: platform lines (START/REPORT) become queryable fields; our logger already writes JSON to stdout.
+            loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+            tags: spec.tags,
+        },
+        // The log group first (else Lambda creates an unmanaged one on first invoke); the policy first
+        // (else the first invocations run without permissions).
+        { parent, dependsOn: [logGroup, rolePolicy] },
+    );
+
+    return { bundle, logGroup, deadLetterQueue, deadLetterQueuePolicy: deadLetterQueuePolicyResource, role, rolePolicy, function: fn };
+}
