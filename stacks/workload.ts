@@ -26,8 +26,18 @@ import { ARTIFACT_SOURCES, localArtifactVersions, releaseId, shippedArtifacts } 
 import { StackConfig } from "./config";
 import { ArtifactVersions, promotedArtifacts } from "./promotion";
 import { permissionsBoundaryTransformation } from "../components/deployRoles";
+import { MEDALLION_PREFIXES } from "../components/medallionWorkflow";
 import { createMedallion, MEDALLION_LIFECYCLE_RULES, MEDALLION_LOG_GROUP_PATTERNS, MedallionStack } from "./medallion";
-import { createInputNotifications, createLegislators, createParquetToJson, LegislatorsStack, ParquetToJsonStack } from "./etlFlows";
+import {
+    createInputNotifications,
+    createLegislators,
+    createParquetToJson,
+    LEGISLATORS_PREFIXES,
+    LegislatorsStack,
+    PARQUET_PREFIXES,
+    ParquetToJsonStack,
+} from "./etlFlows";
+import { ClaimsStack, createClaims } from "./claims";
 
 /** Object keys the trigger accepts; anything else in the input bucket is ignored with a log line. */
 export const CSV_SUFFIX = ".csv";
@@ -50,6 +60,8 @@ export interface WorkloadStack {
     readonly monitoring: PipelineMonitoring;
     /** The scheduled medallion workflow (seed 004), when the stack's config has a `medallion` section. */
     readonly medallion?: MedallionStack;
+    /** Seed 002: claims validated on arrival, then the claims ETL; its own bucket and SNS topics. */
+    readonly claims: ClaimsStack;
     /** Versions of the code this stack deployed: the promotion contract's `artifacts` output. */
     readonly artifacts: pulumi.Output<ArtifactVersions>;
     /** Short id of the release (all artifact versions), stamped on the job and the function. */
@@ -82,8 +94,19 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             stage,
             accountId,
             allowDestroy: config.allowDataDestroy,
-            // The medallion layers live in the output bucket: raw pages expire after 30 days (seed 004).
-            output: { prefixRules: MEDALLION_LIFECYCLE_RULES },
+            // Seed 000's 90 days apply to what the file flows write; the medallion layers share the bucket but
+            // keep their own rules (raw pages expire after 30 days, seed 004), and silver, gold and the
+            // processed-objects manifest are kept: they are the analytical history Athena queries.
+            output: {
+                expirationPrefixes: [
+                    OUTPUT_PREFIXES.processed,
+                    OUTPUT_PREFIXES.quarantine,
+                    PARQUET_PREFIXES.processed,
+                    LEGISLATORS_PREFIXES.history,
+                    MEDALLION_PREFIXES.rejected,
+                ],
+                prefixRules: MEDALLION_LIFECYCLE_RULES,
+            },
             logGroupNamePatterns: MEDALLION_LOG_GROUP_PATTERNS,
         },
         opts,
@@ -164,6 +187,8 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
 
     const medallion = createMedallion(config, { buckets, glue, release }, opts);
 
+    const claims = createClaims(config, { accountId, buckets, metadata, glue, release }, opts);
+
     // Every job, function, dead-letter queue and table of the flow; a later flow adds its own items here.
     const monitoring = new PipelineMonitoring(
         "monitoring",
@@ -179,16 +204,19 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
                 },
                 ...parquetToJson.monitored.glueJobs,
                 ...legislators.monitored.glueJobs,
+                ...claims.monitored.glueJobs,
                 ...(medallion?.monitored.glueJobs ?? []),
             ],
             functions: [
                 { label: `GlueTriggerLambda-${stage}`, name: trigger.function.name },
                 ...parquetToJson.monitored.functions,
+                ...claims.monitored.functions,
                 ...(medallion?.monitored.functions ?? []),
             ],
             deadLetterQueues: [
                 { label: `GlueTriggerLambda-${stage}-dlq`, name: trigger.deadLetterQueue.name },
                 ...parquetToJson.monitored.deadLetterQueues,
+                ...claims.monitored.deadLetterQueues,
                 ...(medallion?.monitored.deadLetterQueues ?? []),
             ],
             stateMachines: medallion?.monitored.stateMachines ?? [],
@@ -224,6 +252,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
         inputNotifications,
         monitoring,
         medallion,
+        claims,
         artifacts,
         releaseId: release,
         outputs: {
@@ -248,6 +277,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             ...parquetToJson.outputs,
             ...legislators.outputs,
             ...(medallion?.outputs ?? {}),
+            ...claims.outputs,
             glueJobLogGroups: pulumi
                 .all([fileProcessor.jobName, fileProcessor.outputLogGroup.name, fileProcessor.errorLogGroup.name])
                 .apply(([job, output, error]) => ({ [job]: { output, error } })),

@@ -113,6 +113,26 @@ describe("workload stack", () => {
             assert.match(job.inputs.defaultArguments["--release_id"], /^[0-9a-f]{16}$/);
         });
 
+        it("expires what the file flows write after 90 days, but keeps the medallion's silver, gold and manifest", () => {
+            const lifecycle = ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").find(
+                (r) => r.inputs.bucket === "glue-output-dev-111111111111",
+            );
+            assert.ok(lifecycle);
+            const expiring = new Map<string, number>(
+                lifecycle.inputs.rules
+                    .filter((rule: any) => rule.status === "Enabled" && rule.expiration?.days)
+                    .map((rule: any) => [rule.filter?.prefix ?? "", rule.expiration.days]),
+            );
+            for (const prefix of ["processed/", "quarantine/", "processed-data/", "legislators/history/", "medallion/rejected/"]) {
+                assert.equal(expiring.get(prefix), 90, prefix);
+            }
+            assert.equal(expiring.get("medallion/raw/"), 30);
+            for (const [prefix] of expiring) {
+                assert.ok(!"medallion/curated/".startsWith(prefix), `gold would expire under ${prefix || "the whole bucket"}`);
+                assert.ok(!"medallion/_state/".startsWith(prefix), `the manifest would expire under ${prefix || "the whole bucket"}`);
+            }
+        });
+
         it("lets dev's data be destroyed, as configured", () => {
             const table = named("processing-metadata-table", "aws:dynamodb/table:Table");
             assert.equal(table.inputs.deletionProtectionEnabled, false);
