@@ -87,7 +87,7 @@ describe("the workload with the medallion workflow", function () {
             const outputs = stack.outputs;
             assert.equal(await valueOf(outputs.medallionStateMachine as any), "arn:aws:states:eu-west-1:111111111111:stateMachine:medallion-workflow-dev");
             assert.equal(await valueOf(outputs.medallionGoldLocation as any), "s3://glue-output-dev-111111111111/medallion/curated/");
-            assert.match(await valueOf(outputs.medallionSetApiKeyCommand as any), /^aws secretsmanager put-secret-value --secret-id arn:aws:secretsmanager:.*medallion-api-key --secret-string '<api key>'$/);
+            assert.match(await valueOf(outputs.medallionSetApiKeyCommand as any), /^aws secretsmanager put-secret-value --secret-id arn:aws:secretsmanager:.*medallion-api-key-[A-Za-z0-9]{6} --secret-string '<api key>'$/);
             for (const key of ["medallionSchedule", "medallionIngestFunction", "medallionJob", "medallionCrawler", "medallionNotificationsTopic", "medallionAthenaWorkgroup", "medallionAnalystPolicyDocument"]) {
                 assert.ok(outputs[key] !== undefined, key);
             }
