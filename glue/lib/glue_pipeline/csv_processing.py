@@ -1,0 +1,673 @@
+"""CSV -> typed rows, with every malformed record quarantined and every line accounted for.
+
+How a file is read. Spark's ``multiLine`` CSV mode is correct for quoted newlines but reads a whole file in
+one task (one core); line mode is parallel but splits such records. This design keeps line mode's
+parallelism and handles the few multi-line records on the driver:
+
+1. **Layout from the head of the file.** The first ``sample_lines`` lines are grouped into records
+   (:mod:`glue_pipeline.csv_quoting`); the first record is the header, the others feed Spark's own CSV
+   schema inference. No full pass is spent on inference.
+2. **Main pass, in parallel by lines.** Every line is parsed on its own with Spark's CSV parser
+   (``from_csv``, the parser ``spark.read.csv`` uses) against that schema. A line is *good* when it parses
+   cleanly and does not leave a quoted field open; good rows are written straight to Parquet. Every other
+   non-blank line is *set aside*: its position and text travel back to the driver through a Spark
+   ``Observation`` of the same write, so the file is parsed once, not once per output.
+3. **Set-aside lines become records.** Multi-line records are stitched back together by following the
+   quoting rules (one text-only pass gives the line counts of the input splits, so records can continue
+   across splits and quarantined records get file line numbers), and the resulting records are parsed
+   again: good ones are
+   appended to the Parquet output, the others quarantined with a reason. If a line in the middle of a
+   multi-line value happened to parse as a good row on its own, the main pass is redone with that line
+   forced aside, so a quoted newline can never produce a wrong row.
+
+Malformed records and how each is detected:
+
+* ``too_few_fields`` / ``too_many_fields``: Spark's parser flags the record (``_corrupt_record``) and its
+  field count, counted with Python's csv module, differs from the header's.
+* ``type_mismatch``: the field count is right but a value does not parse as its column's inferred type
+  (seen by parsing the record once with the typed schema and once with all-string columns). The schema is
+  inferred from the head of the file, so a later value of another type is quarantined, not coerced.
+* ``unclosed_quote``: a quoted field opened on this line is not closed within ``max_record_lines`` lines or
+  before the end of the file; the opening line is quarantined alone and reading resumes on the next line.
+* ``unparseable``: Spark rejects the record for any other reason.
+
+Quarantine format: JSON Lines (``part-*.json``, uncompressed) under the quarantine path, one object per
+record: ``quarantine_reason``, ``quarantine_detail``, ``line_number`` (1-based line of the record's first
+line), ``line_count``, ``raw_record`` (the exact text, lines joined with ``\n``), ``source_file``,
+``processing_job``, ``processed_at`` (ISO-8601 UTC). Blank lines are skipped, as Spark's reader does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from glue_pipeline.column_names import clean_column_names
+from glue_pipeline.csv_quoting import OPENS_QUOTED_FIELD_REGEX, ends_inside_quotes, is_blank, split_records
+from glue_pipeline.hadoop_fs import delete_path, file_size_bytes, path_size_bytes
+
+LOG = logging.getLogger(__name__)
+
+METADATA_COLUMNS: tuple[str, ...] = ("processed_at", "source_file", "processing_job")
+CORRUPT_RECORD = "_corrupt_record"
+LINE_BLOCK = "_line_block"
+LINE_INDEX = "_line_index"
+LINE_TEXT = "value"
+LINE_KIND = "_line_kind"
+PARSED = "_parsed"
+
+KIND_PREAMBLE = "preamble"  # the header record and any blank lines before it
+KIND_BLANK = "blank"
+KIND_GOOD = "good"
+KIND_SET_ASIDE = "set_aside"
+
+# RFC 4180 quoting: a quote inside a quoted value is written as two quotes. Spark's default escape is a
+# backslash, which would misread such values.
+CSV_OPTIONS: dict[str, str] = {"quote": '"', "escape": '"'}
+
+QUARANTINE_SCHEMA = T.StructType(
+    [
+        T.StructField("quarantine_reason", T.StringType(), False),
+        T.StructField("quarantine_detail", T.StringType(), False),
+        T.StructField("line_number", T.LongType(), False),
+        T.StructField("line_count", T.IntegerType(), False),
+        T.StructField("raw_record", T.StringType(), False),
+        T.StructField("source_file", T.StringType(), False),
+        T.StructField("processing_job", T.StringType(), False),
+        T.StructField("processed_at", T.StringType(), False),
+    ]
+)
+
+Key = tuple[int, int]  # (byte offset of the line's input split, index of the line within that split)
+
+
+class CsvProcessingError(RuntimeError):
+    """The file cannot be processed as configured; the message says why and what to change."""
+
+
+class ReconciliationError(RuntimeError):
+    """Rows in, rows written and rows quarantined do not add up: something was lost or duplicated."""
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """What the head of the file says: header, where it ends, cleaned column names, inferred types."""
+
+    header: tuple[str, ...]
+    preamble_lines: int
+    columns: tuple[str, ...]
+    types: tuple[T.DataType, ...]
+
+    @property
+    def positional_schema(self) -> T.StructType:
+        """The parse schema uses positional names so that no header text ever reaches a DDL string."""
+        return T.StructType([T.StructField(f"_c{i}", t, True) for i, t in enumerate(self.types)])
+
+    def ddl(self, all_strings: bool = False) -> str:
+        fields = [
+            f"`_c{i}` {'string' if all_strings else t.simpleString()}" for i, t in enumerate(self.types)
+        ]
+        return ", ".join([*fields, f"`{CORRUPT_RECORD}` string"])
+
+    @property
+    def data_schema(self) -> T.StructType:
+        return T.StructType([T.StructField(n, t, True) for n, t in zip(self.columns, self.types)])
+
+
+# --------------------------------------------------------------------------------------------- layout
+
+
+def header_cells(record_text: str) -> list[str]:
+    cells = next(csv.reader([record_text]), [])
+    if cells:
+        cells[0] = cells[0].removeprefix("\ufeff")
+    return cells
+
+
+def field_count(record_text: str) -> int:
+    return len(next(csv.reader([record_text]), []))
+
+
+def infer_layout(
+    spark: SparkSession, path: str, sample_lines: int, max_record_lines: int, infer_types: bool = True
+) -> CsvLayout | None:
+    """Reads the head of the file; None when it holds no header (empty, or blank lines only)."""
+    head = [row[0] for row in spark.read.text(path).limit(sample_lines).collect()]
+    return layout_from_lines(
+        spark, head, truncated=len(head) >= sample_lines, max_record_lines=max_record_lines, infer_types=infer_types
+    )
+
+
+def layout_from_lines(
+    spark: SparkSession, head: Sequence[str], truncated: bool, max_record_lines: int, infer_types: bool = True
+) -> CsvLayout | None:
+    records = split_records(head, max_record_lines)
+    if not records:
+        return None
+    header_record = records[0]
+    header = header_cells(header_record.text)
+    width = len(header)
+    # A cut-off sample may end inside a multi-line record; that record says nothing reliable.
+    data = [r for r in records[1:] if r.closed or not truncated]
+    usable = [r.text for r in data if r.closed and field_count(r.text) == width]
+    types: list[T.DataType] = [T.StringType()] * width
+    if usable and infer_types:
+        inferred = (
+            spark.read.options(**CSV_OPTIONS)
+            .csv(spark.sparkContext.parallelize(usable, 1), header=False, inferSchema=True)
+            .schema
+        )
+        types = [f.dataType for f in inferred.fields][:width]
+        types += [T.StringType()] * (width - len(types))
+    columns = clean_column_names(header, reserved=METADATA_COLUMNS)
+    return CsvLayout(
+        header=tuple(header),
+        preamble_lines=header_record.first_line + header_record.line_count,
+        columns=tuple(columns),
+        types=tuple(types),
+    )
+
+
+# ------------------------------------------------------------------------------------ pure transforms
+
+
+def read_lines(spark: SparkSession, path: str) -> DataFrame:
+    """The file's lines, in parallel, each with a position key that orders them and survives re-reads.
+
+    The key is (start offset of the input split, index of the line within the split): Spark reads each split
+    of a single file in its own partition, and ``monotonically_increasing_id`` numbers a partition's rows
+    from ``partition << 33``, so its low 33 bits are the line's index within the split.
+    """
+    return spark.read.text(path).select(
+        F.input_file_block_start().alias(LINE_BLOCK),
+        F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)).alias(LINE_INDEX),
+        F.col("value").alias(LINE_TEXT),
+    )
+
+
+def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame | None = None) -> DataFrame:
+    """Adds the parse of each line (struct ``_parsed``) and its kind: preamble, blank, good or set_aside.
+
+    ``forced_aside`` holds (``_line_block``, ``_line_index``) keys to set aside whatever they parse to.
+    """
+    text = F.col(LINE_TEXT)
+    options = {**CSV_OPTIONS, "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
+    forced: Column = F.lit(False)
+    if forced_aside is not None:
+        marked = forced_aside.select(LINE_BLOCK, LINE_INDEX, F.lit(True).alias("_forced"))
+        lines = lines.join(F.broadcast(marked), [LINE_BLOCK, LINE_INDEX], "left")
+        forced = F.coalesce(F.col("_forced"), F.lit(False))
+    opens_quote = (F.instr(text, '"') > 0) & text.rlike(OPENS_QUOTED_FIELD_REGEX)
+    kind = (
+        # Never true: spark_partition_id() is non-deterministic, and a non-deterministic kind stops Catalyst
+        # from pushing the filters on it below this projection, where they would run from_csv (the most
+        # expensive step of the job) a second time on every line.
+        F.when(F.spark_partition_id() < 0, F.lit(None))
+        .when((F.col(LINE_BLOCK) == 0) & (F.col(LINE_INDEX) < layout.preamble_lines), F.lit(KIND_PREAMBLE))
+        .when(F.expr(f"trim(BOTH ' \\t' FROM {LINE_TEXT}) = ''"), F.lit(KIND_BLANK))
+        .when(
+            F.col("_forced_aside") | opens_quote | F.col(f"{PARSED}.{CORRUPT_RECORD}").isNotNull(),
+            F.lit(KIND_SET_ASIDE),
+        )
+        .otherwise(F.lit(KIND_GOOD))
+    )
+    return lines.select(
+        LINE_BLOCK,
+        LINE_INDEX,
+        LINE_TEXT,
+        F.from_csv(text, layout.ddl(), options).alias(PARSED),
+        forced.alias("_forced_aside"),
+    ).select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, PARSED, kind.alias(LINE_KIND))
+
+
+def typed_rows(parsed: DataFrame, layout: CsvLayout) -> DataFrame:
+    """The parsed struct as columns with the cleaned names (drops everything else)."""
+    return parsed.select(
+        *[F.col(f"{PARSED}._c{i}").alias(name) for i, name in enumerate(layout.columns)]
+    )
+
+
+def add_metadata_columns(df: DataFrame, processed_at: datetime, source_file: str, processing_job: str) -> DataFrame:
+    """Adds ``processed_at`` (one timestamp for the whole run), ``source_file`` and ``processing_job``."""
+    return df.select(
+        "*",
+        F.lit(processed_at).cast(T.TimestampType()).alias("processed_at"),
+        F.lit(source_file).cast(T.StringType()).alias("source_file"),
+        F.lit(processing_job).cast(T.StringType()).alias("processing_job"),
+    )
+
+
+# ------------------------------------------------------------------ stitching set-aside lines (driver)
+
+
+@dataclass(frozen=True)
+class BlockIndex:
+    """Line counts per input split, so positions can be walked in file order and numbered from 1."""
+
+    starts: tuple[int, ...]  # split offsets, ascending
+    first_index: tuple[int, ...]
+    last_index: tuple[int, ...]
+
+    @classmethod
+    def of(cls, stats: Iterable[tuple[int, int, int]]) -> BlockIndex:
+        ordered = sorted(stats)
+        return cls(tuple(s[0] for s in ordered), tuple(s[1] for s in ordered), tuple(s[2] for s in ordered))
+
+    def _position(self, block: int) -> int:
+        pos = bisect_right(self.starts, block) - 1
+        if pos < 0 or self.starts[pos] != block:
+            raise KeyError(f"unknown input split {block}")
+        return pos
+
+    def next_key(self, key: Key) -> Key | None:
+        pos = self._position(key[0])
+        if key[1] < self.last_index[pos]:
+            return (key[0], key[1] + 1)
+        if pos + 1 < len(self.starts):
+            return (self.starts[pos + 1], self.first_index[pos + 1])
+        return None
+
+    def line_number(self, key: Key) -> int:
+        pos = self._position(key[0])
+        before = sum(self.last_index[p] - self.first_index[p] + 1 for p in range(pos))
+        return before + key[1] - self.first_index[pos] + 1
+
+    def following(self, key: Key, count: int) -> list[Key]:
+        keys: list[Key] = []
+        current: Key | None = key
+        while current is not None and len(keys) < count:
+            keys.append(current)
+            current = self.next_key(current)
+        return keys
+
+
+@dataclass(frozen=True)
+class StitchedRecord:
+    first_key: Key
+    line_count: int
+    text: str
+    closed: bool
+
+
+@dataclass
+class Resolution:
+    records: list[StitchedRecord] = field(default_factory=list)
+    missing: list[Key] = field(default_factory=list)  # lines whose text is needed to finish a record
+    conflicts: set[Key] = field(default_factory=set)  # lines written as rows that belong to a record
+    blank_lines_inside: int = 0
+
+
+def resolve_records(
+    set_aside: Sequence[Key], texts: Mapping[Key, str], blocks: BlockIndex, max_record_lines: int
+) -> Resolution:
+    """Turns set-aside lines into records, following quoted values across lines.
+
+    Lines not set aside were written as rows by the main pass (or were blank); one that turns out to lie
+    inside a quoted value is reported as a conflict. A line whose text is not known yet is reported as
+    missing and the caller fetches it and asks again.
+    """
+    aside = set(set_aside)
+    result = Resolution()
+    consumed: set[Key] = set()
+    for key in sorted(aside):
+        if key in consumed:
+            continue
+        line = texts[key]
+        if not ends_inside_quotes(line):
+            consumed.add(key)
+            result.records.append(StitchedRecord(key, 1, line, True))
+            continue
+        span = [key]
+        inside = True
+        current = blocks.next_key(key)
+        missing = False
+        while inside and current is not None and len(span) < max_record_lines:
+            if current not in texts:
+                result.missing.append(current)
+                missing = True
+                break
+            span.append(current)
+            inside = ends_inside_quotes(texts[current], starts_inside=True)
+            current = blocks.next_key(current)
+        if missing:
+            continue
+        if inside:
+            consumed.add(key)
+            result.records.append(StitchedRecord(key, 1, line, False))
+            continue
+        for member in span:
+            consumed.add(member)
+            if member not in aside:
+                if is_blank(texts[member]):
+                    result.blank_lines_inside += 1
+                else:
+                    result.conflicts.add(member)
+        result.records.append(StitchedRecord(key, len(span), "\n".join(texts[k] for k in span), True))
+    if result.missing:
+        return Resolution(missing=sorted(set(result.missing)))
+    return result
+
+
+# --------------------------------------------------------------------------------------- orchestration
+
+
+@dataclass(frozen=True)
+class CsvConversion:
+    """What happened to one file. ``outcome`` is PROCESSED, EMPTY_FILE or HEADER_ONLY."""
+
+    outcome: str
+    rows_in: int
+    rows_written: int
+    rows_quarantined: int
+    input_size_bytes: int
+    output_size_bytes: int
+    quarantine_size_bytes: int
+    columns: tuple[str, ...]
+    column_types: tuple[str, ...]
+    header_lines: int
+    blank_lines: int
+    multiline_records: int
+    main_passes: int
+    quarantine_reasons: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    sample_lines: int = 20_000
+    max_record_lines: int = 1_000
+    max_set_aside_lines: int = 1_000_000
+    # False: every column is read as a string (a job with a declared schema, e.g. claims, types the values
+    # itself; inference would turn codes such as "00140" into numbers and lose their leading zeros).
+    infer_types: bool = True
+
+
+@dataclass(frozen=True)
+class _MainPass:
+    lines_total: int
+    preamble_lines: int
+    blank_lines: int
+    good_rows: int
+    set_aside: dict[Key, str]
+
+
+def _run_main_pass(
+    spark: SparkSession,
+    lines: DataFrame,
+    layout: CsvLayout,
+    forced: set[Key],
+    output_path: str,
+    metadata: tuple[datetime, str, str],
+    max_set_aside_lines: int,
+) -> _MainPass:
+    forced_df = (
+        spark.createDataFrame(sorted(forced), f"{LINE_BLOCK} long, {LINE_INDEX} long") if forced else None
+    )
+    classified = classify_lines(lines, layout, forced_df)
+    kind = F.col(LINE_KIND)
+    observation = Observation("csv_main_pass")
+
+    def count_kind(name: str) -> Column:
+        return F.sum(F.when(kind == name, 1).otherwise(0)).alias(name)
+
+    # Observed metrics are evaluated row by row outside whole-stage code generation, so they are kept few:
+    # set-aside lines are counted by the list that carries them, split sizes come from a separate pass.
+    observed = classified.observe(
+        observation,
+        F.count(F.lit(1)).alias("lines_total"),
+        count_kind(KIND_PREAMBLE),
+        count_kind(KIND_BLANK),
+        count_kind(KIND_GOOD),
+        # The set-aside lines themselves ride back with the write, so no second pass is needed to fetch
+        # them; max_set_aside_lines bounds what this can bring to the driver.
+        F.to_json(
+            F.collect_list(
+                F.when(
+                    kind == KIND_SET_ASIDE,
+                    F.struct(F.col(LINE_BLOCK).alias("b"), F.col(LINE_INDEX).alias("i"), F.col(LINE_TEXT).alias("t")),
+                )
+            )
+        ).alias("set_aside_lines"),
+    )
+    rows = add_metadata_columns(typed_rows(observed.where(kind == KIND_GOOD), layout), *metadata)
+    rows.write.mode("overwrite").option("compression", "snappy").parquet(output_path)
+    metrics = observation.get
+    texts = {(int(x["b"]), int(x["i"])): str(x["t"]) for x in json.loads(metrics["set_aside_lines"] or "[]")}
+    if len(texts) > max_set_aside_lines:
+        raise CsvProcessingError(
+            f"{len(texts)} lines are malformed or part of multi-line records, over the limit of "
+            f"{max_set_aside_lines} (max_set_aside_lines); the file is rejected rather than quarantined line "
+            "by line"
+        )
+    return _MainPass(
+        lines_total=int(metrics["lines_total"] or 0),
+        preamble_lines=int(metrics[KIND_PREAMBLE] or 0),
+        blank_lines=int(metrics[KIND_BLANK] or 0),
+        good_rows=int(metrics[KIND_GOOD] or 0),
+        set_aside=texts,
+    )
+
+
+def fetch_lines(spark: SparkSession, lines: DataFrame, keys: Iterable[Key]) -> dict[Key, str]:
+    """Texts of the given lines (one pass over the text, no parsing)."""
+    wanted = spark.createDataFrame(sorted(set(keys)), f"{LINE_BLOCK} long, {LINE_INDEX} long")
+    rows = lines.join(F.broadcast(wanted), [LINE_BLOCK, LINE_INDEX], "inner").collect()
+    return {(row[LINE_BLOCK], row[LINE_INDEX]): row[LINE_TEXT] for row in rows}
+
+
+def block_index(lines: DataFrame) -> BlockIndex:
+    """Line counts per input split (one pass over the text, no parsing)."""
+    stats = lines.groupBy(LINE_BLOCK).agg(F.min(LINE_INDEX), F.max(LINE_INDEX)).collect()
+    return BlockIndex.of((row[0], row[1], row[2]) for row in stats)
+
+
+def _resolve(
+    spark: SparkSession, lines: DataFrame, main: _MainPass, max_record_lines: int
+) -> tuple[Resolution, BlockIndex]:
+    blocks = block_index(lines)
+    texts = dict(main.set_aside)
+    keys = sorted(texts)
+    window = 16
+    while True:
+        resolution = resolve_records(keys, texts, blocks, max_record_lines)
+        if not resolution.missing:
+            return resolution, blocks
+        # Lines inside a long quoted value that parsed as rows on their own: fetch a growing window after
+        # each gap so a long value costs a few passes over the text, not one per line.
+        texts.update(fetch_lines(spark, lines, {k for m in resolution.missing for k in blocks.following(m, window)}))
+        window = min(window * 8, max_record_lines)
+
+
+def _classify_records(
+    spark: SparkSession,
+    records: list[StitchedRecord],
+    layout: CsvLayout,
+    blocks: BlockIndex,
+    output_path: str,
+    metadata: tuple[datetime, str, str],
+) -> tuple[int, list[tuple[str, str, int, int, str]]]:
+    """Parses stitched records: appends the good ones to the output, returns (written, quarantined)."""
+    width = len(layout.columns)
+    quarantined: list[tuple[str, str, int, int, str]] = []
+    candidates: list[tuple[int, str]] = []
+    for number, record in enumerate(records):
+        line_number = blocks.line_number(record.first_key)
+        if not record.closed:
+            quarantined.append(
+                (
+                    "unclosed_quote",
+                    f"a quoted field opened on line {line_number} is not closed within the next lines "
+                    "(or before the end of the file); the line is quarantined alone",
+                    line_number,
+                    record.line_count,
+                    record.text,
+                )
+            )
+        else:
+            candidates.append((number, record.text))
+    if not candidates:
+        return 0, quarantined
+    options = {**CSV_OPTIONS, "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
+    # Parsed once and cached (these records are few): the bad ones are collected, the good ones written.
+    parsed = (
+        spark.createDataFrame(candidates, "_record long, value string")
+        .select(
+            "_record",
+            F.from_csv(F.col("value"), layout.ddl(), options).alias(PARSED),
+            F.from_csv(F.col("value"), layout.ddl(all_strings=True), options).alias("_strings"),
+        )
+        .persist()
+    )
+    try:
+        is_good = F.col(f"{PARSED}.{CORRUPT_RECORD}").isNull()
+        outcome = parsed.select("_record", is_good.alias("_good"), PARSED, "_strings").collect()
+        good_count = sum(1 for row in outcome if row["_good"])
+        for row in outcome:
+            if row["_good"]:
+                continue
+            record = records[row["_record"]]
+            reason, detail = _reason(record.text, row[PARSED], row["_strings"], layout, width)
+            quarantined.append((reason, detail, blocks.line_number(record.first_key), record.line_count, record.text))
+        if good_count:
+            rows = add_metadata_columns(typed_rows(parsed.where(is_good), layout), *metadata)
+            rows.write.mode("append").option("compression", "snappy").parquet(output_path)
+    finally:
+        parsed.unpersist()
+    return good_count, quarantined
+
+
+def _reason(text: str, typed: T.Row, strings: T.Row, layout: CsvLayout, width: int) -> tuple[str, str]:
+    found = field_count(text)
+    if found < width:
+        return "too_few_fields", f"expected {width} fields, found {found}"
+    if found > width:
+        return "too_many_fields", f"expected {width} fields, found {found}"
+    mismatches = [
+        f"{layout.columns[i]}={_preview(strings[i])!r} is not {layout.types[i].simpleString()}"
+        for i in range(width)
+        if strings[i] is not None and typed[i] is None
+    ]
+    if mismatches:
+        return "type_mismatch", "; ".join(mismatches)
+    return "unparseable", "Spark's CSV parser rejected the record"
+
+
+def _preview(value: str, limit: int = 80) -> str:
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def convert_csv(
+    spark: SparkSession,
+    input_path: str,
+    output_path: str,
+    quarantine_path: str,
+    source_file: str,
+    processing_job: str,
+    processed_at: datetime,
+    options: CsvOptions = CsvOptions(),
+) -> CsvConversion:
+    """Converts one CSV file to Snappy Parquet under ``output_path`` (replacing what is there) and writes
+    its malformed records as JSON Lines under ``quarantine_path`` (removed when there are none)."""
+    input_size = file_size_bytes(spark, input_path)
+    metadata = (processed_at, source_file, processing_job)
+    layout = (
+        infer_layout(spark, input_path, options.sample_lines, options.max_record_lines, options.infer_types)
+        if input_size
+        else None
+    )
+    if layout is None:
+        # Nothing to convert; clear earlier outputs so that a replay leaves the same state as a first run.
+        delete_path(spark, output_path)
+        delete_path(spark, quarantine_path)
+        return CsvConversion("EMPTY_FILE", 0, 0, 0, input_size, 0, 0, (), (), 0, 0, 0, 0, {})
+
+    lines = read_lines(spark, input_path)
+    forced: set[Key] = set()
+    passes = 0
+    while True:
+        passes += 1
+        main = _run_main_pass(spark, lines, layout, forced, output_path, metadata, options.max_set_aside_lines)
+        if not main.set_aside:
+            resolution, blocks = Resolution(), BlockIndex((0,), (0,), (0,))
+            break
+        resolution, blocks = _resolve(spark, lines, main, options.max_record_lines)
+        if not resolution.conflicts:
+            break
+        if passes >= 3:
+            raise ReconciliationError(f"lines {sorted(resolution.conflicts)[:5]} still conflict after {passes} passes")
+        LOG.info("redoing the main pass: %d lines inside quoted values parsed as rows", len(resolution.conflicts))
+        forced |= resolution.conflicts
+
+    # Every physical line has exactly one kind, and every set-aside line now belongs to exactly one record:
+    # rows_in is derived from line counts, independently of what was written.
+    classified_lines = main.preamble_lines + main.blank_lines + main.good_rows + len(main.set_aside)
+    if classified_lines != main.lines_total:
+        raise ReconciliationError(f"{main.lines_total} lines read but {classified_lines} classified")
+    covered = sum(r.line_count for r in resolution.records)
+    if covered != len(main.set_aside) + resolution.blank_lines_inside:
+        raise ReconciliationError(
+            f"{len(main.set_aside)} set-aside lines and {resolution.blank_lines_inside} blank lines inside quoted "
+            f"values were grouped into records covering {covered} lines"
+        )
+    extra_written, quarantined = _classify_records(spark, resolution.records, layout, blocks, output_path, metadata)
+    _write_quarantine(spark, quarantine_path, quarantined, source_file, processing_job, processed_at)
+
+    rows_in = main.good_rows + len(resolution.records)
+    rows_written = spark.read.parquet(output_path).count()  # from the files, not from what we meant to write
+    rows_quarantined = len(quarantined)
+    expected_written = main.good_rows + extra_written
+    if rows_written != expected_written or rows_in != rows_written + rows_quarantined:
+        raise ReconciliationError(
+            f"rows_in={rows_in} but Parquet holds {rows_written} rows (expected {expected_written}) and "
+            f"{rows_quarantined} were quarantined"
+        )
+    reasons: dict[str, int] = {}
+    for q in quarantined:
+        reasons[q[0]] = reasons.get(q[0], 0) + 1
+    return CsvConversion(
+        outcome="PROCESSED" if rows_in else "HEADER_ONLY",
+        rows_in=rows_in,
+        rows_written=rows_written,
+        rows_quarantined=rows_quarantined,
+        input_size_bytes=input_size,
+        output_size_bytes=path_size_bytes(spark, output_path),
+        quarantine_size_bytes=path_size_bytes(spark, quarantine_path),
+        columns=layout.columns,
+        column_types=tuple(t.simpleString() for t in layout.types),
+        header_lines=main.preamble_lines,
+        blank_lines=main.blank_lines - resolution.blank_lines_inside,
+        multiline_records=sum(1 for r in resolution.records if r.line_count > 1),
+        main_passes=passes,
+        quarantine_reasons=reasons,
+    )
+
+
+def _write_quarantine(
+    spark: SparkSession,
+    quarantine_path: str,
+    quarantined: list[tuple[str, str, int, int, str]],
+    source_file: str,
+    processing_job: str,
+    processed_at: datetime,
+) -> None:
+    if not quarantined:
+        delete_path(spark, quarantine_path)
+        return
+    stamp = processed_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    rows = [(*q, source_file, processing_job, stamp) for q in sorted(quarantined, key=lambda q: q[2])]
+    (
+        spark.createDataFrame(rows, QUARANTINE_SCHEMA)
+        .coalesce(1)
+        .write.mode("overwrite")
+        .option("compression", "none")
+        .json(quarantine_path)
+    )

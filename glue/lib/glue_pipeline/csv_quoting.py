@@ -1,0 +1,113 @@
+"""Where CSV records end, when a quoted value may contain line breaks (RFC 4180 quoting).
+
+Spark can only split a CSV file across tasks by lines. A record whose quoted value holds a newline spans
+several lines, so the job reads lines in parallel and finds those records itself. This module holds the
+one definition of "does this line leave a quoted field open", in two equivalent forms:
+
+* :func:`ends_inside_quotes`, a character state machine used on the driver, and
+* :data:`OPENS_QUOTED_FIELD_REGEX`, a Java regular expression Spark evaluates on every line of the file.
+
+Both follow the parser Spark uses for the rows themselves (univocity, with ``quote='"'``, ``escape='"'``
+and Spark's default ``unescapedQuoteHandling=STOP_AT_DELIMITER``): a quote opens a quoted field only as the
+first character of a field; inside it ``""`` is a literal quote and a lone ``"`` closes the field; anything
+after the closing quote, up to the next delimiter, is literal text; a quote in the middle of an unquoted
+field (``55" TV``) is literal text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+QUOTE = '"'
+DELIMITER = ","
+
+# A line read from the start of a record ends inside a quoted field exactly when it is: complete fields,
+# each followed by a delimiter, then an opening quote and a body with no closing quote. Possessive
+# quantifiers, and an outer loop that only repeats per escaped quote, keep Java's regex engine linear and
+# free of deep recursion on long values.
+_QUOTED_BODY = '[^"]*+(?:""[^"]*+)*+'
+_COMPLETE_FIELD = f'(?:"{_QUOTED_BODY}"[^,]*+|[^",][^,]*+|)'
+OPENS_QUOTED_FIELD_REGEX = f'^(?:{_COMPLETE_FIELD},)*+"{_QUOTED_BODY}$'
+# The same question for a line that continues an open quoted field: it stays open when the line has no
+# closing quote, or when it closes the field and a later field on the line opens another one.
+CONTINUES_QUOTED_FIELD_REGEX = f'^{_QUOTED_BODY}(?:"[^,]*+,(?:{_COMPLETE_FIELD},)*+"{_QUOTED_BODY})?$'
+_OPENS = re.compile(OPENS_QUOTED_FIELD_REGEX)
+_CONTINUES = re.compile(CONTINUES_QUOTED_FIELD_REGEX)
+
+# Parser states.
+_FIELD_START, _UNQUOTED, _QUOTED, _QUOTE_IN_QUOTED = range(4)
+
+
+def ends_inside_quotes(line: str, starts_inside: bool = False) -> bool:
+    """True when ``line`` leaves a quoted field open (the record continues on the next line).
+
+    ``starts_inside`` says the line continues a quoted field left open by the previous line. Uses the
+    regular expressions (fast); :func:`ends_inside_quotes_reference` is the state machine they must equal.
+    """
+    if starts_inside:
+        return _CONTINUES.match(line) is not None
+    return QUOTE in line and _OPENS.match(line) is not None
+
+
+def ends_inside_quotes_reference(line: str, starts_inside: bool = False) -> bool:
+    """Character-by-character definition of :func:`ends_inside_quotes`, kept as the specification."""
+    state = _QUOTED if starts_inside else _FIELD_START
+    for char in line:
+        if state == _FIELD_START:
+            state = _QUOTED if char == QUOTE else _FIELD_START if char == DELIMITER else _UNQUOTED
+        elif state == _UNQUOTED:
+            if char == DELIMITER:
+                state = _FIELD_START
+        elif state == _QUOTED:
+            if char == QUOTE:
+                state = _QUOTE_IN_QUOTED
+        else:  # a quote inside a quoted field: escaped quote, end of field, or literal text up to the delimiter
+            state = _QUOTED if char == QUOTE else _FIELD_START if char == DELIMITER else _UNQUOTED
+    return state == _QUOTED
+
+
+def is_blank(line: str) -> bool:
+    """Blank lines between records are not records (Spark's CSV reader skips them too)."""
+    return line.strip(" \t") == ""
+
+
+@dataclass(frozen=True)
+class LineRecord:
+    """One record assembled from consecutive lines: ``first_line`` is a 0-based index into the input."""
+
+    first_line: int
+    line_count: int
+    text: str
+    closed: bool
+
+
+def split_records(lines: Sequence[str], max_record_lines: int) -> list[LineRecord]:
+    """Groups lines into records; blank lines outside quoted values are dropped.
+
+    A quoted field still open after ``max_record_lines`` lines, or at the end of ``lines``, yields the opening
+    line alone with ``closed=False`` and the lines after it are read again as new records: one stray quote
+    costs one record, not the rest of the file.
+    """
+    records: list[LineRecord] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if not ends_inside_quotes(line):
+            if not is_blank(line):
+                records.append(LineRecord(index, 1, line, True))
+            index += 1
+            continue
+        end = index + 1
+        inside = True
+        while inside and end < len(lines) and end - index < max_record_lines:
+            inside = ends_inside_quotes(lines[end], starts_inside=True)
+            end += 1
+        if inside:
+            records.append(LineRecord(index, 1, line, False))
+            index += 1
+        else:
+            records.append(LineRecord(index, end - index, "\n".join(lines[index:end]), True))
+            index = end
+    return records
