@@ -210,23 +210,9 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the pipeline's Glue jobs on local Spark.")
-    parser.add_argument("inputs", nargs="*", type=Path, help="input files (default: the job's samples)")
-    parser.add_argument("--job", default="file-processor", choices=sorted(JOBS), help="job to run")
-    parser.add_argument("--verbose", action="store_true", help="also print each run's JSON summary")
-    args = parser.parse_args(argv)
-    job = JOBS[args.job]
-    inputs = [p.resolve() for p in args.inputs] or job.default_inputs()
-    if not inputs:
-        print(f"{job.name}: no inputs found", file=sys.stderr)
-        return 1
-
-    from glue_pipeline.runtime import local_spark_session  # noqa: PLC0415 - after sys.path is set
-
-    started = time.monotonic()
-    local_spark_session(f"local-{job.name}")
-    print(f"{job.description}\nlocal Spark ready in {time.monotonic() - started:.1f} s; {len(inputs)} input(s)")
+def _run_job(job: LocalJob, inputs: list[Path], verbose: bool) -> int:
+    """Runs one job over its inputs, printing a line per input; returns the number that failed."""
+    print(f"\n{job.description}; {len(inputs)} input(s)")
     failures = 0
     for source in inputs:
         out_dir = OUTPUT_ROOT / job.name / source.stem
@@ -239,18 +225,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as error:  # noqa: BLE001 - report every input, then fail the run as a whole
             failures += 1
             print(f"FAIL {source.name}: {type(error).__name__}: {error}")
-            if args.verbose:
+            if verbose:
                 traceback.print_exc()
             continue
         seconds = time.monotonic() - began
         print(
             f"ok   {source.name}: rows in {result.rows_in}, written {result.rows_written}, "
-            f"quarantined {result.rows_quarantined}, {seconds:.2f} s, {size_mb / seconds:.3f} MB/s "
+            f"quarantined {result.rows_quarantined}, {seconds:.2f} s, {size_mb / seconds:.3g} MB/s "
             f"[{result.note}] -> {_relative(result.data_path)}"
         )
-        if args.verbose:
+        if verbose:
             print(json.dumps(result.summary, ensure_ascii=False))
-    print(f"{len(inputs) - failures} of {len(inputs)} input(s) succeeded; outputs under {_relative(OUTPUT_ROOT / job.name)}")
+    print(f"{job.name}: {len(inputs) - failures} of {len(inputs)} input(s) succeeded; outputs under {_relative(OUTPUT_ROOT / job.name)}")
+    return failures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the pipeline's Glue jobs on local Spark.")
+    parser.add_argument("inputs", nargs="*", type=Path, help="input files (default: the job's samples)")
+    parser.add_argument(
+        "--job", choices=sorted(JOBS), help="job to run (default: every job on its samples; with input files, file-processor)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="also print each run's JSON summary")
+    args = parser.parse_args(argv)
+    given = [p.resolve() for p in args.inputs]
+    # No job and no inputs: every job on its bundled samples. Input files without --job are CSVs for the main job.
+    job_names = [args.job] if args.job else (["file-processor"] if given else list(JOBS))
+    plan = [(JOBS[name], given or JOBS[name].default_inputs()) for name in job_names]
+    for job, inputs in plan:
+        if not inputs:
+            print(f"{job.name}: no inputs found", file=sys.stderr)
+            return 1
+
+    from glue_pipeline.runtime import local_spark_session  # noqa: PLC0415 - after sys.path is set
+
+    started = time.monotonic()
+    local_spark_session("local-jobs")
+    print(f"local Spark ready in {time.monotonic() - started:.1f} s; running {', '.join(job_names)}")
+    failures = sum(_run_job(job, inputs, args.verbose) for job, inputs in plan)
     return 1 if failures else 0
 
 
