@@ -46,6 +46,8 @@ export function createClaims(config: StackConfig, inputs: ClaimsInputs, opts: pu
             maxWorkers: config.glue.maxWorkers,
             executionClass: config.glue.executionClass,
             jobArguments: { "--release_id": release },
+            // The same cap as the CSV trigger's: how many files start at once (dev keeps it low).
+            validationConcurrency: config.trigger.reservedConcurrency,
             validationEnvironment: { RELEASE_ID: release },
         },
         opts,

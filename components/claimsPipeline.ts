@@ -1,0 +1,234 @@
+/**
+ * ClaimsPipeline: seed 002's healthcare claims flow as one component.
+ *
+ *   claims CSV lands under raw/claims/ of the claims bucket
+ *     → S3 event → healthcare-claims-{stage}-data-validation (streams the file through the declared schema
+ *       and rules, writes validation-reports/…json, claims the file's metadata record)
+ *       → passes: starts healthcare-claims-{stage}-etl, publishes job_status_update STARTED
+ *       → fails: moves the file to quarantine/files/, publishes an error
+ *     → the Glue job: dedupe, nulls, standard formats, enrichment and risk score, Parquet under
+ *       processed/claims/year=/month=/, aggregations under processed/aggregations/, rejected records under
+ *       quarantine/records/, job_status_update SUCCEEDED/FAILED (and an error when it fails)
+ *
+ * Children: ClaimsBucket (`-storage`), NotificationTopics (`-topics`), GlueEtlJob (`-etl`),
+ * S3TriggeredLambda (`-validation`). Every IAM grant is scoped to the prefixes its holder uses.
+ *
+ * Not included: the optional warehouse load into Redshift Serverless (see docs/claims.md for why).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ClaimsBucket, CLAIMS_BUCKET_PREFIXES } from "./claimsBucket";
+import { GlueExecutionClass, GlueEtlJob, BucketRef } from "./glueEtlJob";
+import { GlueJobEnvironment } from "./glueEnvironment";
+import { dynamoDbItemStatement, glueJobRunStatement, PolicyStatement, s3ObjectArns, s3ReadStatements, s3WriteStatement } from "./iamPolicies";
+import { NotificationTopics, topicPublishStatements } from "./notificationTopics";
+import { S3TriggeredLambda } from "./s3TriggeredLambda";
+
+/** Where the claims code lives in the repository. */
+export const CLAIMS_SOURCES = {
+    etlScript: "glue/jobs/healthcare_claims_etl.py",
+    validationHandler: "functions/claims-validation/handler.ts",
+} as const;
+
+/** Physical names of the flow's resources for a stage (seed 002's `healthcare-claims-{stage}-…` pattern). */
+export function claimsResourceNames(stage: string) {
+    return {
+        etlJob: `healthcare-claims-${stage}-etl`,
+        validationFunction: `healthcare-claims-${stage}-data-validation`,
+        processingTopic: `healthcare-claims-${stage}-processing`,
+        errorTopic: `healthcare-claims-${stage}-errors`,
+    };
+}
+
+export const DEFAULT_MIN_QUALITY_SCORE = 95;
+/**
+ * Validation streams whole files: the longest timeout Lambda allows, and 1,769 MB, the memory at which Lambda
+ * gives a full vCPU (the check is CPU-bound: ~17 MB/s per core measured locally, so ~10 GB per invocation).
+ */
+export const DEFAULT_VALIDATION_TIMEOUT_SECONDS = 900;
+export const DEFAULT_VALIDATION_MEMORY_MB = 1769;
+export const DEFAULT_VALIDATION_CONCURRENCY = 5;
+
+export interface ClaimsPipelineArgs {
+    readonly stage: string;
+    readonly accountId: pulumi.Input<string>;
+    /** The data-lake key: the claims bucket, the topics, logs and the function's environment. */
+    readonly kmsKeyArn: pulumi.Input<string>;
+    /** The stack's Glue environment (security configuration, database, shared log groups). */
+    readonly glueEnvironment: GlueJobEnvironment;
+    /** Bucket the job's script and library are uploaded to. */
+    readonly assetsBucket: BucketRef;
+    /** The processing-metadata table: the function claims files in it, the job records its runs. */
+    readonly metadataTable: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+    /** Addresses subscribed to the error topic. @default none */
+    readonly errorEmails?: readonly string[];
+    /** Minimum quality score (0-100) a file needs to be processed. @default 95 */
+    readonly minQualityScore?: number;
+    /** @default false: buckets are kept on destroy */
+    readonly allowDataDestroy?: boolean;
+    /** Glue version of the job. @default GlueEtlJob's */
+    readonly glueVersion?: string;
+    /** Auto-scaling ceiling of the job. @default GlueEtlJob's */
+    readonly maxWorkers?: number;
+    /** @default "STANDARD" */
+    readonly executionClass?: GlueExecutionClass;
+    /** Extra job default arguments (e.g. `--release_id`). @default none */
+    readonly jobArguments?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** @default 900 */
+    readonly validationTimeoutSeconds?: number;
+    /** @default 1769 (one full vCPU) */
+    readonly validationMemoryMb?: number;
+    /** Files validated at once. @default 5 */
+    readonly validationConcurrency?: number;
+    /** Extra environment of the function (e.g. `RELEASE_ID`). @default none */
+    readonly validationEnvironment?: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export function validateClaimsPipelineArgs(args: Pick<ClaimsPipelineArgs, "minQualityScore" | "validationTimeoutSeconds">): void {
+    const score = args.minQualityScore ?? DEFAULT_MIN_QUALITY_SCORE;
+    if (!(score >= 0 && score <= 100) || Math.round(score * 100) !== score * 100) {
+        throw new Error(`ClaimsPipeline: minQualityScore must be from 0 to 100 with at most 2 decimals, got ${score}`);
+    }
+    const timeout = args.validationTimeoutSeconds ?? DEFAULT_VALIDATION_TIMEOUT_SECONDS;
+    // The function keeps 60 s of its budget for the report, the move or the start; less leaves no time to validate.
+    if (!Number.isInteger(timeout) || timeout < 120 || timeout > 900) {
+        throw new Error(`ClaimsPipeline: validationTimeoutSeconds must be a whole number from 120 to 900, got ${timeout}`);
+    }
+}
+
+export interface ValidationPolicyInputs {
+    readonly bucketArn: string;
+    readonly jobArn: string;
+    readonly tableArn: string;
+    readonly topicArns: readonly string[];
+    readonly kmsKeyArn: string;
+}
+
+/**
+ * The validation function's grants: read and remove raw claims files (remove = the move to quarantine),
+ * write reports and quarantined files, start the claims job, claim records, publish notifications.
+ */
+export function validationPolicyStatements(p: ValidationPolicyInputs): PolicyStatement[] {
+    const P = CLAIMS_BUCKET_PREFIXES;
+    return [
+        ...s3ReadStatements(p.bucketArn, [P.raw], "ReadRawClaims"),
+        { Sid: "RemoveQuarantinedRawClaims", Effect: "Allow", Action: ["s3:DeleteObject"], Resource: s3ObjectArns(p.bucketArn, [P.raw]) },
+        s3WriteStatement(p.bucketArn, [P.reports, `${P.quarantine}files/`], {}, "WriteReportsAndQuarantine"),
+        glueJobRunStatement(p.jobArn, ["glue:StartJobRun"], "StartClaimsJob"),
+        dynamoDbItemStatement(p.tableArn, { read: true, write: true, sid: "TrackFiles" }),
+        ...topicPublishStatements(p.topicArns, p.kmsKeyArn),
+    ];
+}
+
+export class ClaimsPipeline extends pulumi.ComponentResource {
+    public readonly storage: ClaimsBucket;
+    public readonly topics: NotificationTopics;
+    public readonly etlJob: GlueEtlJob;
+    public readonly validation: S3TriggeredLambda;
+    public readonly bucketName: pulumi.Output<string>;
+    public readonly names: ReturnType<typeof claimsResourceNames>;
+
+    constructor(name: string, args: ClaimsPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("glue-pipeline:claims:ClaimsPipeline", name, {}, opts);
+        validateClaimsPipelineArgs(args);
+        const names = claimsResourceNames(args.stage);
+        this.names = names;
+        const tags = args.tags;
+        const P = CLAIMS_BUCKET_PREFIXES;
+
+        this.storage = new ClaimsBucket(
+            `${name}-storage`,
+            { stage: args.stage, accountId: args.accountId, kmsKeyArn: args.kmsKeyArn, allowDestroy: args.allowDataDestroy, tags },
+            { parent: this },
+        );
+        const bucket = this.storage.bucket;
+        this.bucketName = bucket.bucket;
+
+        this.topics = new NotificationTopics(
+            `${name}-topics`,
+            {
+                processingTopicName: names.processingTopic,
+                errorTopicName: names.errorTopic,
+                kmsKeyArn: args.kmsKeyArn,
+                errorEmails: args.errorEmails,
+                displayNamePrefix: `Healthcare claims ${args.stage}`,
+                tags,
+            },
+            { parent: this },
+        );
+        const topicArns = pulumi.all([this.topics.processingTopicArn, this.topics.errorTopicArn]);
+
+        this.etlJob = new GlueEtlJob(
+            `${name}-etl`,
+            {
+                jobName: names.etlJob,
+                scriptPath: CLAIMS_SOURCES.etlScript,
+                assetsBucket: args.assetsBucket,
+                environment: args.glueEnvironment,
+                kmsKeyArn: args.kmsKeyArn,
+                glueVersion: args.glueVersion,
+                maxWorkers: args.maxWorkers,
+                executionClass: args.executionClass,
+                // A burst of files waits in Glue's queue; Glue does not queue Flex runs.
+                jobRunQueuing: (args.executionClass ?? "STANDARD") !== "FLEX",
+                readAccess: [{ bucketArn: bucket.arn, prefixes: [P.raw] }],
+                writeAccess: [{ bucketArn: bucket.arn, prefixes: ["processed/", `${P.quarantine}records/`, P.temp] }],
+                metadataTableArn: args.metadataTable.arn,
+                extraStatements: pulumi
+                    .all([topicArns, pulumi.output(args.kmsKeyArn)])
+                    .apply(([arns, key]) => topicPublishStatements(arns, key, "PublishJobStatus")),
+                defaultArguments: {
+                    ...args.jobArguments,
+                    "--processing_topic_arn": this.topics.processingTopicArn,
+                    "--error_topic_arn": this.topics.errorTopicArn,
+                },
+                description: "Healthcare claims ETL (seed 002): dedupe, standardise, enrich, risk score, partitioned Parquet and aggregations",
+                tags,
+            },
+            { parent: this },
+        );
+
+        const timeout = args.validationTimeoutSeconds ?? DEFAULT_VALIDATION_TIMEOUT_SECONDS;
+        this.validation = new S3TriggeredLambda(
+            `${name}-validation`,
+            {
+                functionName: names.validationFunction,
+                entry: CLAIMS_SOURCES.validationHandler,
+                bucket,
+                filterPrefix: P.raw,
+                filterSuffix: ".csv",
+                environment: {
+                    ...args.validationEnvironment,
+                    GLUE_JOB_NAME: this.etlJob.jobName,
+                    METADATA_TABLE: args.metadataTable.name,
+                    DATA_BUCKET: bucket.bucket,
+                    RAW_PREFIX: P.raw,
+                    PROCESSING_TOPIC_ARN: this.topics.processingTopicArn,
+                    ERROR_TOPIC_ARN: this.topics.errorTopicArn,
+                    MIN_QUALITY_SCORE: String(args.minQualityScore ?? DEFAULT_MIN_QUALITY_SCORE),
+                    // The claim must outlive the invocation that holds it.
+                    CLAIM_LEASE_SECONDS: String(timeout + 60),
+                },
+                policyStatements: pulumi
+                    .all([bucket.arn, this.etlJob.jobArn, pulumi.output(args.metadataTable.arn), topicArns, pulumi.output(args.kmsKeyArn)])
+                    .apply(([bucketArn, jobArn, tableArn, arns, kmsKeyArn]) => validationPolicyStatements({ bucketArn, jobArn, tableArn, topicArns: arns, kmsKeyArn })),
+                timeoutSeconds: timeout,
+                memorySizeMb: args.validationMemoryMb ?? DEFAULT_VALIDATION_MEMORY_MB,
+                reservedConcurrency: args.validationConcurrency ?? DEFAULT_VALIDATION_CONCURRENCY,
+                kmsKeyArn: args.kmsKeyArn,
+                description: "Validates healthcare claims files, then starts the claims ETL or quarantines the file (seed 002)",
+                tags,
+            },
+            // Versioning must be on before the first file: the function reads files by version id.
+            { parent: this, dependsOn: [this.storage.versioning] },
+        );
+
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            etlJobName: this.etlJob.jobName,
+            validationFunctionName: this.validation.function.name,
+            processingTopicArn: this.topics.processingTopicArn,
+            errorTopicArn: this.topics.errorTopicArn,
+        });
+    }
+}

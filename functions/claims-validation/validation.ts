@@ -1,0 +1,558 @@
+/**
+ * ClaimsValidationLambda's logic: for each claims CSV that lands under `raw/claims/` of the claims bucket,
+ * claim the file's processing record, stream the file through the declared schema and rules, write the
+ * validation report under `validation-reports/`, then either start the claims Glue job (and publish a
+ * `job_status_update` STARTED) or move the file to `quarantine/files/` (and publish an `error`).
+ *
+ * Exactly once: the conditional claim on the metadata record (functions/shared/processingRecords) admits
+ * one invocation per object version, as in the CSV trigger; duplicate deliveries are logged and skipped.
+ * The file is read by version id, so a retry after the file was moved still validates the same bytes.
+ *
+ * Memory: the object is read as a stream and judged record by record (./csvRecords); only counts, a bounded
+ * list of sample issues and at most one open multi-line record are held.
+ */
+import { GlueClient, StartJobRunCommand } from "@aws-sdk/client-glue";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { isRetryableStartError, planRecord } from "../glue-trigger/trigger";
+import { Logger, LogSink } from "../shared/logger";
+import { ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
+import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
+import { deriveFileId, objectVersion, S3EventLike, S3EventRecordLike, s3Uri } from "../shared/s3Events";
+import { ClaimsRecordWriter } from "./claimsRecords";
+import { CLAIMS_PREFIXES, ClaimsValidationConfig } from "./config";
+import { CsvRecordReader } from "./csvRecords";
+import { errorNotification, jobStatusUpdate, OutgoingMessage } from "./messages";
+import { moveObjectVersion } from "./quarantine";
+import { buildReport, ValidationAccumulator, ValidationReport } from "./report";
+import { analyseHeader, FileIssue, HeaderAnalysis, utcDate, validateRecord } from "./rules";
+import { compileSchema, CompiledSchema } from "./schema";
+
+export const SERVICE_NAME = "claims-validation";
+
+/** Backoff between StartJobRun attempts: ceilings 1 s, 2 s, 4 s, capped at 8 s (as the CSV trigger). */
+export const DEFAULT_START_BACKOFF: BackoffOptions = { baseDelayMs: 1000, maxDelayMs: 8000 };
+/** Backoff between publish attempts. */
+export const DEFAULT_PUBLISH_BACKOFF: BackoffOptions = { baseDelayMs: 200, maxDelayMs: 2000 };
+/**
+ * Time kept free once validation is done: report, record writes, the job start with its retries or the
+ * quarantine copy, notifications. Validation that would eat into it stops, and the file is left in place
+ * with an error notification, rather than the invocation being killed with the record left CLAIMED.
+ */
+export const DEFAULT_RESERVE_MS = 60_000;
+
+// ---------------------------------------------------------------------------------------------------------
+// Pure: paths and arguments
+// ---------------------------------------------------------------------------------------------------------
+
+export interface ClaimsPaths {
+    readonly inputUri: string;
+    /** s3:// URI of the report (JSON). */
+    readonly reportKey: string;
+    readonly reportUri: string;
+    /** Where a failing file is moved. */
+    readonly quarantineFileKey: string;
+    /** Where the job writes the records it rejects. */
+    readonly recordQuarantineUri: string;
+    readonly outputUri: string;
+    readonly aggregationUri: string;
+    readonly stagingUri: string;
+}
+
+/**
+ * The stem of a claims key: the key without the raw prefix and the suffix (`raw/claims/2024/03/a.csv` →
+ * `2024/03/a`). Undefined when the key is not a claims file.
+ */
+export function claimsStem(key: string, rawPrefix: string, suffix: string): string | undefined {
+    if (!key.startsWith(rawPrefix) || !key.toLowerCase().endsWith(suffix.toLowerCase())) return undefined;
+    const stem = key.slice(rawPrefix.length, key.length - suffix.length);
+    return stem === "" || stem.endsWith("/") ? undefined : stem;
+}
+
+/** Every location of one file version's journey (all in the claims bucket, seed 002's layout). */
+export function claimsPaths(bucket: string, key: string, stem: string, fileId: string): ClaimsPaths {
+    const root = `s3://${bucket}/`;
+    const reportKey = `${CLAIMS_PREFIXES.reports}${stem}/${fileId}.json`;
+    return {
+        inputUri: s3Uri(bucket, key),
+        reportKey,
+        reportUri: `${root}${reportKey}`,
+        quarantineFileKey: `${CLAIMS_PREFIXES.quarantine}files/${stem}/${fileId}.csv`,
+        recordQuarantineUri: `${root}${CLAIMS_PREFIXES.quarantine}records/${stem}/${fileId}/`,
+        outputUri: `${root}${CLAIMS_PREFIXES.processed}`,
+        aggregationUri: `${root}${CLAIMS_PREFIXES.aggregations}claims_monthly/`,
+        stagingUri: `${root}${CLAIMS_PREFIXES.temp}staging/${fileId}/`,
+    };
+}
+
+/** The claims job's arguments for one file (`--name value`, as Glue passes them). */
+export function claimsJobArguments(paths: ClaimsPaths, key: string, fileId: string, version: string): Record<string, string> {
+    return {
+        "--input_path": paths.inputUri,
+        "--output_path": paths.outputUri,
+        "--aggregation_path": paths.aggregationUri,
+        "--quarantine_path": paths.recordQuarantineUri,
+        "--staging_path": paths.stagingUri,
+        "--source_file": key,
+        "--source_version": version,
+        "--file_id": fileId,
+        "--validation_report": paths.reportUri,
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pure-ish: validating a stream
+// ---------------------------------------------------------------------------------------------------------
+
+export interface StreamValidation {
+    readonly header: readonly string[];
+    readonly analysis?: HeaderAnalysis;
+    readonly fileIssues: readonly FileIssue[];
+    readonly accumulator: ValidationAccumulator;
+    readonly linesRead: number;
+    /** True when validation stopped early to stay within the time budget. */
+    readonly stoppedEarly: boolean;
+}
+
+export interface StreamValidationOptions {
+    readonly schema: CompiledSchema;
+    readonly referenceDate: string;
+    readonly maxRecordLines: number;
+    readonly maxIssueSamples: number;
+    /** Asked between chunks; returning true stops reading. @default never */
+    readonly shouldStop?: () => boolean;
+}
+
+/** Validates a CSV given as a stream of bytes (UTF-8). Holds one chunk and one record at a time. */
+export async function validateStream(body: AsyncIterable<Uint8Array | string>, options: StreamValidationOptions): Promise<StreamValidation> {
+    const { schema } = options;
+    const reader = new CsvRecordReader(options.maxRecordLines);
+    const decoder = new TextDecoder("utf-8");
+    const accumulator = new ValidationAccumulator(schema, options.maxIssueSamples);
+    let header: readonly string[] | undefined;
+    let analysis: HeaderAnalysis | undefined;
+    let stoppedEarly = false;
+    const consume = (records: ReturnType<CsvRecordReader["push"]>) => {
+        for (const record of records) {
+            if (analysis === undefined) {
+                header = record.fields;
+                analysis = analyseHeader(schema, record.fields);
+                continue;
+            }
+            accumulator.add(record.lineNumber, validateRecord(schema, analysis, record.fields, record.closed, options.referenceDate));
+        }
+    };
+    for await (const chunk of body) {
+        consume(reader.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true })));
+        if (options.shouldStop?.()) {
+            stoppedEarly = true;
+            break;
+        }
+    }
+    if (!stoppedEarly) {
+        const rest = decoder.decode();
+        consume([...(rest ? reader.push(rest) : []), ...reader.end()]);
+    }
+    const fileIssues: FileIssue[] = [];
+    if (analysis === undefined) fileIssues.push({ rule: "EMPTY_FILE", message: "the file has no header (it is empty or blank)" });
+    else {
+        fileIssues.push(...analysis.issues);
+        if (accumulator.totalRecords === 0 && !stoppedEarly) fileIssues.push({ rule: "NO_RECORDS", message: "the file has a header but no claim records" });
+    }
+    return { header: header ?? [], analysis, fileIssues, accumulator, linesRead: reader.linesRead, stoppedEarly };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Dependencies
+// ---------------------------------------------------------------------------------------------------------
+
+export interface ValidationDeps {
+    readonly config: ClaimsValidationConfig;
+    readonly schema: CompiledSchema;
+    readonly s3: S3Client;
+    readonly glue: GlueClient;
+    readonly sns: SNSClient;
+    readonly records: ProcessingRecordStore;
+    readonly claimsRecords: ClaimsRecordWriter;
+    readonly logger: Logger;
+    readonly now: () => Date;
+    readonly startBackoff: BackoffOptions;
+    readonly publishBackoff: BackoffOptions;
+    readonly reserveMs: number;
+    readonly sleep: (ms: number) => Promise<void>;
+    readonly random: () => number;
+    /** Name reported in error notifications' context.function_name. */
+    readonly functionName: string;
+    /**
+     * Also claim FAILED records (whose job failed): only an explicit replay does this, as in the CSV
+     * trigger. @default false
+     */
+    readonly allowFailedClaims: boolean;
+}
+
+export interface ValidationOverrides extends Partial<Omit<ValidationDeps, "config">> {
+    readonly logSink?: LogSink;
+    readonly dynamodb?: DynamoDBClient;
+}
+
+/** Builds clients once per cold start; tests replace what they need. */
+export function createValidationDeps(config: ClaimsValidationConfig, overrides: ValidationOverrides = {}): ValidationDeps {
+    // Reading a large object is one long request; only the connection set-up is bounded tightly.
+    const requestHandler = { connectionTimeout: 3000, requestTimeout: 60_000 };
+    const doc = DynamoDBDocumentClient.from(overrides.dynamodb ?? new DynamoDBClient({ requestHandler }), {
+        marshallOptions: { removeUndefinedValues: true },
+    });
+    const now = overrides.now ?? (() => new Date());
+    return {
+        config,
+        schema: overrides.schema ?? compileSchema(),
+        s3: overrides.s3 ?? new S3Client({ requestHandler }),
+        // One attempt per call: startJob owns retries (an ambiguous failure may have started a run).
+        glue: overrides.glue ?? new GlueClient({ maxAttempts: 1, requestHandler }),
+        sns: overrides.sns ?? new SNSClient({ requestHandler }),
+        records: overrides.records ?? new ProcessingRecordStore(doc, config.metadataTable, now),
+        claimsRecords: overrides.claimsRecords ?? new ClaimsRecordWriter(doc, config.metadataTable, now),
+        logger: overrides.logger ?? new Logger({ service: SERVICE_NAME, level: config.logLevel, sink: overrides.logSink }),
+        now,
+        startBackoff: overrides.startBackoff ?? DEFAULT_START_BACKOFF,
+        publishBackoff: overrides.publishBackoff ?? DEFAULT_PUBLISH_BACKOFF,
+        reserveMs: overrides.reserveMs ?? DEFAULT_RESERVE_MS,
+        sleep: overrides.sleep ?? realSleep,
+        random: overrides.random ?? Math.random,
+        functionName: overrides.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? SERVICE_NAME,
+        allowFailedClaims: overrides.allowFailedClaims ?? false,
+    };
+}
+
+export interface InvocationContext {
+    readonly awsRequestId?: string;
+    readonly functionName?: string;
+    readonly getRemainingTimeInMillis?: () => number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Effects
+// ---------------------------------------------------------------------------------------------------------
+
+export type FileOutcome =
+    | {
+          readonly outcome: "started";
+          readonly uri: string;
+          readonly fileId: string;
+          readonly jobRunId: string;
+          readonly report: ValidationReport;
+      }
+    | {
+          readonly outcome: "quarantined";
+          readonly uri: string;
+          readonly fileId: string;
+          readonly quarantineUri: string;
+          readonly report: ValidationReport;
+      }
+    /** Validation did not finish within the invocation; the file was left in place (START_FAILED). */
+    | { readonly outcome: "incomplete"; readonly uri: string; readonly fileId: string; readonly reason: string }
+    | { readonly outcome: "skipped"; readonly uri: string; readonly fileId: string; readonly existingStatus?: ProcessingStatus }
+    | { readonly outcome: "ignored"; readonly uri: string; readonly reason: string }
+    | { readonly outcome: "failed"; readonly uri: string; readonly fileId?: string; readonly error: Error };
+
+export interface ValidationSummary {
+    readonly started: number;
+    readonly quarantined: number;
+    readonly incomplete: number;
+    readonly skipped: number;
+    readonly ignored: number;
+    readonly failed: number;
+    readonly files: readonly FileOutcome[];
+}
+
+export class ValidationBatchError extends Error {
+    constructor(
+        readonly failures: readonly Extract<FileOutcome, { outcome: "failed" }>[],
+        readonly total: number,
+    ) {
+        super(`${failures.length} of ${total} claims file(s) failed: ` + failures.map((f) => `${f.uri}: ${f.error.name}: ${f.error.message}`).join("; "));
+        this.name = "ValidationBatchError";
+    }
+}
+
+const PUBLISH_RETRYABLE = new Set(["ThrottledException", "ThrottlingException", "InternalErrorException", "KMSThrottlingException", "TimeoutError"]);
+
+/**
+ * Publishes with retries. A notification that still cannot be sent is logged in full (body included) and
+ * not rethrown: the file's state is already recorded, and a retried invocation would skip the file.
+ */
+async function publish(deps: ValidationDeps, topicArn: string, message: OutgoingMessage, log: Logger): Promise<boolean> {
+    try {
+        await retryWithBackoff(
+            () =>
+                deps.sns.send(
+                    new PublishCommand({ TopicArn: topicArn, Message: message.message, Subject: message.subject, MessageAttributes: message.attributes }),
+                ),
+            {
+                operation: "Publish",
+                maxAttempts: 3,
+                backoff: deps.publishBackoff,
+                isRetryable: (err) => err instanceof Error && (PUBLISH_RETRYABLE.has(err.name) || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 500),
+                sleep: deps.sleep,
+                random: deps.random,
+            },
+        );
+        return true;
+    } catch (error) {
+        log.error("notification not sent", { topic_arn: topicArn, notification: message.message, error });
+        return false;
+    }
+}
+
+async function startJob(deps: ValidationDeps, args: Record<string, string>, remainingMs: () => number, log: Logger): Promise<string> {
+    return retryWithBackoff(
+        async () => {
+            const out = await deps.glue.send(new StartJobRunCommand({ JobName: deps.config.glueJobName, Arguments: args }));
+            if (!out.JobRunId) throw new Error("StartJobRun returned no JobRunId");
+            return out.JobRunId;
+        },
+        {
+            operation: "StartJobRun",
+            maxAttempts: deps.config.startAttempts,
+            backoff: deps.startBackoff,
+            isRetryable: isRetryableStartError,
+            sleep: deps.sleep,
+            random: deps.random,
+            remainingMs,
+            reserveMs: 5000,
+            onRetry: ({ attempt, delayMs, error }) => log.warn("StartJobRun failed; retrying after backoff", { start_attempt: attempt, delay_ms: delayMs, error }),
+        },
+    );
+}
+
+interface ObjectFacts {
+    readonly version: string;
+    readonly isVersionId: boolean;
+    readonly sizeBytes: number;
+}
+
+async function objectFacts(deps: ValidationDeps, bucket: string, key: string, versionId?: string, etag?: string, size?: number): Promise<ObjectFacts> {
+    const version = objectVersion(versionId, etag);
+    if (version !== undefined && size !== undefined) return { version, isVersionId: version === versionId, sizeBytes: size };
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    const headVersion = objectVersion(versionId ?? head.VersionId, etag ?? head.ETag);
+    if (headVersion === undefined) throw new Error(`HeadObject returned neither VersionId nor ETag for ${s3Uri(bucket, key)}`);
+    return { version: headVersion, isVersionId: headVersion === (versionId ?? head.VersionId), sizeBytes: size ?? head.ContentLength ?? 0 };
+}
+
+/** Handles one S3 record end to end. Never throws: a failure is returned as a `failed` outcome. */
+export async function processClaimsRecord(
+    record: S3EventRecordLike,
+    deps: ValidationDeps,
+    remainingMs: () => number,
+    baseLog: Logger,
+    functionName: string,
+): Promise<FileOutcome> {
+    const { config } = deps;
+    let uri = s3Uri(record.s3?.bucket?.name ?? "?", record.s3?.object?.key ?? "?");
+    let fileId: string | undefined;
+    let claimedAttempt: number | undefined;
+    let log = baseLog.child({ s3_uri: uri });
+    try {
+        const plan = planRecord(record, config.fileSuffix);
+        uri = s3Uri(plan.bucket, plan.key);
+        log = baseLog.child({ s3_uri: uri });
+        if (plan.action === "ignore") {
+            log.info("record ignored", { reason: plan.reason });
+            return { outcome: "ignored", uri, reason: plan.reason };
+        }
+        const stem = claimsStem(plan.key, config.rawPrefix, config.fileSuffix);
+        if (plan.bucket !== config.dataBucket || stem === undefined) {
+            const reason = `not a claims file: expected s3://${config.dataBucket}/${config.rawPrefix}<name>${config.fileSuffix}`;
+            log.info("record ignored", { reason });
+            return { outcome: "ignored", uri, reason };
+        }
+
+        const facts = await objectFacts(deps, plan.bucket, plan.key, plan.versionId, plan.etag, plan.sizeBytes);
+        fileId = deriveFileId(plan.bucket, plan.key, facts.version);
+        log = log.child({ file_id: fileId });
+        const source: SourceObject = { fileId, bucket: plan.bucket, key: plan.key, version: facts.version, sizeBytes: facts.sizeBytes };
+        const paths = claimsPaths(plan.bucket, plan.key, stem, fileId);
+
+        const claim = await deps.records.claim({
+            source,
+            leaseSeconds: config.claimLeaseSeconds,
+            jobName: config.glueJobName,
+            outputPath: paths.outputUri,
+            quarantinePath: paths.recordQuarantineUri,
+            allowFailed: deps.allowFailedClaims,
+        });
+        if (!claim.claimed) {
+            log.info("duplicate delivery skipped", { existing_status: claim.existing?.processing_status, existing_job_run_id: claim.existing?.job_run_id });
+            return { outcome: "skipped", uri, fileId, existingStatus: claim.existing?.processing_status };
+        }
+        claimedAttempt = claim.attempt;
+        log = log.child({ attempt: claim.attempt });
+
+        // --- validate --------------------------------------------------------------------------------------
+        const started = deps.now();
+        const object = await deps.s3.send(
+            new GetObjectCommand({ Bucket: plan.bucket, Key: plan.key, ...(facts.isVersionId ? { VersionId: facts.version } : { IfMatch: `"${facts.version}"` }) }),
+        );
+        const result = await validateStream(object.Body as AsyncIterable<Uint8Array>, {
+            schema: deps.schema,
+            referenceDate: utcDate(started),
+            maxRecordLines: config.maxRecordLines,
+            maxIssueSamples: config.maxIssueSamples,
+            shouldStop: () => remainingMs() < deps.reserveMs,
+        });
+        if (result.stoppedEarly) {
+            // Not a data problem: the file stays where it is, claimable again by a replay or redelivery.
+            const reason =
+                `validation stopped after ${result.accumulator.totalRecords} records (${result.linesRead} lines) to stay within ` +
+                `the function's timeout; the file was left in place. Raise the function's timeout or memory, then replay it.`;
+            await deps.records.markStartFailed(fileId, claim.attempt, reason);
+            await publish(
+                deps,
+                config.errorTopicArn,
+                errorNotification({ errorMessage: reason, errorType: "ValidationTimeout", functionName, file: plan.key, at: deps.now(), attributes: { file_id: fileId } }),
+                log,
+            );
+            log.error("validation incomplete", { reason });
+            return { outcome: "incomplete", uri, fileId, reason };
+        }
+        const report = buildReport({
+            schema: deps.schema,
+            file: { bucket: plan.bucket, key: plan.key, version: facts.version, size_bytes: facts.sizeBytes, file_id: fileId },
+            reportLocation: paths.reportUri,
+            header: result.header,
+            columns: {
+                header: result.header,
+                missing_required: result.analysis?.missingRequired ?? [],
+                missing_optional: result.analysis?.missingOptional ?? [],
+                duplicates: result.analysis?.duplicates ?? [],
+                extra: result.analysis?.extra ?? [],
+            },
+            fileIssues: result.fileIssues,
+            accumulator: result.accumulator,
+            minQualityScore: config.minQualityScore,
+            linesRead: result.linesRead,
+            referenceDate: utcDate(started),
+            validatedAt: started,
+            durationMs: deps.now().getTime() - started.getTime(),
+        });
+        await deps.s3.send(
+            new PutObjectCommand({
+                Bucket: config.dataBucket,
+                Key: paths.reportKey,
+                Body: JSON.stringify(report, null, 2),
+                ContentType: "application/json",
+            }),
+        );
+        log = log.child({ quality_score: report.quality_score, validation_status: report.validation_status });
+        log.info("file validated", { summary: report.summary, rule_counts: report.rule_counts, report_location: paths.reportUri });
+        if (!(await deps.claimsRecords.recordValidation(fileId, claim.attempt, { reportPath: paths.reportUri, qualityScore: report.quality_score, recordsValidated: report.summary.total_records }))) {
+            throw new Error("the claim on this file was taken over by another invocation while it was being validated");
+        }
+        const attributes = { file_id: fileId, quality_score: report.quality_score, report_location: paths.reportUri };
+
+        // --- failed: quarantine the file -----------------------------------------------------------------------
+        if (!report.decision.passed) {
+            const quarantineUri = s3Uri(config.dataBucket, paths.quarantineFileKey);
+            const moved = await moveObjectVersion(
+                deps.s3,
+                { bucket: plan.bucket, key: plan.key, version: facts.version, isVersionId: facts.isVersionId, sizeBytes: facts.sizeBytes },
+                { bucket: config.dataBucket, key: paths.quarantineFileKey },
+                {
+                    multipartThresholdBytes: config.multipartCopyThresholdBytes,
+                    contentType: "text/csv",
+                    metadata: { "source-key": encodeURIComponent(plan.key), "source-version": facts.version, "file-id": fileId, "validation-report": paths.reportKey },
+                },
+            );
+            const reason = `failed validation: ${report.decision.reasons.join("; ")} (report ${paths.reportUri})`;
+            if (!(await deps.claimsRecords.recordQuarantined(fileId, claim.attempt, reason, quarantineUri))) {
+                log.warn("REJECTED not recorded: the claim was taken over");
+            }
+            await publish(
+                deps,
+                config.errorTopicArn,
+                errorNotification({ errorMessage: reason, errorType: "ValidationError", functionName, file: plan.key, at: deps.now(), attributes }),
+                log,
+            );
+            log.warn("file quarantined", { quarantine_uri: quarantineUri, source_deleted: moved.sourceDeleted, reasons: report.decision.reasons });
+            return { outcome: "quarantined", uri, fileId, quarantineUri, report };
+        }
+
+        // --- passed: start the job -------------------------------------------------------------------------------
+        let jobRunId: string;
+        try {
+            jobRunId = await startJob(deps, claimsJobArguments(paths, plan.key, fileId, facts.version), remainingMs, log);
+        } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            await publish(
+                deps,
+                config.errorTopicArn,
+                errorNotification({ errorMessage: `the claims job could not be started: ${message}`, errorType: "StartJobError", functionName, file: plan.key, at: deps.now(), attributes }),
+                log,
+            );
+            throw err;
+        }
+        try {
+            const written = await deps.records.markStarted(fileId, claim.attempt, jobRunId);
+            if (written.recorded === "CLAIM_LOST") log.error("job run started but the claim was taken over meanwhile", { job_run_id: jobRunId });
+        } catch (writeErr) {
+            // The run exists: report it started rather than let a retry start a second one.
+            log.error("job run started but STARTED could not be recorded", { job_run_id: jobRunId, error: writeErr });
+        }
+        await publish(
+            deps,
+            config.processingTopicArn,
+            jobStatusUpdate({ jobId: jobRunId, status: "STARTED", inputFile: paths.inputUri, at: deps.now(), attributes: { ...attributes, job_name: config.glueJobName } }),
+            log,
+        );
+        log.info("claims job started", { job_run_id: jobRunId, job_name: config.glueJobName });
+        return { outcome: "started", uri, fileId, jobRunId, report };
+    } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (fileId !== undefined && claimedAttempt !== undefined) {
+            // Give the claim back (only if it is still CLAIMED and ours), so Lambda's retry of this event can
+            // take the file again instead of finding it claimed until the lease runs out.
+            await deps.records
+                .markStartFailed(fileId, claimedAttempt, error.message)
+                .catch((writeErr: unknown) => log.error("could not release the claim", { error: writeErr }));
+        }
+        log.error("record failed", {
+            error,
+            ...(error instanceof RetriesExhaustedError ? { start_attempts: error.attempts, gave_up_because: error.reason } : {}),
+        });
+        return { outcome: "failed", uri, ...(fileId ? { fileId } : {}), error };
+    }
+}
+
+/**
+ * Handles every record of an S3 event in turn. A failing record does not stop the others; when any
+ * failed, one ValidationBatchError naming them is thrown at the end so Lambda retries (then the DLQ).
+ */
+export async function handleClaimsEvent(event: S3EventLike, context: InvocationContext | undefined, deps: ValidationDeps): Promise<ValidationSummary> {
+    const log = deps.logger.child(context?.awsRequestId ? { aws_request_id: context.awsRequestId } : {});
+    const getRemaining = context?.getRemainingTimeInMillis;
+    const remainingMs = getRemaining ? () => getRemaining.call(context) : () => Number.POSITIVE_INFINITY;
+    const functionName = context?.functionName ?? deps.functionName;
+    const records = event.Records ?? [];
+    if (records.length === 0) log.info("event has no records (e.g. s3:TestEvent); nothing to do");
+
+    const files: FileOutcome[] = [];
+    for (const record of records) files.push(await processClaimsRecord(record, deps, remainingMs, log, functionName));
+    const count = (kind: FileOutcome["outcome"]) => files.filter((f) => f.outcome === kind).length;
+    const summary: ValidationSummary = {
+        started: count("started"),
+        quarantined: count("quarantined"),
+        incomplete: count("incomplete"),
+        skipped: count("skipped"),
+        ignored: count("ignored"),
+        failed: count("failed"),
+        files,
+    };
+    const { files: _omit, ...counts } = summary;
+    log.info("event handled", counts);
+    const failures = files.filter((f): f is Extract<FileOutcome, { outcome: "failed" }> => f.outcome === "failed");
+    if (failures.length > 0) throw new ValidationBatchError(failures, files.length);
+    return summary;
+}

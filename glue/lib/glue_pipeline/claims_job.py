@@ -1,0 +1,271 @@
+"""One run of the claims job: a validated claims CSV → partitioned Parquet, aggregations, quarantined records.
+
+Steps (each record ends in exactly one place, and the counts are checked to add up):
+
+1. **Read** with the CSV reader every job shares (:func:`glue_pipeline.csv_processing.convert_csv`), all
+   columns as strings, into a staging directory: malformed records (wrong field count, unclosed quote) are
+   quarantined there under ``<quarantine>/malformed/`` with their reason.
+2. **Validate** the staged records with the declared rules (:mod:`glue_pipeline.claims_rules`, the rules the
+   validation Lambda applied to admit the file), materialised once to Parquet under the staging directory;
+   records breaking any rule are quarantined under ``<quarantine>/rules/`` with every rule they break.
+3. **Standardise, de-duplicate** (latest version of each claim; the others quarantined as
+   DUPLICATE_SUPERSEDED), **enrich** (:mod:`glue_pipeline.claims_transforms`).
+4. **Write** the claims table under ``<output>/year=YYYY/month=MM/file_id=<id>/`` and the monthly aggregation
+   under ``<aggregation>/year=/month=/file_id=/`` with dynamic partition overwrite: a run replaces only its own
+   file's partitions (a replay is idempotent; concurrent runs of different files never touch each other's),
+   then removes partitions of the same file it did not write again. Files of about 128 MB (REBALANCE with
+   adaptive execution).
+5. **Reconcile**: rows in = rows written + malformed + invalid + superseded, with "written" counted from the
+   Parquet files; then the staging directory is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from glue_pipeline import claims_transforms as ct
+from glue_pipeline.claims_schema import load_schema
+from glue_pipeline.csv_processing import METADATA_COLUMNS, CsvOptions, ReconciliationError, convert_csv
+from glue_pipeline.hadoop_fs import delete_path, path_exists, path_size_bytes
+
+LOG = logging.getLogger(__name__)
+
+CLAIMS_TABLE_PARTITIONS = ct.PARTITION_COLUMNS
+
+
+@dataclass(frozen=True)
+class ClaimsPaths:
+    """``input`` is the CSV file; the others are directories ending in ``/`` (s3:// on Glue, local paths or
+    file:// URIs locally)."""
+
+    input: str
+    output: str
+    aggregation: str
+    quarantine: str
+    staging: str
+
+    def __post_init__(self) -> None:
+        for name in ("output", "aggregation", "quarantine", "staging"):
+            if not getattr(self, name).endswith("/"):
+                raise ValueError(f"{name} path must end with '/': {getattr(self, name)}")
+
+    @property
+    def malformed(self) -> str:
+        return f"{self.quarantine}malformed/"
+
+    @property
+    def rejected(self) -> str:
+        return f"{self.quarantine}rules/"
+
+    @property
+    def staged_rows(self) -> str:
+        return f"{self.staging}rows/"
+
+    @property
+    def checked_rows(self) -> str:
+        return f"{self.staging}checked/"
+
+
+@dataclass
+class ClaimsRunSummary:
+    outcome: str
+    rows_in: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    rows_malformed: int = 0
+    rows_invalid: int = 0
+    rows_superseded: int = 0
+    input_size_bytes: int = 0
+    output_size_bytes: int = 0
+    aggregation_rows: int = 0
+    shuffle_partitions: int = 0
+    partitions: list[str] = field(default_factory=list)
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _fs(spark: SparkSession, path: str):
+    jvm = spark.sparkContext._jvm  # noqa: SLF001 - py4j gateway to Hadoop's FileSystem
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path, hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # noqa: SLF001
+
+
+def file_partitions(spark: SparkSession, table: str, file_id: str) -> list[str]:
+    """``year=…/month=…`` of every partition directory of ``file_id`` under ``table``."""
+    pattern, fs = _fs(spark, f"{table}year=*/month=*/file_id={file_id}")
+    statuses = fs.globStatus(pattern) or []
+    found = []
+    for status in statuses:
+        p = status.getPath()
+        found.append(f"{p.getParent().getParent().getName()}/{p.getParent().getName()}")
+    return sorted(found)
+
+
+def remove_file_partitions(spark: SparkSession, table: str, file_id: str, keep: set[str]) -> list[str]:
+    """Deletes partitions of ``file_id`` other than ``keep`` (what this run wrote); returns the deleted ones."""
+    removed = []
+    for partition in file_partitions(spark, table, file_id):
+        if partition not in keep:
+            delete_path(spark, f"{table}{partition}/file_id={file_id}")
+            removed.append(partition)
+    return removed
+
+
+def read_file_partitions(spark: SparkSession, table: str, file_id: str) -> DataFrame:
+    """This file's rows of a table, with the partition columns, without listing other files' partitions."""
+    return spark.read.option("basePath", table).parquet(f"{table}year=*/month=*/file_id={file_id}")
+
+
+def _write_partitioned(df: DataFrame, path: str) -> None:
+    # REBALANCE keeps each partition's rows together and, with adaptive execution, splits or merges tasks
+    # towards the advisory size (~128 MB files). PySpark's DataFrame.hint cannot pass columns to it, SQL can.
+    rebalanced = df.sparkSession.sql(f"SELECT /*+ REBALANCE({', '.join(CLAIMS_TABLE_PARTITIONS)}) */ * FROM {{df}}", df=df)
+    (
+        rebalanced.write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .option("compression", "snappy")
+        .partitionBy(*CLAIMS_TABLE_PARTITIONS)
+        .parquet(path)
+    )
+
+
+def quarantine_records(invalid: DataFrame, superseded: DataFrame, schema_fields: tuple[str, ...]) -> DataFrame:
+    """Both kinds of rejected records in one shape: reason, detail, claim id, the record as JSON, metadata."""
+    raw = [c for c in invalid.columns if c not in (*METADATA_COLUMNS, ct.QUARANTINE_REASON, ct.QUARANTINE_DETAIL)]
+    meta = [F.col(c) for c in METADATA_COLUMNS]
+
+    def shaped(df: DataFrame, record_columns: list[str]) -> DataFrame:
+        return df.select(
+            F.col(ct.QUARANTINE_REASON),
+            F.col(ct.QUARANTINE_DETAIL),
+            F.col("claim_id").cast("string").alias("claim_id"),
+            F.to_json(F.struct(*[F.col(f"`{c}`") for c in record_columns])).alias("raw_record"),
+            *[m.cast("string") for m in meta],
+        )
+
+    typed = [c for c in schema_fields if c in superseded.columns]
+    return shaped(invalid, raw).unionByName(shaped(superseded, typed))
+
+
+class SourceChangedError(RuntimeError):
+    """The object at the input key is no longer the version the validation Lambda checked."""
+
+
+def check_source_version(input_path: str, expected_version: str | None, s3_client: Any = None) -> None:
+    """Fails the run when ``input_path`` (s3://) no longer holds ``expected_version`` (a version id, or an ETag
+    in an unversioned bucket). Spark reads a key, not a version: without this check a file replaced after
+    validation would be processed unvalidated under the old version's file id. The newer upload has its own
+    event, validation and run. Local paths and runs without an expected version are not checked."""
+    if not expected_version or not input_path.startswith("s3://"):
+        return
+    bucket, _, key = input_path[len("s3://") :].partition("/")
+    if s3_client is None:
+        import boto3
+
+        s3_client = boto3.client("s3")
+    head = s3_client.head_object(Bucket=bucket, Key=key)
+    current = head.get("VersionId") or ""
+    if current in ("", "null"):
+        current = str(head.get("ETag", "")).strip('"')
+    if current != expected_version:
+        raise SourceChangedError(
+            f"{input_path} was replaced after validation (validated version {expected_version}, now {current}); "
+            "the newer upload is validated and processed by its own run"
+        )
+
+
+def run_claims(
+    spark: SparkSession,
+    paths: ClaimsPaths,
+    *,
+    source_file: str,
+    file_id: str,
+    processing_job: str,
+    processed_at: datetime,
+    reference_date: date,
+    csv_options: CsvOptions | None = None,
+) -> ClaimsRunSummary:
+    """Processes one file (module doc). Raises ReconciliationError when the counts do not add up."""
+    schema = load_schema()
+    if not path_exists(spark, paths.input):
+        # The shared reader would treat a missing file as an empty one; a claims file that vanished is an error.
+        raise FileNotFoundError(f"claims file {paths.input} does not exist")
+    input_size = path_size_bytes(spark, paths.input)
+    conf = ct.configure_spark(spark, input_size)
+    # Every column a string: the declared schema types the values (inference would strip leading zeros).
+    options = replace(csv_options or CsvOptions(), infer_types=False)
+    conversion = convert_csv(spark, paths.input, paths.staged_rows, paths.malformed, source_file, processing_job, processed_at, options)
+    summary = ClaimsRunSummary(
+        outcome=conversion.outcome,
+        rows_in=conversion.rows_in,
+        rows_malformed=conversion.rows_quarantined,
+        input_size_bytes=input_size,
+        shuffle_partitions=int(conf["spark.sql.shuffle.partitions"]),
+        quarantine_reasons=dict(conversion.quarantine_reasons),
+    )
+
+    staged = spark.read.parquet(paths.staged_rows) if conversion.rows_written else None
+    if staged is None:
+        valid_rows = invalid_rows = superseded_rows = written = 0
+        delete_path(spark, paths.rejected)
+        remove_file_partitions(spark, paths.output, file_id, keep=set())
+        remove_file_partitions(spark, paths.aggregation, file_id, keep=set())
+    else:
+        def materialize(checked: DataFrame) -> DataFrame:
+            checked.write.mode("overwrite").parquet(paths.checked_rows)
+            return spark.read.parquet(paths.checked_rows)
+
+        valid, invalid = ct.split_valid(staged, reference_date, schema, materialize=materialize)
+        latest, superseded = ct.deduplicate(ct.standardise(valid, schema))
+        enriched = ct.enrich(latest, file_id)
+        _write_partitioned(enriched, paths.output)
+
+        written_df = read_file_partitions(spark, paths.output, file_id) if file_partitions(spark, paths.output, file_id) else None
+        written = written_df.count() if written_df is not None else 0
+        partitions = {f"year={r['year']}/month={r['month']}" for r in written_df.select("year", "month").distinct().collect()} if written_df is not None else set()
+        remove_file_partitions(spark, paths.output, file_id, keep=partitions)
+        if written_df is not None:
+            aggregated = ct.aggregate(written_df)
+            _write_partitioned(aggregated, paths.aggregation)
+            summary.aggregation_rows = aggregated.count()
+        remove_file_partitions(spark, paths.aggregation, file_id, keep=partitions)
+        summary.partitions = sorted(partitions)
+
+        rejected = quarantine_records(invalid, superseded, schema.field_names)
+        rejected_counts = {r[ct.QUARANTINE_REASON]: r["count"] for r in rejected.groupBy(ct.QUARANTINE_REASON).count().collect()}
+        superseded_rows = rejected_counts.get(ct.DUPLICATE_SUPERSEDED, 0)
+        invalid_rows = sum(rejected_counts.values()) - superseded_rows
+        if rejected_counts:
+            rejected.coalesce(1).write.mode("overwrite").option("compression", "none").json(paths.rejected)
+        else:
+            delete_path(spark, paths.rejected)
+        for reason, count in rejected_counts.items():
+            summary.quarantine_reasons[reason] = summary.quarantine_reasons.get(reason, 0) + count
+        valid_rows = written + superseded_rows
+        if valid_rows + invalid_rows != conversion.rows_written:
+            raise ReconciliationError(
+                f"{conversion.rows_written} staged records but {written} written + {superseded_rows} superseded + {invalid_rows} invalid"
+            )
+
+    summary.rows_written = written
+    summary.rows_invalid = invalid_rows
+    summary.rows_superseded = superseded_rows
+    summary.rows_quarantined = summary.rows_malformed + invalid_rows + superseded_rows
+    if summary.rows_in != summary.rows_written + summary.rows_quarantined:
+        raise ReconciliationError(
+            f"rows_in={summary.rows_in} but {summary.rows_written} were written and {summary.rows_quarantined} quarantined"
+        )
+    summary.output_size_bytes = sum(
+        path_size_bytes(spark, f"{paths.output}{p}/file_id={file_id}") for p in summary.partitions
+    )
+    delete_path(spark, paths.staging)
+    LOG.info("claims run: %s", summary.as_dict())
+    return summary
