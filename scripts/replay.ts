@@ -302,6 +302,12 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
         for (const record of replayable) {
             const what = record.source_file_path ?? `file ${record.file_id}`;
             if (handledFiles.has(record.file_id)) continue;
+            // This path re-drives through the CSV trigger, which starts FileProcessorV2: a record of another
+            // flow (Parquet→JSON, claims) must not be sent there. It is listed, untouched, for its own flow.
+            if (record.job_name !== undefined && record.job_name !== outputs.fileProcessorJob) {
+                items.push({ source: "records", what, result: "unrecognised", detail: `a ${record.job_name} file; replay re-drives ${outputs.fileProcessorJob} files only` });
+                continue;
+            }
             const eventRecord = eventRecordOf(record);
             if (!eventRecord) {
                 items.push({ source: "records", what, result: "unrecognised", detail: "record lacks source_bucket, source_key or source_version" });

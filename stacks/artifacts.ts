@@ -5,6 +5,7 @@
  * drift apart.
  */
 import { hashDirectory, hashFile, resolveRepoPath, sha256Hex } from "../components/glueEtlJob";
+import { CLAIMS_SOURCES } from "../components/claimsPipeline";
 import { GLUE_JOB_EVENTS_ENTRY } from "../components/glueJobEventHandler";
 import { bundleFunction } from "../components/lambdaBundle";
 import { INGEST_ENTRY, MEDALLION_JOB_SCRIPT } from "../components/medallionWorkflow";
@@ -28,12 +29,16 @@ export const ARTIFACT_SOURCES = {
     legislatorsScript: { kind: "glueScript", path: "glue/jobs/process_legislators.py" },
     /** The medallion silver/gold job (seed 004). */
     medallionScript: { kind: "glueScript", path: MEDALLION_JOB_SCRIPT },
+    /** The healthcare claims ETL (seed 002). */
+    claimsScript: { kind: "glueScript", path: CLAIMS_SOURCES.etlScript },
     /** The pure PySpark transforms every job imports, zipped for --extra-py-files. */
     glueLibrary: { kind: "glueLibrary", path: "glue/lib" },
     /** The S3 trigger Lambda's handler (CSV and Parquet triggers share it). */
     glueTriggerBundle: { kind: "lambdaBundle", path: "functions/glue-trigger/handler.ts" },
     /** The Glue job state-change handler: notifications, failure metrics, dead runs marked FAILED. */
     glueJobEventsBundle: { kind: "lambdaBundle", path: GLUE_JOB_EVENTS_ENTRY },
+    /** The claims validation Lambda (seed 002). */
+    claimsValidationBundle: { kind: "lambdaBundle", path: CLAIMS_SOURCES.validationHandler },
     /** The medallion API ingestion Lambda. */
     apiIngestBundle: { kind: "lambdaBundle", path: INGEST_ENTRY },
 } as const satisfies Record<string, ArtifactSource>;

@@ -230,8 +230,8 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
 
     // What this stack deployed, read from the components themselves: the promotion contract's output.
     const artifacts = pulumi
-        .all([trigger.bundleSha256, medallion?.workflow.ingest.bundleSha256])
-        .apply(([triggerBundle, ingestBundle]): ArtifactVersions => ({
+        .all([trigger.bundleSha256, medallion?.workflow.ingest.bundleSha256, claims.artifacts])
+        .apply(([triggerBundle, ingestBundle, claimsArtifacts]): ArtifactVersions => ({
             fileProcessorScript: fileProcessor.scriptSha256,
             parquetToJsonScript: parquetToJson.job.scriptSha256,
             legislatorsScript: legislators.job.scriptSha256,
@@ -239,6 +239,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             glueTriggerBundle: triggerBundle,
             glueJobEventsBundle: monitoring.eventHandler!.bundleSha256,
             ...(medallion ? { medallionScript: medallion.workflow.job.scriptSha256, apiIngestBundle: ingestBundle! } : {}),
+            ...claimsArtifacts,
         }));
 
     return {

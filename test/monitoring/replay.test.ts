@@ -234,6 +234,30 @@ describe("replay against the emulator", function () {
         assert.equal((await aws.jobRuns(JOB)).length, 1);
     });
 
+    it("leaves a FAILED file of another flow alone instead of starting FileProcessorV2 on it", async () => {
+        await aws.createGlueJob(JOB);
+        const object = await upload("raw-data/2024/01/15/trips.parquet");
+        const fileId = (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, object.key, object.versionId!);
+        await aws.putItem(TABLE, {
+            file_id: fileId,
+            processing_status: "FAILED",
+            job_name: "ParquetToJson-dev",
+            source_bucket: INPUT,
+            source_key: object.key,
+            source_version: object.versionId,
+            source_file_path: `s3://${INPUT}/${object.key}`,
+            attempts: 1,
+            updated_at: "2026-03-01T12:00:00.000Z",
+        });
+
+        const report = await run();
+
+        assert.deepEqual(report.items.map((i) => [i.source, i.result]), [["records", "unrecognised"]]);
+        assert.match(report.items[0].detail ?? "", /a ParquetToJson-dev file; replay re-drives .* files only/);
+        assert.equal((await aws.jobRuns(JOB)).length, 0);
+        assert.equal((await aws.getItem(TABLE, { file_id: fileId }))?.processing_status, "FAILED");
+    });
+
     it("deletes a dead-lettered event whose file is already handled, without starting it again", async () => {
         await aws.createGlueJob(JOB);
         const object = await upload("done.csv");

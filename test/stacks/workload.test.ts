@@ -142,6 +142,8 @@ describe("workload stack", () => {
             const artifacts = await valueOf(dev.artifacts);
             // Without the medallion workflow, its script and ingestion bundle are not shipped.
             assert.deepEqual(Object.keys(artifacts).sort(), [
+                "claimsScript",
+                "claimsValidationBundle",
                 "fileProcessorScript",
                 "glueJobEventsBundle",
                 "glueLibrary",
