@@ -73,11 +73,7 @@ def main(argv: Sequence[str] | None = None, publisher: Publisher | None = None) 
     publish = publisher or sns_publisher()
     processing_topic, error_topic = args.get("processing_topic_arn"), args.get("error_topic_arn")
     attributes = {"file_id": file_id, "job_name": runtime.job_name}
-    recorder = (
-        MetadataRecorder(table_name=str(args["metadata_table"]), file_id=file_id, job_name=runtime.job_name, job_run_id=runtime.job_run_id)
-        if args.get("file_id") and args.get("metadata_table")
-        else None
-    )
+    recorder = MetadataRecorder.for_run(args, runtime.job_name, runtime.job_run_id)
     paths = ClaimsPaths(
         input=input_path,
         output=_directory(str(args["output_path"])),

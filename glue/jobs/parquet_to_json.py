@@ -43,16 +43,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = runtime.args
     input_path = str(args["input_path"])
     source_file = str(args.get("source_file") or input_path)
-    recorder = (
-        MetadataRecorder(
-            table_name=str(args["metadata_table"]),
-            file_id=str(args["file_id"]),
-            job_name=runtime.job_name,
-            job_run_id=runtime.job_run_id,
-        )
-        if args.get("file_id") and args.get("metadata_table")
-        else None
-    )
+    recorder = MetadataRecorder.for_run(args, runtime.job_name, runtime.job_run_id)
     with recorder.track() if recorder else nullcontext():
         started = time.monotonic()
         # Inside track(): an unreadable or invalid --expected_schema is a failed run, recorded as such.

@@ -60,6 +60,14 @@ class MetadataRecorder:
     client: Any = None
     clock: Callable[[], str] = field(default=utc_now_iso)
 
+    @classmethod
+    def for_run(cls, args: Mapping[str, Any], job_name: str, job_run_id: str | None) -> MetadataRecorder | None:
+        """The recorder of a run started for one file, or None when the run has no --file_id or no
+        --metadata_table (a local run, or one started by hand): every job decides this the same way."""
+        if not (args.get("file_id") and args.get("metadata_table")):
+            return None
+        return cls(table_name=str(args["metadata_table"]), file_id=str(args["file_id"]), job_name=job_name, job_run_id=job_run_id)
+
     def __post_init__(self) -> None:
         if self.client is None:
             # boto3 honours AWS_ENDPOINT_URL, which points tests at the emulator.
