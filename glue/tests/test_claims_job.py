@@ -251,3 +251,12 @@ def test_codes_keep_their_leading_zeros(spark: SparkSession, tmp_path: Path) -> 
     assert (summary.rows_in, summary.rows_written, summary.rows_quarantined) == (3, 3, 0)
     written = spark.read.parquet(paths.output).select("procedure_code", "place_of_service", "service_category", "claim_version", "units").distinct().collect()
     assert [tuple(r) for r in written] == [("00140", "02", "ANESTHESIA", 1, 1)]
+
+
+def test_a_claims_run_leaves_the_shared_session_as_it_found_it(spark: SparkSession, tmp_path: Path) -> None:
+    """Locally one session serves every job: the claims settings must not change how the next job reads
+    (partition values inferred as numbers, the shuffle width)."""
+    keys = ["spark.sql.sources.partitionColumnTypeInference.enabled", "spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled"]
+    before = {key: spark.conf.get(key, None) for key in keys}
+    job.main(argv(tmp_path, "claims_2024_04.csv", APRIL_ID))
+    assert {key: spark.conf.get(key, None) for key in keys} == before

@@ -193,7 +193,36 @@ def run_claims(
     reference_date: date,
     csv_options: CsvOptions | None = None,
 ) -> ClaimsRunSummary:
-    """Processes one file (module doc). Raises ReconciliationError when the counts do not add up."""
+    """Processes one file (module doc). Raises ReconciliationError when the counts do not add up.
+
+    The claims settings (AQE, shuffle width, partition values as strings) hold for this run only: locally one
+    session serves every job (the runner, the tests), and they must not change how the next job reads."""
+    keys = list(ct.claims_spark_conf(0))
+    previous = {key: spark.conf.get(key, None) for key in keys}
+    try:
+        return _run_claims(
+            spark, paths, source_file=source_file, file_id=file_id, processing_job=processing_job,
+            processed_at=processed_at, reference_date=reference_date, csv_options=csv_options,
+        )  # fmt: skip
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def _run_claims(
+    spark: SparkSession,
+    paths: ClaimsPaths,
+    *,
+    source_file: str,
+    file_id: str,
+    processing_job: str,
+    processed_at: datetime,
+    reference_date: date,
+    csv_options: CsvOptions | None,
+) -> ClaimsRunSummary:
     schema = load_schema()
     if not path_exists(spark, paths.input):
         # The shared reader would treat a missing file as an empty one; a claims file that vanished is an error.
