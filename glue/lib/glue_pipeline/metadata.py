@@ -74,7 +74,8 @@ class MetadataRecorder:
             self.client = boto3.client("dynamodb")
 
     def _update(self, attributes: Mapping[str, str | int], guard_run: bool) -> None:
-        attributes = {**attributes, "updated_at": self.clock()}
+        # A final write's updated_at is its end_time (one clock reading, so the two never differ by a tick).
+        attributes = {**attributes, "updated_at": str(attributes.get("end_time") or self.clock())}
         expression, names, values = update_expression(attributes)
         request: dict[str, Any] = {
             "TableName": self.table_name,
