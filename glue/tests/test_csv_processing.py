@@ -195,6 +195,21 @@ def test_empty_and_header_only_files(spark: SparkSession, write_csv, tmp_path: P
     assert not Path(quarantine).exists()
 
 
+def test_whitespace_only_lines_are_blank_in_one_and_many_column_files(
+    spark: SparkSession, write_csv, tmp_path: Path
+) -> None:
+    # The blank test runs only on lines that parse to a corrupt record or a null first field (or on every
+    # line of a one-column file): a whitespace-only line must still be skipped, and a row whose first field
+    # is empty must still be a row.
+    many, many_out, _ = convert(spark, write_csv("many.csv", "id,name\n1,a\n \t \n\n,b\n2,c\n"), tmp_path / "m")
+    one, one_out, _ = convert(spark, write_csv("one.csv", "name\nx\n  \n\ny\n"), tmp_path / "o")
+
+    assert (many.rows_in, many.rows_written, many.blank_lines, many.rows_quarantined) == (3, 3, 2, 0)
+    assert [r[:2] for r in rows_of(spark, many_out, "name")] == [(1, "a"), (None, "b"), (2, "c")]
+    assert (one.rows_in, one.rows_written, one.blank_lines) == (2, 2, 2)
+    assert [r[0] for r in rows_of(spark, one_out, "name")] == ["x", "y"]
+
+
 def test_replay_replaces_outputs(spark: SparkSession, write_csv, tmp_path: Path) -> None:
     path = write_csv("replay.csv", "id,v\n1,a\n2,b,extra\n")
     convert(spark, path, tmp_path)

@@ -207,18 +207,21 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
         marked = forced_aside.select(LINE_BLOCK, LINE_INDEX, F.lit(True).alias("_forced"))
         lines = lines.join(F.broadcast(marked), [LINE_BLOCK, LINE_INDEX], "left")
         forced = F.coalesce(F.col("_forced"), F.lit(False))
-    opens_quote = (F.instr(text, '"') > 0) & text.rlike(OPENS_QUOTED_FIELD_REGEX)
+    corrupt = F.col(f"{PARSED}.{CORRUPT_RECORD}").isNotNull()
+    # The per-line tests below run on every line of the file, so each is guarded by a cheaper one. A blank
+    # line parses to a corrupt record or a null first field (unless the file has a single column), so the
+    # trim runs only on those; a line can only open a quoted field if it holds a quote (a byte scan), so the
+    # regular expression, which needs the line decoded to a Java string, runs only on those.
+    maybe_blank = F.lit(True) if len(layout.types) == 1 else corrupt | F.col(f"{PARSED}._c0").isNull()
+    opens_quote = text.contains('"') & text.rlike(OPENS_QUOTED_FIELD_REGEX)
     kind = (
         # Never true: spark_partition_id() is non-deterministic, and a non-deterministic kind stops Catalyst
         # from pushing the filters on it below this projection, where they would run from_csv (the most
         # expensive step of the job) a second time on every line.
         F.when(F.spark_partition_id() < 0, F.lit(None))
         .when((F.col(LINE_BLOCK) == 0) & (F.col(LINE_INDEX) < layout.preamble_lines), F.lit(KIND_PREAMBLE))
-        .when(F.expr(f"trim(BOTH ' \\t' FROM {LINE_TEXT}) = ''"), F.lit(KIND_BLANK))
-        .when(
-            F.col("_forced_aside") | opens_quote | F.col(f"{PARSED}.{CORRUPT_RECORD}").isNotNull(),
-            F.lit(KIND_SET_ASIDE),
-        )
+        .when(maybe_blank & F.expr(f"trim(BOTH ' \\t' FROM {LINE_TEXT}) = ''"), F.lit(KIND_BLANK))
+        .when(corrupt | F.col("_forced_aside") | opens_quote, F.lit(KIND_SET_ASIDE))
         .otherwise(F.lit(KIND_GOOD))
     )
     return lines.select(
