@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from glue_pipeline.runtime import SESSION_CONF
+from glue_pipeline.runtime import LOCAL_JVM_OPTIONS, SESSION_CONF
 
 # PySpark turns timestamps into naive datetimes in the process's local zone; pin it so expected values are UTC.
 os.environ["TZ"] = "UTC"
@@ -30,6 +30,7 @@ def spark() -> Iterator[SparkSession]:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "1g")
+        .config("spark.driver.extraJavaOptions", " ".join(LOCAL_JVM_OPTIONS))  # the JVM local runs use
     )
     for key, value in SESSION_CONF.items():
         builder = builder.config(key, value)

@@ -32,6 +32,14 @@ SESSION_CONF: dict[str, str] = {
 }
 
 
+# The throughput collector: a local run is a batch job where pauses do not matter, and on two cores G1's
+# concurrent threads and write barriers cost more CPU than they save (docs/benchmarks.md has the figures).
+LOCAL_JVM_OPTIONS: tuple[str, ...] = (
+    f"-Dlog4j2.configurationFile={_LOG4J_PROPERTIES.as_uri()}",
+    "-XX:+UseParallelGC",
+)
+
+
 def glue_available() -> bool:
     try:
         import awsglue  # noqa: F401  (only present on Glue)
@@ -55,7 +63,7 @@ def local_spark_session(app_name: str = "glue-pipeline-local", cores: str = "*")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "3g"))
         .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_LOG4J_PROPERTIES.as_uri()}")
+        .config("spark.driver.extraJavaOptions", " ".join(LOCAL_JVM_OPTIONS))
     )
     for key, value in SESSION_CONF.items():
         builder = builder.config(key, value)
