@@ -11,16 +11,16 @@
  * Memory: the object is read as a stream and judged record by record (./csvRecords); only counts, a bounded
  * list of sample issues and at most one open multi-line record are held.
  */
-import { GlueClient, StartJobRunCommand } from "@aws-sdk/client-glue";
+import { GlueClient } from "@aws-sdk/client-glue";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { isRetryableStartError, planRecord } from "../glue-trigger/trigger";
 import { Logger, LogSink } from "../shared/logger";
 import { ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
+import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
-import { deriveFileId, objectVersion, S3EventLike, S3EventRecordLike, s3Uri } from "../shared/s3Events";
+import { deriveFileId, objectVersion, planRecord, S3EventLike, S3EventRecordLike, s3Uri } from "../shared/s3Events";
 import { ClaimsRecordWriter } from "./claimsRecords";
 import { CLAIMS_PREFIXES, ClaimsValidationConfig } from "./config";
 import { CsvRecordReader } from "./csvRecords";
@@ -32,8 +32,6 @@ import { compileSchema, CompiledSchema } from "./schema";
 
 export const SERVICE_NAME = "claims-validation";
 
-/** Backoff between StartJobRun attempts: ceilings 1 s, 2 s, 4 s, capped at 8 s (as the CSV trigger). */
-export const DEFAULT_START_BACKOFF: BackoffOptions = { baseDelayMs: 1000, maxDelayMs: 8000 };
 /** Backoff between publish attempts. */
 export const DEFAULT_PUBLISH_BACKOFF: BackoffOptions = { baseDelayMs: 200, maxDelayMs: 2000 };
 /**
@@ -306,27 +304,6 @@ async function publish(deps: ValidationDeps, topicArn: string, message: Outgoing
     }
 }
 
-async function startJob(deps: ValidationDeps, args: Record<string, string>, remainingMs: () => number, log: Logger): Promise<string> {
-    return retryWithBackoff(
-        async () => {
-            const out = await deps.glue.send(new StartJobRunCommand({ JobName: deps.config.glueJobName, Arguments: args }));
-            if (!out.JobRunId) throw new Error("StartJobRun returned no JobRunId");
-            return out.JobRunId;
-        },
-        {
-            operation: "StartJobRun",
-            maxAttempts: deps.config.startAttempts,
-            backoff: deps.startBackoff,
-            isRetryable: isRetryableStartError,
-            sleep: deps.sleep,
-            random: deps.random,
-            remainingMs,
-            reserveMs: 5000,
-            onRetry: ({ attempt, delayMs, error }) => log.warn("StartJobRun failed; retrying after backoff", { start_attempt: attempt, delay_ms: delayMs, error }),
-        },
-    );
-}
-
 interface ObjectFacts {
     readonly version: string;
     readonly isVersionId: boolean;
@@ -483,7 +460,16 @@ export async function processClaimsRecord(
         // --- passed: start the job -------------------------------------------------------------------------------
         let jobRunId: string;
         try {
-            jobRunId = await startJob(deps, claimsJobArguments(paths, plan.key, fileId, facts.version), remainingMs, log);
+            jobRunId = await startJobRun(deps.glue, deps.config.glueJobName, claimsJobArguments(paths, plan.key, fileId, facts.version), {
+                maxAttempts: deps.config.startAttempts,
+                backoff: deps.startBackoff,
+                sleep: deps.sleep,
+                random: deps.random,
+                remainingMs,
+                // One StartJobRun call and the record write: the validation's own reserve was spent before.
+                reserveMs: 5000,
+                log,
+            });
         } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
             await publish(

@@ -10,19 +10,19 @@
  * trusts delivery counts. The conditional claim on the metadata record is what admits one start per
  * object version; every other delivery is logged and skipped.
  */
-import { GlueClient, StartJobRunCommand } from "@aws-sdk/client-glue";
+import { GlueClient } from "@aws-sdk/client-glue";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
 import { ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
-import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
+import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
+import { BackoffOptions, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
 import {
-    decodeS3Key,
     deriveFileId,
-    isObjectCreated,
     objectVersion,
-    normaliseEtag,
+    planRecord,
+    RecordPlan,
     S3EventLike,
     S3EventRecordLike,
     s3Uri,
@@ -31,30 +31,12 @@ import { TriggerConfig } from "./config";
 
 export const SERVICE_NAME = "glue-trigger";
 
-/** Backoff between StartJobRun attempts in production: ceilings 1 s, 2 s, 4 s, ... capped at 8 s. */
-export const DEFAULT_START_BACKOFF: BackoffOptions = { baseDelayMs: 1000, maxDelayMs: 8000 };
-
 /**
  * Time kept free after a backoff delay: one StartJobRun call, the record write and the summary, with
  * margin. A retry that would leave less is not made, so the invocation ends on our terms (START_FAILED
  * recorded, error thrown) instead of being killed by the 30 s timeout with the record left CLAIMED.
  */
 export const DEFAULT_RESERVE_MS = 5000;
-
-/**
- * Errors after which StartJobRun certainly did not start a run, so trying again cannot start a second one.
- * Ambiguous failures (5xx, timeouts) are deliberately absent: a run may exist, and a blind retry could
- * start a duplicate. They fail the record instead, and the next delivery re-claims it.
- */
-const RETRYABLE_START_ERRORS: ReadonlySet<string> = new Set([
-    "ConcurrentRunsExceededException",
-    "ThrottlingException",
-    "TooManyRequestsException",
-]);
-
-export function isRetryableStartError(err: unknown): boolean {
-    return err instanceof Error && RETRYABLE_START_ERRORS.has(err.name);
-}
 
 export interface TriggerDeps {
     readonly config: TriggerConfig;
@@ -114,74 +96,6 @@ export interface InvocationContext {
 // ---------------------------------------------------------------------------------------------------------
 // Pure decisions
 // ---------------------------------------------------------------------------------------------------------
-
-export type RecordPlan =
-    | { readonly action: "ignore"; readonly bucket: string; readonly key: string; readonly reason: string }
-    | {
-          readonly action: "process";
-          readonly bucket: string;
-          readonly key: string;
-          readonly versionId?: string;
-          readonly etag?: string;
-          readonly sizeBytes?: number;
-      };
-
-/** Whether `key` names a processable file: it ends with `suffix` (case-insensitive) and has a name before it. */
-export function matchesSuffix(key: string, suffix: string): boolean {
-    if (!key.toLowerCase().endsWith(suffix.toLowerCase())) return false;
-    const fileName = key.slice(key.lastIndexOf("/") + 1);
-    return fileName.length > suffix.length;
-}
-
-/** Which keys a trigger accepts beyond the suffix. */
-export interface KeyFilter {
-    /** Keys must start with this (e.g. `raw-data/`). @default "" */
-    readonly keyPrefix?: string;
-    /** Below the prefix, keys must start with a real date `YYYY/MM/DD/`. @default false */
-    readonly datedKeys?: boolean;
-}
-
-const DATED_PATH = /^(\d{4})\/(\d{2})\/(\d{2})\/[^/]/;
-
-/** Whether `path` starts with `YYYY/MM/DD/` naming a real calendar date (so 2024/02/30/ does not). */
-export function startsWithDate(path: string): boolean {
-    const m = DATED_PATH.exec(path);
-    if (!m) return false;
-    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const date = new Date(Date.UTC(year, month - 1, day));
-    return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
-
-/**
- * Decides what to do with one record, from the event alone.
- * @throws URIError when the key is not validly encoded (the record fails; it is not silently ignored).
- */
-export function planRecord(record: S3EventRecordLike, suffix: string, filter: KeyFilter = {}): RecordPlan {
-    const bucket = record.s3.bucket.name;
-    const key = decodeS3Key(record.s3.object.key);
-    if (!isObjectCreated(record)) {
-        return { action: "ignore", bucket, key, reason: `event ${record.eventName} is not an ObjectCreated event` };
-    }
-    if (!matchesSuffix(key, suffix)) {
-        return { action: "ignore", bucket, key, reason: `key does not end with ${suffix}` };
-    }
-    const prefix = filter.keyPrefix ?? "";
-    if (!key.startsWith(prefix)) {
-        return { action: "ignore", bucket, key, reason: `key is not under ${prefix}` };
-    }
-    if (filter.datedKeys && !startsWithDate(key.slice(prefix.length))) {
-        return { action: "ignore", bucket, key, reason: `key is not under ${prefix}YYYY/MM/DD/ with a valid date` };
-    }
-    const { size, eTag, versionId } = record.s3.object;
-    return {
-        action: "process",
-        bucket,
-        key,
-        ...(versionId ? { versionId } : {}),
-        ...(eTag ? { etag: normaliseEtag(eTag) } : {}),
-        ...(typeof size === "number" ? { sizeBytes: size } : {}),
-    };
-}
 
 export interface JobPaths {
     readonly inputPath: string;
@@ -288,33 +202,6 @@ async function resolveObjectFacts(plan: Extract<RecordPlan, { action: "process" 
     return { version: headVersion, sizeBytes: plan.sizeBytes ?? head.ContentLength ?? 0 };
 }
 
-async function startJob(
-    deps: TriggerDeps,
-    args: Record<string, string>,
-    remainingMs: () => number,
-    log: Logger,
-): Promise<string> {
-    return retryWithBackoff(
-        async () => {
-            const out = await deps.glue.send(new StartJobRunCommand({ JobName: deps.config.glueJobName, Arguments: args }));
-            if (!out.JobRunId) throw new Error("StartJobRun returned no JobRunId");
-            return out.JobRunId;
-        },
-        {
-            operation: "StartJobRun",
-            maxAttempts: deps.config.startAttempts,
-            backoff: deps.backoff,
-            isRetryable: isRetryableStartError,
-            sleep: deps.sleep,
-            random: deps.random,
-            remainingMs,
-            reserveMs: deps.reserveMs,
-            onRetry: ({ attempt, delayMs, error }) =>
-                log.warn("StartJobRun failed; retrying after backoff", { start_attempt: attempt, delay_ms: delayMs, error }),
-        },
-    );
-}
-
 /** Handles one record end to end. Never throws: a failure is returned as a `failed` outcome. */
 export async function processRecord(
     record: S3EventRecordLike,
@@ -371,7 +258,15 @@ export async function processRecord(
 
         let jobRunId: string;
         try {
-            jobRunId = await startJob(deps, buildJobArguments(paths, plan.key, fileId), remainingMs, log);
+            jobRunId = await startJobRun(deps.glue, deps.config.glueJobName, buildJobArguments(paths, plan.key, fileId), {
+                maxAttempts: deps.config.startAttempts,
+                backoff: deps.backoff,
+                sleep: deps.sleep,
+                random: deps.random,
+                remainingMs,
+                reserveMs: deps.reserveMs,
+                log,
+            });
         } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
             try {

@@ -81,3 +81,73 @@ export function objectVersion(versionId: string | undefined, etag: string | unde
     if (etag) return normaliseEtag(etag);
     return undefined;
 }
+
+// Which records to act on
+
+export type RecordPlan =
+    | { readonly action: "ignore"; readonly bucket: string; readonly key: string; readonly reason: string }
+    | {
+          readonly action: "process";
+          readonly bucket: string;
+          readonly key: string;
+          readonly versionId?: string;
+          readonly etag?: string;
+          readonly sizeBytes?: number;
+      };
+
+/** Whether `key` names a processable file: it ends with `suffix` (case-insensitive) and has a name before it. */
+export function matchesSuffix(key: string, suffix: string): boolean {
+    if (!key.toLowerCase().endsWith(suffix.toLowerCase())) return false;
+    const fileName = key.slice(key.lastIndexOf("/") + 1);
+    return fileName.length > suffix.length;
+}
+
+/** Which keys a trigger accepts beyond the suffix. */
+export interface KeyFilter {
+    /** Keys must start with this (e.g. `raw-data/`). @default "" */
+    readonly keyPrefix?: string;
+    /** Below the prefix, keys must start with a real date `YYYY/MM/DD/`. @default false */
+    readonly datedKeys?: boolean;
+}
+
+const DATED_PATH = /^(\d{4})\/(\d{2})\/(\d{2})\/[^/]/;
+
+/** Whether `path` starts with `YYYY/MM/DD/` naming a real calendar date (so 2024/02/30/ does not). */
+export function startsWithDate(path: string): boolean {
+    const m = DATED_PATH.exec(path);
+    if (!m) return false;
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const date = new Date(Date.UTC(year, month - 1, day));
+    return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
+ * Decides what to do with one record, from the event alone.
+ * @throws URIError when the key is not validly encoded (the record fails; it is not silently ignored).
+ */
+export function planRecord(record: S3EventRecordLike, suffix: string, filter: KeyFilter = {}): RecordPlan {
+    const bucket = record.s3.bucket.name;
+    const key = decodeS3Key(record.s3.object.key);
+    if (!isObjectCreated(record)) {
+        return { action: "ignore", bucket, key, reason: `event ${record.eventName} is not an ObjectCreated event` };
+    }
+    if (!matchesSuffix(key, suffix)) {
+        return { action: "ignore", bucket, key, reason: `key does not end with ${suffix}` };
+    }
+    const prefix = filter.keyPrefix ?? "";
+    if (!key.startsWith(prefix)) {
+        return { action: "ignore", bucket, key, reason: `key is not under ${prefix}` };
+    }
+    if (filter.datedKeys && !startsWithDate(key.slice(prefix.length))) {
+        return { action: "ignore", bucket, key, reason: `key is not under ${prefix}YYYY/MM/DD/ with a valid date` };
+    }
+    const { size, eTag, versionId } = record.s3.object;
+    return {
+        action: "process",
+        bucket,
+        key,
+        ...(versionId ? { versionId } : {}),
+        ...(eTag ? { etag: normaliseEtag(eTag) } : {}),
+        ...(typeof size === "number" ? { sizeBytes: size } : {}),
+    };
+}

@@ -1,15 +1,10 @@
 /** Pure unit tests of the trigger's decisions: no AWS, no emulator. */
 import assert from "node:assert/strict";
 import { loadTriggerConfig } from "../../functions/glue-trigger/config";
-import {
-    buildJobArguments,
-    deriveJobPaths,
-    isRetryableStartError,
-    matchesSuffix,
-    planRecord,
-} from "../../functions/glue-trigger/trigger";
+import { buildJobArguments, deriveJobPaths } from "../../functions/glue-trigger/trigger";
 import { EnvironmentError } from "../../functions/shared/env";
-import { decodeS3Key, deriveFileId, normaliseEtag, objectVersion } from "../../functions/shared/s3Events";
+import { isRetryableStartError } from "../../functions/shared/glueJobRuns";
+import { decodeS3Key, deriveFileId, matchesSuffix, normaliseEtag, objectVersion, planRecord } from "../../functions/shared/s3Events";
 import { encodeS3EventKey, s3Record } from "../fixtures/s3Events";
 
 describe("S3 key decoding", () => {
