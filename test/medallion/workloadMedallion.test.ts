@@ -7,20 +7,13 @@
 import assert from "node:assert/strict";
 import type { StackConfig } from "../../stacks/config";
 import type { WorkloadStack } from "../../stacks/workload";
-import { named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
+import { named, ofType, statementsOf } from "../support/graph";
 import { valueOf } from "../support/outputs";
+import { buildWorkload as build, stackConfig } from "../support/workload";
 
 function config(overrides: Partial<StackConfig> = {}): StackConfig {
-    return {
-        stackName: "dev",
-        stage: "dev",
-        accountId: "111111111111",
-        region: "eu-west-1",
-        tags: { Environment: "dev", Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "engineering" },
-        glue: { version: "5.1", maxWorkers: 2, executionClass: "FLEX" },
-        trigger: { memoryMb: 256, reservedConcurrency: 2 },
+    return stackConfig("dev", {
         alerts: { emails: ["oncall@example.com"] },
-        allowDataDestroy: true,
         medallion: {
             apiBaseUrl: "https://api.example.com/v1/orders",
             apiKeyHeader: "x-api-key",
@@ -31,16 +24,7 @@ function config(overrides: Partial<StackConfig> = {}): StackConfig {
             athenaBytesScannedCutoffMb: 512,
         },
         ...overrides,
-    };
-}
-
-async function build(cfg: StackConfig): Promise<WorkloadStack> {
-    const { createAwsProvider } = await import("../../stacks/provider");
-    const { createWorkload } = await import("../../stacks/workload");
-    resetRecorded();
-    const workload = createWorkload(cfg, createAwsProvider(cfg));
-    await waitForRegistrations();
-    return workload;
+    });
 }
 
 describe("the workload with the medallion workflow", function () {

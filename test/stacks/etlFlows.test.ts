@@ -4,36 +4,14 @@
  * triggers' configuration, IAM scoped to raw-data/ and processed-data/, and monitoring of both jobs.
  */
 import * as assert from "node:assert/strict";
-import type { StackConfig } from "../../stacks/config";
 import type { WorkloadStack } from "../../stacks/workload";
-import { asList, named, ofType, PolicyStatement, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
+import { asList, named, ofType, PolicyStatement, statementsOf } from "../support/graph";
 import { valueOf } from "../support/outputs";
+import { buildWorkload as build, stackConfig as config } from "../support/workload";
 
 const ACCOUNT = "111111111111";
 const INPUT_ARN = `arn:aws:s3:::glue-input-prod-${ACCOUNT}`;
 const OUTPUT_ARN = `arn:aws:s3:::glue-output-prod-${ACCOUNT}`;
-
-function config(stage: "dev" | "prod"): StackConfig {
-    return {
-        stackName: stage,
-        stage,
-        accountId: ACCOUNT,
-        region: "eu-west-1",
-        tags: { Environment: stage, Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "engineering" },
-        glue: { version: "5.1", maxWorkers: stage === "prod" ? 10 : 2, executionClass: stage === "prod" ? "STANDARD" : "FLEX" },
-        trigger: { memoryMb: 256, reservedConcurrency: stage === "prod" ? 10 : 2 },
-        allowDataDestroy: stage === "dev",
-    };
-}
-
-async function build(cfg: StackConfig): Promise<WorkloadStack> {
-    const { createAwsProvider } = await import("../../stacks/provider");
-    const { createWorkload } = await import("../../stacks/workload");
-    resetRecorded();
-    const workload = createWorkload(cfg, createAwsProvider(cfg));
-    await waitForRegistrations();
-    return workload;
-}
 
 function s3Statements(policyName: string): PolicyStatement[] {
     return statementsOf(named(policyName, "aws:iam/rolePolicy:RolePolicy").inputs.policy).filter((s) => asList(s.Action).some((a) => a.startsWith("s3:")));

@@ -1,34 +1,11 @@
 import * as assert from "node:assert/strict";
-import type { StackConfig } from "../../stacks/config";
 import type { WorkloadStack } from "../../stacks/workload";
 import { setStackReferenceOutputs } from "../../scripts/offline/pulumiMocks";
-import { asList, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
+import { asList, named, ofType, statementsOf } from "../support/graph";
 import { valueOf } from "../support/outputs";
+import { buildWorkload as build, stackConfig as config } from "../support/workload";
 
 const DEV_STACK = "acme/glue-data-pipeline/dev";
-
-function config(stage: "dev" | "prod", overrides: Partial<StackConfig> = {}): StackConfig {
-    return {
-        stackName: stage,
-        stage,
-        accountId: "111111111111",
-        region: "eu-west-1",
-        tags: { Environment: stage, Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "engineering" },
-        glue: { version: "5.1", maxWorkers: stage === "prod" ? 10 : 2, executionClass: stage === "prod" ? "STANDARD" : "FLEX" },
-        trigger: { memoryMb: 256, reservedConcurrency: stage === "prod" ? 10 : 2 },
-        allowDataDestroy: stage === "dev",
-        ...overrides,
-    };
-}
-
-async function build(cfg: StackConfig): Promise<WorkloadStack> {
-    const { createAwsProvider } = await import("../../stacks/provider");
-    const { createWorkload } = await import("../../stacks/workload");
-    resetRecorded();
-    const workload = createWorkload(cfg, createAwsProvider(cfg));
-    await waitForRegistrations();
-    return workload;
-}
 
 describe("workload stack", () => {
     describe("dev", () => {
