@@ -35,6 +35,7 @@ import {
 } from "./iamPolicies";
 import { LambdaFunction } from "./lambdaFunction";
 import { deadLetterQueuePolicy } from "./lambdaFunctionResources";
+import { tlsOnlyTopicPolicy } from "./notificationTopics";
 import { MedallionTiming, medallionStateMachineDefinition } from "./stateMachineDefinition";
 
 /** Key prefixes of the medallion layers in the data bucket. */
@@ -197,13 +198,6 @@ export function crawlerPolicy(p: CrawlerPolicyInputs): PolicyDocument {
     ]);
     assertNoWildcards(doc, "crawler");
     return doc;
-}
-
-/** Topic policy: nothing reaches the topic except over TLS (the account's principals publish via IAM). */
-export function notificationTopicPolicy(topicArn: string): PolicyDocument {
-    return policyDocument([
-        { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sns:*", Resource: topicArn, Condition: { Bool: { "aws:SecureTransport": "false" } } },
-    ]);
 }
 
 function assertNoWildcards(doc: PolicyDocument, what: string): void {
@@ -473,7 +467,7 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
         );
         this.topicPolicy = new aws.sns.TopicPolicy(
             `${name}-topic-policy`,
-            { arn: this.topic.arn, policy: this.topic.arn.apply((arn) => JSON.stringify(notificationTopicPolicy(arn))) },
+            { arn: this.topic.arn, policy: this.topic.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))) },
             { parent: this },
         );
         this.failureSubscriptions = failureEmails.map(
