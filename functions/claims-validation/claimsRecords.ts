@@ -7,8 +7,8 @@
  * Extra attributes beyond the shared contract: `validation_report_path` (s3:// URI of the report),
  * `quality_score` (0-100).
  */
-import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { isConditionalCheckFailed, ProcessingStatus, truncateErrorMessage } from "../shared/processingRecords";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ProcessingStatus, truncateErrorMessage, updateRecordIf } from "../shared/processingRecords";
 
 export interface ValidationResultFields {
     readonly reportPath: string;
@@ -26,28 +26,19 @@ export class ClaimsRecordWriter {
 
     /** Adds the validation result to claim `attempt`'s record. False when the claim is no longer ours. */
     async recordValidation(fileId: string, attempt: number, result: ValidationResultFields): Promise<boolean> {
-        try {
-            await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: fileId },
-                    UpdateExpression: "SET validation_report_path = :report, quality_score = :score, records_validated = :records, updated_at = :now",
-                    ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
-                    ExpressionAttributeValues: {
-                        ":report": result.reportPath,
-                        ":score": result.qualityScore,
-                        ":records": result.recordsValidated,
-                        ":now": this.now().toISOString(),
-                        ":attempt": attempt,
-                        ":claimed": ProcessingStatus.CLAIMED,
-                    },
-                }),
-            );
-            return true;
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return false;
-        }
+        const written = await updateRecordIf(this.doc, this.tableName, fileId, {
+            UpdateExpression: "SET validation_report_path = :report, quality_score = :score, records_validated = :records, updated_at = :now",
+            ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
+            ExpressionAttributeValues: {
+                ":report": result.reportPath,
+                ":score": result.qualityScore,
+                ":records": result.recordsValidated,
+                ":now": this.now().toISOString(),
+                ":attempt": attempt,
+                ":claimed": ProcessingStatus.CLAIMED,
+            },
+        });
+        return written !== undefined;
     }
 
     /**
@@ -56,30 +47,21 @@ export class ClaimsRecordWriter {
      */
     async recordQuarantined(fileId: string, attempt: number, reason: string, quarantinePath: string): Promise<boolean> {
         const nowIso = this.now().toISOString();
-        try {
-            await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: fileId },
-                    UpdateExpression:
-                        "SET processing_status = :rejected, error_message = :reason, quarantine_path = :quarantine, outcome = :outcome, " +
-                        "end_time = :now, updated_at = :now REMOVE lease_expires_at, output_file_path",
-                    ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
-                    ExpressionAttributeValues: {
-                        ":rejected": ProcessingStatus.REJECTED,
-                        ":reason": truncateErrorMessage(reason),
-                        ":quarantine": quarantinePath,
-                        ":outcome": "QUARANTINED",
-                        ":now": nowIso,
-                        ":attempt": attempt,
-                        ":claimed": ProcessingStatus.CLAIMED,
-                    },
-                }),
-            );
-            return true;
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return false;
-        }
+        const written = await updateRecordIf(this.doc, this.tableName, fileId, {
+            UpdateExpression:
+                "SET processing_status = :rejected, error_message = :reason, quarantine_path = :quarantine, outcome = :outcome, " +
+                "end_time = :now, updated_at = :now REMOVE lease_expires_at, output_file_path",
+            ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
+            ExpressionAttributeValues: {
+                ":rejected": ProcessingStatus.REJECTED,
+                ":reason": truncateErrorMessage(reason),
+                ":quarantine": quarantinePath,
+                ":outcome": "QUARANTINED",
+                ":now": nowIso,
+                ":attempt": attempt,
+                ":claimed": ProcessingStatus.CLAIMED,
+            },
+        });
+        return written !== undefined;
     }
 }

@@ -7,7 +7,7 @@
  * each one claims the record first, starts its work, then records the outcome of the start.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, UpdateCommandInput, UpdateCommandOutput } from "@aws-sdk/lib-dynamodb";
 
 export const ProcessingStatus = {
     /** A trigger won the claim and is starting the job; `lease_expires_at` says until when it owns it. */
@@ -163,12 +163,37 @@ export function claimCondition(allowFailed: boolean): string {
     return clauses.join(" OR ");
 }
 
+/** An UpdateItem without its table and key. */
+export type ConditionalUpdate = Omit<UpdateCommandInput, "TableName" | "Key">;
+
+/**
+ * One conditional UpdateItem on the record of `fileId`: its output, or undefined when the condition failed.
+ * Every write to a record is conditional: that is how claims, leases and run ids are enforced.
+ */
+export async function updateRecordIf(
+    doc: DynamoDBDocumentClient,
+    tableName: string,
+    fileId: string,
+    update: ConditionalUpdate,
+): Promise<UpdateCommandOutput | undefined> {
+    try {
+        return await doc.send(new UpdateCommand({ TableName: tableName, Key: { file_id: fileId }, ...update }));
+    } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw err;
+        return undefined;
+    }
+}
+
 export class ProcessingRecordStore {
     constructor(
         private readonly doc: DynamoDBDocumentClient,
         readonly tableName: string,
         private readonly now: () => Date = () => new Date(),
     ) {}
+
+    private updateIf(fileId: string, update: ConditionalUpdate): Promise<UpdateCommandOutput | undefined> {
+        return updateRecordIf(this.doc, this.tableName, fileId, update);
+    }
 
     /** Reads a record with a strongly consistent read (a claim decision must not act on a stale copy). */
     async get(fileId: string): Promise<ProcessingRecord | undefined> {
@@ -214,23 +239,15 @@ export class ProcessingRecordStore {
             sets.push("quarantine_path = :quarantine_path");
             values[":quarantine_path"] = request.quarantinePath;
         }
-        try {
-            const out = await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: source.fileId },
-                    UpdateExpression: `SET ${sets.join(", ")} ADD attempts :one REMOVE ${RUN_RESULT_ATTRIBUTES.join(", ")}`,
-                    ConditionExpression: claimCondition(request.allowFailed ?? false),
-                    ExpressionAttributeValues: values,
-                    ReturnValues: "ALL_NEW",
-                }),
-            );
-            const record = out.Attributes as ProcessingRecord;
-            return { claimed: true, attempt: Number(record.attempts), record };
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return { claimed: false, existing: await this.get(source.fileId) };
-        }
+        const out = await this.updateIf(source.fileId, {
+            UpdateExpression: `SET ${sets.join(", ")} ADD attempts :one REMOVE ${RUN_RESULT_ATTRIBUTES.join(", ")}`,
+            ConditionExpression: claimCondition(request.allowFailed ?? false),
+            ExpressionAttributeValues: values,
+            ReturnValues: "ALL_NEW",
+        });
+        if (!out) return { claimed: false, existing: await this.get(source.fileId) };
+        const record = out.Attributes as ProcessingRecord;
+        return { claimed: true, attempt: Number(record.attempts), record };
     }
 
     /**
@@ -239,70 +256,45 @@ export class ProcessingRecordStore {
      */
     async markStarted(fileId: string, attempt: number, jobRunId: string): Promise<StartedWriteResult> {
         const nowIso = this.now().toISOString();
-        try {
-            await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: fileId },
-                    UpdateExpression:
-                        "SET processing_status = :started, job_run_id = :run_id, start_time = :now, updated_at = :now REMOVE lease_expires_at",
-                    ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
-                    ExpressionAttributeValues: {
-                        ":started": ProcessingStatus.STARTED,
-                        ":claimed": ProcessingStatus.CLAIMED,
-                        ":run_id": jobRunId,
-                        ":now": nowIso,
-                        ":attempt": attempt,
-                    },
-                }),
-            );
-            return { recorded: "STARTED" };
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-        }
+        const started = await this.updateIf(fileId, {
+            UpdateExpression:
+                "SET processing_status = :started, job_run_id = :run_id, start_time = :now, updated_at = :now REMOVE lease_expires_at",
+            ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
+            ExpressionAttributeValues: {
+                ":started": ProcessingStatus.STARTED,
+                ":claimed": ProcessingStatus.CLAIMED,
+                ":run_id": jobRunId,
+                ":now": nowIso,
+                ":attempt": attempt,
+            },
+        });
+        if (started) return { recorded: "STARTED" };
         // Either the job already wrote RUNNING (or later) for this claim — keep its status, add the run id —
         // or another invocation owns the record now, and we must not touch it.
-        try {
-            await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: fileId },
-                    UpdateExpression: "SET job_run_id = if_not_exists(job_run_id, :run_id), updated_at = :now REMOVE lease_expires_at",
-                    ConditionExpression: "attempts = :attempt",
-                    ExpressionAttributeValues: { ":run_id": jobRunId, ":now": nowIso, ":attempt": attempt },
-                }),
-            );
-            return { recorded: "RUN_ID_ONLY", existing: await this.get(fileId) };
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return { recorded: "CLAIM_LOST", existing: await this.get(fileId) };
-        }
+        const runIdAdded = await this.updateIf(fileId, {
+            UpdateExpression: "SET job_run_id = if_not_exists(job_run_id, :run_id), updated_at = :now REMOVE lease_expires_at",
+            ConditionExpression: "attempts = :attempt",
+            ExpressionAttributeValues: { ":run_id": jobRunId, ":now": nowIso, ":attempt": attempt },
+        });
+        return { recorded: runIdAdded ? "RUN_ID_ONLY" : "CLAIM_LOST", existing: await this.get(fileId) };
     }
 
     /** Records that claim number `attempt` could not start its run; the record becomes claimable again. */
     async markStartFailed(fileId: string, attempt: number, errorMessage: string): Promise<RecordWriteResult> {
         const nowIso = this.now().toISOString();
-        try {
-            await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: fileId },
-                    UpdateExpression: "SET processing_status = :start_failed, error_message = :error, updated_at = :now REMOVE lease_expires_at",
-                    ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
-                    ExpressionAttributeValues: {
-                        ":start_failed": ProcessingStatus.START_FAILED,
-                        ":claimed": ProcessingStatus.CLAIMED,
-                        ":error": truncateErrorMessage(errorMessage),
-                        ":now": nowIso,
-                        ":attempt": attempt,
-                    },
-                }),
-            );
-            return { recorded: true };
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return { recorded: false, existing: await this.get(fileId) };
-        }
+        const done = await this.updateIf(fileId, {
+            UpdateExpression: "SET processing_status = :start_failed, error_message = :error, updated_at = :now REMOVE lease_expires_at",
+            ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
+            ExpressionAttributeValues: {
+                ":start_failed": ProcessingStatus.START_FAILED,
+                ":claimed": ProcessingStatus.CLAIMED,
+                ":error": truncateErrorMessage(errorMessage),
+                ":now": nowIso,
+                ":attempt": attempt,
+            },
+        });
+        if (!done) return { recorded: false, existing: await this.get(fileId) };
+        return { recorded: true };
     }
 
     /**
@@ -312,31 +304,23 @@ export class ProcessingRecordStore {
      */
     async markRunFailed(fileId: string, jobRunId: string, errorMessage: string, endTime?: string): Promise<RunFailedWriteResult> {
         const nowIso = this.now().toISOString();
-        try {
-            const out = await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: fileId },
-                    UpdateExpression:
-                        "SET processing_status = :failed, error_message = :error, end_time = :end, updated_at = :now REMOVE lease_expires_at",
-                    ConditionExpression: "job_run_id = :run_id AND processing_status IN (:started, :running)",
-                    ExpressionAttributeValues: {
-                        ":failed": ProcessingStatus.FAILED,
-                        ":started": ProcessingStatus.STARTED,
-                        ":running": ProcessingStatus.RUNNING,
-                        ":run_id": jobRunId,
-                        ":error": truncateErrorMessage(errorMessage),
-                        ":end": endTime ?? nowIso,
-                        ":now": nowIso,
-                    },
-                    ReturnValues: "ALL_NEW",
-                }),
-            );
-            return { recorded: true, record: out.Attributes as ProcessingRecord };
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return { recorded: false, existing: await this.get(fileId) };
-        }
+        const out = await this.updateIf(fileId, {
+            UpdateExpression:
+                "SET processing_status = :failed, error_message = :error, end_time = :end, updated_at = :now REMOVE lease_expires_at",
+            ConditionExpression: "job_run_id = :run_id AND processing_status IN (:started, :running)",
+            ExpressionAttributeValues: {
+                ":failed": ProcessingStatus.FAILED,
+                ":started": ProcessingStatus.STARTED,
+                ":running": ProcessingStatus.RUNNING,
+                ":run_id": jobRunId,
+                ":error": truncateErrorMessage(errorMessage),
+                ":end": endTime ?? nowIso,
+                ":now": nowIso,
+            },
+            ReturnValues: "ALL_NEW",
+        });
+        if (!out) return { recorded: false, existing: await this.get(fileId) };
+        return { recorded: true, record: out.Attributes as ProcessingRecord };
     }
 
     /**
@@ -345,40 +329,23 @@ export class ProcessingRecordStore {
      * `updated_at` is left alone: reporting does not change the file's state.
      */
     async claimRunReport(fileId: string, jobRunId: string): Promise<RunReportClaim> {
-        try {
-            await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: fileId },
-                    UpdateExpression: "SET reported_run_id = :run_id",
-                    ConditionExpression: "attribute_exists(file_id) AND (attribute_not_exists(reported_run_id) OR reported_run_id <> :run_id)",
-                    ExpressionAttributeValues: { ":run_id": jobRunId },
-                }),
-            );
-            return "claimed";
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return (await this.get(fileId)) === undefined ? "no-record" : "already-reported";
-        }
+        const done = await this.updateIf(fileId, {
+            UpdateExpression: "SET reported_run_id = :run_id",
+            ConditionExpression: "attribute_exists(file_id) AND (attribute_not_exists(reported_run_id) OR reported_run_id <> :run_id)",
+            ExpressionAttributeValues: { ":run_id": jobRunId },
+        });
+        if (!done) return (await this.get(fileId)) === undefined ? "no-record" : "already-reported";
+        return "claimed";
     }
 
     /** Gives a report claim back (reporting failed), so the retried event reports the run. */
     async releaseRunReport(fileId: string, jobRunId: string): Promise<boolean> {
-        try {
-            await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: fileId },
-                    UpdateExpression: "REMOVE reported_run_id",
-                    ConditionExpression: "reported_run_id = :run_id",
-                    ExpressionAttributeValues: { ":run_id": jobRunId },
-                }),
-            );
-            return true;
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return false;
-        }
+        const released = await this.updateIf(fileId, {
+            UpdateExpression: "REMOVE reported_run_id",
+            ConditionExpression: "reported_run_id = :run_id",
+            ExpressionAttributeValues: { ":run_id": jobRunId },
+        });
+        return released !== undefined;
     }
 
     /** Records with `status`, oldest update first, through the `by-status` index (eventually consistent). */
@@ -447,21 +414,13 @@ export class ProcessingRecordStore {
             sets.push("job_name = :job_name");
             values[":job_name"] = options.jobName;
         }
-        try {
-            await this.doc.send(
-                new UpdateCommand({
-                    TableName: this.tableName,
-                    Key: { file_id: source.fileId },
-                    UpdateExpression: `SET ${sets.join(", ")} REMOVE lease_expires_at`,
-                    ConditionExpression: claimCondition(false),
-                    ExpressionAttributeValues: values,
-                }),
-            );
-            return { recorded: true };
-        } catch (err) {
-            if (!isConditionalCheckFailed(err)) throw err;
-            return { recorded: false, existing: await this.get(source.fileId) };
-        }
+        const done = await this.updateIf(source.fileId, {
+            UpdateExpression: `SET ${sets.join(", ")} REMOVE lease_expires_at`,
+            ConditionExpression: claimCondition(false),
+            ExpressionAttributeValues: values,
+        });
+        if (!done) return { recorded: false, existing: await this.get(source.fileId) };
+        return { recorded: true };
     }
 }
 
