@@ -15,7 +15,7 @@
  * (shifted columns, a changed export format) that a person should look at before anything is loaded.
  */
 import { CompiledSchema, familyOf, RuleFamily } from "./schema";
-import { FileIssue, Issue } from "./rules";
+import { FileIssue, HeaderAnalysis, Issue } from "./rules";
 
 /** One sampled issue: where, which rule, which field, which value. */
 export interface IssueSample {
@@ -136,7 +136,8 @@ export interface ReportInputs {
     readonly file: ReportFile;
     readonly reportLocation: string;
     readonly header: readonly string[];
-    readonly columns: ValidationReport["columns"];
+    /** Undefined when the file had no header to analyse. */
+    readonly analysis?: HeaderAnalysis;
     readonly fileIssues: readonly FileIssue[];
     readonly accumulator: ValidationAccumulator;
     readonly minQualityScore: number;
@@ -159,7 +160,13 @@ export function buildReport(inputs: ReportInputs): ValidationReport {
         decision: { ...decision, action: decision.passed ? "start_etl" : "quarantine" },
         file: { ...inputs.file, s3_uri: `s3://${inputs.file.bucket}/${inputs.file.key}` },
         schema: { name: inputs.schema.declaration.name, version: inputs.schema.declaration.version },
-        columns: inputs.columns,
+        columns: {
+            header: inputs.header,
+            missing_required: inputs.analysis?.missingRequired ?? [],
+            missing_optional: inputs.analysis?.missingOptional ?? [],
+            duplicates: inputs.analysis?.duplicates ?? [],
+            extra: inputs.analysis?.extra ?? [],
+        },
         file_issues: inputs.fileIssues,
         rule_counts: acc.ruleCounts,
         family_record_counts: acc.familyRecordCounts,
