@@ -7,7 +7,16 @@
  * each one claims the record first, starts its work, then records the outcome of the start.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, UpdateCommandInput, UpdateCommandOutput } from "@aws-sdk/lib-dynamodb";
+import {
+    DynamoDBDocumentClient,
+    GetCommand,
+    QueryCommand,
+    QueryCommandInput,
+    QueryCommandOutput,
+    UpdateCommand,
+    UpdateCommandInput,
+    UpdateCommandOutput,
+} from "@aws-sdk/lib-dynamodb";
 
 export const ProcessingStatus = {
     /** A trigger won the claim and is starting the job; `lease_expires_at` says until when it owns it. */
@@ -348,8 +357,8 @@ export class ProcessingRecordStore {
         return released !== undefined;
     }
 
-    /** Records with `status`, oldest update first, through the `by-status` index (eventually consistent). */
-    async *listByStatus(status: ProcessingStatus, pageSize = 100): AsyncGenerator<ProcessingRecord> {
+    /** Pages of a query of the `by-status` index for `status`, followed to the end. */
+    private async *statusPages(status: ProcessingStatus, page: Pick<QueryCommandInput, "Limit" | "Select">): AsyncGenerator<QueryCommandOutput> {
         let startKey: Record<string, unknown> | undefined;
         do {
             const out = await this.doc.send(
@@ -358,33 +367,26 @@ export class ProcessingRecordStore {
                     IndexName: BY_STATUS_INDEX,
                     KeyConditionExpression: "processing_status = :status",
                     ExpressionAttributeValues: { ":status": status },
-                    Limit: pageSize,
+                    ...page,
                     ExclusiveStartKey: startKey,
                 }),
             );
-            for (const item of out.Items ?? []) yield item as ProcessingRecord;
+            yield out;
             startKey = out.LastEvaluatedKey;
         } while (startKey);
+    }
+
+    /** Records with `status`, oldest update first, through the `by-status` index (eventually consistent). */
+    async *listByStatus(status: ProcessingStatus, pageSize = 100): AsyncGenerator<ProcessingRecord> {
+        for await (const out of this.statusPages(status, { Limit: pageSize })) {
+            for (const item of out.Items ?? []) yield item as ProcessingRecord;
+        }
     }
 
     /** How many records have `status`, counted through the `by-status` index (eventually consistent). */
     async countByStatus(status: ProcessingStatus): Promise<number> {
         let count = 0;
-        let startKey: Record<string, unknown> | undefined;
-        do {
-            const out = await this.doc.send(
-                new QueryCommand({
-                    TableName: this.tableName,
-                    IndexName: BY_STATUS_INDEX,
-                    KeyConditionExpression: "processing_status = :status",
-                    ExpressionAttributeValues: { ":status": status },
-                    Select: "COUNT",
-                    ExclusiveStartKey: startKey,
-                }),
-            );
-            count += out.Count ?? 0;
-            startKey = out.LastEvaluatedKey;
-        } while (startKey);
+        for await (const out of this.statusPages(status, { Select: "COUNT" })) count += out.Count ?? 0;
         return count;
     }
 
