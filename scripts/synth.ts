@@ -4,6 +4,7 @@
  * (type, name, parent, provider, dependencies, inputs) and the stack outputs as JSON.
  *
  *   npm run synth -- --stack dev|prod [--json FILE] [--promotion-outputs FILE|none]
+ *   npm run synth -- --project bootstrap --stack pipeline|dev|prod [--json FILE]
  *
  * A stack that promotes from another (prod from dev) reads that stack's outputs through a StackReference.
  * Offline there is no other stack, so by default the synth assumes it has deployed exactly the artifacts
@@ -26,8 +27,15 @@ const ROOT = path.resolve(__dirname, "..");
 
 export interface SynthOptions {
     readonly stack: string;
+    /**
+     * Which Pulumi project: the workload program (index.ts, Pulumi.<stack>.yaml) or the bootstrap project
+     * (bootstrap/index.ts, bootstrap/Pulumi.<stack>.yaml: pipeline, dev or prod). @default "workload"
+     */
+    readonly project?: "workload" | "bootstrap";
     /** Outputs of the promotion source stack; undefined: this tree's artifacts; null: none at all. */
     readonly promotionOutputs?: Record<string, unknown> | null;
+    /** The stack file to read instead of Pulumi.<stack>.yaml (tests and preflight runs of a scratch stack). */
+    readonly stackFile?: string;
 }
 
 export interface SynthResult {
@@ -73,8 +81,9 @@ export function programErrorMessage(err: unknown): string {
 
 /** Runs the program of `options.stack` under mocks. Call once per process (mocks are process-global). */
 export async function synth(options: SynthOptions): Promise<SynthResult> {
+    if (options.project === "bootstrap") return synthBootstrap(options.stack);
     const project: string = readYaml(path.join(ROOT, "Pulumi.yaml")).name;
-    const stackFile = readYaml(path.join(ROOT, `Pulumi.${options.stack}.yaml`));
+    const stackFile = readYaml(options.stackFile ?? path.join(ROOT, `Pulumi.${options.stack}.yaml`));
     const rawConfig = flattenStackConfig(project, stackFile.config ?? {});
     const notes: string[] = [];
 
@@ -116,6 +125,43 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     return { project, stack: options.stack, resources, outputs, notes };
 }
 
+/**
+ * The bootstrap project's stack `stack` under mocks, as `pulumi up -C bootstrap --stack <stack>` would run it:
+ * its stack file, the workload stack files and ESC definitions it reads, and the organization prod promotes
+ * from (the one the bootstrap runs in). The mocked account is the one the stack deploys to, so the ARNs in its
+ * policies are the real ones.
+ */
+async function synthBootstrap(stack: string): Promise<SynthResult> {
+    const project: string = readYaml(path.join(ROOT, "bootstrap/Pulumi.yaml")).name;
+    const rawConfig = flattenStackConfig(project, readYaml(path.join(ROOT, `bootstrap/Pulumi.${stack}.yaml`)).config ?? {});
+    const fromStack: string | undefined = readYaml(path.join(ROOT, "Pulumi.prod.yaml")).config?.["glue-data-pipeline:promotion"]?.fromStack;
+    if (!fromStack) throw new Error("Pulumi.prod.yaml has no glue-data-pipeline:promotion.fromStack; the bootstrap's organization is read from it");
+    const organization = fromStack.split("/")[0];
+
+    installMocks(project, stack, organization);
+    const pulumi = await import("@pulumi/pulumi");
+    pulumi.runtime.setAllConfig(rawConfig);
+    const yamlParse = (text: string) => yaml.load(text);
+    const { parseBootstrapConfig } = await import("../stacks/bootstrapConfig");
+    const { buildBootstrap, readRepoFile } = await import("../stacks/bootstrap");
+    const config = parseBootstrapConfig(stack, organization, rawConfig, readRepoFile, yamlParse);
+    const target = config.kind === "pipeline" ? { accountId: config.accountId, region: config.region } : { accountId: config.workload.accountId, region: config.workload.region };
+    setMockEnvironment(target);
+
+    let failure: unknown;
+    const onRejection = (err: unknown) => (failure ??= err);
+    process.on("unhandledRejection", onRejection);
+    const outputs = await resolveOutputs(buildBootstrap(stack, rawConfig, organization)).catch((err) => {
+        failure ??= err;
+        return {};
+    });
+    await waitForRegistrations();
+    process.off("unhandledRejection", onRejection);
+    if (failure) throw failure;
+    const resources = recordedResources().map(({ state: _state, custom, ...r }) => ({ ...r, component: !custom }));
+    return { project, stack, resources, outputs, notes: [] };
+}
+
 function summarise(result: SynthResult): string {
     const counts = new Map<string, number>();
     for (const r of result.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
@@ -130,8 +176,9 @@ function summarise(result: SynthResult): string {
     ].join("\n");
 }
 
-function parseArgs(argv: string[]): { stack: string; json?: string; promotionOutputs?: Record<string, unknown> | null } {
+function parseArgs(argv: string[]): { stack: string; project?: "workload" | "bootstrap"; json?: string; promotionOutputs?: Record<string, unknown> | null } {
     let stack: string | undefined;
+    let project: "workload" | "bootstrap" | undefined;
     let json: string | undefined;
     let promotionOutputs: Record<string, unknown> | null | undefined;
     for (let i = 0; i < argv.length; i++) {
@@ -143,13 +190,18 @@ function parseArgs(argv: string[]): { stack: string; json?: string; promotionOut
         };
         if (arg === "--stack") stack = next();
         else if (arg === "--json") json = next();
+        else if (arg === "--project") {
+            const v = next();
+            if (v !== "workload" && v !== "bootstrap") throw new Error(`--project must be workload or bootstrap, got ${v}`);
+            project = v;
+        }
         else if (arg === "--promotion-outputs") {
             const v = next();
             promotionOutputs = v === "none" ? null : JSON.parse(fs.readFileSync(v, "utf8"));
-        } else throw new Error(`unknown argument ${arg}; usage: npm run synth -- --stack dev|prod [--json FILE] [--promotion-outputs FILE|none]`);
+        } else throw new Error(`unknown argument ${arg}; usage: npm run synth -- --stack dev|prod [--json FILE] [--promotion-outputs FILE|none] | --project bootstrap --stack pipeline|dev|prod [--json FILE]`);
     }
     if (!stack) throw new Error("--stack is required; usage: npm run synth -- --stack dev|prod [--json FILE]");
-    return { stack, json, promotionOutputs };
+    return { stack, project, json, promotionOutputs };
 }
 
 if (require.main === module) {
