@@ -156,6 +156,7 @@ export const RESOURCE_WILDCARD_EXCEPTIONS: Readonly<Record<string, string>> = {
     KmsCreateTaggedKeys: "kms:CreateKey has no resource (the key does not exist yet); only keys tagged for the project",
     KmsList: "kms:ListAliases/ListKeys are account-wide list calls",
     GlueSecurityConfigurations: "Glue security configurations have no ARN in IAM",
+    AccountWideDeployActions: "actions IAM authorizes only on Resource \"*\" (the Service Authorization Reference lists no resource type); granted on an ARN they grant nothing; only in the stack's region",
 };
 
 /**
@@ -204,7 +205,7 @@ const PART_OF: Readonly<Record<string, DeployPolicyPart>> = {
     ProjectBuckets: "storage", ProjectCode: "storage", DisposableData: "storage", KmsCreateTaggedKeys: "storage", KmsList: "storage",
     KmsManageKeys: "storage", DynamoDbTables: "storage", GlueResources: "storage", GlueSecurityConfigurations: "storage", LambdaFunctions: "storage",
     LogsAndAlarms: "integration", SqsQueues: "integration", SnsTopics: "integration", StepFunctions: "integration", Schedules: "integration", Secrets: "integration",
-    Athena: "integration",
+    Athena: "integration", AccountWideDeployActions: "integration",
     WriteBoundedRoles: "identity", TagNewBoundedRoles: "identity", ManageProjectRoles: "identity", PassProjectRoles: "identity",
     DenyBootstrapOwned: "identity", DenyBoundaryRemoval: "identity", DenyLongLivedCredentials: "identity",
 };
@@ -317,7 +318,7 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             Sid: "LogsAndAlarms",
             Effect: "Allow",
             Action: [
-                "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+                "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
                 "logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource",
                 "logs:TagLogGroup", "logs:UntagLogGroup", "logs:ListTagsLogGroup", "logs:PutMetricFilter", "logs:DeleteMetricFilter",
                 "logs:DescribeMetricFilters", "logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter", "logs:DescribeSubscriptionFilters",
@@ -338,8 +339,7 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             Effect: "Allow",
             Action: [
                 "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource",
-                "sns:ListTagsForResource", "sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
-                "sns:ListSubscriptionsByTopic",
+                "sns:ListTagsForResource", "sns:Subscribe", "sns:ListSubscriptionsByTopic",
             ],
             Resource: regional(scope, "sns", "*"),
         },
@@ -348,10 +348,25 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             Effect: "Allow",
             Action: [
                 "states:CreateStateMachine", "states:UpdateStateMachine", "states:DeleteStateMachine", "states:DescribeStateMachine",
-                "states:ValidateStateMachineDefinition", "states:ListStateMachineVersions", "states:TagResource", "states:UntagResource",
+                "states:ListStateMachineVersions", "states:TagResource", "states:UntagResource",
                 "states:ListTagsForResource",
             ],
             Resource: regional(scope, "states", "stateMachine:*"),
+        },
+        {
+            // IAM authorizes these only on Resource "*" (no resource type in the Service Authorization Reference;
+            // parliament's RESOURCE_MISMATCH check holds us to it): the provider reads log groups by listing
+            // them, manages a topic's subscriptions by subscription ARN, validates a state machine definition
+            // before creating it, and Glue's CreateCrawler names no crawler ARN. Listed on an ARN they grant
+            // nothing and a real deploy fails. Narrowed to the stack's region.
+            Sid: "AccountWideDeployActions",
+            Effect: "Allow",
+            Action: [
+                "logs:DescribeLogGroups", "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
+                "states:ValidateStateMachineDefinition", "glue:CreateCrawler",
+            ],
+            Resource: "*",
+            Condition: { StringEquals: { "aws:RequestedRegion": scope.region } },
         },
         {
             Sid: "Schedules",
