@@ -50,6 +50,7 @@ def convert(run: FileJobRun) -> FileJobResult:
             "input_size_bytes": result.input_size_bytes,
             "columns": result.column_types,
             "extra_columns": list(result.extra_columns),
+            "string_columns": list(result.string_columns),
         },
     )
 

@@ -234,3 +234,77 @@ def test_a_wrong_schema_fails_the_run_and_is_recorded_failed(spark: SparkSession
     assert failed["error_message"].startswith("SchemaValidationError: schema does not match the expected schema")
     assert "missing column tpep_pickup_datetime (timestamp)" in failed["error_message"]
     assert "rows_in" not in failed and not (tmp_path / "processed-data").exists()
+
+
+# ------------------------------------------------------------------------------------------ numbers stay exact
+
+
+def test_numbers_read_back_exactly_by_a_reader_that_parses_numbers_as_doubles(spark: SparkSession, tmp_path: Path) -> None:
+    """Every value read back from the JSON with Python's json module parsing numbers as doubles (what
+    JavaScript's JSON.parse does) equals the Parquet value; int64 beyond 2^53 and wide decimals arrive as
+    strings of their exact digits (the documented rule), never as a rounded number."""
+    from decimal import Decimal
+
+    safe = 2**53 - 1
+    big_ids = [1, safe, -safe, safe + 2, 2**63 - 1, -(2**63), None]  # safe + 2 rounds to safe + 1 as a double
+    small_ids = [0, safe, -safe, 42, None, 7, 8]
+    wide = [Decimal("12345678901234567.10"), Decimal("0.00"), Decimal("-0.01"), None, Decimal("99999999999999999999.99"),
+            Decimal("1.00"), Decimal("2.50")]  # fmt: skip
+    narrow = [Decimal("1234567890123.45"), Decimal("0.10"), Decimal("-0.30"), None, Decimal("9999999999999.99"),
+              Decimal("12.30"), Decimal("0.01")]  # fmt: skip
+    doubles = [0.1, 1e300, 5e-324, float(2**53 + 1), -0.0, 1.7976931348623157e308, 2.0e23]
+    table = pa.table({
+        "id": pa.array(range(1, 8), pa.int64()),
+        "big_id": pa.array(big_ids, pa.int64()),
+        "small_id": pa.array(small_ids, pa.int64()),
+        "int32": pa.array([2**31 - 1, -(2**31), 0, 1, 2, 3, None], pa.int32()),
+        "wide": pa.array(wide, pa.decimal128(22, 2)),
+        "narrow": pa.array(narrow, pa.decimal128(15, 2)),
+        "ratio": pa.array(doubles, pa.float64()),
+    })  # fmt: skip
+    source = tmp_path / "numbers.parquet"
+    pq.write_table(table, source)
+    schema = {"columns": [{"name": "id", "type": "integer"}], "key_columns": ["id"]}
+
+    summary, out, _ = run(tmp_path, source, "--expected_schema", json.dumps(schema))
+
+    # Only the columns a double cannot carry become strings: big_id (beyond 2^53) and the decimal(22,2).
+    assert summary["string_columns"] == ["big_id", "wide"]
+    lines = [line for p in sorted(out.glob("part-*.json")) for line in p.read_text("utf-8").splitlines()]
+    as_doubles = [json.loads(line, parse_int=float) for line in lines]  # JSON.parse semantics: every number a double
+    exact = [json.loads(line, parse_float=Decimal) for line in lines]  # the text as written, for the type check
+    by_id = {int(row["id"]): (row, text) for row, text in zip(as_doubles, exact)}
+    assert sorted(by_id) == list(range(1, 8))
+    for i, source_row in enumerate(table.to_pylist(), start=1):
+        row, text = by_id[i]
+        big = row["big_id"]
+        assert big is None if source_row["big_id"] is None else (isinstance(big, str) and int(big) == source_row["big_id"])
+        assert row["small_id"] is None if source_row["small_id"] is None else row["small_id"] == float(source_row["small_id"])
+        assert row["small_id"] is None or int(row["small_id"]) == source_row["small_id"]  # a double that is the int64
+        assert row["int32"] == (None if source_row["int32"] is None else float(source_row["int32"]))
+        if source_row["wide"] is None:
+            assert row["wide"] is None
+        else:  # the exact digits, scale kept
+            assert isinstance(row["wide"], str) and row["wide"] == str(source_row["wide"])
+        if source_row["narrow"] is None:
+            assert row["narrow"] is None
+        else:  # a double whose shortest decimal is the same number
+            assert isinstance(text["narrow"], Decimal) and Decimal(repr(row["narrow"])) == source_row["narrow"]
+        ratio = row["ratio"]
+        assert ratio == source_row["ratio"] and str(ratio) == str(source_row["ratio"])  # -0.0 keeps its sign
+
+
+def test_a_file_whose_int64_values_are_all_safe_keeps_numbers(spark: SparkSession, tmp_path: Path) -> None:
+    """The rule is per column and file: the same column with only safe values stays numeric (no string
+    surprise for the common case), and NaN/infinities become their names as strings."""
+    table = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "ratio": pa.array([float("nan"), float("inf"), float("-inf")])})
+    source = tmp_path / "safe.parquet"
+    pq.write_table(table, source)
+    schema = {"columns": [{"name": "id", "type": "integer"}], "key_columns": ["id"]}
+
+    summary, out, _ = run(tmp_path, source, "--expected_schema", json.dumps(schema))
+
+    assert summary["string_columns"] == []
+    rows = sorted(json_lines(out), key=lambda r: r["id"])
+    assert [r["id"] for r in rows] == [1, 2, 3] and all(isinstance(r["id"], int) for r in rows)
+    assert [r["ratio"] for r in rows] == ["NaN", "Infinity", "-Infinity"]

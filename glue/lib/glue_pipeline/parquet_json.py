@@ -12,6 +12,16 @@ spelling. Columns the schema does not name are kept and reported.
 
 Data-quality rules are per row: a row failing any rule is quarantined with the first failing rule as
 ``quarantine_reason`` and all of them in ``quarantine_detail``; per-rule counts count every failing rule.
+
+**Numbers in the JSON are exact for a reader that parses numbers as doubles** (JavaScript's ``JSON.parse``,
+most JSON libraries): a value that a double cannot hold exactly is written as a JSON string of its exact
+digits instead (:func:`json_safe`). int8-int32 and float/double columns are always numbers (a double written
+by Spark reads back as the same double; NaN and infinities become the strings ``"NaN"``, ``"Infinity"``,
+``"-Infinity"``, which JSON has no number for). An int64 column is written as numbers when every value of it
+in this file lies within +-(2^53 - 1), else the whole column, for this file, as strings (listed in the
+summary's ``string_columns``): one type per column and file, never a mix. A decimal column of precision up to
+15 is written as numbers (any decimal of at most 15 significant digits survives the trip through a double),
+a wider one always as strings in plain notation with its scale (``"12345678901234567.10"``).
 """
 
 from __future__ import annotations
@@ -37,6 +47,11 @@ REASON_END_BEFORE_START = "dropoff_before_pickup"
 QUARANTINE_REASON = "quarantine_reason"
 QUARANTINE_DETAIL = "quarantine_detail"
 _REASONS = "_dq_reasons"
+
+#: The largest integer a double holds exactly with every smaller one (JavaScript's Number.MAX_SAFE_INTEGER).
+MAX_SAFE_INTEGER = 2**53 - 1
+#: Decimals of at most this many significant digits survive decimal -> double -> shortest decimal (DBL_DIG).
+MAX_DOUBLE_SAFE_DECIMAL_PRECISION = 15
 
 # Type families of the expected schema, and the Spark types each accepts.
 _INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
@@ -196,6 +211,34 @@ def _any(conditions: Any) -> Column:
     return result if result is not None else F.lit(False)
 
 
+def unsafe_long_flag(name: str) -> Column:
+    """1 when some value of the int64 column ``name`` is beyond what a double holds exactly, else 0 (an
+    aggregate). Compared, not abs(): abs(-2^63) overflows."""
+    c = F.col(f"`{name}`")
+    return F.max(F.when((c > MAX_SAFE_INTEGER) | (c < -MAX_SAFE_INTEGER), F.lit(1)).otherwise(F.lit(0)))
+
+
+def string_encoded_columns(schema: T.StructType, unsafe_longs: set[str]) -> list[str]:
+    """The columns :func:`json_safe` writes as strings: the int64 columns in ``unsafe_longs`` and every decimal
+    column wider than a double can carry exactly."""
+    names = []
+    for f in schema.fields:
+        if isinstance(f.dataType, T.LongType) and f.name in unsafe_longs:
+            names.append(f.name)
+        elif isinstance(f.dataType, T.DecimalType) and f.dataType.precision > MAX_DOUBLE_SAFE_DECIMAL_PRECISION:
+            names.append(f.name)
+    return names
+
+
+def json_safe(df: DataFrame, columns: list[str]) -> DataFrame:
+    """``df`` with ``columns`` as their exact text: int64 digits, decimals in plain notation with their scale
+    (Spark's decimal-to-string cast never uses an exponent)."""
+    if not columns:
+        return df
+    wanted = set(columns)
+    return df.select(*[F.col(f"`{c}`").cast("string").alias(c) if c in wanted else F.col(f"`{c}`") for c in df.columns])
+
+
 def flag_rows(df: DataFrame, expected: ExpectedSchema) -> DataFrame:
     """Adds ``_dq_reasons``: the names of the rules the row breaks, empty for a good row."""
     rules = rule_columns(expected)
@@ -220,6 +263,8 @@ class JsonConversion:
     extra_columns: tuple[str, ...]
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     rule_violations: dict[str, int] = field(default_factory=dict)
+    #: Numeric columns written as JSON strings because a double cannot hold their values (module doc).
+    string_columns: tuple[str, ...] = ()
 
 
 def convert_parquet_to_json(
@@ -247,11 +292,14 @@ def convert_parquet_to_json(
     aggregates = [F.count(F.lit(1)).alias("rows_in"), F.count(F.col(QUARANTINE_REASON)).alias("bad")]
     aggregates += [F.sum(F.array_contains(_REASONS, r).cast("long")).alias(f"rule_{r}") for r in rule_names]
     aggregates += [F.sum((F.col(QUARANTINE_REASON) == r).cast("long")).alias(f"first_{r}") for r in rule_names]
+    longs = [f.name for f in df.schema.fields if isinstance(f.dataType, T.LongType)]
+    aggregates += [unsafe_long_flag(name).alias(f"unsafe_{i}") for i, name in enumerate(longs)]
     totals = flagged.agg(*aggregates).collect()[0]
     rows_in, expected_bad = int(totals["rows_in"]), int(totals["bad"])
+    as_strings = string_encoded_columns(df.schema, {name for i, name in enumerate(longs) if totals[f"unsafe_{i}"]})
 
     good = flagged.where(F.col(QUARANTINE_REASON).isNull()).drop(_REASONS, QUARANTINE_REASON)
-    good = add_metadata_columns(good, processed_at, source_file, processing_job)
+    good = add_metadata_columns(json_safe(good, as_strings), processed_at, source_file, processing_job)
     # Timestamps as ISO-8601 with offset, so a reader does not have to guess the zone (the session is UTC).
     json_options = {"compression": "none", "timestampFormat": "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
                     "timestampNTZFormat": "yyyy-MM-dd'T'HH:mm:ss.SSS", "ignoreNullFields": "false"}  # fmt: skip
@@ -260,7 +308,7 @@ def convert_parquet_to_json(
     if expected_bad:
         bad = flagged.where(F.col(QUARANTINE_REASON).isNotNull())
         bad = bad.withColumn(QUARANTINE_DETAIL, F.array_join(_REASONS, ",")).drop(_REASONS)
-        bad = add_metadata_columns(bad, processed_at, source_file, processing_job)
+        bad = add_metadata_columns(json_safe(bad, as_strings), processed_at, source_file, processing_job)
         bad.coalesce(1).write.mode("overwrite").options(**json_options).json(quarantine_path)
     else:
         delete_path(spark, quarantine_path)
@@ -285,6 +333,7 @@ def convert_parquet_to_json(
         extra_columns=check.extra_columns,
         quarantine_reasons={r: int(totals[f"first_{r}"]) for r in rule_names if totals[f"first_{r}"]},
         rule_violations={r: int(totals[f"rule_{r}"]) for r in rule_names if totals[f"rule_{r}"]},
+        string_columns=tuple(as_strings),
     )
 
 
