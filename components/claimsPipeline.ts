@@ -46,7 +46,6 @@ export const DEFAULT_MIN_QUALITY_SCORE = 95;
  */
 export const DEFAULT_VALIDATION_TIMEOUT_SECONDS = 900;
 export const DEFAULT_VALIDATION_MEMORY_MB = 1769;
-export const DEFAULT_VALIDATION_CONCURRENCY = 5;
 
 export interface ClaimsPipelineArgs {
     readonly stage: string;
@@ -77,7 +76,7 @@ export interface ClaimsPipelineArgs {
     readonly validationTimeoutSeconds?: number;
     /** @default 1769 (one full vCPU) */
     readonly validationMemoryMb?: number;
-    /** Files validated at once. @default 5 */
+    /** Files validated at once (reserved concurrency). @default none: the account's unreserved pool */
     readonly validationConcurrency?: number;
     /** Extra environment of the function (e.g. `RELEASE_ID`). @default none */
     readonly validationEnvironment?: Readonly<Record<string, pulumi.Input<string>>>;
@@ -214,7 +213,7 @@ export class ClaimsPipeline extends pulumi.ComponentResource {
                     .apply(([bucketArn, jobArn, tableArn, arns, kmsKeyArn]) => validationPolicyStatements({ bucketArn, jobArn, tableArn, topicArns: arns, kmsKeyArn })),
                 timeoutSeconds: timeout,
                 memorySizeMb: args.validationMemoryMb ?? DEFAULT_VALIDATION_MEMORY_MB,
-                reservedConcurrency: args.validationConcurrency ?? DEFAULT_VALIDATION_CONCURRENCY,
+                reservedConcurrency: args.validationConcurrency,
                 kmsKeyArn: args.kmsKeyArn,
                 description: "Validates healthcare claims files, then starts the claims ETL or quarantines the file (seed 002)",
                 tags,

@@ -57,8 +57,11 @@ export const MEDALLION_PREFIXES: MedallionPrefixes = {
 
 /** Seed 004: daily at 09:00 UTC. */
 export const DEFAULT_MEDALLION_SCHEDULE = "cron(0 9 * * ? *)";
-/** Seed 004: "Concurrent executions: 10 (prevents API rate limit)". */
-export const DEFAULT_INGEST_CONCURRENCY = 10;
+/**
+ * Seed 004: "Concurrent executions: 10 (prevents API rate limit)". A value to configure, not a default: a
+ * reservation must leave the account's minimum unreserved concurrency free, which a new account cannot.
+ */
+export const SEED_INGEST_CONCURRENCY = 10;
 /** Seed 004: Lambda timeout 5 minutes, 512 MB. */
 export const INGEST_TIMEOUT_SECONDS = 300;
 export const INGEST_MEMORY_MB = 512;
@@ -237,7 +240,7 @@ export interface MedallionWorkflowArgs {
     readonly noDataIsFailure?: boolean;
     /** Addresses that get FAILED messages (SNS filter policy on `status`). @default none */
     readonly failureEmails?: readonly string[];
-    /** Reserved concurrency of the ingestion function. @default 10 */
+    /** Reserved concurrency of the ingestion function (seed 004 caps it at SEED_INGEST_CONCURRENCY). @default none */
     readonly ingestConcurrency?: number;
     /** Glue version. @default GlueEtlJob's */
     readonly glueVersion?: string;
@@ -362,7 +365,7 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
                     .apply(([secretArn, arn]) => ingestStatements({ secretArn, bucketArn: arn, rawPrefix: prefixes.raw })),
                 timeoutSeconds: INGEST_TIMEOUT_SECONDS,
                 memorySizeMb: INGEST_MEMORY_MB,
-                reservedConcurrency: args.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY,
+                reservedConcurrency: args.ingestConcurrency,
                 kmsKeyArn: key,
                 // Lambda logs keep the project's 14 days (seed 000), like every other function's.
                 tags,

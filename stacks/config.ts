@@ -30,8 +30,13 @@ export interface GlueSettings {
 
 export interface TriggerSettings {
     readonly memoryMb: number;
-    /** Caps how many files start at once; beyond it S3 events wait in Lambda's async queue. */
-    readonly reservedConcurrency: number;
+    /**
+     * Reserved concurrency of each S3-triggered function (the CSV and Parquet triggers, claims validation):
+     * caps how many files start at once, beyond it S3 events wait in Lambda's async queue. Opt-in, because a
+     * reservation must leave the account's minimum unreserved concurrency (100) free, which new accounts with
+     * a quota of 10 cannot. @default none (the functions share the account's unreserved pool)
+     */
+    readonly reservedConcurrency?: number;
 }
 
 export interface AlertSettings {
@@ -63,6 +68,8 @@ export interface MedallionSettings {
     readonly noDataIsFailure: boolean;
     /** Athena stops any query of the workgroup past this many MiB scanned. */
     readonly athenaBytesScannedCutoffMb: number;
+    /** Reserved concurrency of the ingestion function (an API rate cap). Opt-in like the triggers'. @default none */
+    readonly ingestConcurrency?: number;
 }
 
 export interface PromotionSettings {
@@ -123,7 +130,86 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 /** EventBridge Scheduler: cron(min hour day-of-month month day-of-week year) or rate(n unit). */
 const SCHEDULE = /^(cron\((\S+ ){5}\S+\)|rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\))$/;
 export const MEDALLION_DEFAULT_SCHEDULE = "cron(0 9 * * ? *)";
-const MEDALLION_FIELDS = ["apiBaseUrl", "apiKeyHeader", "pageSize", "schedule", "scheduleEnabled", "noDataIsFailure", "athenaBytesScannedCutoffMb"] as const;
+
+/**
+ * Every key the project reads, the one list that strict parsing, the declarations in Pulumi.yaml and the
+ * README's table are checked against. Scalars carry the type and default Pulumi.yaml declares (Pulumi itself
+ * then refuses a wrong type, and a missing key without a default); object keys list their fields, or `null`
+ * when any field is allowed (tags).
+ */
+export const SCALAR_KEYS = {
+    stage: { type: "string", description: "Short environment name used in resource names (glue-input-{stage}-{account}): 2-12 lowercase letters, digits or hyphens." },
+    accountId: { type: "string", description: "The 12-digit AWS account the stack deploys to; credentials for any other account are refused." },
+    deployRoleArn: { type: "string", default: "", description: "IAM role the AWS provider assumes to deploy (same account). Empty means deploy with the caller's credentials." },
+    permissionsBoundaryArn: { type: "string", default: "", description: "Managed policy put as permissions boundary on every role the stack creates (the bootstrap's workload boundary). Empty means none." },
+    allowDataDestroy: { type: "boolean", default: false, description: "Let `pulumi destroy` delete the buckets, the KMS key and the metadata table (keep false for data you cannot lose)." },
+} as const;
+
+export const SECTION_FIELDS: Readonly<Record<string, readonly string[] | null>> = {
+    tags: null,
+    glue: ["version", "maxWorkers", "executionClass"],
+    trigger: ["memoryMb", "reservedConcurrency"],
+    alerts: ["emails"],
+    claims: ["errorEmails", "minQualityScore"],
+    medallion: ["apiBaseUrl", "apiKeyHeader", "pageSize", "schedule", "scheduleEnabled", "noDataIsFailure", "athenaBytesScannedCutoffMb", "ingestConcurrency"],
+    promotion: ["fromStack"],
+};
+
+/** Every top-level key of the project namespace. */
+export const PROJECT_KEYS: readonly string[] = [...Object.keys(SCALAR_KEYS), ...Object.keys(SECTION_FIELDS)];
+
+/** Tags a stack gets when its file names none: enough to find and bill the resources, visibly unassigned. */
+export const DEFAULT_TAGS = { Project: PROJECT, Owner: "unassigned", CostCenter: "unassigned" } as const;
+
+/**
+ * Edit distance with adjacent transpositions counted as one edit (optimal string alignment), compared
+ * case-insensitively: `allowDataDestory` is one edit from `allowDataDestroy`, `maxworkers` none from
+ * `maxWorkers`.
+ */
+export function editDistance(a: string, b: string): number {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= x.length; i++) {
+        for (let j = 1; j <= y.length; j++) {
+            const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[x.length][y.length];
+}
+
+/**
+ * The known key nearest to `key` (ties: the first listed): within a third of its length in edits (at least
+ * 2), else one that contains it (`workers` → `maxWorkers`); undefined when nothing is that close.
+ */
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const candidate of known) {
+        const distance = editDistance(key, candidate);
+        if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+    }
+    if (bestDistance <= Math.max(2, Math.floor(key.length / 3))) return best;
+    return key.length >= 3 ? known.find((candidate) => candidate.toLowerCase().includes(key.toLowerCase())) : undefined;
+}
+
+/** The error text for an unknown key: the nearest known one named first, then every known one. */
+function unknownKeyProblem(key: string, known: readonly string[], where: string): string {
+    const nearest = nearestKey(key, known);
+    return `unknown setting${nearest ? `; did you mean ${nearest}?` : ""} (known settings of ${where}: ${known.join(", ")})`;
+}
+
+/** Refuses any key of the project namespace that the project does not read: a typo must not pass as a default. */
+function rejectUnknownKeys(raw: RawConfig): void {
+    const prefix = `${PROJECT}:`;
+    for (const qualified of Object.keys(raw)) {
+        if (!qualified.startsWith(prefix)) continue;
+        const key = qualified.slice(prefix.length);
+        if (!PROJECT_KEYS.includes(key)) throw new ConfigError(qualified, unknownKeyProblem(key, PROJECT_KEYS, PROJECT));
+    }
+}
 
 class Reader {
     constructor(private readonly raw: RawConfig) {}
@@ -176,9 +262,7 @@ class Reader {
     section(key: string, allowed?: readonly string[]): Section {
         const obj = this.object(key) ?? {};
         const unknown = allowed ? Object.keys(obj).filter((k) => !allowed.includes(k)) : [];
-        if (unknown.length > 0) {
-            throw new ConfigError(`${key}.${unknown[0]}`, `unknown setting; known settings of ${key}: ${allowed!.join(", ")}`);
-        }
+        if (unknown.length > 0) throw new ConfigError(`${key}.${unknown[0]}`, unknownKeyProblem(unknown[0], allowed!, key));
         return new Section(key, obj);
     }
 }
@@ -217,6 +301,11 @@ class Section {
             throw new ConfigError(`${this.key}.${field}`, `${JSON.stringify(v)} is not a number from ${min} to ${max} with at most ${decimals} decimals`);
         }
         return v;
+    }
+
+    /** A whole number in [min, max], or undefined when the field is absent (an opt-in setting). */
+    optionalInteger(field: string, min: number, max: number): number | undefined {
+        return this.has(field) ? this.integer(field, 0, min, max) : undefined;
     }
 
     integer(field: string, fallback: number, min: number, max: number): number {
@@ -262,17 +351,19 @@ class Section {
     }
 }
 
-const TAG_KEYS = ["Project", "Owner", "CostCenter"] as const;
-
 /**
  * Parses and validates the configuration of `stackName`. Defaults are the cheap, safe ones: Glue on the
- * STANDARD class with 2 workers, data kept on destroy.
+ * STANDARD class with 2 workers, data kept on destroy, no reserved Lambda concurrency. Two keys (`stage`,
+ * `accountId`) make a stack; the region is `aws:region` or, like the AWS CLI's, `AWS_REGION` /
+ * `AWS_DEFAULT_REGION` of `env`.
  */
-export function parseStackConfig(stackName: string, raw: RawConfig): StackConfig {
-    const r = new Reader(raw);
+export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonly<Record<string, string | undefined>> = process.env): StackConfig {
+    rejectUnknownKeys(raw);
+    const envRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+    const r = new Reader(raw["aws:region"] || envRegion === undefined ? raw : { ...raw, "aws:region": envRegion });
     const stage = r.requiredString("stage", STAGE, "a stage name of 2-12 lowercase letters, digits or hyphens");
     const accountId = r.requiredString("accountId", ACCOUNT_ID, "a 12-digit AWS account id");
-    const region = r.requiredString("region", REGION, "an AWS region such as eu-west-1", "aws");
+    const region = r.requiredString("region", REGION, "an AWS region such as eu-west-1 (or AWS_REGION in the environment)", "aws");
     const deployRoleArn = r.optionalString("deployRoleArn", ROLE_ARN, "an IAM role ARN");
     if (deployRoleArn && deployRoleArn.split(":")[4] !== accountId) {
         throw new ConfigError("deployRoleArn", `role ${deployRoleArn} is not in account ${accountId} (accountId)`);
@@ -282,21 +373,21 @@ export function parseStackConfig(stackName: string, raw: RawConfig): StackConfig
         throw new ConfigError("permissionsBoundaryArn", `policy ${permissionsBoundaryArn} is not in account ${accountId} (accountId)`);
     }
 
+    // Every resource is tagged Environment, Project, Owner and CostCenter; a stack that names none of them
+    // (the sandbox) still gets all four.
     const tagSection = r.section("tags").strings();
-    for (const key of TAG_KEYS) {
-        if (!tagSection[key]) throw new ConfigError(`tags.${key}`, "missing; every resource is tagged Environment, Project, Owner and CostCenter");
-    }
     if (tagSection.Environment !== undefined && tagSection.Environment !== stage) {
         throw new ConfigError("tags.Environment", `"${tagSection.Environment}" differs from stage "${stage}"; leave it out, it is set from stage`);
     }
-    const tags = { ...tagSection, Environment: stage } as StackTags;
+    const tags = { ...DEFAULT_TAGS, ...tagSection, Environment: stage } as StackTags;
 
-    const glue = r.section("glue", ["version", "maxWorkers", "executionClass"]);
-    const trigger = r.section("trigger", ["memoryMb", "reservedConcurrency"]);
-    const promotion = r.section("promotion", ["fromStack"]);
-    const alerts = r.section("alerts", ["emails"]);
-    const claims = r.section("claims", ["errorEmails", "minQualityScore"]);
-    const medallion = r.section("medallion", MEDALLION_FIELDS);
+    const section = (key: string) => r.section(key, SECTION_FIELDS[key] ?? undefined);
+    const glue = section("glue");
+    const trigger = section("trigger");
+    const promotion = section("promotion");
+    const alerts = section("alerts");
+    const claims = section("claims");
+    const medallion = section("medallion");
 
     return {
         stackName,
@@ -313,7 +404,7 @@ export function parseStackConfig(stackName: string, raw: RawConfig): StackConfig
         },
         trigger: {
             memoryMb: trigger.integer("memoryMb", 256, 128, 10240),
-            reservedConcurrency: trigger.integer("reservedConcurrency", 5, 1, 1000),
+            reservedConcurrency: trigger.optionalInteger("reservedConcurrency", 1, 1000),
         },
         alerts: { emails: alerts.stringList("emails", EMAIL, "an email address") },
         claims: {
@@ -322,7 +413,7 @@ export function parseStackConfig(stackName: string, raw: RawConfig): StackConfig
                 : alerts.stringList("emails", EMAIL, "an email address"),
             minQualityScore: claims.decimal("minQualityScore", 95, 0, 100, 2),
         },
-        allowDataDestroy: r.boolean("allowDataDestroy", false),
+        allowDataDestroy: r.boolean("allowDataDestroy", SCALAR_KEYS.allowDataDestroy.default),
         medallion: medallion.isEmpty() ? undefined : parseMedallion(medallion),
         promotion: promotion.has("fromStack")
             ? { fromStack: promotion.string("fromStack", undefined, STACK_REF, "a stack name of the form org/project/stack") }
@@ -347,5 +438,6 @@ function parseMedallion(m: Section): MedallionSettings {
         noDataIsFailure: m.boolean("noDataIsFailure", false),
         // Athena's minimum cutoff is 10 MB; 1 GiB by default.
         athenaBytesScannedCutoffMb: m.integer("athenaBytesScannedCutoffMb", 1024, 10, 1024 * 1024),
+        ingestConcurrency: m.optionalInteger("ingestConcurrency", 1, 1000),
     };
 }

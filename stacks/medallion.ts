@@ -86,6 +86,8 @@ export function createMedallion(config: StackConfig, inputs: MedallionInputs, op
             executionClass: "STANDARD",
             releaseId: inputs.release,
             allowDestroy: config.allowDataDestroy,
+            // Opt-in: a reservation a new account's quota cannot grant fails the whole deploy.
+            ingestConcurrency: settings.ingestConcurrency,
         },
         opts,
     );

@@ -155,9 +155,9 @@ describe("MedallionWorkflow", () => {
             assert.equal(await valueOf(component.setApiKeyCommand), `aws secretsmanager put-secret-value --secret-id ${SECRET_ARN} --secret-string '<api key>'`);
         });
 
-        it("runs the ingestion function for 5 minutes with 512 MB and 10 concurrent executions, key name only in its environment", () => {
+        it("runs the ingestion function for 5 minutes with 512 MB, reserving no concurrency unless asked, key name only in its environment", () => {
             const fn = named("medallion-ingest-function", "aws:lambda/function:Function").inputs;
-            assert.deepEqual([fn.name, fn.timeout, fn.memorySize, fn.reservedConcurrentExecutions], ["ApiIngestion-test", 300, 512, 10]);
+            assert.deepEqual([fn.name, fn.timeout, fn.memorySize, fn.reservedConcurrentExecutions], ["ApiIngestion-test", 300, 512, undefined]);
             assert.deepEqual(fn.environment.variables, {
                 API_BASE_URL: "https://api.example.com/v1/orders",
                 API_KEY_SECRET_ID: SECRET_ARN,

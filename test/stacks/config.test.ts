@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, parseStackConfig, RawConfig } from "../../stacks/config";
+import { ConfigError, DEFAULT_TAGS, editDistance, nearestKey, parseStackConfig, PROJECT_KEYS, RawConfig } from "../../stacks/config";
 
 const P = "glue-data-pipeline";
 
@@ -15,9 +15,54 @@ function raw(overrides: Record<string, string | undefined> = {}): RawConfig {
     return base;
 }
 
+/** No AWS_REGION: these tests see only the config they pass, whatever the test process's environment. */
+const NO_ENV = {};
+
 describe("stack configuration", () => {
+    describe("with the two keys of a sandbox stack (stage, accountId) and the region from the environment", () => {
+        const config = parseStackConfig(
+            "sandbox",
+            { [`${P}:stage`]: "sandbox", [`${P}:accountId`]: "123456789012" },
+            { AWS_REGION: "us-east-2" },
+        );
+
+        it("takes the region from AWS_REGION, as the AWS CLI does", () => {
+            assert.deepEqual([config.stage, config.accountId, config.region], ["sandbox", "123456789012", "us-east-2"]);
+        });
+
+        it("tags every resource with the project, an unassigned owner and cost center, and the stage", () => {
+            assert.deepEqual(config.tags, { Project: "glue-data-pipeline", Owner: "unassigned", CostCenter: "unassigned", Environment: "sandbox" });
+        });
+
+        it("reserves no Lambda concurrency, keeps data on destroy and deploys no medallion workflow", () => {
+            assert.equal(config.trigger.reservedConcurrency, undefined);
+            assert.equal(config.allowDataDestroy, false);
+            assert.equal(config.medallion, undefined);
+            assert.equal(config.permissionsBoundaryArn, undefined);
+            assert.equal(config.deployRoleArn, undefined);
+        });
+
+        it("prefers aws:region to the environment, and AWS_REGION to AWS_DEFAULT_REGION", () => {
+            const two = { [`${P}:stage`]: "sandbox", [`${P}:accountId`]: "123456789012" };
+            assert.equal(parseStackConfig("s", { ...two, "aws:region": "eu-west-1" }, { AWS_REGION: "us-east-2" }).region, "eu-west-1");
+            assert.equal(parseStackConfig("s", two, { AWS_REGION: "us-east-2", AWS_DEFAULT_REGION: "eu-central-1" }).region, "us-east-2");
+            assert.equal(parseStackConfig("s", two, { AWS_DEFAULT_REGION: "eu-central-1" }).region, "eu-central-1");
+            assert.throws(() => parseStackConfig("s", two, NO_ENV), /aws:region: missing; expected an AWS region such as eu-west-1 \(or AWS_REGION in the environment\)/);
+            assert.throws(() => parseStackConfig("s", two, { AWS_REGION: "mars" }), /aws:region: "mars" is not an AWS region/);
+        });
+
+        it("treats the empty defaults Pulumi.yaml declares as absent", () => {
+            const withDefaults = parseStackConfig(
+                "s",
+                { [`${P}:stage`]: "sandbox", [`${P}:accountId`]: "123456789012", [`${P}:deployRoleArn`]: "", [`${P}:permissionsBoundaryArn`]: "", [`${P}:allowDataDestroy`]: "false" },
+                { AWS_REGION: "us-east-2" },
+            );
+            assert.deepEqual([withDefaults.deployRoleArn, withDefaults.permissionsBoundaryArn, withDefaults.allowDataDestroy], [undefined, undefined, false]);
+        });
+    });
+
     describe("with the minimum settings", () => {
-        const config = parseStackConfig("dev", raw());
+        const config = parseStackConfig("dev", raw(), NO_ENV);
 
         it("reads stage, account and region", () => {
             assert.equal(config.stage, "dev");
@@ -33,7 +78,7 @@ describe("stack configuration", () => {
 
         it("takes the cheap, safe defaults", () => {
             assert.deepEqual(config.glue, { version: "5.1", maxWorkers: 2, executionClass: "STANDARD" });
-            assert.deepEqual(config.trigger, { memoryMb: 256, reservedConcurrency: 5 });
+            assert.deepEqual(config.trigger, { memoryMb: 256, reservedConcurrency: undefined });
             assert.equal(config.allowDataDestroy, false);
             assert.equal(config.promotion, undefined);
             assert.deepEqual(config.alerts, { emails: [] });
@@ -53,6 +98,7 @@ describe("stack configuration", () => {
                 promotion: JSON.stringify({ fromStack: "acme/glue-data-pipeline/dev" }),
                 alerts: JSON.stringify({ emails: ["oncall@example.com", "Data.Team+alerts@example.org"] }),
             }),
+            NO_ENV,
         );
 
         it("reads them all", () => {
@@ -77,10 +123,17 @@ describe("stack configuration", () => {
             ["not a role ARN", { deployRoleArn: "PulumiDeploy" }, /deployRoleArn: "PulumiDeploy" is not an IAM role ARN/],
             ["boundary is a role, not a policy", { permissionsBoundaryArn: "arn:aws:iam::111111111111:role/X" }, /permissionsBoundaryArn: ".*" is not an IAM managed policy ARN/],
             ["boundary in another account", { permissionsBoundaryArn: "arn:aws:iam::999999999999:policy/B" }, /permissionsBoundaryArn: policy .* is not in account 111111111111/],
-            ["tags missing Owner", { tags: JSON.stringify({ Project: "p", CostCenter: "c" }) }, /tags.Owner: missing/],
+            ["a tag without a value", { tags: JSON.stringify({ Project: "p", Owner: "" }) }, /tags.Owner: "" is not a non-empty string/],
             ["tags not a mapping", { tags: "[1]" }, /glue-data-pipeline:tags: expected an object/],
             ["Environment tag against the stage", { tags: JSON.stringify({ Project: "p", Owner: "o", CostCenter: "c", Environment: "prod" }) }, /tags.Environment: "prod" differs from stage "dev"/],
-            ["unknown glue setting", { glue: JSON.stringify({ workers: 3 }) }, /glue.workers: unknown setting; known settings of glue: version, maxWorkers, executionClass/],
+            ["unknown glue setting", { glue: JSON.stringify({ workers: 3 }) }, /glue.workers: unknown setting; did you mean maxWorkers\? \(known settings of glue: version, maxWorkers, executionClass\)/],
+            ["a typo'd glue setting", { glue: JSON.stringify({ maxWorker: 3 }) }, /glue.maxWorker: unknown setting; did you mean maxWorkers\?/],
+            ["a typo'd top-level key", { allowDataDestory: "true" }, /glue-data-pipeline:allowDataDestory: unknown setting; did you mean allowDataDestroy\? \(known settings of glue-data-pipeline: stage, accountId/],
+            ["a key in the wrong case", { AccountID: "111111111111" }, /glue-data-pipeline:AccountID: unknown setting; did you mean accountId\?/],
+            ["a top-level key nothing is near", { colour: "blue" }, /glue-data-pipeline:colour: unknown setting \(known settings of glue-data-pipeline: /],
+            ["a nested setting written at the top level", { maxWorkers: "4" }, /glue-data-pipeline:maxWorkers: unknown setting \(known settings/],
+            ["a reserved concurrency of 0 (Lambda's kill switch, not a setting)", { trigger: JSON.stringify({ reservedConcurrency: 0 }) }, /trigger.reservedConcurrency: 0 is not a whole number from 1 to 1000/],
+            ["a reserved concurrency as text", { trigger: JSON.stringify({ reservedConcurrency: "10" }) }, /trigger.reservedConcurrency: "10" is not a whole number/],
             ["glue version not a version", { glue: JSON.stringify({ version: "latest" }) }, /glue.version: "latest" is not a Glue version/],
             ["one worker", { glue: JSON.stringify({ maxWorkers: 1 }) }, /glue.maxWorkers: 1 is not a whole number from 2 to 100/],
             ["execution class", { glue: JSON.stringify({ executionClass: "SPOT" }) }, /glue.executionClass: "SPOT" is not one of STANDARD, FLEX/],
@@ -89,12 +142,12 @@ describe("stack configuration", () => {
             ["alert emails not a list", { alerts: JSON.stringify({ emails: "oncall@example.com" }) }, /alerts.emails: "oncall@example.com" is not a list of an email address/],
             ["alert email without a domain", { alerts: JSON.stringify({ emails: ["ok@example.com", "oncall"] }) }, /alerts.emails\[1\]: "oncall" is not an email address/],
             ["alert email listed twice", { alerts: JSON.stringify({ emails: ["a@example.com", "A@example.com"] }) }, /alerts.emails\[1\]: A@example.com is listed twice/],
-            ["unknown alerts setting", { alerts: JSON.stringify({ email: ["a@example.com"] }) }, /alerts.email: unknown setting; known settings of alerts: emails/],
+            ["unknown alerts setting", { alerts: JSON.stringify({ email: ["a@example.com"] }) }, /alerts.email: unknown setting; did you mean emails\? \(known settings of alerts: emails\)/],
             ["promotion source not a full stack name", { promotion: JSON.stringify({ fromStack: "dev" }) }, /promotion.fromStack: "dev" is not a stack name of the form org\/project\/stack/],
         ];
         for (const [title, overrides, message] of cases) {
             it(title, () => {
-                assert.throws(() => parseStackConfig("dev", raw(overrides)), (err: Error) => {
+                assert.throws(() => parseStackConfig("dev", raw(overrides), NO_ENV), (err: Error) => {
                     assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
                     assert.match(err.message, message);
                     return true;
@@ -104,10 +157,10 @@ describe("stack configuration", () => {
     });
 
     describe("the medallion workflow (seed 004)", () => {
-        const withMedallion = (settings: Record<string, unknown>) => parseStackConfig("dev", raw({ medallion: JSON.stringify(settings) }));
+        const withMedallion = (settings: Record<string, unknown>) => parseStackConfig("dev", raw({ medallion: JSON.stringify(settings) }), NO_ENV);
 
         it("is not deployed when the stack has no medallion section", () => {
-            assert.equal(parseStackConfig("dev", raw()).medallion, undefined);
+            assert.equal(parseStackConfig("dev", raw(), NO_ENV).medallion, undefined);
         });
 
         it("with only the API URL: daily at 09:00 UTC, enabled, no data is not a failure, 1 GiB Athena cutoff", () => {
@@ -119,6 +172,7 @@ describe("stack configuration", () => {
                 scheduleEnabled: true,
                 noDataIsFailure: false,
                 athenaBytesScannedCutoffMb: 1024,
+                ingestConcurrency: undefined,
             });
         });
 
@@ -131,6 +185,7 @@ describe("stack configuration", () => {
                 scheduleEnabled: false,
                 noDataIsFailure: true,
                 athenaBytesScannedCutoffMb: 100,
+                ingestConcurrency: 10,
             };
             assert.deepEqual(withMedallion(settings).medallion, settings);
             assert.equal(withMedallion({ apiBaseUrl: "https://a.example", schedule: "rate(12 hours)" }).medallion?.schedule, "rate(12 hours)");
@@ -147,7 +202,8 @@ describe("stack configuration", () => {
             ["a page size of 0", { apiBaseUrl: "https://a.example", pageSize: 0 }, /medallion.pageSize: 0 is not a whole number from 1 to 10000/],
             ["an Athena cutoff below Athena's minimum", { apiBaseUrl: "https://a.example", athenaBytesScannedCutoffMb: 5 }, /medallion.athenaBytesScannedCutoffMb: 5 is not a whole number from 10/],
             ["a header with a space", { apiBaseUrl: "https://a.example", apiKeyHeader: "x api key" }, /medallion.apiKeyHeader/],
-            ["an unknown setting (e.g. the key itself)", { apiBaseUrl: "https://a.example", apiKey: "s3cr3t" }, /medallion.apiKey: unknown setting; known settings of medallion: apiBaseUrl, apiKeyHeader/],
+            ["an unknown setting (e.g. the key itself)", { apiBaseUrl: "https://a.example", apiKey: "s3cr3t" }, /medallion.apiKey: unknown setting; did you mean apiKeyHeader\? \(known settings of medallion: apiBaseUrl, apiKeyHeader/],
+            ["an ingest concurrency of 0", { apiBaseUrl: "https://a.example", ingestConcurrency: 0 }, /medallion.ingestConcurrency: 0 is not a whole number from 1 to 1000/],
         ];
         for (const [title, settings, message] of bad) {
             it(`rejects ${title}, naming the key`, () => assert.throws(() => withMedallion(settings), (err: Error) => err instanceof ConfigError && message.test(err.message)));
@@ -162,6 +218,7 @@ describe("stack configuration", () => {
                     ...(claims !== undefined ? { claims: JSON.stringify(claims) } : {}),
                     ...(alerts !== undefined ? { alerts: JSON.stringify({ emails: alerts }) } : {}),
                 }),
+                NO_ENV,
             ).claims;
 
         it("by default mails claims errors to the alert addresses and needs a quality score of 95", () => {
@@ -184,10 +241,51 @@ describe("stack configuration", () => {
             ["a score as text", { minQualityScore: "95" }, /claims.minQualityScore: "95" is not a number/],
             ["an address without a domain", { errorEmails: ["claims"] }, /claims.errorEmails\[0\]: "claims" is not an email address/],
             ["an address listed twice", { errorEmails: ["a@example.com", "A@example.com"] }, /claims.errorEmails\[1\]: A@example.com is listed twice/],
-            ["an unknown setting", { emails: ["a@example.com"] }, /claims.emails: unknown setting; known settings of claims: errorEmails, minQualityScore/],
+            ["an unknown setting", { emails: ["a@example.com"] }, /claims.emails: unknown setting; did you mean errorEmails\? \(known settings of claims: errorEmails, minQualityScore\)/],
         ];
         for (const [title, settings, message] of bad) {
             it(`rejects ${title}, naming the key`, () => assert.throws(() => withClaims(settings), (err: Error) => err instanceof ConfigError && message.test(err.message)));
         }
+    });
+
+    describe("tags", () => {
+        it("default each of Project, Owner and CostCenter that the stack leaves out, and keep extra tags", () => {
+            const tags = (t: Record<string, string>) => parseStackConfig("dev", raw({ tags: JSON.stringify(t) }), NO_ENV).tags;
+            assert.deepEqual(tags({}), { ...DEFAULT_TAGS, Environment: "dev" });
+            assert.deepEqual(tags({ Owner: "data-eng", Team: "ingest" }), { Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "unassigned", Team: "ingest", Environment: "dev" });
+            assert.deepEqual(parseStackConfig("dev", raw({ tags: undefined }), NO_ENV).tags, { ...DEFAULT_TAGS, Environment: "dev" });
+        });
+    });
+
+    describe("strict keys", () => {
+        it("ignore other namespaces (the provider's and Pulumi's own keys)", () => {
+            assert.doesNotThrow(() => parseStackConfig("dev", raw({ "aws:profile": "sandbox", "pulumi:tags": "{}", "aws:skipMetadataApiCheck": "false" }), NO_ENV));
+        });
+
+        it("accept every key the project declares", () => {
+            assert.deepEqual([...PROJECT_KEYS].sort(), ["accountId", "alerts", "allowDataDestroy", "claims", "deployRoleArn", "glue", "medallion", "permissionsBoundaryArn", "promotion", "stage", "tags", "trigger"]);
+        });
+
+        const distances: Array<[string, string, number]> = [
+            ["allowDataDestory", "allowDataDestroy", 1],
+            ["maxworkers", "maxWorkers", 0],
+            ["emial", "email", 1],
+            ["stage", "stage", 0],
+            ["", "stage", 5],
+            ["kitten", "sitting", 3],
+        ];
+        for (const [a, b, d] of distances) it(`count ${d} edits from ${JSON.stringify(a)} to ${JSON.stringify(b)}`, () => assert.equal(editDistance(a, b), d));
+
+        const nearest: Array<[string, string | undefined]> = [
+            ["allowDataDestory", "allowDataDestroy"],
+            ["acountId", "accountId"],
+            ["permissionBoundaryArn", "permissionsBoundaryArn"],
+            ["promotions", "promotion"],
+            ["alert", "alerts"],
+            ["deployRole", "deployRoleArn"],
+            ["colour", undefined],
+            ["xy", undefined],
+        ];
+        for (const [key, expected] of nearest) it(`name ${expected ?? "nothing"} for ${key}`, () => assert.equal(nearestKey(key, PROJECT_KEYS), expected));
     });
 });

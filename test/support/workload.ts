@@ -6,7 +6,10 @@ import type { StackConfig } from "../../stacks/config";
 import type { WorkloadStack } from "../../stacks/workload";
 import { resetRecorded, waitForRegistrations } from "./graph";
 
-/** A validated config as stacks/config.ts would return it: prod-sized in prod, Flex and destroyable in dev. */
+/**
+ * A validated config as stacks/config.ts would return it: prod-sized and reserving concurrency in prod, Flex,
+ * destroyable and reserving nothing (the opt-in default) in dev.
+ */
 export function stackConfig(stage: "dev" | "prod", overrides: Partial<StackConfig> = {}): StackConfig {
     return {
         stackName: stage,
@@ -15,7 +18,7 @@ export function stackConfig(stage: "dev" | "prod", overrides: Partial<StackConfi
         region: "eu-west-1",
         tags: { Environment: stage, Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "engineering" },
         glue: { version: "5.1", maxWorkers: stage === "prod" ? 10 : 2, executionClass: stage === "prod" ? "STANDARD" : "FLEX" },
-        trigger: { memoryMb: 256, reservedConcurrency: stage === "prod" ? 10 : 2 },
+        trigger: stage === "prod" ? { memoryMb: 256, reservedConcurrency: 10 } : { memoryMb: 256 },
         allowDataDestroy: stage === "dev",
         ...overrides,
     };
