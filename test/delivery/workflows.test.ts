@@ -103,7 +103,7 @@ describe("GitHub Actions workflows", function () {
         it("installs the toolchains, runs the full test suite, then the offline synth of dev and prod", () => {
             assert.deepEqual(uses("test"), ["actions/checkout", "actions/setup-node", "actions/setup-python", "actions/setup-java", "actions/setup-go"]);
             const setup = (action: string) => steps("test").find((s) => s.uses?.startsWith(action)).with;
-            assert.equal(setup("actions/setup-node")["node-version"], "20");
+            assert.equal(setup("actions/setup-node")["node-version-file"], ".nvmrc");
             assert.equal(setup("actions/setup-python")["python-version"], "3.11");
             assert.equal(setup("actions/setup-java")["java-version"], "17");
             const commands = steps("test").filter((s) => s.run).map((s) => s.run.trim());
