@@ -10,8 +10,8 @@
  * Runs that die without writing are marked FAILED by the monitoring's Glue job-state handler.
  *
  * ProcessLegislators: on demand (`aws glue start-job-run --job-name ProcessLegislators-{stage}`); its default
- * arguments read `legislators/` of the input bucket and write the history under `legislators/history/` of the
- * output bucket. No schedule: the source (the AWS legislators sample) changes rarely and as a whole.
+ * arguments read `sources/legislators/` of the assets bucket and write the history under `legislators/history/`
+ * of the output bucket. No schedule: the source (the AWS legislators sample) changes rarely and as a whole.
  *
  * Two triggers share the input bucket, and S3 keeps one notification configuration per bucket, so neither
  * creates its own: {@link createInputNotifications} builds the one BucketNotification for both.
@@ -38,7 +38,12 @@ export const PARQUET_SUFFIX = ".parquet";
 /** Seed 001's layout: raw Parquet in the input bucket, JSON in the output bucket, dated YYYY/MM/DD/. */
 export const PARQUET_PREFIXES = { raw: "raw-data/", processed: "processed-data/", quarantine: "quarantine/raw-data/" } as const;
 /** ProcessLegislators' inputs (input bucket) and outputs (output bucket). */
-export const LEGISLATORS_PREFIXES = { input: "legislators/", history: "legislators/history/", quarantine: "quarantine/legislators/" } as const;
+/**
+ * ProcessLegislators' prefixes. Its sources are reference data that every (rare, on-demand) rerun reads again,
+ * so they live in the assets bucket, which expires nothing: the input bucket expires every object after 30
+ * days, and a rerun a month later would find nothing.
+ */
+export const LEGISLATORS_PREFIXES = { sources: "sources/legislators/", history: "legislators/history/", quarantine: "quarantine/legislators/" } as const;
 /** Seed 001: "Max Retries: 2", "Number of Workers: Auto-scaling (2-10)". */
 export const PARQUET_TO_JSON_MAX_RETRIES = 2;
 export const PARQUET_TO_JSON_MAX_WORKERS = 10;
@@ -173,12 +178,12 @@ export function createLegislators(config: StackConfig, inputs: EtlFlowInputs, op
             // Run on demand: Flex does not queue, and a second run while one is going would race on the output.
             jobRunQueuing: false,
             maxConcurrentRuns: 1,
-            readAccess: [{ bucketArn: buckets.inputBucket.arn, prefixes: [LEGISLATORS_PREFIXES.input] }],
+            readAccess: [{ bucketArn: buckets.assetsBucket.arn, prefixes: [LEGISLATORS_PREFIXES.sources] }],
             writeAccess: [{ bucketArn: buckets.outputBucket.arn, prefixes: [LEGISLATORS_PREFIXES.history, LEGISLATORS_PREFIXES.quarantine] }],
             metadataTableArn: metadata.tableArn,
             defaultArguments: {
                 "--release_id": release,
-                "--input_path": pulumi.interpolate`s3://${buckets.inputBucket.bucket}/${LEGISLATORS_PREFIXES.input}`,
+                "--input_path": pulumi.interpolate`s3://${buckets.assetsBucket.bucket}/${LEGISLATORS_PREFIXES.sources}`,
                 "--output_path": pulumi.interpolate`s3://${buckets.outputBucket.bucket}/${LEGISLATORS_PREFIXES.history}`,
                 "--quarantine_path": pulumi.interpolate`s3://${buckets.outputBucket.bucket}/${LEGISLATORS_PREFIXES.quarantine}`,
             },

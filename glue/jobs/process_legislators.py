@@ -8,7 +8,8 @@ Arguments: --input_path (directory holding persons.json, memberships.json, organ
 run is recorded on the metadata record like any other file's).
 
 On AWS the job runs on demand (``aws glue start-job-run --job-name ProcessLegislators-<stage>``); its default
-arguments point at legislators/ in the input bucket. One JSON summary line on stdout.
+arguments point at sources/legislators/ in the assets bucket, which expires nothing (the input bucket expires
+every object after 30 days). One JSON summary line on stdout.
 """
 
 from __future__ import annotations

@@ -60,13 +60,13 @@ describe("Parquet → JSON and ProcessLegislators in the workload", () => {
             assert.match(job.inputs.command.scriptLocation, /parquet_to_json\.py$/);
         });
 
-        it("runs ProcessLegislators on demand, one run at a time, pointed at legislators/ by default", () => {
+        it("runs ProcessLegislators on demand, one run at a time, reading its sources from the assets bucket by default", () => {
             const job = named("legislators-job", "aws:glue/job:Job");
             assert.equal(job.inputs.executionProperty.maxConcurrentRuns, 1);
             assert.equal(job.inputs.timeout, 60);
             assert.match(job.inputs.command.scriptLocation, /process_legislators\.py$/);
             const args = job.inputs.defaultArguments;
-            assert.equal(args["--input_path"], `s3://glue-input-prod-${ACCOUNT}/legislators/`);
+            assert.equal(args["--input_path"], `s3://glue-assets-v2-prod-${ACCOUNT}/sources/legislators/`);
             assert.equal(args["--output_path"], `s3://glue-output-prod-${ACCOUNT}/legislators/history/`);
             assert.equal(args["--quarantine_path"], `s3://glue-output-prod-${ACCOUNT}/quarantine/legislators/`);
             assert.throws(() => named("legislators-schedule"), "no schedule: the job is run on demand");
@@ -111,10 +111,24 @@ describe("Parquet → JSON and ProcessLegislators in the workload", () => {
             assert.deepEqual(dataPuts(statements, "ParquetToJson-prod"), [`${OUTPUT_ARN}/processed-data/*`, `${OUTPUT_ARN}/quarantine/raw-data/*`]);
         });
 
-        it("lets ProcessLegislators read only legislators/ and write only the history and its quarantine", () => {
+        it("lets ProcessLegislators read only its sources (nothing of the input bucket) and write only the history and its quarantine", () => {
             const statements = s3Statements("legislators-policy");
-            assert.deepEqual(objectResources(statements, "s3:GetObject").filter((r) => r.startsWith(INPUT_ARN)), [`${INPUT_ARN}/legislators/*`]);
+            assert.deepEqual(objectResources(statements, "s3:GetObject").filter((r) => r.startsWith(INPUT_ARN)), []);
+            const ASSETS_ARN = `arn:aws:s3:::glue-assets-v2-prod-${ACCOUNT}`;
+            assert.ok(objectResources(statements, "s3:GetObject").includes(`${ASSETS_ARN}/sources/legislators/*`));
             assert.deepEqual(dataPuts(statements, "ProcessLegislators-prod"), [`${OUTPUT_ARN}/legislators/history/*`, `${OUTPUT_ARN}/quarantine/legislators/*`]);
+        });
+
+        it("keeps ProcessLegislators' sources: no lifecycle rule of the assets bucket expires current objects under their prefix", () => {
+            const lifecycle = ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").find((l) => String(l.inputs.bucket).startsWith("glue-assets-v2-prod-"));
+            assert.ok(lifecycle, "the assets bucket has a lifecycle configuration");
+            const expiring = (lifecycle!.inputs.rules as any[]).filter(
+                (r) => r.status === "Enabled" && r.expiration?.days !== undefined && "sources/legislators/".startsWith(r.filter?.prefix ?? ""),
+            );
+            assert.deepEqual(expiring.map((r) => r.id), []);
+            // The input bucket does expire them: the reason the sources moved.
+            const input = ofType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").find((l) => String(l.inputs.bucket).startsWith("glue-input-prod-"));
+            assert.ok((input!.inputs.rules as any[]).some((r) => r.expiration?.days === 30 && (r.filter?.prefix ?? "") === ""));
         });
 
         it("has the job-state handler watch both jobs, so runs that die without writing are marked FAILED", () => {
