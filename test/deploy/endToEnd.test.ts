@@ -1,0 +1,175 @@
+/**
+ * The whole S3-triggered path, offline, in one test: the smoke script uploads the bundled samples of the
+ * CSV and Parquet flows to the emulated input bucket → each upload's S3 event goes to the trigger the
+ * bucket notification routes it to (functions/glue-trigger, configured by the same environment variables
+ * the stack sets) → the trigger claims the file and starts a run in the emulated Glue → the local Glue
+ * runner executes every started run with the job's real script on local Spark (one Spark start) → the job
+ * writes Parquet/JSON and quarantine to the emulated output bucket and its counts to the metadata record →
+ * the run's job-state event goes to functions/glue-job-events → metrics in the emulated CloudWatch. Then
+ * the smoke script's own checks run on what the pipeline wrote, and its release marker is written.
+ *
+ * This is the first proof that the pieces fit: the trigger's job arguments are what the jobs parse, the
+ * jobs' record writes are what the job-events handler and smoke read, and the paths agree end to end.
+ */
+import * as assert from "node:assert/strict";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import type { S3Event } from "aws-lambda";
+import { ARTIFACT_SOURCES } from "../../stacks/artifacts";
+import { CSV_SUFFIX, OUTPUT_PREFIXES } from "../../stacks/workload";
+import { PARQUET_PREFIXES, PARQUET_SUFFIX } from "../../stacks/etlFlows";
+import { METRIC_NAMES } from "../../functions/glue-job-events/metrics";
+import { Logger } from "../../functions/shared/logger";
+import type { TriggerSummary } from "../../functions/glue-trigger/trigger";
+import type { Upload } from "../../scripts/smoke";
+import { s3Event } from "../fixtures/s3Events";
+import { useEmulator } from "../support/emulator";
+import { runJobRunsLocally, LocalRunResult } from "../support/localGlueRunner";
+import { glueStateChange, metricStats, motoCloudWatchClient, motoGlueClient, capturingTopic } from "../monitoring/support";
+
+const STAGE = "e2e";
+const INPUT = `glue-input-${STAGE}-123456789012`;
+const OUTPUT = `glue-output-${STAGE}-123456789012`;
+const TABLE = `etl-pipeline-metadata-${STAGE}`;
+const CSV_JOB = `FileProcessorV2-${STAGE}`;
+const PARQUET_JOB = `ParquetToJson-${STAGE}`;
+const NAMESPACE = "GluePipeline";
+const RELEASE = "r-0123456789ab";
+
+describe("end to end, offline: S3 event → trigger → Glue run on local Spark → record → job-state event → metric → smoke checks", function () {
+    // One Spark start for four files on a shared two-core machine.
+    this.timeout(300_000);
+    const aws = useEmulator();
+
+    it("every sample of the CSV and Parquet flows is processed, recorded, measured and passes the smoke checks", async () => {
+        // Prepare: what the stack creates, in the emulator.
+        await aws.createBucket(INPUT, { versioned: true });
+        await aws.createBucket(OUTPUT);
+        await aws.createMetadataTable(TABLE);
+        // The component sets --metadata_table on every job that records its runs (components/glueEtlJob.ts).
+        await aws.createGlueJob(CSV_JOB, { defaultArguments: { "--metadata_table": TABLE } });
+        await aws.createGlueJob(PARQUET_JOB, { defaultArguments: { "--metadata_table": TABLE } });
+        const topic = await capturingTopic(aws.endpoint, `glue-pipeline-alerts-${STAGE}`);
+        const cloudwatch = motoCloudWatchClient(aws.endpoint);
+
+        // The functions' modules, loaded after the emulator is up (their clients read AWS_ENDPOINT_URL).
+        const triggerConfig: typeof import("../../functions/glue-trigger/config") = require("../../functions/glue-trigger/config");
+        const trigger: typeof import("../../functions/glue-trigger/trigger") = require("../../functions/glue-trigger/trigger");
+        const events: typeof import("../../functions/glue-job-events/events") = require("../../functions/glue-job-events/events");
+        const smoke: typeof import("../../scripts/smoke") = require("../../scripts/smoke");
+        const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+        const { DynamoDBClient } = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
+        const { DynamoDBDocumentClient } = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
+
+        // Each trigger from the environment its stack sets (stacks/workload.ts, stacks/etlFlows.ts).
+        const quiet = () => new Logger({ service: "e2e", level: "ERROR", sink: () => undefined });
+        const csvTrigger = trigger.createTriggerDeps(
+            triggerConfig.loadTriggerConfig({ GLUE_JOB_NAME: CSV_JOB, METADATA_TABLE: TABLE, OUTPUT_BUCKET: OUTPUT, FILE_SUFFIX: CSV_SUFFIX, RELEASE_ID: RELEASE }),
+            { logger: quiet() },
+        );
+        const parquetTrigger = trigger.createTriggerDeps(
+            triggerConfig.loadTriggerConfig({
+                GLUE_JOB_NAME: PARQUET_JOB,
+                METADATA_TABLE: TABLE,
+                OUTPUT_BUCKET: OUTPUT,
+                FILE_SUFFIX: PARQUET_SUFFIX,
+                KEY_PREFIX: PARQUET_PREFIXES.raw,
+                DATED_KEYS: "true",
+                OUTPUT_PREFIX: PARQUET_PREFIXES.processed,
+                RELEASE_ID: RELEASE,
+            }),
+            { logger: quiet() },
+        );
+        const jobEvents = events.createJobEventsDeps(
+            {
+                metadataTable: TABLE,
+                alertsTopicArn: topic.topicArn,
+                metricNamespace: NAMESPACE,
+                stage: STAGE,
+                glueJobNames: [CSV_JOB, PARQUET_JOB],
+                jobLogGroups: {},
+                replayCommand: `npm run replay -- --stack ${STAGE}`,
+                baselineRuns: 10,
+                baselineMinRuns: 3,
+                logLevel: "ERROR",
+            },
+            { glue: motoGlueClient(aws.endpoint), cloudwatch, logger: quiet() },
+        );
+
+        const summaries: TriggerSummary[] = [];
+        const runs: LocalRunResult[] = [];
+        const handled: Awaited<ReturnType<typeof events.handleEvent>>[] = [];
+        /** What happens in AWS between the uploads and the records' final states. */
+        const pipeline = async (uploads: readonly Upload[]) => {
+            // S3 → the input bucket's notification: .csv anywhere to the CSV trigger, .parquet under raw-data/ to the Parquet trigger.
+            for (const u of uploads) {
+                const head = await aws.clients.s3.send(new GetObjectCommand({ Bucket: INPUT, Key: u.key }));
+                const event: S3Event = s3Event({ bucket: INPUT, key: u.key, size: Number(head.ContentLength), eTag: head.ETag!.replace(/"/g, ""), versionId: head.VersionId });
+                head.Body?.transformToByteArray(); // drain the body
+                const deps = u.key.endsWith(CSV_SUFFIX) ? csvTrigger : u.key.startsWith(PARQUET_PREFIXES.raw) ? parquetTrigger : undefined;
+                assert.ok(deps, `no trigger receives ${u.key}`);
+                summaries.push(await trigger.handleS3Event(event, undefined, deps));
+            }
+            // Glue runs every started run (here: locally, all in one Spark start).
+            const started = summaries.flatMap((s) => s.records).flatMap((r) => (r.outcome === "started" ? [r] : []));
+            const jobOf = new Map(uploads.map((u) => [u.fileId, u.key.endsWith(CSV_SUFFIX) ? CSV_JOB : PARQUET_JOB]));
+            runs.push(
+                ...(await runJobRunsLocally(
+                    aws,
+                    { [CSV_JOB]: ARTIFACT_SOURCES.fileProcessorScript.path, [PARQUET_JOB]: ARTIFACT_SOURCES.parquetToJsonScript.path },
+                    started.map((r) => ({ jobName: jobOf.get(r.fileId)!, jobRunId: r.jobRunId })),
+                )),
+            );
+            // Glue → EventBridge → the job-events function, one state-change event per finished run.
+            for (const run of runs) {
+                handled.push(await events.handleEvent(glueStateChange(run.jobName, run.jobRunId, run.state, run.error, new Date().toISOString()), jobEvents));
+            }
+        };
+
+        // Act: the smoke script, with the pipeline driven between its uploads and its wait.
+        const progress: string[] = [];
+        const result = await smoke.runSmoke(
+            { stack: STAGE, inputBucket: INPUT, outputBucket: OUTPUT, metadataTable: TABLE, releaseId: RELEASE },
+            {
+                s3: new S3Client({ forcePathStyle: true }),
+                doc: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+            },
+            { afterUpload: pipeline, timeoutMs: 5_000, pollMs: 200, progress: (line) => progress.push(line) },
+        );
+
+        // Assess: the trigger started one run per file, with the arguments the jobs parse.
+        const csvSamples = smoke.smokeSamples().filter((s) => s.flow === "csv").length;
+        assert.deepEqual(
+            summaries.map((s) => [s.started, s.failed, s.rejected, s.ignored]),
+            Array.from({ length: csvSamples + 1 }, () => [1, 0, 0, 0]),
+        );
+        const detail = JSON.stringify(runs.map((r) => ({ job: r.jobName, state: r.state, error: r.error })), null, 1);
+        assert.ok(runs.length === csvSamples + 1 && runs.every((r) => r.state === "SUCCEEDED"), detail);
+        // Outputs landed where the trigger said: processed/ for CSV, processed-data/YYYY/MM/DD/ for Parquet.
+        for (const run of runs) {
+            const prefix = run.jobName === CSV_JOB ? OUTPUT_PREFIXES.processed : PARQUET_PREFIXES.processed;
+            assert.ok(run.uploaded.some((k) => k.startsWith(prefix)), `${run.jobName} wrote nothing under ${prefix}: ${run.uploaded.join(", ")}`);
+        }
+        // The job-events function reported each run once, nothing failed, nothing was sent to the alerts topic.
+        assert.deepEqual(
+            handled.map((h) => h.kind),
+            runs.map(() => "reported"),
+        );
+        assert.deepEqual(await topic.receive(), []);
+        // Its metrics: rows written per job, summed from the records the jobs wrote.
+        const expectedWritten = (flow: "csv" | "parquet") =>
+            smoke.smokeSamples().filter((s) => s.flow === flow).reduce((sum, s) => sum + s.expected.record_count, 0);
+        const written = async (job: string) => (await metricStats(cloudwatch, NAMESPACE, METRIC_NAMES.recordsWritten, { JobName: job })).sum;
+        assert.equal(await written(CSV_JOB), expectedWritten("csv"));
+        assert.equal(await written(PARQUET_JOB), expectedWritten("parquet"));
+        const failedRuns = await metricStats(cloudwatch, NAMESPACE, METRIC_NAMES.jobRunFailed, { JobName: CSV_JOB });
+        assert.deepEqual(failedRuns, { sum: 0, count: csvSamples });
+
+        // The smoke checks passed on every file, showed progress, and recorded the release.
+        assert.equal(result.passed, true, smoke.formatSmoke({ stack: STAGE, inputBucket: INPUT, outputBucket: OUTPUT, metadataTable: TABLE, releaseId: RELEASE }, result));
+        assert.equal(result.reports.length, csvSamples + 1);
+        assert.ok(progress.some((line) => /: SUCCEEDED$/.test(line)), progress.join("\n"));
+        assert.equal(result.marker, `s3://${OUTPUT}/smoke/passed/${RELEASE}.json`);
+        const marker = await aws.clients.s3.send(new GetObjectCommand({ Bucket: OUTPUT, Key: `smoke/passed/${RELEASE}.json` }));
+        assert.equal(JSON.parse(await marker.Body!.transformToString()).releaseId, RELEASE);
+    });
+});

@@ -1,0 +1,77 @@
+/**
+ * A local stand-in for the Glue service's execution of job runs: the emulator (moto) records the runs the
+ * trigger starts, with their arguments, but runs nothing; this runs each of them on local Spark with the
+ * job's real entry script from glue/jobs (the file uploaded to Glue), against the emulated buckets and
+ * metadata table. The Python half (local_glue_runner.py) explains how data moves: the pyspark wheel has no
+ * S3 file system, so inputs are downloaded from the emulator and outputs uploaded back to the run's paths.
+ *
+ * Every run given to one call shares one Python process and so one Spark start: batch them.
+ */
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { EmulatorHandle, emulatorEnv } from "./emulator";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const PYTHON = path.join(REPO_ROOT, ".venv", "bin", "python");
+const RUNNER = path.join(__dirname, "local_glue_runner.py");
+
+export interface LocalRunRequest {
+    readonly jobName: string;
+    readonly jobRunId: string;
+}
+
+export interface LocalRunResult {
+    readonly jobName: string;
+    readonly jobRunId: string;
+    /** How the run ended, as Glue would report it in its job-state event. */
+    readonly state: "SUCCEEDED" | "FAILED";
+    readonly error?: string;
+    /** The job's own summary (what it prints as one JSON line). */
+    readonly summary?: Record<string, unknown>;
+    /** Keys the run's outputs were uploaded to. */
+    readonly uploaded: readonly string[];
+}
+
+/**
+ * Runs the given job runs, in order, each with the arguments the emulator recorded for it (the job's
+ * default arguments merged, as Glue passes them). `scripts` maps a job name to its entry script, relative
+ * to the repository (e.g. `glue/jobs/file_processor.py`).
+ */
+export async function runJobRunsLocally(aws: EmulatorHandle, scripts: Readonly<Record<string, string>>, runs: readonly LocalRunRequest[]): Promise<LocalRunResult[]> {
+    const requests = [];
+    for (const { jobName, jobRunId } of runs) {
+        const script = scripts[jobName];
+        if (!script) throw new Error(`no local script for job ${jobName}; known: ${Object.keys(scripts).join(", ")}`);
+        const run = await aws.jobRun(jobName, jobRunId);
+        requests.push({ job_name: jobName, job_run_id: jobRunId, script: path.join(REPO_ROOT, script), arguments: run.Arguments ?? {} });
+    }
+    const out = spawnSync(PYTHON, [RUNNER], {
+        cwd: REPO_ROOT,
+        input: JSON.stringify({ runs: requests }),
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+        env: {
+            ...process.env,
+            ...emulatorEnv(aws.endpoint),
+            PYTHONPATH: path.join(REPO_ROOT, "glue", "lib"),
+            // Spark's timestamps are read in the process's zone; Glue runs in UTC.
+            TZ: "UTC",
+            SPARK_DRIVER_MEMORY: "1g",
+        },
+    });
+    const results = (out.stdout ?? "")
+        .split("\n")
+        .filter((line) => line.startsWith("LOCAL_GLUE_RUN "))
+        .map((line) => JSON.parse(line.slice("LOCAL_GLUE_RUN ".length)));
+    if (out.status !== 0 || results.length !== runs.length) {
+        throw new Error(`the local Glue runner exited ${out.status ?? out.signal} after ${results.length} of ${runs.length} run(s):\n${(out.stderr ?? "").slice(-4000)}`);
+    }
+    return results.map((r, i) => ({
+        jobName: runs[i].jobName,
+        jobRunId: r.job_run_id,
+        state: r.state,
+        ...(r.error ? { error: r.error } : {}),
+        ...(r.summary ? { summary: r.summary } : {}),
+        uploaded: r.uploaded ?? [],
+    }));
+}
