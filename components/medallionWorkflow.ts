@@ -35,7 +35,7 @@ import {
 } from "./iamPolicies";
 import { LambdaFunction } from "./lambdaFunction";
 import { deadLetterQueuePolicy } from "./lambdaFunctionResources";
-import { tlsOnlyTopicPolicy } from "./notificationTopics";
+import { emailSubscriptionId, tlsOnlyTopicPolicy } from "./notificationTopics";
 import { MedallionTiming, medallionStateMachineDefinition } from "./stateMachineDefinition";
 
 /** Key prefixes of the medallion layers in the data bucket. */
@@ -54,6 +54,17 @@ export const MEDALLION_PREFIXES: MedallionPrefixes = {
     rejected: "medallion/rejected/",
     state: "medallion/_state/",
 };
+
+/**
+ * Logical names of the failure-mail subscriptions: one per address, named by the address so that reordering
+ * or removing another address neither replaces nor unconfirms it (SNS e-mail subscriptions are confirmed by
+ * the recipient; a replaced one must be confirmed again). `previousName` is the name by list index that
+ * stacks deployed before carry: an alias to it adopts their subscriptions without replacing them, provided the
+ * list is not reordered in the same update (then an address inherits another's index and is replaced once).
+ */
+export function failureSubscriptionNames(component: string, emails: readonly string[]): Array<{ email: string; name: string; previousName: string }> {
+    return emails.map((email, i) => ({ email, name: `${component}-failure-email-${emailSubscriptionId(email)}`, previousName: `${component}-failure-email-${i}` }));
+}
 
 /** Seed 004: daily at 09:00 UTC. */
 export const DEFAULT_MEDALLION_SCHEDULE = "cron(0 9 * * ? *)";
@@ -473,12 +484,12 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
             { arn: this.topic.arn, policy: this.topic.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))) },
             { parent: this },
         );
-        this.failureSubscriptions = failureEmails.map(
-            (email, i) =>
+        this.failureSubscriptions = failureSubscriptionNames(name, failureEmails).map(
+            ({ email, name: subscriptionName, previousName }) =>
                 new aws.sns.TopicSubscription(
-                    `${name}-failure-email-${i}`,
+                    subscriptionName,
                     { topic: this.topic.arn, protocol: "email", endpoint: email, filterPolicy: JSON.stringify({ status: ["FAILED"] }) },
-                    { parent: this },
+                    { parent: this, aliases: [{ name: previousName }] },
                 ),
         );
         this.topicArn = this.topic.arn;

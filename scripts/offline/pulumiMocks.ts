@@ -25,6 +25,8 @@ export interface RecordedResource {
     readonly dependencies: string[];
     /** The `retainOnDelete` resource option: kept in AWS when the stack deletes it. */
     readonly retainOnDelete: boolean;
+    /** Names this resource had before (the `aliases` option, by name): a rename that adopts, not replaces. */
+    readonly aliasNames: string[];
     readonly inputs: Record<string, any>;
     readonly state: Record<string, any>;
 }
@@ -195,6 +197,7 @@ export function installMocks(project = "glue-data-pipeline", stack = "dev", orga
                         provider: req.getProvider(),
                         dependencies: reading ? [] : req.getDependenciesList(),
                         retainOnDelete: reading ? false : req.getRetainondelete() === true,
+                        aliasNames: reading ? [] : aliasNamesOf(req),
                         inputs,
                         state: (reading ? resp.getProperties() : resp.getObject())?.toJavaScript() ?? {},
                     });
@@ -206,4 +209,11 @@ export function installMocks(project = "glue-data-pipeline", stack = "dev", orga
     };
     record("registerResource");
     record("readResource");
+}
+
+/** Alias names of a register request: alias specs (name given) or, from older SDKs, alias URNs (the last `::` part). */
+function aliasNamesOf(req: any): string[] {
+    const specs: string[] = (req.getAliasesList?.() ?? []).map((a: any) => a.getSpec?.()?.getName?.() ?? (a.getUrn?.() ?? "").split("::").pop()).filter(Boolean);
+    const urns: string[] = (req.getAliasurnsList?.() ?? []).map((u: string) => u.split("::").pop() ?? "");
+    return [...specs, ...urns].filter((n) => n !== "");
 }

@@ -228,8 +228,13 @@ describe("MedallionWorkflow", () => {
 
         it("publishes to an encrypted topic; failure e-mails get FAILED messages only", () => {
             assert.equal(named("medallion-topic", "aws:sns/topic:Topic").inputs.kmsMasterKeyId, KEY);
-            const subscription = named("medallion-failure-email-0", "aws:sns/topicSubscription:TopicSubscription").inputs;
+            const subscription = named("medallion-failure-email-oncall-example-com", "aws:sns/topicSubscription:TopicSubscription").inputs;
             assert.deepEqual([subscription.protocol, subscription.endpoint, JSON.parse(subscription.filterPolicy)], ["email", "oncall@example.com", { status: ["FAILED"] }]);
+        });
+
+        it("names each failure-mail subscription by its address, with an alias to the index name stacks deployed before", () => {
+            const subscription = named("medallion-failure-email-oncall-example-com", "aws:sns/topicSubscription:TopicSubscription");
+            assert.deepEqual(subscription.aliasNames, ["medallion-failure-email-0"]);
         });
 
         it("grants no data-plane action on * anywhere, and parents every child to the component", () => {
@@ -313,5 +318,24 @@ describe("MedallionWorkflow", () => {
                 else assert.throws(() => mw.validateScheduleExpression(expression));
             });
         }
+    });
+});
+
+describe("failure-mail subscription names", () => {
+    it("do not move when the list is reordered or shortened (no replacement, no new confirmation)", async () => {
+        const { failureSubscriptionNames } = await import("../../components/medallionWorkflow");
+        const names = (emails: string[]) => new Map(failureSubscriptionNames("medallion", emails).map((s) => [s.email, s.name]));
+        const before = names(["a@example.com", "Ops.Team+x@example.org"]);
+        assert.deepEqual([...before.values()], ["medallion-failure-email-a-example-com", "medallion-failure-email-ops-team-x-example-org"]);
+        assert.deepEqual(names(["Ops.Team+x@example.org", "a@example.com"]), before);
+        assert.equal(names(["Ops.Team+x@example.org"]).get("Ops.Team+x@example.org"), before.get("Ops.Team+x@example.org"));
+    });
+
+    it("carry the index name as previousName, the alias that adopts an existing stack's subscription", async () => {
+        const { failureSubscriptionNames } = await import("../../components/medallionWorkflow");
+        assert.deepEqual(
+            failureSubscriptionNames("m", ["a@example.com", "b@example.com"]).map((s) => s.previousName),
+            ["m-failure-email-0", "m-failure-email-1"],
+        );
     });
 });

@@ -78,7 +78,7 @@ describe("the workload with the medallion workflow", function () {
         });
 
         it("subscribes the stack's alert e-mails to FAILED runs", () => {
-            assert.deepEqual(JSON.parse(named("medallion-failure-email-0").inputs.filterPolicy), { status: ["FAILED"] });
+            assert.deepEqual(JSON.parse(named("medallion-failure-email-oncall-example-com").inputs.filterPolicy), { status: ["FAILED"] });
         });
     });
 
