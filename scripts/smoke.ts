@@ -194,8 +194,11 @@ export interface WrittenObject {
     readonly text?: string;
 }
 
-/** Spark and Hadoop mark bookkeeping files (_SUCCESS, _temporary, .crc) with a leading `_` or `.`. */
-export const isDataObject = (key: string): boolean => !/(^|\/)[_.][^/]*$/.test(key) && !key.endsWith("/");
+/**
+ * Spark and Hadoop mark bookkeeping files and directories (_SUCCESS, _temporary/, .crc) with a leading `_`
+ * or `.`; their readers skip anything under such a segment, and so does this. `key` is below the prefix.
+ */
+export const isDataObject = (key: string): boolean => !key.endsWith("/") && !key.split("/").some((segment) => /^[_.]/.test(segment));
 
 const jsonLines = (objects: readonly WrittenObject[]): { lines: number; bad: number } => {
     let lines = 0;
