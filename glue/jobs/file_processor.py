@@ -4,7 +4,9 @@ This is the exact script uploaded to Glue; the ``glue_pipeline`` package comes w
 Arguments (Glue passes ``--name value``; locally the same flags): --input_path, --output_path,
 --quarantine_path, optional --source_file (object key, stored in column ``source_file``), --file_id and
 --metadata_table (both set: the run is recorded on the metadata record), --sample_lines (lines read from the
-head of the file to infer the schema), --max_record_lines (longest multi-line record accepted).
+head of the file to infer the schema), --max_record_lines (longest multi-line record accepted), --delimiter
+(default ``,``; ``tab``, ``semicolon``, ``pipe`` by name) and --encoding (``utf-8``, the default, or
+``latin-1``), set per flow.
 
 Outputs: Parquet under --output_path, replaced on every run so a replay of the same file is idempotent;
 malformed records as JSON Lines under --quarantine_path (removed when there are none); one JSON summary line
@@ -24,7 +26,17 @@ JOB_NAME = "FileProcessorV2"
 OPTIONAL_ARGS: dict[str, str | None] = {
     "sample_lines": str(CsvOptions.sample_lines),
     "max_record_lines": str(CsvOptions.max_record_lines),
+    # Per flow: the source's delimiter (one character, or tab/semicolon/pipe/comma by name) and encoding
+    # (utf-8, with or without byte-order mark, or latin-1).
+    "delimiter": CsvOptions.delimiter,
+    "encoding": CsvOptions.encoding,
 }
+DELIMITER_NAMES: dict[str, str] = {"comma": ",", "tab": "\t", "\\t": "\t", "semicolon": ";", "pipe": "|"}
+
+
+def delimiter_arg(value: str) -> str:
+    """--delimiter as given, or by name: a tab is awkward to pass through Glue's job arguments."""
+    return DELIMITER_NAMES.get(value.lower(), value)
 
 
 def convert(run: FileJobRun) -> FileJobResult:
@@ -40,6 +52,8 @@ def convert(run: FileJobRun) -> FileJobResult:
         options=CsvOptions(
             sample_lines=int(str(run.args["sample_lines"])),
             max_record_lines=int(str(run.args["max_record_lines"])),
+            delimiter=delimiter_arg(str(run.args["delimiter"])),
+            encoding=str(run.args["encoding"]),
         ),
     )
     return FileJobResult(

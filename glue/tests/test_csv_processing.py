@@ -67,7 +67,7 @@ def test_infers_types_and_adds_metadata_columns(spark: SparkSession, write_csv, 
     result, out, _ = convert(spark, path, tmp_path)
 
     assert types_of(spark, out) == {
-        "order_id": "int", "amount": "double", "ordered_at": "timestamp", "order_date": "date",
+        "order_id": "int", "amount": "decimal(18,2)", "ordered_at": "timestamp", "order_date": "date",
         "active": "boolean", "name": "string", "big": "bigint",
         "processed_at": "timestamp", "source_file": "string", "processing_job": "string",
     }
@@ -95,8 +95,8 @@ def test_quoted_commas_newlines_escaped_quotes_unicode_and_crlf(spark: SparkSess
     result, out, _ = convert(spark, path, tmp_path)
 
     assert rows_of(spark, out, "id") == [
-        # Lines are read without their terminator, so a CRLF inside a value comes back as LF.
-        (1, "Smith, John", "first line\nsecond line", *META),
+        # A CRLF inside a quoted value is part of the value and comes back byte for byte.
+        (1, "Smith, John", "first line\r\nsecond line", *META),
         (2, "Zoë Müller", 'He said "hi", then left', *META),
         (3, "李雷", "😀 ≈ ok", *META),
         (4, "multi\n\nwith blank line", "end", *META),
@@ -115,7 +115,7 @@ def test_ragged_rows_are_quarantined_with_reason_and_raw_record(spark: SparkSess
         '4,"quoted, fine",2.5\n'
         '5,"multi\nline",too,many\n'
         "6,bad amount,abc\n",
-        # The schema comes from the first two lines, so amount is a double and "abc" does not fit.
+        # The schema comes from the first two lines, so amount is a decimal and "abc" does not fit.
     )
     result, out, quarantine = convert(spark, path, tmp_path, sample_lines=3)
 
@@ -128,7 +128,7 @@ def test_ragged_rows_are_quarantined_with_reason_and_raw_record(spark: SparkSess
          "line_number": 4, "line_count": 1, "raw_record": "3,too,many,fields,here", **common},
         {"quarantine_reason": "too_many_fields", "quarantine_detail": "expected 3 fields, found 4",
          "line_number": 6, "line_count": 2, "raw_record": '5,"multi\nline",too,many', **common},
-        {"quarantine_reason": "type_mismatch", "quarantine_detail": "amount='abc' is not double",
+        {"quarantine_reason": "type_mismatch", "quarantine_detail": "amount='abc' is not decimal(18,1)",
          "line_number": 8, "line_count": 1, "raw_record": "6,bad amount,abc", **common},
     ]
     assert (result.rows_in, result.rows_written, result.rows_quarantined) == (6, 2, 4)

@@ -42,6 +42,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import sys
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,8 +54,13 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from glue_pipeline.column_names import clean_column_names
-from glue_pipeline.csv_quoting import OPENS_QUOTED_FIELD_REGEX, ends_inside_quotes, is_blank, split_records
-from glue_pipeline.hadoop_fs import delete_path, file_size_bytes, path_size_bytes
+from glue_pipeline.csv_quoting import check_delimiter, ends_inside_quotes, is_blank, opens_quoted_field_regex, split_records
+from glue_pipeline.hadoop_fs import delete_path, file_size_bytes, literal_path, path_size_bytes
+from glue_pipeline.value_rules import ColumnType, infer_types
+
+# Python's csv module refuses fields over 131,072 characters by default; here a field, line or header is
+# limited only by memory (issue: no fixed size limits). The limit is process-wide, and raising it is safe.
+csv.field_size_limit(sys.maxsize)
 
 LOG = logging.getLogger(__name__)
 
@@ -65,15 +71,26 @@ LINE_INDEX = "_line_index"
 LINE_TEXT = "value"
 LINE_KIND = "_line_kind"
 PARSED = "_parsed"
+BAD_UTF8 = "_bad_utf8"
 
 KIND_PREAMBLE = "preamble"  # the header record and any blank lines before it
 KIND_BLANK = "blank"
 KIND_GOOD = "good"
 KIND_SET_ASIDE = "set_aside"
 
+# What Spark's parser returns for a quoted empty field (``""``). Spark maps both an unquoted empty field and
+# a quoted one to null by default; with this marker a quoted empty stays an empty string (value rules: an
+# unquoted empty is a missing value, a quoted one is ""). A record holding U+0000 itself could be mistaken
+# for it, so such records are quarantined (``nul_character``) instead of guessed at.
+EMPTY_MARKER = "\u0000"
 # RFC 4180 quoting: a quote inside a quoted value is written as two quotes. Spark's default escape is a
 # backslash, which would misread such values.
-CSV_OPTIONS: dict[str, str] = {"quote": '"', "escape": '"'}
+CSV_OPTIONS: dict[str, str] = {"quote": '"', "escape": '"', "emptyValue": EMPTY_MARKER}
+# The encodings a flow may declare (--encoding). Latin-1 maps every byte to a character, so nothing is lost
+# and no line break moves; other single-byte code pages leave bytes undefined and are not offered.
+ENCODINGS: dict[str, str] = {"utf-8": "UTF-8", "utf8": "UTF-8", "latin-1": "ISO-8859-1", "iso-8859-1": "ISO-8859-1"}
+# Delimiters a one-column header is checked for (issue: never silently one column).
+LIKELY_DELIMITERS: dict[str, str] = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 QUARANTINE_SCHEMA = T.StructType(
     [
@@ -106,18 +123,22 @@ class CsvLayout:
     header: tuple[str, ...]
     preamble_lines: int
     columns: tuple[str, ...]
-    types: tuple[T.DataType, ...]
+    column_types: tuple[ColumnType, ...]
+    delimiter: str = ","
 
     @property
-    def positional_schema(self) -> T.StructType:
-        """The parse schema uses positional names so that no header text ever reaches a DDL string."""
-        return T.StructType([T.StructField(f"_c{i}", t, True) for i, t in enumerate(self.types)])
+    def types(self) -> tuple[T.DataType, ...]:
+        return tuple(spark_type(c) for c in self.column_types)
 
-    def ddl(self, all_strings: bool = False) -> str:
-        fields = [
-            f"`_c{i}` {'string' if all_strings else t.simpleString()}" for i, t in enumerate(self.types)
-        ]
+    def ddl(self) -> str:
+        """Every field is parsed as a string under a positional name (no header text reaches a DDL string);
+        the value rules then decide, per column, whether the text fits (:func:`typed_value`, :func:`misfit`)."""
+        fields = [f"`_c{i}` string" for i in range(len(self.column_types))]
         return ", ".join([*fields, f"`{CORRUPT_RECORD}` string"])
+
+    @property
+    def parse_options(self) -> dict[str, str]:
+        return {**CSV_OPTIONS, "sep": self.delimiter, "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
 
     @property
     def data_schema(self) -> T.StructType:
@@ -127,71 +148,204 @@ class CsvLayout:
 # --------------------------------------------------------------------------------------------- layout
 
 
-def header_cells(record_text: str) -> list[str]:
-    cells = next(csv.reader([record_text]), [])
+def spark_type(column: ColumnType) -> T.DataType:
+    if column.kind == "decimal":
+        return T.DecimalType(column.precision, column.scale)
+    simple: dict[str, T.DataType] = {
+        "string": T.StringType(), "int": T.IntegerType(), "bigint": T.LongType(), "boolean": T.BooleanType(),
+        "date": T.DateType(), "timestamp": T.TimestampType(),
+    }
+    return simple[column.kind]
+
+
+def typed_value(text: Column, column: ColumnType) -> Column:
+    """The value written for a field's text (null when missing); only meaningful when :func:`misfit` is false."""
+    if column.kind == "string":
+        return F.when(text == EMPTY_MARKER, F.lit("")).otherwise(text)
+    return text.cast(spark_type(column))
+
+
+def fits(text: Column, column: ColumnType) -> Column:
+    """True when the (present) text round-trips through the column's type: Spark's form of
+    :meth:`ColumnType.accepts`. Whole numbers, dates and timestamps are cast and rendered back and must give
+    the same text (``08123``, ``+5``, ``2024-2-1`` and ``2024-02-30`` do not); decimals must match the
+    pattern that rules out rounding. Casts return null rather than fail, so no value can fail the job."""
+    kind = column.kind
+    if kind == "string":
+        return F.lit(True)
+    if kind == "boolean":
+        return text.isin("true", "false")
+    if kind == "decimal" and column.scale > 0:
+        return text.rlike(str(column.java_pattern)) & text.cast(spark_type(column)).isNotNull()
+    round_trip = text.cast(spark_type(column)).cast(T.StringType()) == text
+    if kind == "date":
+        return round_trip & (text >= F.lit("0001"))  # years before 1 render back too, but no reader has them
+    if kind == "timestamp":
+        # Fractions of a second render back too but are not part of the type's text (value_rules).
+        return (F.length(text) == 19) & round_trip & (text >= F.lit("0001"))
+    return round_trip
+
+
+def misfit(parsed: str, layout: CsvLayout) -> Column:
+    """True when some present field of the parsed struct does not fit its column's type."""
+    checks = [
+        F.col(f"{parsed}._c{i}").isNotNull() & ~F.coalesce(fits(F.col(f"{parsed}._c{i}"), c), F.lit(False))
+        for i, c in enumerate(layout.column_types)
+        if c.kind != "string"
+    ]
+    result: Column = F.lit(False)
+    for check in checks:
+        result = result | check
+    return result
+
+
+def header_cells(record_text: str, delimiter: str = ",") -> list[str]:
+    cells = next(csv.reader([record_text], delimiter=delimiter), [])
     if cells:
         cells[0] = cells[0].removeprefix("\ufeff")
     return cells
 
 
-def field_count(record_text: str) -> int:
-    return len(next(csv.reader([record_text]), []))
+def field_count(record_text: str, delimiter: str = ",") -> int:
+    """Fields in a record as Python's csv module reads it; -1 when it cannot read it at all."""
+    try:
+        return len(next(csv.reader([record_text], delimiter=delimiter), []))
+    except csv.Error:
+        return -1
+
+
+def read_text(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFrame:
+    """The file's lines, split on ``\\n`` only (column ``value``, each with its own ``\\r`` of a ``\\r\\n`` end
+    still on it), decoded as the flow's encoding, plus ``_bad_utf8`` for lines that are not valid UTF-8.
+
+    Hadoop's default reader also splits on ``\\r`` and drops it, which turned a ``\\r\\n`` inside a quoted
+    value into ``\\n``. Spark keeps a line's bytes as they are and only decodes them where a string function
+    needs characters, replacing invalid UTF-8 with U+FFFD; the job therefore tests the bytes: a line whose
+    bytes do not survive decoding and re-encoding is marked, and its record is quarantined (``invalid_utf8``).
+    ASCII-only lines (as many bytes as characters) skip the test.
+    """
+    charset = ENCODINGS.get(encoding.lower())
+    if charset is None:
+        raise CsvProcessingError(f"encoding {encoding!r} is not supported; use one of {sorted(ENCODINGS)}")
+    raw = spark.read.option("lineSep", "\n").text(literal_path(path))  # the key is a name, never a glob
+    value = F.col("value")
+    if charset == "ISO-8859-1":
+        return raw.select(F.decode(value.cast("binary"), charset).alias("value"), F.lit(False).alias("_bad_utf8"))
+    bad = (F.octet_length(value) != F.length(value)) & (F.encode(value, "UTF-8") != value.cast("binary"))
+    return raw.select(value, bad.alias("_bad_utf8"))
+
+
+def check_file_start(first_line: bytes | None, header_text: str, delimiter: str) -> None:
+    """Rejects, with the reason, files the job would otherwise turn into garbage or one column."""
+    if first_line and first_line[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise CsvProcessingError(
+            "the file starts with a UTF-16 byte-order mark; only UTF-8 (with or without a byte-order mark) and "
+            "Latin-1 (--encoding latin-1) are read: export it as UTF-8"
+        )
+    if "\x00" in header_text:
+        raise CsvProcessingError("the header holds NUL characters: UTF-16 without a byte-order mark, or not text")
+    if "\ufffd" in header_text:
+        raise CsvProcessingError(
+            "the header is not valid UTF-8; if the source writes Latin-1, set the flow's encoding (--encoding latin-1)"
+        )
+    if delimiter in header_text:
+        return
+    cells = header_cells(header_text, delimiter)
+    if len(cells) != 1:
+        return
+    for candidate, name in LIKELY_DELIMITERS.items():
+        if candidate in header_text:
+            raise CsvProcessingError(
+                f"the header parses to one column with delimiter {delimiter!r} but holds {name}s: the file looks "
+                f"{name}-delimited; set the flow's delimiter (--delimiter {name})"
+            )
 
 
 def infer_layout(
-    spark: SparkSession, path: str, sample_lines: int, max_record_lines: int, infer_types: bool = True
+    spark: SparkSession,
+    path: str,
+    sample_lines: int,
+    max_record_lines: int,
+    infer_types: bool = True,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
 ) -> CsvLayout | None:
     """Reads the head of the file; None when it holds no header (empty, or blank lines only)."""
-    head = [row[0] for row in spark.read.text(path).limit(sample_lines).collect()]
-    return layout_from_lines(
-        spark, head, truncated=len(head) >= sample_lines, max_record_lines=max_record_lines, infer_types=infer_types
+    rows = read_text(spark, path, encoding).select("value", F.col("value").cast("binary").alias("b")).limit(sample_lines).collect()
+    head = [row[0] for row in rows]
+    layout = layout_from_lines(
+        spark, head, truncated=len(head) >= sample_lines, max_record_lines=max_record_lines, infer_types=infer_types,
+        delimiter=delimiter, first_line=bytes(rows[0][1]) if rows else None,
     )
+    return layout
 
 
 def layout_from_lines(
-    spark: SparkSession, head: Sequence[str], truncated: bool, max_record_lines: int, infer_types: bool = True
+    spark: SparkSession,
+    head: Sequence[str],
+    truncated: bool,
+    max_record_lines: int,
+    infer_types: bool = True,
+    delimiter: str = ",",
+    first_line: bytes | None = None,
 ) -> CsvLayout | None:
-    records = split_records(head, max_record_lines)
+    records = split_records(head, max_record_lines, delimiter)
     if not records:
         return None
     header_record = records[0]
-    header = header_cells(header_record.text)
+    header_text = header_record.text.removesuffix("\r")
+    check_file_start(first_line, header_text, delimiter)
+    header = header_cells(header_text, delimiter)
     width = len(header)
     # A cut-off sample may end inside a multi-line record; that record says nothing reliable.
     data = [r for r in records[1:] if r.closed or not truncated]
-    usable = [r.text for r in data if r.closed and field_count(r.text) == width]
-    types: list[T.DataType] = [T.StringType()] * width
+    usable = [t for t in (r.text.removesuffix("\r") for r in data if r.closed) if field_count(t, delimiter) == width]
+    column_types: list[ColumnType] = [ColumnType("string")] * width
     if usable and infer_types:
-        inferred = (
-            spark.read.options(**CSV_OPTIONS)
-            .csv(spark.sparkContext.parallelize(usable, 1), header=False, inferSchema=True)
-            .schema
+        # Parsed by the same parser and options as the main pass, so the sample's texts are the texts the
+        # value rules will later check.
+        probe = CsvLayout(tuple(header), 0, tuple(header), tuple(column_types), delimiter)
+        parsed = (
+            spark.createDataFrame([(t,) for t in usable], "value string")
+            .select(F.from_csv(F.col("value"), probe.ddl(), probe.parse_options).alias(PARSED))
+            .where(F.col(f"{PARSED}.{CORRUPT_RECORD}").isNull())
+            .select(*[F.col(f"{PARSED}._c{i}") for i in range(width)])
+            .collect()
         )
-        types = [f.dataType for f in inferred.fields][:width]
-        types += [T.StringType()] * (width - len(types))
+        column_types = infer_types_of(parsed, width)
     columns = clean_column_names(header, reserved=METADATA_COLUMNS)
     return CsvLayout(
         header=tuple(header),
         preamble_lines=header_record.first_line + header_record.line_count,
         columns=tuple(columns),
-        types=tuple(types),
+        column_types=tuple(column_types),
+        delimiter=delimiter,
     )
+
+
+def _as_text(value: str | None) -> str | None:
+    return "" if value == EMPTY_MARKER else value
+
+
+def infer_types_of(rows: Iterable[Sequence[str | None]], width: int) -> list[ColumnType]:
+    return infer_types((tuple(_as_text(v) for v in row) for row in rows), width)
 
 
 # ------------------------------------------------------------------------------------ pure transforms
 
 
-def read_lines(spark: SparkSession, path: str) -> DataFrame:
+def read_lines(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFrame:
     """The file's lines, in parallel, each with a position key that orders them and survives re-reads.
 
     The key is (start offset of the input split, index of the line within the split): Spark reads each split
     of a single file in its own partition, and ``monotonically_increasing_id`` numbers a partition's rows
     from ``partition << 33``, so its low 33 bits are the line's index within the split.
     """
-    return spark.read.text(path).select(
+    return read_text(spark, path, encoding).select(
         F.input_file_block_start().alias(LINE_BLOCK),
         F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)).alias(LINE_INDEX),
         F.col("value").alias(LINE_TEXT),
+        BAD_UTF8,
     )
 
 
@@ -200,8 +354,10 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
 
     ``forced_aside`` holds (``_line_block``, ``_line_index``) keys to set aside whatever they parse to.
     """
-    text = F.col(LINE_TEXT)
-    options = {**CSV_OPTIONS, "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
+    raw = F.col(LINE_TEXT)
+    # The line without the \r of a \r\n end (the raw line, \r included, is what travels to the driver, so a
+    # \r\n inside a quoted value is rebuilt byte for byte).
+    text = F.when(raw.endswith("\r"), raw.substr(F.lit(1), F.length(raw) - 1)).otherwise(raw)
     forced: Column = F.lit(False)
     if forced_aside is not None:
         marked = forced_aside.select(LINE_BLOCK, LINE_INDEX, F.lit(True).alias("_forced"))
@@ -212,31 +368,38 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
     # line parses to a corrupt record or a null first field (unless the file has a single column), so the
     # trim runs only on those; a line can only open a quoted field if it holds a quote (a byte scan), so the
     # regular expression, which needs the line decoded to a Java string, runs only on those.
-    maybe_blank = F.lit(True) if len(layout.types) == 1 else corrupt | F.col(f"{PARSED}._c0").isNull()
-    opens_quote = text.contains('"') & text.rlike(OPENS_QUOTED_FIELD_REGEX)
+    maybe_blank = F.lit(True) if len(layout.column_types) == 1 else corrupt | F.col(f"{PARSED}._c0").isNull()
+    opens_quote = F.col("_line").contains('"') & F.col("_line").rlike(opens_quoted_field_regex(layout.delimiter))
+    # Lines the driver must look at: a value that does not fit its column's type, bytes that are not UTF-8,
+    # a NUL (which could pose as the quoted-empty marker).
+    suspect = F.col(BAD_UTF8) | F.col("_line").contains(EMPTY_MARKER) | misfit(PARSED, layout)
     kind = (
         # Never true: spark_partition_id() is non-deterministic, and a non-deterministic kind stops Catalyst
         # from pushing the filters on it below this projection, where they would run from_csv (the most
         # expensive step of the job) a second time on every line.
         F.when(F.spark_partition_id() < 0, F.lit(None))
         .when((F.col(LINE_BLOCK) == 0) & (F.col(LINE_INDEX) < layout.preamble_lines), F.lit(KIND_PREAMBLE))
-        .when(maybe_blank & F.expr(f"trim(BOTH ' \\t' FROM {LINE_TEXT}) = ''"), F.lit(KIND_BLANK))
-        .when(corrupt | F.col("_forced_aside") | opens_quote, F.lit(KIND_SET_ASIDE))
+        .when(maybe_blank & F.expr("trim(BOTH ' \\t' FROM _line) = ''"), F.lit(KIND_BLANK))
+        .when(corrupt | F.col("_forced_aside") | opens_quote | suspect, F.lit(KIND_SET_ASIDE))
         .otherwise(F.lit(KIND_GOOD))
     )
-    return lines.select(
-        LINE_BLOCK,
-        LINE_INDEX,
-        LINE_TEXT,
-        F.from_csv(text, layout.ddl(), options).alias(PARSED),
-        forced.alias("_forced_aside"),
-    ).select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, PARSED, kind.alias(LINE_KIND))
+    return (
+        lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, text.alias("_line"), forced.alias("_forced_aside"))
+        .select(
+            LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, "_line", "_forced_aside",
+            F.from_csv(F.col("_line"), layout.ddl(), layout.parse_options).alias(PARSED),
+        )
+        .select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, kind.alias(LINE_KIND))
+    )
 
 
 def typed_rows(parsed: DataFrame, layout: CsvLayout) -> DataFrame:
     """The parsed struct as columns with the cleaned names (drops everything else)."""
     return parsed.select(
-        *[F.col(f"{PARSED}._c{i}").alias(name) for i, name in enumerate(layout.columns)]
+        *[
+            typed_value(F.col(f"{PARSED}._c{i}"), column).alias(name)
+            for i, (name, column) in enumerate(zip(layout.columns, layout.column_types))
+        ]
     )
 
 
@@ -298,8 +461,9 @@ class BlockIndex:
 class StitchedRecord:
     first_key: Key
     line_count: int
-    text: str
+    text: str  # the record's exact text: its lines joined by \n, each line's own \r kept, the last one's dropped
     closed: bool
+    bad_utf8: bool = False
 
 
 @dataclass
@@ -311,7 +475,12 @@ class Resolution:
 
 
 def resolve_records(
-    set_aside: Sequence[Key], texts: Mapping[Key, str], blocks: BlockIndex, max_record_lines: int
+    set_aside: Sequence[Key],
+    texts: Mapping[Key, str],
+    blocks: BlockIndex,
+    max_record_lines: int,
+    delimiter: str = ",",
+    bad_utf8: frozenset[Key] | set[Key] = frozenset(),
 ) -> Resolution:
     """Turns set-aside lines into records, following quoted values across lines.
 
@@ -326,9 +495,9 @@ def resolve_records(
         if key in consumed:
             continue
         line = texts[key]
-        if not ends_inside_quotes(line):
+        if not ends_inside_quotes(line, delimiter=delimiter):
             consumed.add(key)
-            result.records.append(StitchedRecord(key, 1, line, True))
+            result.records.append(StitchedRecord(key, 1, line.removesuffix("\r"), True, key in bad_utf8))
             continue
         span = [key]
         inside = True
@@ -340,13 +509,13 @@ def resolve_records(
                 missing = True
                 break
             span.append(current)
-            inside = ends_inside_quotes(texts[current], starts_inside=True)
+            inside = ends_inside_quotes(texts[current], starts_inside=True, delimiter=delimiter)
             current = blocks.next_key(current)
         if missing:
             continue
         if inside:
             consumed.add(key)
-            result.records.append(StitchedRecord(key, 1, line, False))
+            result.records.append(StitchedRecord(key, 1, line.removesuffix("\r"), False, key in bad_utf8))
             continue
         for member in span:
             consumed.add(member)
@@ -355,7 +524,8 @@ def resolve_records(
                     result.blank_lines_inside += 1
                 else:
                     result.conflicts.add(member)
-        result.records.append(StitchedRecord(key, len(span), "\n".join(texts[k] for k in span), True))
+        text = "\n".join(texts[k] for k in span).removesuffix("\r")
+        result.records.append(StitchedRecord(key, len(span), text, True, any(k in bad_utf8 for k in span)))
     if result.missing:
         return Resolution(missing=sorted(set(result.missing)))
     return result
@@ -392,6 +562,9 @@ class CsvOptions:
     # False: every column is read as a string (a job with a declared schema, e.g. claims, types the values
     # itself; inference would turn codes such as "00140" into numbers and lose their leading zeros).
     infer_types: bool = True
+    # Per flow: the field delimiter (one character) and the encoding of the source (utf-8 or latin-1).
+    delimiter: str = ","
+    encoding: str = "utf-8"
 
 
 @dataclass(frozen=True)
@@ -401,6 +574,7 @@ class _MainPass:
     blank_lines: int
     good_rows: int
     set_aside: dict[Key, str]
+    bad_utf8: frozenset[Key] = frozenset()
 
 
 def _run_main_pass(
@@ -436,7 +610,12 @@ def _run_main_pass(
             F.collect_list(
                 F.when(
                     kind == KIND_SET_ASIDE,
-                    F.struct(F.col(LINE_BLOCK).alias("b"), F.col(LINE_INDEX).alias("i"), F.col(LINE_TEXT).alias("t")),
+                    F.struct(
+                        F.col(LINE_BLOCK).alias("b"),
+                        F.col(LINE_INDEX).alias("i"),
+                        F.col(LINE_TEXT).alias("t"),
+                        F.col(BAD_UTF8).alias("u"),
+                    ),
                 )
             )
         ).alias("set_aside_lines"),
@@ -444,7 +623,8 @@ def _run_main_pass(
     rows = add_metadata_columns(typed_rows(observed.where(kind == KIND_GOOD), layout), *metadata)
     rows.write.mode("overwrite").option("compression", "snappy").parquet(output_path)
     metrics = observation.get
-    texts = {(int(x["b"]), int(x["i"])): str(x["t"]) for x in json.loads(metrics["set_aside_lines"] or "[]")}
+    aside = json.loads(metrics["set_aside_lines"] or "[]")
+    texts = {(int(x["b"]), int(x["i"])): str(x["t"]) for x in aside}
     if len(texts) > max_set_aside_lines:
         raise CsvProcessingError(
             f"{len(texts)} lines are malformed or part of multi-line records, over the limit of "
@@ -457,6 +637,7 @@ def _run_main_pass(
         blank_lines=int(metrics[KIND_BLANK] or 0),
         good_rows=int(metrics[KIND_GOOD] or 0),
         set_aside=texts,
+        bad_utf8=frozenset((int(x["b"]), int(x["i"])) for x in aside if x.get("u")),
     )
 
 
@@ -474,14 +655,14 @@ def block_index(lines: DataFrame) -> BlockIndex:
 
 
 def _resolve(
-    spark: SparkSession, lines: DataFrame, main: _MainPass, max_record_lines: int
+    spark: SparkSession, lines: DataFrame, main: _MainPass, max_record_lines: int, delimiter: str
 ) -> tuple[Resolution, BlockIndex]:
     blocks = block_index(lines)
     texts = dict(main.set_aside)
     keys = sorted(texts)
     window = 16
     while True:
-        resolution = resolve_records(keys, texts, blocks, max_record_lines)
+        resolution = resolve_records(keys, texts, blocks, max_record_lines, delimiter, main.bad_utf8)
         if not resolution.missing:
             return resolution, blocks
         # Lines inside a long quoted value that parsed as rows on their own: fetch a growing window after
@@ -504,60 +685,68 @@ def _classify_records(
     candidates: list[tuple[int, str]] = []
     for number, record in enumerate(records):
         line_number = blocks.line_number(record.first_key)
-        if not record.closed:
-            quarantined.append(
-                (
-                    "unclosed_quote",
-                    f"a quoted field opened on line {line_number} is not closed within the next lines "
-                    "(or before the end of the file); the line is quarantined alone",
-                    line_number,
-                    record.line_count,
-                    record.text,
-                )
-            )
+        refused = _refusal(record, line_number)
+        if refused is not None:
+            quarantined.append((*refused, line_number, record.line_count, record.text))
         else:
             candidates.append((number, record.text))
     if not candidates:
         return 0, quarantined
-    options = {**CSV_OPTIONS, "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_RECORD}
     # Parsed once and cached (these records are few): the bad ones are collected, the good ones written.
     parsed = (
         spark.createDataFrame(candidates, "_record long, value string")
-        .select(
-            "_record",
-            F.from_csv(F.col("value"), layout.ddl(), options).alias(PARSED),
-            F.from_csv(F.col("value"), layout.ddl(all_strings=True), options).alias("_strings"),
-        )
+        .select("_record", F.from_csv(F.col("value"), layout.ddl(), layout.parse_options).alias(PARSED))
+        .select("_record", PARSED, (F.col(f"{PARSED}.{CORRUPT_RECORD}").isNull() & ~misfit(PARSED, layout)).alias("_good"))
         .persist()
     )
     try:
-        is_good = F.col(f"{PARSED}.{CORRUPT_RECORD}").isNull()
-        outcome = parsed.select("_record", is_good.alias("_good"), PARSED, "_strings").collect()
+        outcome = parsed.select("_record", "_good", PARSED).collect()
         good_count = sum(1 for row in outcome if row["_good"])
         for row in outcome:
             if row["_good"]:
                 continue
             record = records[row["_record"]]
-            reason, detail = _reason(record.text, row[PARSED], row["_strings"], layout, width)
+            reason, detail = _reason(record.text, row[PARSED], layout, width)
             quarantined.append((reason, detail, blocks.line_number(record.first_key), record.line_count, record.text))
         if good_count:
-            rows = add_metadata_columns(typed_rows(parsed.where(is_good), layout), *metadata)
+            rows = add_metadata_columns(typed_rows(parsed.where("_good"), layout), *metadata)
             rows.write.mode("append").option("compression", "snappy").parquet(output_path)
     finally:
         parsed.unpersist()
     return good_count, quarantined
 
 
-def _reason(text: str, typed: T.Row, strings: T.Row, layout: CsvLayout, width: int) -> tuple[str, str]:
-    found = field_count(text)
+def _refusal(record: StitchedRecord, line_number: int) -> tuple[str, str] | None:
+    """Why a record is quarantined before it is parsed, or None."""
+    if not record.closed:
+        return (
+            "unclosed_quote",
+            f"a quoted field opened on line {line_number} is not closed within the next lines "
+            "(or before the end of the file); the line is quarantined alone",
+        )
+    if record.bad_utf8:
+        return (
+            "invalid_utf8",
+            "the record's bytes are not valid UTF-8 (raw_record shows them as U+FFFD); if the source writes "
+            "Latin-1, set the flow's encoding (--encoding latin-1)",
+        )
+    if EMPTY_MARKER in record.text:
+        return "nul_character", "the record holds a NUL character (U+0000), which no column type keeps apart from an empty value"
+    return None
+
+
+def _reason(text: str, strings: T.Row, layout: CsvLayout, width: int) -> tuple[str, str]:
+    found = field_count(text, layout.delimiter)
+    if found < 0:
+        return "unparseable", "Python's csv module cannot read the record either"
     if found < width:
         return "too_few_fields", f"expected {width} fields, found {found}"
     if found > width:
         return "too_many_fields", f"expected {width} fields, found {found}"
     mismatches = [
-        f"{layout.columns[i]}={_preview(strings[i])!r} is not {layout.types[i].simpleString()}"
+        f"{layout.columns[i]}={_preview(str(_as_text(strings[i])))!r} is not {layout.column_types[i].ddl}"
         for i in range(width)
-        if strings[i] is not None and typed[i] is None
+        if strings[i] is not None and not layout.column_types[i].accepts(_as_text(strings[i]))
     ]
     if mismatches:
         return "type_mismatch", "; ".join(mismatches)
@@ -566,6 +755,13 @@ def _reason(text: str, typed: T.Row, strings: T.Row, layout: CsvLayout, width: i
 
 def _preview(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else value[:limit] + "..."
+
+
+def _delimiter(value: str) -> str:
+    try:
+        return check_delimiter(value)
+    except ValueError as error:
+        raise CsvProcessingError(str(error)) from error
 
 
 def convert_csv(
@@ -582,8 +778,12 @@ def convert_csv(
     its malformed records as JSON Lines under ``quarantine_path`` (removed when there are none)."""
     input_size = file_size_bytes(spark, input_path)
     metadata = (processed_at, source_file, processing_job)
+    delimiter = _delimiter(options.delimiter)
     layout = (
-        infer_layout(spark, input_path, options.sample_lines, options.max_record_lines, options.infer_types)
+        infer_layout(
+            spark, input_path, options.sample_lines, options.max_record_lines, options.infer_types, delimiter,
+            options.encoding,
+        )
         if input_size
         else None
     )
@@ -593,7 +793,7 @@ def convert_csv(
         delete_path(spark, quarantine_path)
         return CsvConversion("EMPTY_FILE", 0, 0, 0, input_size, 0, 0, (), (), 0, 0, 0, 0, {})
 
-    lines = read_lines(spark, input_path)
+    lines = read_lines(spark, input_path, options.encoding)
     forced: set[Key] = set()
     passes = 0
     while True:
@@ -602,7 +802,7 @@ def convert_csv(
         if not main.set_aside:
             resolution, blocks = Resolution(), BlockIndex((0,), (0,), (0,))
             break
-        resolution, blocks = _resolve(spark, lines, main, options.max_record_lines)
+        resolution, blocks = _resolve(spark, lines, main, options.max_record_lines, delimiter)
         if not resolution.conflicts:
             break
         if passes >= 3:
@@ -645,7 +845,7 @@ def convert_csv(
         output_size_bytes=path_size_bytes(spark, output_path),
         quarantine_size_bytes=path_size_bytes(spark, quarantine_path),
         columns=layout.columns,
-        column_types=tuple(t.simpleString() for t in layout.types),
+        column_types=tuple(t.ddl for t in layout.column_types),
         header_lines=main.preamble_lines,
         blank_lines=main.blank_lines - resolution.blank_lines_inside,
         multiline_records=sum(1 for r in resolution.records if r.line_count > 1),

@@ -23,54 +23,86 @@ from dataclasses import dataclass
 QUOTE = '"'
 DELIMITER = ","
 
-# A line read from the start of a record ends inside a quoted field exactly when it is: complete fields,
-# each followed by a delimiter, then an opening quote and a body with no closing quote. Possessive
-# quantifiers, and an outer loop that only repeats per escaped quote, keep Java's regex engine linear and
-# free of deep recursion on long values.
-_QUOTED_BODY = '[^"]*+(?:""[^"]*+)*+'
-_COMPLETE_FIELD = f'(?:"{_QUOTED_BODY}"[^,]*+|[^",][^,]*+|)'
-OPENS_QUOTED_FIELD_REGEX = f'^(?:{_COMPLETE_FIELD},)*+"{_QUOTED_BODY}$'
-# The same question for a line that continues an open quoted field: it stays open when the line has no
-# closing quote, or when it closes the field and a later field on the line opens another one.
-CONTINUES_QUOTED_FIELD_REGEX = f'^{_QUOTED_BODY}(?:"[^,]*+,(?:{_COMPLETE_FIELD},)*+"{_QUOTED_BODY})?$'
-_OPENS = re.compile(OPENS_QUOTED_FIELD_REGEX)
-_CONTINUES = re.compile(CONTINUES_QUOTED_FIELD_REGEX)
+
+def _regexes(delimiter: str) -> tuple[str, str]:
+    """(opens, continues) for one delimiter, in syntax both Java and Python accept.
+
+    A line read from the start of a record ends inside a quoted field exactly when it is: complete fields,
+    each followed by a delimiter, then an opening quote and a body with no closing quote. Possessive
+    quantifiers, and an outer loop that only repeats per escaped quote, keep Java's regex engine linear and
+    free of deep recursion on long values. The delimiter is written as ``\\uXXXX`` so that any character
+    (``|``, ``;``, tab, ``]``) is literal in and outside character classes.
+    """
+    d = f"\\u{ord(delimiter):04x}"
+    body = '[^"]*+(?:""[^"]*+)*+'
+    complete = f'(?:"{body}"[^{d}]*+|[^"{d}][^{d}]*+|)'
+    opens = f'^(?:{complete}{d})*+"{body}$'
+    # The same question for a line that continues an open quoted field: it stays open when the line has no
+    # closing quote, or when it closes the field and a later field on the line opens another one.
+    continues = f'^{body}(?:"[^{d}]*+{d}(?:{complete}{d})*+"{body})?$'
+    return opens, continues
+
+
+def check_delimiter(delimiter: str) -> str:
+    """The delimiter, when it is one character the quoting rules can work with; else ValueError."""
+    if len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
+        raise ValueError(f"the delimiter must be one character other than a quote or a line break, not {delimiter!r}")
+    return delimiter
+
+
+def opens_quoted_field_regex(delimiter: str = DELIMITER) -> str:
+    """The Java regular expression Spark evaluates on every line (see :func:`ends_inside_quotes`)."""
+    return _regexes(check_delimiter(delimiter))[0]
+
+
+OPENS_QUOTED_FIELD_REGEX, CONTINUES_QUOTED_FIELD_REGEX = _regexes(DELIMITER)
+_COMPILED: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+
+def _compiled(delimiter: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    if delimiter not in _COMPILED:
+        opens, continues = _regexes(check_delimiter(delimiter))
+        _COMPILED[delimiter] = (re.compile(opens), re.compile(continues))
+    return _COMPILED[delimiter]
+
 
 # Parser states.
 _FIELD_START, _UNQUOTED, _QUOTED, _QUOTE_IN_QUOTED = range(4)
 
 
-def ends_inside_quotes(line: str, starts_inside: bool = False) -> bool:
+def ends_inside_quotes(line: str, starts_inside: bool = False, delimiter: str = DELIMITER) -> bool:
     """True when ``line`` leaves a quoted field open (the record continues on the next line).
 
     ``starts_inside`` says the line continues a quoted field left open by the previous line. Uses the
     regular expressions (fast); :func:`ends_inside_quotes_reference` is the state machine they must equal.
     """
+    opens, continues = _compiled(delimiter)
     if starts_inside:
-        return _CONTINUES.match(line) is not None
-    return QUOTE in line and _OPENS.match(line) is not None
+        return continues.match(line) is not None
+    return QUOTE in line and opens.match(line) is not None
 
 
-def ends_inside_quotes_reference(line: str, starts_inside: bool = False) -> bool:
+def ends_inside_quotes_reference(line: str, starts_inside: bool = False, delimiter: str = DELIMITER) -> bool:
     """Character-by-character definition of :func:`ends_inside_quotes`, kept as the specification."""
     state = _QUOTED if starts_inside else _FIELD_START
     for char in line:
         if state == _FIELD_START:
-            state = _QUOTED if char == QUOTE else _FIELD_START if char == DELIMITER else _UNQUOTED
+            state = _QUOTED if char == QUOTE else _FIELD_START if char == delimiter else _UNQUOTED
         elif state == _UNQUOTED:
-            if char == DELIMITER:
+            if char == delimiter:
                 state = _FIELD_START
         elif state == _QUOTED:
             if char == QUOTE:
                 state = _QUOTE_IN_QUOTED
         else:  # a quote inside a quoted field: escaped quote, end of field, or literal text up to the delimiter
-            state = _QUOTED if char == QUOTE else _FIELD_START if char == DELIMITER else _UNQUOTED
+            state = _QUOTED if char == QUOTE else _FIELD_START if char == delimiter else _UNQUOTED
     return state == _QUOTED
 
 
 def is_blank(line: str) -> bool:
-    """Blank lines between records are not records (Spark's CSV reader skips them too)."""
-    return line.strip(" \t") == ""
+    """Blank lines between records are not records (Spark's CSV reader skips them too); a line's own
+    ``\\r`` (of a ``\\r\\n`` line end) is not content."""
+    return line.removesuffix("\r").strip(" \t") == ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +115,7 @@ class LineRecord:
     closed: bool
 
 
-def split_records(lines: Sequence[str], max_record_lines: int) -> list[LineRecord]:
+def split_records(lines: Sequence[str], max_record_lines: int, delimiter: str = DELIMITER) -> list[LineRecord]:
     """Groups lines into records; blank lines outside quoted values are dropped.
 
     A quoted field still open after ``max_record_lines`` lines, or at the end of ``lines``, yields the opening
@@ -94,7 +126,7 @@ def split_records(lines: Sequence[str], max_record_lines: int) -> list[LineRecor
     index = 0
     while index < len(lines):
         line = lines[index]
-        if not ends_inside_quotes(line):
+        if not ends_inside_quotes(line, delimiter=delimiter):
             if not is_blank(line):
                 records.append(LineRecord(index, 1, line, True))
             index += 1
@@ -102,7 +134,7 @@ def split_records(lines: Sequence[str], max_record_lines: int) -> list[LineRecor
         end = index + 1
         inside = True
         while inside and end < len(lines) and end - index < max_record_lines:
-            inside = ends_inside_quotes(lines[end], starts_inside=True)
+            inside = ends_inside_quotes(lines[end], starts_inside=True, delimiter=delimiter)
             end += 1
         if inside:
             records.append(LineRecord(index, 1, line, False))
