@@ -5,7 +5,8 @@
  * The quoting rules are those of the Glue job's reader (glue_pipeline/csv_quoting.py, which follows
  * Spark's CSV parser): a quote opens a quoted field only as a field's first character; inside it `""` is a
  * literal quote and a lone `"` closes it; text after the closing quote up to the next delimiter is literal;
- * a quote inside an unquoted field is literal. Lines end at `\n`, `\r\n` or `\r`. Blank lines outside a
+ * a quote inside an unquoted field is literal. Lines end at `\n`, `\r\n` or `\r`; inside a quoted value the line
+ * break is kept as it was (`\r\n` stays `\r\n`, as the job writes it). Blank lines outside a
  * quoted value are not records. A quoted value still open after `maxRecordLines` lines (or at the end of
  * the file) makes its opening line a malformed record of its own, and the lines after it are read again
  * as new records: one stray quote costs one record, not the rest of the file. The Lambda therefore counts
@@ -117,8 +118,10 @@ export class CsvRecordReader {
     /** A `\r` ended the last chunk: a `\n` starting the next one belongs to the same line break. */
     private pendingCr = false;
     private lineNumber = 0;
-    /** Lines of a record whose quoted value is still open, with the number of its first line. */
-    private open: { firstLine: number; lines: string[] } | undefined;
+    /** The line break that ended the last complete line: the break before the next one. */
+    private lastBreak = "\n";
+    /** Lines of a record whose quoted value is still open, the break before each, the number of its first line. */
+    private open: { firstLine: number; lines: string[]; breaks: string[] } | undefined;
     private out: CsvRecord[] = [];
 
     constructor(private readonly maxRecordLines = 1000) {
@@ -134,17 +137,25 @@ export class CsvRecordReader {
         let start = 0;
         if (this.pendingCr) {
             this.pendingCr = false;
-            if (chunk.charCodeAt(0) === 10) start = 1;
+            if (chunk.charCodeAt(0) === 10) {
+                start = 1;
+                this.lastBreak = "\r\n";
+            }
         }
         for (let i = start; i < chunk.length; i++) {
             const c = chunk.charCodeAt(i);
             if (c !== 10 && c !== 13) continue;
             this.line(this.partial + chunk.slice(start, i));
             this.partial = "";
+            this.lastBreak = "\n";
             if (c === 13) {
+                this.lastBreak = "\r";
                 if (i + 1 < chunk.length) {
-                    if (chunk.charCodeAt(i + 1) === 10) i++;
-                } else this.pendingCr = true;
+                    if (chunk.charCodeAt(i + 1) === 10) {
+                        i++;
+                        this.lastBreak = "\r\n";
+                    }
+                } else this.pendingCr = true; // "\r" until the next chunk shows whether "\n" follows
             }
             start = i + 1;
         }
@@ -170,23 +181,26 @@ export class CsvRecordReader {
 
     private line(text: string): void {
         this.lineNumber++;
-        this.feed(text, this.lineNumber);
+        this.feed(text, this.lineNumber, this.lastBreak);
     }
 
-    private feed(text: string, number: number): void {
+    private feed(text: string, number: number, breakBefore: string): void {
         if (this.open) {
             this.open.lines.push(text);
+            this.open.breaks.push(breakBefore);
             if (!endsInsideQuotes(text, true)) {
-                const { firstLine, lines } = this.open;
+                const { firstLine, lines, breaks } = this.open;
                 this.open = undefined;
-                this.out.push({ lineNumber: firstLine, lineCount: lines.length, fields: splitFields(lines.join("\n")), closed: true });
+                let joined = lines[0];
+                for (let i = 1; i < lines.length; i++) joined += breaks[i] + lines[i];
+                this.out.push({ lineNumber: firstLine, lineCount: lines.length, fields: splitFields(joined), closed: true });
             } else if (this.open.lines.length >= this.maxRecordLines) {
                 this.giveUp();
             }
             return;
         }
         if (endsInsideQuotes(text)) {
-            this.open = { firstLine: number, lines: [text] };
+            this.open = { firstLine: number, lines: [text], breaks: [""] };
             if (this.maxRecordLines === 1) this.giveUp();
             return;
         }
@@ -195,10 +209,10 @@ export class CsvRecordReader {
 
     /** The open record never closed: its first line is malformed alone; the lines after it are read again. */
     private giveUp(): void {
-        const { firstLine, lines } = this.open!;
+        const { firstLine, lines, breaks } = this.open!;
         this.open = undefined;
         this.out.push({ lineNumber: firstLine, lineCount: 1, fields: splitFields(lines[0]), closed: false });
-        for (let i = 1; i < lines.length; i++) this.feed(lines[i], firstLine + i);
+        for (let i = 1; i < lines.length; i++) this.feed(lines[i], firstLine + i, breaks[i]);
     }
 }
 

@@ -109,7 +109,8 @@ export function parseCents(value: string): number {
     const negative = value.startsWith("-");
     const [whole, fraction = ""] = (negative ? value.slice(1) : value).split(".");
     const cents = Number(whole) * 100 + Number(fraction.padEnd(2, "0"));
-    return negative ? -cents : cents;
+    // "-0.00" is zero cents, not negative zero (which would print as "-0.00" again).
+    return negative && cents !== 0 ? -cents : cents;
 }
 
 /** Whitespace as Java's `\s` (what the job trims with): not JavaScript's wider Unicode set. */
@@ -131,7 +132,8 @@ function fieldIssue(rule: string, field: CompiledField, value: string): Issue {
 function checkField(schema: CompiledSchema, field: CompiledField, value: string, issues: Issue[]): Parsed | undefined {
     switch (field.type) {
         case "integer":
-            if (schema.integer.test(value)) return Number(value);
+            // + 0: "-0" is the integer 0 (Spark's cast gives 0), not JavaScript's negative zero.
+            if (schema.integer.test(value)) return Number(value) + 0;
             issues.push(fieldIssue(schema.declaration.types.integer.rule, field, value));
             return undefined;
         case "decimal":
@@ -220,7 +222,24 @@ export function validateRecord(
     closed: boolean,
     referenceDate: string,
 ): Issue[] {
-    if (!closed || fields.length !== header.width) return [{ rule: "MALFORMED_ROW" }];
+    return checkRecord(schema, header, fields, closed, referenceDate).issues;
+}
+
+/** A record's verdict and its parsed values (indexed like the schema's fields; undefined: empty or invalid). */
+export interface RecordCheck {
+    readonly issues: Issue[];
+    readonly parsed: readonly (Parsed | undefined)[];
+}
+
+/** {@link validateRecord}, also returning the parsed values (what the claims job writes for a valid record). */
+export function checkRecord(
+    schema: CompiledSchema,
+    header: HeaderAnalysis,
+    fields: readonly string[],
+    closed: boolean,
+    referenceDate: string,
+): RecordCheck {
+    if (!closed || fields.length !== header.width) return { issues: [{ rule: "MALFORMED_ROW" }], parsed: [] };
     const issues: Issue[] = [];
     const declared = schema.fields;
     const parsed: (Parsed | undefined)[] = new Array(declared.length);
@@ -235,11 +254,17 @@ export function validateRecord(
         parsed[i] = checkField(schema, field, value, issues);
     }
     for (const check of compileBusinessChecks(schema)) check(parsed, referenceDate, issues);
-    return issues;
+    return { issues, parsed };
+}
+
+/** Whole cents as the exact decimal text with two places (`-1234` → `-12.34`), without binary rounding. */
+export function centsText(cents: number): string {
+    const digits = String(Math.abs(cents)).padStart(3, "0");
+    return `${cents < 0 ? "-" : ""}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
 
 function displayValue(value: Parsed, schema: CompiledSchema, field: string): string {
-    if (schema.fieldsByName.get(field)?.type === "decimal") return ((value as number) / 100).toFixed(2);
+    if (schema.fieldsByName.get(field)?.type === "decimal") return centsText(value as number);
     return String(value);
 }
 

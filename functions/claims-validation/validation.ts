@@ -27,7 +27,7 @@ import { CsvRecordReader } from "./csvRecords";
 import { errorNotification, jobStatusUpdate, OutgoingMessage } from "./messages";
 import { moveObjectVersion } from "./quarantine";
 import { buildReport, ValidationAccumulator, ValidationReport } from "./report";
-import { analyseHeader, FileIssue, HeaderAnalysis, utcDate, validateRecord } from "./rules";
+import { analyseHeader, checkRecord, FileIssue, HeaderAnalysis, RecordCheck, utcDate } from "./rules";
 import { compileSchema, CompiledSchema } from "./schema";
 
 export const SERVICE_NAME = "claims-validation";
@@ -121,13 +121,31 @@ export interface StreamValidationOptions {
     readonly maxIssueSamples: number;
     /** Asked between chunks; returning true stops reading. @default never */
     readonly shouldStop?: () => boolean;
+    /** Told every record's verdict and parsed values, in file order (the corpus test compares them with the job's). */
+    readonly onRecord?: (lineNumber: number, check: RecordCheck, fields: readonly string[]) => void;
 }
 
-/** Validates a CSV given as a stream of bytes (UTF-8). Holds one chunk and one record at a time. */
+/**
+ * Validates a CSV given as a stream of bytes (UTF-8, with or without a byte-order mark). Holds one chunk and
+ * one record at a time. Bytes that are not UTF-8 are never replaced (U+FFFD would be written as if uploaded):
+ * the file is rejected as a whole with INVALID_ENCODING, as the claims job rejects it (claims_job's encoding
+ * check), and reading stops there.
+ */
 export async function validateStream(body: AsyncIterable<Uint8Array | string>, options: StreamValidationOptions): Promise<StreamValidation> {
     const { schema } = options;
     const reader = new CsvRecordReader(options.maxRecordLines);
-    const decoder = new TextDecoder("utf-8");
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    let invalidEncoding: FileIssue | undefined;
+    let bytesRead = 0;
+    const decode = (chunk: Uint8Array | undefined): string | undefined => {
+        try {
+            return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+        } catch (err) {
+            if (!(err instanceof TypeError)) throw err;
+            invalidEncoding = { rule: "INVALID_ENCODING", message: `the file is not UTF-8: an invalid byte sequence within bytes ${bytesRead}-${bytesRead + (chunk?.length ?? 0)}` };
+            return undefined;
+        }
+    };
     const accumulator = new ValidationAccumulator(schema, options.maxIssueSamples);
     let header: readonly string[] | undefined;
     let analysis: HeaderAnalysis | undefined;
@@ -139,20 +157,26 @@ export async function validateStream(body: AsyncIterable<Uint8Array | string>, o
                 analysis = analyseHeader(schema, record.fields);
                 continue;
             }
-            accumulator.add(record.lineNumber, validateRecord(schema, analysis, record.fields, record.closed, options.referenceDate));
+            const check = checkRecord(schema, analysis, record.fields, record.closed, options.referenceDate);
+            options.onRecord?.(record.lineNumber, check, record.fields);
+            accumulator.add(record.lineNumber, check.issues);
         }
     };
     for await (const chunk of body) {
-        consume(reader.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true })));
+        const text = typeof chunk === "string" ? chunk : decode(chunk);
+        if (text === undefined) break;
+        bytesRead += typeof chunk === "string" ? 0 : chunk.length;
+        consume(reader.push(text));
         if (options.shouldStop?.()) {
             stoppedEarly = true;
             break;
         }
     }
-    if (!stoppedEarly) {
-        const rest = decoder.decode();
-        consume([...(rest ? reader.push(rest) : []), ...reader.end()]);
-    }
+    const rest = stoppedEarly || invalidEncoding ? undefined : decode(undefined);
+    // The encoding verdict replaces every other: no record of a file that is not UTF-8 is processed.
+    const encodingIssue = invalidEncoding as FileIssue | undefined;
+    if (encodingIssue) return { header: header ?? [], analysis, fileIssues: [encodingIssue], accumulator, linesRead: reader.linesRead, stoppedEarly };
+    if (rest !== undefined) consume([...(rest ? reader.push(rest) : []), ...reader.end()]);
     const fileIssues: FileIssue[] = [];
     if (analysis === undefined) fileIssues.push({ rule: "EMPTY_FILE", message: "the file has no header (it is empty or blank)" });
     else {

@@ -55,7 +55,7 @@ describe("claims CSV records", () => {
             assert.deepEqual(compact(readAllRecords(text)), [
                 [1, 1, true, ["id", "note"]],
                 [2, 1, true, ["1", "plain"]],
-                [4, 2, true, ["2", "two\nlines"]],
+                [4, 2, true, ["2", "two\r\nlines"]], // the break inside quotes kept as uploaded
                 [6, 1, true, ["3", 'a "quote"']],
                 [7, 1, true, ["4", "last"]],
             ]);
@@ -71,6 +71,13 @@ describe("claims CSV records", () => {
                 [1, 1, true, ["a", "b"]],
                 [2, 1, true, ["c", "d"]],
             ]);
+        });
+
+        it("keeps each line break inside a quoted value as uploaded (\\r, \\n, \\r\\n), for every chunk size", () => {
+            const mixed = 'id,v\n1,"a\rb\nc\r\nd"\n';
+            for (const size of [1, 2, 3, 64]) {
+                assert.deepEqual(compact(chunked(mixed, size))[1], [2, 4, true, ["1", "a\rb\nc\r\nd"]], `chunk size ${size}`);
+            }
         });
 
         it("does not count an empty remainder after the last line break as a line", () => {

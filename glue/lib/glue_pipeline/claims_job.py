@@ -92,6 +92,24 @@ class ClaimsRunSummary:
         return asdict(self)
 
 
+class ClaimsFileRejected(ValueError):
+    """The file as a whole breaks a file-level rule of claims_schema.json (the rule id is ``rule``): the run
+    fails naming it and writes nothing, as the validation Lambda quarantines such a file without a run."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+
+
+def non_utf8_lines(spark: SparkSession, path: str) -> int:
+    """Lines of ``path`` holding bytes that are not UTF-8. Spark's text reader keeps a line's bytes as read
+    (its strings are UTF-8 bytes, never validated); encoding them to a Java string replaces each invalid
+    sequence with U+FFFD, so a line whose re-encoded bytes differ from its raw bytes is not UTF-8. One pass
+    over the file, before the reader (which would otherwise write the replacement characters as values)."""
+    raw = F.col("value").cast("binary")
+    return int(spark.read.text(path).where(raw != F.encode(F.col("value"), "UTF-8")).count())
+
+
 def _fs(spark: SparkSession, path: str):
     jvm = spark.sparkContext._jvm  # noqa: SLF001 - py4j gateway to Hadoop's FileSystem
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
@@ -227,6 +245,12 @@ def _run_claims(
     if not path_exists(spark, paths.input):
         # The shared reader would treat a missing file as an empty one; a claims file that vanished is an error.
         raise FileNotFoundError(f"claims file {paths.input} does not exist")
+    bad_lines = non_utf8_lines(spark, paths.input)
+    if bad_lines:
+        # Checked before anything is written: the file's previous output, if any, stays as it was.
+        raise ClaimsFileRejected(
+            "INVALID_ENCODING", f"{bad_lines} line(s) of {paths.input} hold bytes that are not UTF-8; nothing was replaced or written"
+        )
     input_size = path_size_bytes(spark, paths.input)
     conf = ct.configure_spark(spark, input_size)
     # Every column a string: the declared schema types the values (inference would strip leading zeros).

@@ -29,6 +29,14 @@ AMOUNT_TYPE = T.DecimalType(12, 2)
 NPI_PREFIX_SUM = 24
 
 
+def java_pattern(pattern: str) -> str:
+    """A declared pattern as Java must run it to mean what it means in JavaScript (the Lambda): Java's ``$``
+    also matches before a final line terminator, and without UNIX_LINES (``(?d)``) U+0085, U+2028 and
+    U+2029 are line terminators too, so ``100.00\u2028`` would pass ``^...$`` here and fail in the Lambda.
+    With ``(?d)`` only a final ``\n`` remains, and trimming has removed that."""
+    return "(?d)" + pattern
+
+
 def normalised(raw: Column, field: FieldSpec) -> Column:
     """Trimmed (Java ``\\s``), upper-cased where declared; null and empty become ''."""
     value = F.regexp_replace(F.coalesce(raw.cast("string"), F.lit("")), r"^\s+|\s+$", "")
@@ -54,7 +62,7 @@ def iso_date_text(value: Column, schema: ClaimsSchema) -> Column:
     result: Column = F.lit(None).cast("string")
     for fmt in reversed(schema.types["date"]["formats"]):
         replacement = "$1-$2-$3" if fmt["order"] == "ymd" else "$3-$1-$2"
-        result = F.when(value.rlike(fmt["pattern"]), F.regexp_replace(value, fmt["pattern"], replacement)).otherwise(result)
+        result = F.when(value.rlike(java_pattern(fmt["pattern"])), F.regexp_replace(value, java_pattern(fmt["pattern"]), replacement)).otherwise(result)
     return result
 
 
@@ -79,10 +87,10 @@ def _field_issue(value: Column, field: FieldSpec, schema: ClaimsSchema, iso: Col
     empty = value == ""
     missing: Column = F.lit("MISSING_REQUIRED_FIELD") if field.required else F.lit(None).cast("string")
     if field.type == "integer":
-        ok = value.rlike(types["integer"]["pattern"])
+        ok = value.rlike(java_pattern(types["integer"]["pattern"]))
         parsed, issue = F.when(ok, value.cast("int")), F.when(~ok, F.lit(types["integer"]["rule"]))
     elif field.type == "decimal":
-        ok = value.rlike(types["decimal"]["pattern"])
+        ok = value.rlike(java_pattern(types["decimal"]["pattern"]))
         parsed, issue = F.when(ok, value.cast(AMOUNT_TYPE)), F.when(~ok, F.lit(types["decimal"]["rule"]))
     elif field.type == "date":
         assert iso is not None
@@ -92,7 +100,7 @@ def _field_issue(value: Column, field: FieldSpec, schema: ClaimsSchema, iso: Col
         checks: list[tuple[Column, str]] = []
         if field.format is not None:
             spec = schema.formats[field.format]
-            checks.append((~value.rlike(spec["pattern"]), "INVALID_FORMAT"))
+            checks.append((~value.rlike(java_pattern(spec["pattern"])), "INVALID_FORMAT"))
             if spec.get("check_digit") == "npi_luhn":
                 checks.append((~npi_check_digit_valid(value), "INVALID_NPI_CHECK_DIGIT"))
         if field.allowed is not None:
