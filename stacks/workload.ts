@@ -44,6 +44,20 @@ export const CSV_SUFFIX = ".csv";
 /** Prefixes of the output bucket FileProcessorV2 writes: Parquet, and rows it could not parse. */
 export const OUTPUT_PREFIXES = { processed: "processed/", quarantine: "quarantine/" } as const;
 
+/**
+ * The CloudWatch console page of a dashboard, in the stack's region (the console's own regional host and
+ * `region=` parameter, so the link opens where the dashboard is) and partition (China and GovCloud have
+ * their own console domains).
+ */
+export function dashboardConsoleUrl(region: string, dashboardName: string): string {
+    const host = region.startsWith("cn-")
+        ? `${region}.console.amazonaws.cn`
+        : region.startsWith("us-gov-")
+          ? `${region}.console.amazonaws-us-gov.com`
+          : `${region}.console.aws.amazon.com`;
+    return `https://${host}/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboardName)}`;
+}
+
 export interface WorkloadStack {
     readonly buckets: DataLakeBuckets;
     readonly metadata: ProcessingMetadataTable;
@@ -272,7 +286,12 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             triggerFunction: trigger.function.name,
             triggerDeadLetterQueue: trigger.deadLetterQueue.url,
             alertsTopicArn: monitoring.alertsTopicArn,
-            dashboards: monitoring.dashboardNames,
+            // Links a reader can open; the names stay available for scripts.
+            dashboards: {
+                overview: dashboardConsoleUrl(config.region, monitoring.dashboardNames.overview),
+                operations: dashboardConsoleUrl(config.region, monitoring.dashboardNames.operations),
+            },
+            dashboardNames: monitoring.dashboardNames,
             glueJobEventsFunction: monitoring.eventHandler!.function.name,
             glueJobEventsDeadLetterQueue: monitoring.eventHandler!.deadLetterQueue.url,
             ...parquetToJson.outputs,

@@ -116,6 +116,14 @@ describe("workload stack", () => {
             assert.equal(table.inputs.deletionProtectionEnabled, false);
         });
 
+        it("exports its dashboards as console links in its region, and their names", async () => {
+            assert.deepEqual(await valueOf(dev.outputs.dashboards), {
+                overview: "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/glue-pipeline-dev-overview",
+                operations: "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/glue-pipeline-dev-operations",
+            });
+            assert.deepEqual(await valueOf(dev.outputs.dashboardNames), { overview: "glue-pipeline-dev-overview", operations: "glue-pipeline-dev-operations" });
+        });
+
         it("exports the artifact versions it deployed", async () => {
             const artifacts = await valueOf(dev.artifacts);
             // Without the medallion workflow, its script and ingestion bundle are not shipped.
@@ -185,4 +193,19 @@ describe("workload stack", () => {
             assert.equal(ofType("aws:lambda/function:Function").length, 0);
         });
     });
+});
+
+describe("dashboard console links", () => {
+    const cases: Array<[string, string, string]> = [
+        ["us-east-2", "d", "https://us-east-2.console.aws.amazon.com/cloudwatch/home?region=us-east-2#dashboards/dashboard/d"],
+        ["cn-north-1", "d", "https://cn-north-1.console.amazonaws.cn/cloudwatch/home?region=cn-north-1#dashboards/dashboard/d"],
+        ["us-gov-west-1", "d", "https://us-gov-west-1.console.amazonaws-us-gov.com/cloudwatch/home?region=us-gov-west-1#dashboards/dashboard/d"],
+        ["eu-west-1", "a b/c", "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/a%20b%2Fc"],
+    ];
+    for (const [region, name, url] of cases) {
+        it(`${region} ${JSON.stringify(name)}`, async () => {
+            const { dashboardConsoleUrl } = await import("../../stacks/workload");
+            assert.equal(dashboardConsoleUrl(region, name), url);
+        });
+    }
 });
