@@ -25,6 +25,10 @@ LOG = logging.getLogger(__name__)
 STATUS_RUNNING = "RUNNING"
 STATUS_SUCCEEDED = "SUCCEEDED"
 STATUS_FAILED = "FAILED"
+# The run published nothing because the object version it was started for is no longer the key's current
+# version (the newer version's own run handles it), or the key was deleted before the run read it.
+STATUS_SUPERSEDED = "SUPERSEDED"
+STATUS_SOURCE_DELETED = "SOURCE_DELETED"
 MAX_ERROR_MESSAGE_LENGTH = 4_000
 
 
@@ -115,6 +119,15 @@ class MetadataRecorder:
                 "outcome": outcome,
                 "end_time": self.clock(),
             },
+            guard_run=True,
+        )
+
+    def not_processed(self, status: str, reason: str) -> None:
+        """SUPERSEDED or SOURCE_DELETED: the run ended without publishing, and ``error_message`` says why."""
+        if status not in (STATUS_SUPERSEDED, STATUS_SOURCE_DELETED):
+            raise ValueError(f"not a not-processed status: {status}")
+        self._update(
+            {"processing_status": status, "error_message": reason[:MAX_ERROR_MESSAGE_LENGTH], "end_time": self.clock()},
             guard_run=True,
         )
 

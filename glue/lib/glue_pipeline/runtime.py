@@ -40,6 +40,23 @@ LOCAL_JVM_OPTIONS: tuple[str, ...] = (
 )
 
 
+# Local disks only: Hadoop's default local file system keeps a ".<name>.crc" file beside each file and builds
+# its path as a relative child name, which fails for a name holding ':' ("Relative path in absolute URI:
+# .c:d.csv.crc"), so an input file named after an S3 key such as "c:d.csv" could not be read. The raw local
+# file system has no checksum files; the cache is bypassed so that the setting also wins over a local file
+# system an earlier job of the same session already created. S3 (EMRFS on Glue) has no checksum layer.
+LOCAL_HADOOP_CONF: dict[str, str] = {
+    "fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    "fs.file.impl.disable.cache": "true",
+}
+
+
+def use_raw_local_filesystem(spark: SparkSession) -> None:
+    conf = spark.sparkContext._jsc.hadoopConfiguration()  # noqa: SLF001 - the session's Hadoop configuration
+    for key, value in LOCAL_HADOOP_CONF.items():
+        conf.set(key, value)
+
+
 def glue_available() -> bool:
     try:
         import awsglue  # noqa: F401  (only present on Glue)
@@ -54,6 +71,7 @@ def local_spark_session(app_name: str = "glue-pipeline-local", cores: str = "*")
     if active is not None:
         for key, value in SESSION_CONF.items():
             active.conf.set(key, value)
+        use_raw_local_filesystem(active)
         return active
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
@@ -69,6 +87,7 @@ def local_spark_session(app_name: str = "glue-pipeline-local", cores: str = "*")
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    use_raw_local_filesystem(spark)
     return spark
 
 
