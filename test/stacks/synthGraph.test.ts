@@ -3,68 +3,42 @@
  * user runs it, with the whole graph checked for the invariants every deploy must keep.
  */
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { promisify } from "node:util";
 import type { SynthResult } from "../../scripts/synth";
-import { asList, PolicyStatement, statementsOf } from "../support/graph";
+import {
+    bucketEncrypted,
+    bucketOwnerEnforced,
+    bucketPublicAccessBlocked,
+    bucketTlsOnly,
+    defaultTagsOf,
+    fromSynthGraph,
+    GraphResource,
+    Invariant,
+    isTaggable,
+    logRetention,
+    noDataPlaneAllowOnStar,
+    ownProvider,
+    policyDocumentsOf,
+    requiredTags,
+    rolePermissionsBoundary,
+    statementsOf,
+} from "../../policy/invariants";
+import { runSynth, synthOnce } from "../support/synthGraphs";
 
-const ROOT = path.resolve(__dirname, "../..");
-const run = promisify(execFile);
-
-type Resource = SynthResult["resources"][number];
-
-async function synth(stack: string, ...extra: string[]): Promise<{ graph: SynthResult; stdout: string }> {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "synth-")), `${stack}.json`);
-    const { stdout } = await run(
-        path.join(ROOT, "node_modules/.bin/ts-node"),
-        ["--transpile-only", "scripts/synth.ts", "--stack", stack, "--json", out, ...extra],
-        { cwd: ROOT },
-    );
-    return { graph: JSON.parse(fs.readFileSync(out, "utf8")), stdout };
-}
-
-/** Every Allow statement of every IAM document in the graph, with where it came from. */
-function allowStatements(graph: SynthResult): Array<{ from: string; statement: PolicyStatement }> {
-    const found: Array<{ from: string; statement: PolicyStatement }> = [];
-    for (const r of graph.resources) {
-        const docs = [r.inputs.policy, r.inputs.assumeRolePolicy, ...(r.inputs.inlinePolicies ?? []).map((p: any) => p.policy)];
-        for (const doc of docs) {
-            if (typeof doc !== "string" || !doc.includes("Statement")) continue;
-            for (const statement of statementsOf(doc)) if (statement.Effect === "Allow") found.push({ from: `${r.type}::${r.name}`, statement });
-        }
-    }
-    return found;
-}
-
-/** The tags seed 000's tagging strategy puts on every resource, per stack. */
+/** The tagging strategy's tags on every resource, per stack. */
 const REQUIRED_TAGS = (stack: string) => ({ Environment: stack, Project: "glue-data-pipeline", Owner: "data-engineering-team", CostCenter: "engineering" });
 
-/**
- * Whether the provider can tag a resource type: its arguments declare `tags` and its state `tagsAll` (the
- * provider's defaultTags merged in), read from @pulumi/aws's own declarations rather than a hand-kept list.
- */
-function isTaggable(type: string): boolean {
-    const [, module, className] = type.split(":");
-    const file = path.join(ROOT, "node_modules/@pulumi/aws", `${module}.d.ts`);
-    if (!fs.existsSync(file)) throw new Error(`no declarations for ${type} at ${file}`);
-    const text = fs.readFileSync(file, "utf8");
-    const block = (name: string) => new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`).exec(text)?.[1] ?? "";
-    return /\btags\?:/.test(block(`${className}Args`)) && /\btagsAll\?:/.test(block(`${className}State`));
-}
-
-const onBucket = (graph: SynthResult, type: string, bucket: string): Resource[] =>
-    graph.resources.filter((r) => r.type === type && r.inputs.bucket === bucket);
+/** The messages of an invariant (policy/invariants.ts, the policy pack's own functions) on a graph. */
+const findings = (invariant: Invariant, resources: readonly GraphResource[]): string[] => invariant.check(resources).map((f) => f.message);
 
 for (const stack of ["dev", "prod"]) {
     describe(`offline synth of the ${stack} stack`, function () {
         this.timeout(120_000);
         let graph: SynthResult;
         let stdout: string;
+        let resources: GraphResource[];
         before(async () => {
-            ({ graph, stdout } = await synth(stack));
+            ({ graph, stdout } = await synthOnce("workload", stack));
+            resources = fromSynthGraph(graph);
         });
 
         it("prints a summary by type and says nothing was deployed", () => {
@@ -90,75 +64,46 @@ for (const stack of ["dev", "prod"]) {
             }
         });
 
+        // The graph invariants below are the policy pack's own functions (policy/invariants.ts): one
+        // implementation, proven here on the real stacks and enforced by `pulumi preview --policy-pack policy`.
         it("encrypts every bucket, blocks all public access, enforces TLS and owner-only ACLs", () => {
-            const buckets = graph.resources.filter((r) => r.type === "aws:s3/bucket:Bucket");
-            assert.ok(buckets.length >= 4);
-            for (const { inputs } of buckets) {
-                const name = inputs.bucket;
-                const [sse] = onBucket(graph, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", name);
-                assert.ok(sse, `${name}: no encryption configuration`);
-                const algorithm = sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm;
-                assert.ok(["aws:kms", "AES256"].includes(algorithm), `${name}: ${algorithm}`);
-                const [pab] = onBucket(graph, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name);
-                assert.ok(pab, `${name}: no public access block`);
-                for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
-                    assert.equal(pab.inputs[flag], true, `${name}: ${flag}`);
-                }
-                const [policy] = onBucket(graph, "aws:s3/bucketPolicy:BucketPolicy", name);
-                assert.ok(policy, `${name}: no bucket policy`);
-                const denyInsecure = statementsOf(policy.inputs.policy).find(
-                    (s) => s.Effect === "Deny" && (s.Condition?.Bool as any)?.["aws:SecureTransport"] === "false",
-                );
-                assert.ok(denyInsecure, `${name}: no deny of non-TLS requests`);
-                const [ownership] = onBucket(graph, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", name);
-                assert.equal(ownership?.inputs.rule.objectOwnership, "BucketOwnerEnforced", `${name}: ownership`);
+            assert.ok(resources.filter((r) => r.type === "aws:s3/bucket:Bucket").length >= 4);
+            for (const invariant of [bucketEncrypted, bucketPublicAccessBlocked, bucketTlsOnly, bucketOwnerEnforced]) {
+                assert.deepEqual(findings(invariant, resources), [], invariant.name);
             }
         });
 
         it("grants no S3, DynamoDB, Glue, KMS or SQS action on Resource *", () => {
-            const statements = allowStatements(graph);
-            assert.ok(statements.length > 10);
-            const offenders = statements.filter(({ statement }) => {
-                const dataPlane = asList(statement.Action).some((a) => /^(s3|dynamodb|glue|kms|sqs):/.test(a) || a === "*");
-                return dataPlane && asList(statement.Resource).includes("*") && !statement.Principal;
-            });
-            assert.deepEqual(offenders, []);
+            const allows = resources.flatMap(policyDocumentsOf).flatMap(statementsOf).filter((s) => s.Effect === "Allow");
+            assert.ok(allows.length > 10, "the check sees the graph's policies");
+            assert.deepEqual(findings(noDataPlaneAllowOnStar, resources), []);
+        });
+
+        it("puts the permissions boundary on every role", () => {
+            assert.ok(resources.some((r) => r.type === "aws:iam/role:Role"));
+            assert.deepEqual(findings(rolePermissionsBoundary, resources), []);
         });
 
         it("creates every AWS resource through the stack's own provider", () => {
-            const provider = graph.resources.find((r) => r.type === "pulumi:providers:aws");
-            assert.ok(provider);
-            const aws = graph.resources.filter((r) => r.type.startsWith("aws:"));
-            const stray = aws.filter((r) => !r.provider.startsWith(`${provider.urn}::`)).map((r) => `${r.type}::${r.name}`);
-            assert.deepEqual(stray, []);
+            assert.ok(graph.resources.find((r) => r.type === "pulumi:providers:aws"));
+            assert.deepEqual(findings(ownProvider, resources), []);
         });
 
         it("keeps every log group for a bounded time", () => {
-            const unbounded = graph.resources
-                .filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && !(r.inputs.retentionInDays > 0))
-                .map((r) => r.inputs.name);
-            assert.deepEqual(unbounded, []);
+            assert.deepEqual(findings(logRetention, resources), []);
         });
 
         it("tags every taggable AWS resource Environment, Project, Owner and CostCenter through the provider", () => {
-            const provider = graph.resources.find((r) => r.type === "pulumi:providers:aws")!;
-            const raw = provider.inputs.defaultTags;
-            const defaults: Record<string, string> = (typeof raw === "string" ? JSON.parse(raw) : raw)?.tags ?? {};
             const required = REQUIRED_TAGS(stack);
+            const provider = resources.find((r) => r.type === "pulumi:providers:aws")!;
+            const defaults = defaultTagsOf(provider.props);
             for (const [key, value] of Object.entries(required)) assert.equal(defaults[key], value, `provider default tag ${key}`);
-            const taggable = graph.resources.filter((r) => r.type.startsWith("aws:") && isTaggable(r.type));
+            const taggable = resources.filter((r) => r.type.startsWith("aws:") && isTaggable(r.type));
             assert.ok(taggable.length >= 30, `only ${taggable.length} taggable resources found`);
             for (const type of ["aws:s3/bucket:Bucket", "aws:lambda/function:Function", "aws:glue/job:Job", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic"]) {
                 assert.ok(taggable.some((r) => r.type === type), `${type} is taggable`);
             }
-            const untagged = taggable
-                .filter((r) => {
-                    // A resource-level tag of the same key would override the default; a stray provider would skip it.
-                    const effective = r.provider.startsWith(`${provider.urn}::`) ? { ...defaults, ...(r.inputs.tags ?? {}) } : { ...(r.inputs.tags ?? {}) };
-                    return Object.entries(required).some(([k, v]) => effective[k] !== v);
-                })
-                .map((r) => `${r.type}::${r.name}`);
-            assert.deepEqual(untagged, []);
+            assert.deepEqual(findings(requiredTags(required), resources), []);
         });
 
         it("wires every alarm and its recovery to the encrypted alerts topic", () => {
@@ -212,7 +157,7 @@ for (const stack of ["dev", "prod"]) {
 describe("offline synth of prod when dev has not deployed", function () {
     this.timeout(120_000);
     it("fails with a message that says what to do", async () => {
-        await assert.rejects(synth("prod", "--promotion-outputs", "none"), (err: any) => {
+        await assert.rejects(runSynth("--stack", "prod", "--promotion-outputs", "none"), (err: any) => {
             assert.match(err.stderr, /synth failed: Stack acme\/glue-data-pipeline\/dev has no output "artifacts".*pulumi up --stack acme\/glue-data-pipeline\/dev/);
             return true;
         });
