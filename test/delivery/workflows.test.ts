@@ -123,6 +123,19 @@ describe("GitHub Actions workflows", function () {
             assert.match(script, /pulumi preview --stack "\$PULUMI_ORG\/\$stack" --config-file "\.preview\/Pulumi\.\$stack\.yaml"/);
         });
 
+        it("runs the policy pack in every preview, from the directory that holds it, after installing its dependencies", () => {
+            const script = runs("preview");
+            const preview = /pulumi preview (?:[^\n]*\\\n)*[^\n]*/.exec(script)?.[0] ?? "";
+            const pack = /--policy-pack (\S+)/.exec(preview)?.[1];
+            assert.ok(pack, `pulumi preview runs without --policy-pack: ${preview}`);
+            assert.ok(fs.existsSync(path.join(ROOT, pack, "PulumiPolicy.yaml")), `${pack}/PulumiPolicy.yaml`);
+            // The pack resolves @pulumi/policy from the root node_modules: npm ci must come first.
+            const commands = steps("preview").filter((s) => s.run).map((s) => s.run as string);
+            const install = commands.findIndex((c) => /npm ci\b/.test(c));
+            const previewStep = commands.findIndex((c) => c.includes("--policy-pack"));
+            assert.ok(install >= 0 && install < previewStep, "npm ci runs before the preview");
+        });
+
         it("never deploys, refreshes or destroys from a pull request", () => {
             for (const file of workflowFiles()) {
                 const content = fs.readFileSync(file, "utf8");
