@@ -71,6 +71,8 @@ export interface GlueJobEventHandlerArgs {
     readonly logRetentionDays?: number;
     /** @default 256 */
     readonly memorySizeMb?: number;
+    /** Release id stamped on the function (`RELEASE_ID`), as on every other function and job. @default none */
+    readonly releaseId?: pulumi.Input<string>;
     /** GetJobRun, GetJobRuns, DynamoDB, PutMetricData and Publish, each with SDK retries. @default 60 */
     readonly timeoutSeconds?: number;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -272,6 +274,7 @@ export class GlueJobEventHandler extends pulumi.ComponentResource {
                                 JSON.stringify(Object.fromEntries(rows.filter(([, o, e]) => o && e).map(([job, output, error]) => [job, { output, error }]))),
                             ),
                         REPLAY_COMMAND: args.replayCommand ?? `npm run replay -- --stack ${pulumi.getStack()}`,
+                        ...(args.releaseId !== undefined ? { RELEASE_ID: args.releaseId } : {}),
                     },
                 },
                 kmsKeyArn: args.kmsKeyArn,

@@ -468,8 +468,8 @@ export const alertsTopicName = (stage: string): string => `glue-pipeline-alerts-
 /**
  * Policy of the key that encrypts the alerts topic. CloudWatch alarms publish to an encrypted topic only if
  * the key lets `cloudwatch.amazonaws.com` generate and decrypt data keys (the AWS-managed `alias/aws/sns`
- * cannot be given that, so a customer key is required). The key encrypts nothing but alert messages, which
- * is why the service grant needs no further condition — and why it is not the data-lake key.
+ * cannot be given that, so a customer key is required). The key encrypts nothing but alert messages (which
+ * is why it is not the data-lake key); the service grant is held to this account's alarms by aws:SourceAccount.
  */
 export function alertsKeyPolicy(accountId: string, partition = "aws"): PolicyDocument {
     if (!/^\d{12}$/.test(accountId)) throw new Error(`alertsKeyPolicy: ${JSON.stringify(accountId)} is not an account id`);
@@ -483,6 +483,8 @@ export function alertsKeyPolicy(accountId: string, partition = "aws"): PolicyDoc
             Principal: { Service: "cloudwatch.amazonaws.com" },
             Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
             Resource: "*",
+            // Confused deputy: only CloudWatch acting for this account's alarms, not another account's.
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
         },
     ]);
 }
@@ -802,6 +804,8 @@ export interface PipelineMonitoringArgs {
     readonly metricNamespace?: string;
     /** Passed to the handler's notifications. @default `npm run replay -- --stack <this stack>` */
     readonly replayCommand?: string;
+    /** Release id stamped on the job-events handler (`RELEASE_ID`). @default none */
+    readonly releaseId?: pulumi.Input<string>;
     /** @default "rate(5 minutes)" */
     readonly statusCountSchedule?: string | false;
     /** Handler log retention. @default 14 */
@@ -912,6 +916,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                     kmsKeyArn: args.kmsKeyArn,
                     metricNamespace: namespace,
                     replayCommand: args.replayCommand,
+                    releaseId: args.releaseId,
                     statusCountSchedule: args.statusCountSchedule,
                     logRetentionDays: args.logRetentionDays,
                     tags,

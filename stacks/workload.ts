@@ -238,6 +238,8 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             metadataTable: { name: metadata.tableName, arn: metadata.tableArn },
             kmsKeyArn: keyArn,
             replayCommand: `npm run replay -- --stack ${config.stackName}`,
+            // Stamped like every other function: a deployed handler says which release it runs.
+            releaseId: release,
         },
         opts,
     );

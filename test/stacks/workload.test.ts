@@ -116,6 +116,15 @@ describe("workload stack", () => {
             assert.equal(table.inputs.deletionProtectionEnabled, false);
         });
 
+        it("stamps the release id on every function and job", async () => {
+            const release = await valueOf(dev.releaseId);
+            assert.match(release, /^[0-9a-f]{16}$/);
+            const functions = ofType("aws:lambda/function:Function");
+            assert.ok(functions.some((f) => f.inputs.name === "GlueJobEvents-dev"));
+            for (const f of functions) assert.equal(f.inputs.environment?.variables?.RELEASE_ID, release, String(f.inputs.name));
+            for (const j of ofType("aws:glue/job:Job")) assert.equal(j.inputs.defaultArguments?.["--release_id"], release, String(j.inputs.name));
+        });
+
         it("exports its dashboards as console links in its region, and their names", async () => {
             assert.deepEqual(await valueOf(dev.outputs.dashboards), {
                 overview: "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/glue-pipeline-dev-overview",
