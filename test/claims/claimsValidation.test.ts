@@ -226,10 +226,12 @@ describe("ClaimsValidationLambda against the emulator", function () {
     });
 
     describe("a file failing each rule family is quarantined with the reason", () => {
-        const families: Array<[string, string, string, RegExp]> = [
+        const families: Array<[string, string, string | Buffer, RegExp]> = [
             ["schema: a required column missing", "MISSING_COLUMNS", claimsCsv(20, 0, (r) => r, COLUMNS.filter((c) => c !== "provider_npi")), /MISSING_COLUMNS: the header lacks the required column\(s\) provider_npi/],
             ["schema: header only", "NO_RECORDS", COLUMNS.join(",") + "\n", /NO_RECORDS/],
             ["schema: an empty file", "EMPTY_FILE", "", /EMPTY_FILE/],
+            // Latin-1 "é" (0xE9) in a patient id: never decoded to U+FFFD and passed on; the claims job refuses it too.
+            ["schema: bytes that are not UTF-8", "INVALID_ENCODING", Buffer.from(claimsCsv(20, 1, (r) => ({ ...r, patient_id: "PAT-\u00e9" })), "latin1"), /INVALID_ENCODING: the file is not UTF-8/],
             ["structure: records cut short", "MALFORMED_ROW", claimsCsv(20, 2, () => "CLM-X,1,PAT-1"), /QUALITY_BELOW_MINIMUM: 2 of 20 records.*90\.00/],
             ["required: empty patient ids", "MISSING_REQUIRED_FIELD", claimsCsv(20, 3, (r) => ({ ...r, patient_id: "" })), /3 of 20.*85\.00/],
             ["type: day-first dates", "INVALID_DATE", claimsCsv(20, 4, (r) => ({ ...r, service_date: "28/02/2024" })), /4 of 20.*80\.00/],
