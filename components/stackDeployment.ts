@@ -132,9 +132,36 @@ export interface StackDeploymentArgs {
     readonly paths?: readonly string[];
     /** @default `npm ci`, then the type check */
     readonly preRunCommands?: readonly string[];
+    /**
+     * Directory of the policy pack every deployment must pass, run after the pre-run commands by
+     * {@link policyCheckCommand}; null runs none. @default {@link POLICY_PACK_DIR}
+     */
+    readonly policyPack?: string | null;
 }
 
 export const DEFAULT_PRE_RUN_COMMANDS: readonly string[] = ["npm ci --no-audit --no-fund", "npm run build"];
+
+/** The repository's policy pack (policy/PulumiPolicy.yaml): the graph invariants, all mandatory. */
+export const POLICY_PACK_DIR = "policy";
+
+/**
+ * The command that holds a Pulumi Deployments update to the policy pack. Deployments runs `pulumi up` itself
+ * and takes no extra CLI flags (operationContext.options are only shell, deleteAfterDestroy,
+ * skipInstallDependencies, skipIntermediateDeployments), and server-side enforcement (a published pack in a
+ * policy group) needs a paid Pulumi Cloud edition and a publish step per change. So the pack runs as the
+ * last pre-run command: a preview of the same commit, with the same credentials and stack configuration,
+ * `--policy-pack <dir>`; a mandatory violation fails the command and the update never starts.
+ */
+export function policyCheckCommand(organization: string, project: string, stack: string, dir: string = POLICY_PACK_DIR): string {
+    for (const [field, value] of Object.entries({ organization, project, stack })) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(value)) throw new Error(`policyCheckCommand: invalid ${field} ${JSON.stringify(value)}`);
+    }
+    // A relative path inside the checkout: the command runs in Deployments' shell.
+    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(dir) || dir.split("/").includes("..")) {
+        throw new Error(`policyCheckCommand: policy pack directory must be a relative path inside the repository, got ${JSON.stringify(dir)}`);
+    }
+    return `pulumi preview --stack ${organization}/${project}/${stack} --policy-pack ${dir} --non-interactive`;
+}
 
 export class StackDeployment extends pulumi.ComponentResource {
     public readonly environments: pulumiservice.Environment[];
@@ -157,6 +184,11 @@ export class StackDeployment extends pulumi.ComponentResource {
             throw new Error(`StackDeployment ${name}: ciTeam is given but the preview environment ${previewEnvironment} is not among environments (${names.join(", ")})`);
         }
         this.paths = [...(args.paths ?? workloadPathFilters(args.stack))];
+        const policyPack = args.policyPack === undefined ? POLICY_PACK_DIR : args.policyPack;
+        const preRunCommands = [
+            ...(args.preRunCommands ?? DEFAULT_PRE_RUN_COMMANDS),
+            ...(policyPack === null ? [] : [policyCheckCommand(args.organization, args.project, args.stack, policyPack)]),
+        ];
 
         this.environments = args.environments.map(
             (env) =>
@@ -186,7 +218,7 @@ export class StackDeployment extends pulumi.ComponentResource {
                 operationContext: {
                     oidc: { aws: { roleARN: args.deployRoleArn, sessionName: `pulumi-deployments-${args.stack}`, duration: "1h0m0s" } },
                     options: { skipInstallDependencies: true, skipIntermediateDeployments: true },
-                    preRunCommands: [...(args.preRunCommands ?? DEFAULT_PRE_RUN_COMMANDS)],
+                    preRunCommands,
                 },
                 cacheOptions: { enable: true },
             },

@@ -60,9 +60,22 @@ describe("StackDeployment", () => {
             assert.deepEqual(settings.operationContext.oidc, { aws: { roleARN: DEPLOY_ROLE, sessionName: "pulumi-deployments-dev", duration: "1h0m0s" } });
         });
 
-        it("installs from the lockfile and type-checks before deploying, and skips superseded pushes", () => {
-            assert.deepEqual(settings.operationContext.preRunCommands, ["npm ci --no-audit --no-fund", "npm run build"]);
+        it("installs from the lockfile, type-checks and passes the policy pack before deploying, and skips superseded pushes", () => {
+            assert.deepEqual(settings.operationContext.preRunCommands, [
+                "npm ci --no-audit --no-fund",
+                "npm run build",
+                "pulumi preview --stack acme/glue-data-pipeline/dev --policy-pack policy --non-interactive",
+            ]);
             assert.deepEqual(settings.operationContext.options, { skipInstallDependencies: true, skipIntermediateDeployments: true });
+        });
+
+        it("runs the repository's real policy pack, after npm ci has installed its dependencies", () => {
+            const commands: string[] = settings.operationContext.preRunCommands;
+            const check = commands.findIndex((c) => c.includes("--policy-pack"));
+            assert.equal(check, commands.length - 1, "the policy check is the last step before Deployments' own pulumi up");
+            assert.ok(commands.slice(0, check).some((c) => /^npm ci\b/.test(c)));
+            const dir = /--policy-pack (\S+)/.exec(commands[check])![1];
+            assert.ok(fs.existsSync(path.join(ROOT, dir, "PulumiPolicy.yaml")), `${dir}/PulumiPolicy.yaml`);
         });
 
         it("filters pushes to the paths that change what dev runs", () => {
@@ -93,6 +106,20 @@ describe("StackDeployment", () => {
             assert.deepEqual(settings.sourceContext.git.branch, "refs/heads/release");
             assert.ok(settings.vcs.paths.includes("Pulumi.prod.yaml"));
             assert.ok(!settings.vcs.paths.includes("Pulumi.dev.yaml"));
+        });
+    });
+
+    describe("with the policy check turned off explicitly (policyPack: null)", () => {
+        it("runs only the pre-run commands it is given", async () => {
+            const settings = await build("dev", "main", { policyPack: null, preRunCommands: ["npm ci"] });
+            assert.deepEqual(settings.operationContext.preRunCommands, ["npm ci"]);
+        });
+    });
+
+    describe("with its own pre-run commands", () => {
+        it("still ends with the policy check: replacing the commands does not drop it", async () => {
+            const settings = await build("dev", "main", { preRunCommands: ["npm ci"] });
+            assert.deepEqual(settings.operationContext.preRunCommands, ["npm ci", "pulumi preview --stack acme/glue-data-pipeline/dev --policy-pack policy --non-interactive"]);
         });
     });
 
@@ -162,6 +189,8 @@ describe("StackDeployment", () => {
             ["a ref instead of a branch name", { branch: "refs/heads/main" }, /branch must be a branch name/],
             ["a repository URL instead of owner/name", { repository: "https://github.com/acme/x" }, /repository must be owner\/name/],
             ["a CI team without the preview environment", { environments: [{ name: "dev", yaml: "values: {}" }] }, /ciTeam is given but the preview environment dev-preview is not among environments/],
+            ["a policy pack outside the checkout", { policyPack: "../elsewhere" }, /policy pack directory must be a relative path inside the repository, got "\.\.\/elsewhere"/],
+            ["a policy pack path that would inject a command", { policyPack: "policy; curl x" }, /policy pack directory must be a relative path inside the repository/],
         ];
         for (const [title, overrides, message] of refused) {
             it(`refuses ${title}`, () => {
