@@ -75,7 +75,14 @@ const sidPart = (sid: string | undefined, suffix: string): { Sid?: string } => (
 
 /**
  * ListBucket on the bucket, limited by an `s3:prefix` condition when prefixes are given. Listing is what
- * lets a reader tell "no such key" (404) from "access denied" (403), which Spark and the SDKs rely on.
+ * lets a reader tell "no such key" (404) from "access denied" (403), which Spark and the SDKs rely on:
+ * Hadoop's existence probe of a not-yet-written output path is a HEAD, and S3 answers a HEAD of a missing key
+ * with 404 only to a caller that has s3:ListBucket on the bucket, else 403 (HeadObject, "Permissions", S3 API
+ * reference). A HEAD carries no prefix parameter, and AWS does not document whether that implicit ListBucket
+ * check sees `s3:prefix` absent or set to the key. The condition is therefore `StringLikeIfExists`: a listing
+ * that names a prefix must name one of ours, and a check without the key still counts as ListBucket, so the
+ * probe gets its 404 either way. What this admits beyond the prefixes: at most a listing request that sends no
+ * prefix at all, if S3 leaves the key out for it — key names, never object content (GetObject stays scoped).
  */
 export function s3ListStatement(bucketArn: string, prefixes: readonly string[] = [], sid?: string): PolicyStatement {
     requireArn(bucketArn, "s3ListStatement");
@@ -89,7 +96,7 @@ export function s3ListStatement(bucketArn: string, prefixes: readonly string[] =
     if (normalized.length > 0 && !normalized.includes("")) {
         // Both `raw/` and `raw/*`: a list call with prefix "raw/" matches only the former.
         const patterns = [...new Set(normalized)].flatMap((p) => [p, `${p}*`]);
-        statement.Condition = { StringLike: { "s3:prefix": patterns } };
+        statement.Condition = { StringLikeIfExists: { "s3:prefix": patterns } };
     }
     return statement;
 }

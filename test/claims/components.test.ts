@@ -256,7 +256,7 @@ describe("claims components", () => {
                 assert.deepEqual(s3Resources(validationStatements, "s3:GetObject"), [`${BUCKET_ARN}/raw/claims/*`]);
                 assert.deepEqual(s3Resources(validationStatements, "s3:DeleteObject"), [`${BUCKET_ARN}/raw/claims/*`]);
                 assert.deepEqual(s3Resources(validationStatements, "s3:PutObject").sort(), [`${BUCKET_ARN}/quarantine/files/*`, `${BUCKET_ARN}/validation-reports/*`]);
-                assert.deepEqual(bySid(validationStatements, "ReadRawClaimsList").Condition, { StringLike: { "s3:prefix": ["raw/claims/", "raw/claims/*"] } });
+                assert.deepEqual(bySid(validationStatements, "ReadRawClaimsList").Condition, { StringLikeIfExists: { "s3:prefix": ["raw/claims/", "raw/claims/*"] } });
                 assert.deepEqual(bySid(validationStatements, "StartClaimsJob"), {
                     Sid: "StartClaimsJob",
                     Effect: "Allow",

@@ -476,11 +476,11 @@ describe("GlueEtlJob", () => {
             }
             // Listing is held to the granted prefixes.
             assert.deepEqual(bySid(st, "WriteOutput0List").Condition, {
-                StringLike: { "s3:prefix": ["processed/", "processed/*", "quarantine/", "quarantine/*"] },
+                StringLikeIfExists: { "s3:prefix": ["processed/", "processed/*", "quarantine/", "quarantine/*"] },
             });
             assert.equal(bySid(st, "ReadInput0List").Condition, undefined, "the whole input bucket is readable");
             assert.deepEqual(bySid(st, "JobScratchList").Condition, {
-                StringLike: { "s3:prefix": [`temp/${JOB}/`, `temp/${JOB}/*`, `sparkui/${JOB}/`, `sparkui/${JOB}/*`] },
+                StringLikeIfExists: { "s3:prefix": [`temp/${JOB}/`, `temp/${JOB}/*`, `sparkui/${JOB}/`, `sparkui/${JOB}/*`] },
             });
             assert.deepEqual(
                 st.map((s) => s.Sid).filter((sid) => ["MetadataRecord", "JobBookmark", "DataCatalogWrite"].includes(sid!)),

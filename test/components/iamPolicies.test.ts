@@ -23,6 +23,7 @@ import {
     wildcardResourceViolations,
 } from "../../components/iamPolicies";
 
+import { decide } from "../access/simulate";
 // Static imports are safe here: these are pure functions, and the mocks are --require'd before this file.
 const BUCKET = "arn:aws:s3:::glue-input-dev-111111111111";
 const TABLE = "arn:aws:dynamodb:eu-west-1:111111111111:table/etl-pipeline-metadata-dev";
@@ -70,8 +71,26 @@ describe("iamPolicies", () => {
             const s = s3ListStatement(BUCKET, ["raw", "processed/"], "In");
             assert.equal(s.Sid, "In");
             assert.equal(s.Resource, BUCKET);
-            assert.deepEqual(s.Condition, { StringLike: { "s3:prefix": ["raw/", "raw/*", "processed/", "processed/*"] } });
+            assert.deepEqual(s.Condition, { StringLikeIfExists: { "s3:prefix": ["raw/", "raw/*", "processed/", "processed/*"] } });
         });
+        describe("a prefix-scoped list, judged by the IAM evaluator (@cloud-copilot/iam-simulate)", () => {
+            // HeadObject on a missing key: 404 with s3:ListBucket, 403 without (S3 API reference, HeadObject).
+            // AWS does not say what s3:prefix the implicit ListBucket check of a HEAD sees; both cases must allow.
+            const identity = [{ Version: "2012-10-17", Statement: [s3ListStatement(BUCKET, ["processed/"])] }];
+            const list = async (context: Record<string, string>) =>
+                (await decide({ principal: "arn:aws:iam::111111111111:role/job", action: "s3:ListBucket", resource: BUCKET, resourceAccount: "111111111111", identity, context })).decision;
+            const cases: Array<[string, Record<string, string>, string]> = [
+                ["a HEAD's check without s3:prefix (a missing output path then gets 404, not 403)", {}, "allow"],
+                ["a HEAD's check that sees the key as s3:prefix", { "s3:prefix": "processed/2026/12/04/part-0000.parquet" }, "allow"],
+                ["a listing of the prefix", { "s3:prefix": "processed/" }, "allow"],
+                ["a listing under the prefix", { "s3:prefix": "processed/2026/" }, "allow"],
+                ["a listing of another prefix", { "s3:prefix": "quarantine/" }, "implicit-deny"],
+                ["a listing that names the empty prefix (the bucket root)", { "s3:prefix": "" }, "implicit-deny"],
+                ["a listing of a prefix that only starts like ours", { "s3:prefix": "processed-data/" }, "implicit-deny"],
+            ];
+            for (const [title, context, expected] of cases) it(`${expected === "allow" ? "allows" : "refuses"} ${title}`, async () => assert.equal(await list(context), expected));
+        });
+
         it("get covers current and older versions of objects under the prefix", () => {
             assert.deepEqual(s3GetObjectStatement(BUCKET, ["raw"]), {
                 Effect: "Allow",
