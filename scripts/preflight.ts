@@ -262,7 +262,8 @@ export function s3ControlClient(config: { region: string; credentials?: { access
     return new S3ControlClient(customEndpoint ? { ...config, endpointProvider: () => ({ url: new URL(customEndpoint) }) } : config);
 }
 
-const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+/** One line: a check's result is one line of the report, and SDK messages may run over several. */
+const errorText = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split("\n")[0].trim();
 const httpStatus = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 const named = (err: unknown, ...names: string[]) => err instanceof Error && names.includes(err.name);
 

@@ -291,6 +291,9 @@ describe("preflight against the AWS emulator", function () {
         assert.match(out, /^PASS {2}glue version 5\.1:/m);
         assert.match(out, /^FAIL {2}lambda concurrency: could not check/m);
         assert.match(out, /check\(s\) failed/);
+        // One line per check, also for an SDK error whose message runs over several lines.
+        const body = out.trim().split("\n").slice(1, -1);
+        assert.ok(body.length >= 6 && body.every((line) => /^(PASS|WARN|FAIL) {2}\S/.test(line)), out);
         assert.strictEqual(run.status, 1);
     });
 });
