@@ -63,6 +63,8 @@ export interface SmokeTarget {
     readonly outputBucket: string;
     readonly metadataTable: string;
     readonly releaseId: string;
+    /** The stack's region (output `region`); absent: the SDK's own (AWS_REGION, the profile). */
+    readonly region?: string;
 }
 
 /** The outputs smoke needs, refused by name when missing (a stack deployed from another project, or none). */
@@ -72,7 +74,8 @@ export function targetFromOutputs(stack: string, outputs: Record<string, unknown
         if (typeof v !== "string" || v === "") throw new Error(`stack ${stack} has no output "${name}": is it deployed (pulumi up --stack ${stack})?`);
         return v;
     };
-    return { stack, inputBucket: need("inputBucket"), outputBucket: need("outputBucket"), metadataTable: need("metadataTable"), releaseId: need("releaseId") };
+    const region = typeof outputs.region === "string" && outputs.region !== "" ? { region: outputs.region } : {};
+    return { stack, inputBucket: need("inputBucket"), outputBucket: need("outputBucket"), metadataTable: need("metadataTable"), releaseId: need("releaseId"), ...region };
 }
 
 /** The bundled samples of each file flow with the counts their expected.json states. */
@@ -402,8 +405,10 @@ if (require.main === module) {
     (async () => {
         const args = parseSmokeArgs(process.argv.slice(2));
         const target = targetFromOutputs(args.stack, readOutputs(args));
-        const s3 = new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined });
-        const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+        // The stack's region, not the caller's default: the buckets and the table live there.
+        const region = target.region ? { region: target.region } : {};
+        const s3 = new S3Client({ ...region, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined });
+        const doc = DynamoDBDocumentClient.from(new DynamoDBClient(region));
         const result = await runSmoke(target, { s3, doc }, { timeoutMs: args.timeoutSeconds * 1000, writeMarker: args.marker });
         console.log(formatSmoke(target, result));
         process.exit(result.passed ? 0 : 1);

@@ -46,6 +46,7 @@ describe("smoke judgements", () => {
     it("needs the stack's bucket, table and release outputs, and names a missing one", () => {
         const outputs = { inputBucket: "i", outputBucket: "o", metadataTable: "t", releaseId: "r" };
         assert.deepEqual(targetFromOutputs("dev", outputs), { stack: "dev", ...outputs });
+        assert.deepEqual(targetFromOutputs("dev", { ...outputs, region: "eu-west-1" }), { stack: "dev", ...outputs, region: "eu-west-1" });
         assert.throws(() => targetFromOutputs("dev", { ...outputs, metadataTable: undefined }), /stack dev has no output "metadataTable"/);
         assert.throws(() => targetFromOutputs("dev", {}), /no output "inputBucket"/);
     });
@@ -199,7 +200,7 @@ describe("the smoke command against the AWS emulator", function () {
         await aws.createMetadataTable("table-smoke");
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smoke-"));
         const outputsFile = path.join(dir, "outputs.json");
-        fs.writeFileSync(outputsFile, JSON.stringify({ inputBucket: "in-smoke", outputBucket: "out-smoke", metadataTable: "table-smoke", releaseId: "r-1" }));
+        fs.writeFileSync(outputsFile, JSON.stringify({ inputBucket: "in-smoke", outputBucket: "out-smoke", metadataTable: "table-smoke", releaseId: "r-1", region: "eu-west-1" }));
         // Act
         const run = spawnSync(path.join(REPO, "node_modules", ".bin", "ts-node"), ["--transpile-only", "scripts/smoke.ts", "--stack", "dev", "--outputs", outputsFile, "--timeout", "1"], {
             cwd: REPO,
