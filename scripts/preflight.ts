@@ -207,6 +207,8 @@ export function judgePublicAccessBlock(config: PublicAccessBlockFacts | undefine
 export interface SecretFacts {
     readonly DeletedDate?: Date;
     readonly Tags?: ReadonlyArray<{ readonly Key?: string; readonly Value?: string }>;
+    /** Version id → staging labels; a secret whose value was never set has no AWSCURRENT version. */
+    readonly VersionIdsToStages?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** `undefined`: no secret of that name (ResourceNotFoundException). */
@@ -222,7 +224,12 @@ export function judgeSecret(name: string, secret: SecretFacts | undefined, tags:
     }
     const has = new Map((secret.Tags ?? []).map((t) => [t.Key, t.Value]));
     const mismatched = ["Project", "Environment"].filter((k) => tags[k] !== undefined && has.get(k) !== tags[k]);
-    if (mismatched.length === 0) return { check, status: "PASS", detail: "exists with this stack's tags (a re-deploy)" };
+    if (mismatched.length === 0) {
+        const hasValue = Object.values(secret.VersionIdsToStages ?? {}).some((stages) => stages.includes("AWSCURRENT"));
+        // The stack creates the secret empty; what reads it fails until someone sets the value.
+        if (!hasValue) return { check, status: "WARN", detail: "exists with this stack's tags but has no value yet: set it (aws secretsmanager put-secret-value)" };
+        return { check, status: "PASS", detail: "exists with this stack's tags and a value (a re-deploy)" };
+    }
     return {
         check,
         status: "FAIL",

@@ -112,7 +112,10 @@ describe("preflight judgements", () => {
     it("secret: absent or ours passes; pending deletion or someone else's fails", () => {
         const tags = { Project: "p", Environment: "dev" };
         assert.strictEqual(judgeSecret("s", undefined, tags).status, "PASS");
-        assert.strictEqual(judgeSecret("s", { Tags: [{ Key: "Project", Value: "p" }, { Key: "Environment", Value: "dev" }] }, tags).status, "PASS");
+        const ours = [{ Key: "Project", Value: "p" }, { Key: "Environment", Value: "dev" }];
+        assert.strictEqual(judgeSecret("s", { Tags: ours, VersionIdsToStages: { v1: ["AWSCURRENT"] } }, tags).status, "PASS");
+        assert.match(judgeSecret("s", { Tags: ours }, tags).detail, /has no value yet/);
+        assert.strictEqual(judgeSecret("s", { Tags: ours, VersionIdsToStages: { v1: ["AWSPREVIOUS"] } }, tags).status, "WARN");
         assert.match(judgeSecret("s", { DeletedDate: new Date("2026-01-01T00:00:00Z") }, tags).detail, /scheduled for deletion/);
         assert.match(judgeSecret("s", { Tags: [{ Key: "Project", Value: "p" }] }, tags).detail, /without this stack's Environment tag/);
     });
@@ -223,6 +226,10 @@ describe("preflight against the AWS emulator", function () {
         await sm.send(new CreateSecretCommand({ Name: "glue-pipeline/sandbox/deleted", SecretString: "x" }));
         await sm.send(new DeleteSecretCommand({ SecretId: "glue-pipeline/sandbox/deleted", RecoveryWindowInDays: 7 }));
         await sm.send(new CreateSecretCommand({ Name: "glue-pipeline/sandbox/foreign", SecretString: "x", Tags: [{ Key: "Project", Value: "other" }] }));
+        // Ours, as the stack creates it: tagged, no value set yet; and ours with a value.
+        const ourTags = [{ Key: "Project", Value: "glue-data-pipeline" }, { Key: "Environment", Value: "sandbox" }];
+        await sm.send(new CreateSecretCommand({ Name: "glue-pipeline/sandbox/empty", Tags: ourTags }));
+        await sm.send(new CreateSecretCommand({ Name: "glue-pipeline/sandbox/set", SecretString: "k", Tags: ourTags }));
         // Act
         const results = byCheck(
             await runPreflight(
@@ -230,7 +237,7 @@ describe("preflight against the AWS emulator", function () {
                     accountId: "999999999999",
                     buckets: ["glue-input-sandbox-123456789012"],
                     reservations: [{ functionName: "GlueTriggerLambda-sandbox", reserved: 5 }],
-                    secrets: ["glue-pipeline/sandbox/deleted", "glue-pipeline/sandbox/foreign"],
+                    secrets: ["glue-pipeline/sandbox/deleted", "glue-pipeline/sandbox/foreign", "glue-pipeline/sandbox/empty", "glue-pipeline/sandbox/set"],
                 }),
                 clients(new LambdaWithSettings(10, 10)),
             ),
@@ -244,6 +251,8 @@ describe("preflight against the AWS emulator", function () {
         assert.match(results["s3 account public access block"].detail, /AccessDenied/);
         assert.match(results["secret glue-pipeline/sandbox/deleted"].detail, /scheduled for deletion/);
         assert.match(results["secret glue-pipeline/sandbox/foreign"].detail, /without this stack's Project and Environment tag/);
+        assert.strictEqual(results["secret glue-pipeline/sandbox/empty"].status, "WARN", results["secret glue-pipeline/sandbox/empty"].detail);
+        assert.strictEqual(results["secret glue-pipeline/sandbox/set"].status, "PASS", results["secret glue-pipeline/sandbox/set"].detail);
     });
 
     it("a bucket that exists is ours (moto answers HeadBucket 200 to its owner); no account public access block warns", async () => {
