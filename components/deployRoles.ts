@@ -465,13 +465,14 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
 }
 
 /**
- * A transformation that puts `boundaryArn` on every IAM role created under the resource it is given to
- * (the workload composition passes it to every component). A role that already names another boundary is
- * an error rather than silently overridden.
+ * A resource transform (the `transforms` option, which replaced the deprecated `transformations`) that puts
+ * `boundaryArn` on every IAM role created under the resource it is given to (the workload composition passes
+ * it to every component; the engine applies it to their children). A role that already names another
+ * boundary is an error rather than silently overridden.
  */
-export function permissionsBoundaryTransformation(boundaryArn: string): pulumi.ResourceTransformation {
+export function permissionsBoundaryTransform(boundaryArn: string): pulumi.ResourceTransform {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/.test(boundaryArn)) {
-        throw new Error(`permissionsBoundaryTransformation: ${JSON.stringify(boundaryArn)} is not an IAM policy ARN`);
+        throw new Error(`permissionsBoundaryTransform: ${JSON.stringify(boundaryArn)} is not an IAM policy ARN`);
     }
     return (args) => {
         if (args.type !== "aws:iam/role:Role") return undefined;

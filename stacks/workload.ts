@@ -25,7 +25,7 @@ import {
 import { ARTIFACT_SOURCES, localArtifactVersions, releaseId, shippedArtifacts } from "./artifacts";
 import { StackConfig } from "./config";
 import { ArtifactVersions, promotedArtifacts } from "./promotion";
-import { permissionsBoundaryTransformation } from "../components/deployRoles";
+import { permissionsBoundaryTransform } from "../components/deployRoles";
 import { MEDALLION_PREFIXES } from "../components/medallionWorkflow";
 import { createMedallion, MEDALLION_LIFECYCLE_RULES, MEDALLION_LOG_GROUP_PATTERNS, MedallionStack } from "./medallion";
 import {
@@ -87,7 +87,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
     // Every role under these components carries the bootstrap's boundary: the deploy role may create no other.
     const opts: pulumi.ComponentResourceOptions = {
         providers: [provider],
-        transformations: config.permissionsBoundaryArn ? [permissionsBoundaryTransformation(config.permissionsBoundaryArn)] : [],
+        transforms: config.permissionsBoundaryArn ? [permissionsBoundaryTransform(config.permissionsBoundaryArn)] : [],
     };
     const stage = config.stage;
 

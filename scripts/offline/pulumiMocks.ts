@@ -8,9 +8,15 @@
  *
  * `setMocks` is process-global: install once (mocha `--require`, or the synth's first line), before any
  * module that creates resources is imported.
+ *
+ * Resource transforms (the `transforms` option) run in the Pulumi engine, on the resource and on everything
+ * under it; the SDK's mock monitor only hands a resource's own transforms to `newResource` and applies none.
+ * The recorder applies them as the engine does — the resource's own first, then each ancestor's, nearest
+ * first — so that what is recorded is what would be registered.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { getMonitor } from "@pulumi/pulumi/runtime/settings";
+import * as gstruct from "google-protobuf/google/protobuf/struct_pb";
 
 export interface RecordedResource {
     readonly urn: string;
@@ -180,13 +186,36 @@ export function installMocks(project = "glue-data-pipeline", stack = "dev", orga
     // Custom and component resources come through registerResource; resources read by id (a
     // StackReference) through readResource, whose request has properties instead of an object and
     // carries no dependencies or retainOnDelete.
+    // URN → the transforms that apply to that resource's children (its own and its ancestors').
+    const transformsUnder = new Map<string, pulumi.ResourceTransform[]>();
+    const applyTransforms = async (req: any): Promise<pulumi.ResourceTransform[]> => {
+        const own = (req.getTransformsList() as any[]).map((cb) => monitor.transformCallbacks?.get(cb.getToken())).filter((t) => t !== undefined);
+        const chain: pulumi.ResourceTransform[] = [...own, ...(transformsUnder.get(req.getParent()) ?? [])];
+        let props = pulumi.runtime.deserializeProperties(req.getObject());
+        let changed = false;
+        for (const transform of chain) {
+            const result = await transform({ type: req.getType(), name: req.getName(), custom: req.getCustom(), props, opts: {} });
+            if (result) [props, changed] = [result.props, true];
+        }
+        if (changed) req.setObject(gstruct.Struct.fromJavaScript(await pulumi.runtime.serializeProperties(`transform ${req.getName()}`, props)));
+        return chain;
+    };
     const record = (method: "registerResource" | "readResource") => {
         const original = monitor[method].bind(monitor);
-        monitor[method] = (req: any, callback: (err: any, resp: any) => void) => {
+        monitor[method] = async (req: any, callback: (err: any, resp: any) => void) => {
             pending++;
             const reading = method === "readResource";
+            let chain: pulumi.ResourceTransform[] = [];
+            try {
+                if (!reading) chain = await applyTransforms(req);
+            } catch (err) {
+                pending--;
+                callback(err, undefined);
+                return;
+            }
             const inputs = pulumi.runtime.deserializeProperties(reading ? req.getProperties() : req.getObject());
             original(req, (err: any, resp: any) => {
+                if (!err && resp && chain.length > 0) transformsUnder.set(resp.getUrn(), chain);
                 if (!err && resp) {
                     recorded.push({
                         urn: resp.getUrn(),

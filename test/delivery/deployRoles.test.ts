@@ -264,12 +264,12 @@ describe("DeployRoles", () => {
         });
     });
 
-    describe("permissionsBoundaryTransformation", () => {
+    describe("permissionsBoundaryTransform", () => {
         it("puts the boundary on every role under the resource it is given to, and nothing else", async () => {
             const pulumi = await import("@pulumi/pulumi");
             const aws = await import("@pulumi/aws");
             resetRecorded();
-            const parent = new pulumi.ComponentResource("test:index:Parent", "p", {}, { transformations: [mod.permissionsBoundaryTransformation(BOUNDARY)] });
+            const parent = new pulumi.ComponentResource("test:index:Parent", "p", {}, { transforms: [mod.permissionsBoundaryTransform(BOUNDARY)] });
             new aws.iam.Role("p-role", { assumeRolePolicy: "{}" }, { parent });
             new aws.sqs.Queue("p-queue", {}, { parent });
             await waitForRegistrations();
@@ -278,12 +278,12 @@ describe("DeployRoles", () => {
         });
 
         it("refuses a role that names another boundary, and a boundary that is not a policy ARN", async () => {
-            const transformation = mod.permissionsBoundaryTransformation(BOUNDARY);
+            const transformation = mod.permissionsBoundaryTransform(BOUNDARY);
             assert.throws(
                 () => transformation({ type: "aws:iam/role:Role", name: "r", props: { permissionsBoundary: "arn:aws:iam::111111111111:policy/Other" }, opts: {} } as any),
                 /role r sets permissionsBoundary .*Other; workload roles must use/,
             );
-            assert.throws(() => mod.permissionsBoundaryTransformation(ROLE("x")), /is not an IAM policy ARN/);
+            assert.throws(() => mod.permissionsBoundaryTransform(ROLE("x")), /is not an IAM policy ARN/);
         });
     });
 });
