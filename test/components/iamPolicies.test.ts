@@ -23,7 +23,7 @@ import {
     wildcardResourceViolations,
 } from "../../components/iamPolicies";
 
-import { decide } from "../access/simulate";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 // Static imports are safe here: these are pure functions, and the mocks are --require'd before this file.
 const BUCKET = "arn:aws:s3:::glue-input-dev-111111111111";
 const TABLE = "arn:aws:dynamodb:eu-west-1:111111111111:table/etl-pipeline-metadata-dev";
@@ -77,8 +77,21 @@ describe("iamPolicies", () => {
             // HeadObject on a missing key: 404 with s3:ListBucket, 403 without (S3 API reference, HeadObject).
             // AWS does not say what s3:prefix the implicit ListBucket check of a HEAD sees; both cases must allow.
             const identity = [{ Version: "2012-10-17", Statement: [s3ListStatement(BUCKET, ["processed/"])] }];
-            const list = async (context: Record<string, string>) =>
-                (await decide({ principal: "arn:aws:iam::111111111111:role/job", action: "s3:ListBucket", resource: BUCKET, resourceAccount: "111111111111", identity, context })).decision;
+            const list = async (context: Record<string, string>): Promise<string> => {
+                const result = await runSimulation(
+                    {
+                        request: { principal: "arn:aws:iam::111111111111:role/job", action: "s3:ListBucket", resource: { resource: BUCKET, accountId: "111111111111" }, contextVariables: context },
+                        identityPolicies: [{ name: "job", policy: identity[0] }],
+                        serviceControlPolicies: [],
+                        resourceControlPolicies: [],
+                    },
+                    {},
+                );
+                if (result.resultType !== "single") throw new Error(`unexpected simulation result ${JSON.stringify(result)}`);
+                // A context key the evaluator ignored would make the case prove nothing.
+                assert.deepEqual(result.result.ignoredContextKeys ?? [], []);
+                return { Allowed: "allow", ImplicitlyDenied: "implicit-deny", ExplicitlyDenied: "deny" }[result.overallResult as string] ?? String(result.overallResult);
+            };
             const cases: Array<[string, Record<string, string>, string]> = [
                 ["a HEAD's check without s3:prefix (a missing output path then gets 404, not 403)", {}, "allow"],
                 ["a HEAD's check that sees the key as s3:prefix", { "s3:prefix": "processed/2026/12/04/part-0000.parquet" }, "allow"],
