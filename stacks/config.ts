@@ -205,6 +205,11 @@ function unknownKeyProblem(key: string, known: readonly string[], where: string)
 function rejectUnknownKeys(raw: RawConfig): void {
     const prefix = `${PROJECT}:`;
     for (const qualified of Object.keys(raw)) {
+        // A misspelt namespace would otherwise pass as another program's key, and its setting silently not apply.
+        const namespace = qualified.slice(0, Math.max(0, qualified.indexOf(":")));
+        if (namespace !== PROJECT && namespace.length > 0 && editDistance(namespace, PROJECT) <= 2) {
+            throw new ConfigError(qualified, `unknown namespace ${namespace}; did you mean ${PROJECT}:${qualified.slice(namespace.length + 1)}?`);
+        }
         if (!qualified.startsWith(prefix)) continue;
         const key = qualified.slice(prefix.length);
         if (!PROJECT_KEYS.includes(key)) throw new ConfigError(qualified, unknownKeyProblem(key, PROJECT_KEYS, PROJECT));

@@ -130,6 +130,7 @@ describe("stack configuration", () => {
             ["a typo'd glue setting", { glue: JSON.stringify({ maxWorker: 3 }) }, /glue.maxWorker: unknown setting; did you mean maxWorkers\?/],
             ["a typo'd top-level key", { allowDataDestory: "true" }, /glue-data-pipeline:allowDataDestory: unknown setting; did you mean allowDataDestroy\? \(known settings of glue-data-pipeline: stage, accountId/],
             ["a key in the wrong case", { AccountID: "111111111111" }, /glue-data-pipeline:AccountID: unknown setting; did you mean accountId\?/],
+            ["a misspelt namespace", { "glue-data-pipline:allowDataDestroy": "true" }, /glue-data-pipline:allowDataDestroy: unknown namespace glue-data-pipline; did you mean glue-data-pipeline:allowDataDestroy\?/],
             ["a top-level key nothing is near", { colour: "blue" }, /glue-data-pipeline:colour: unknown setting \(known settings of glue-data-pipeline: /],
             ["a nested setting written at the top level", { maxWorkers: "4" }, /glue-data-pipeline:maxWorkers: unknown setting \(known settings/],
             ["a reserved concurrency of 0 (Lambda's kill switch, not a setting)", { trigger: JSON.stringify({ reservedConcurrency: 0 }) }, /trigger.reservedConcurrency: 0 is not a whole number from 1 to 1000/],
