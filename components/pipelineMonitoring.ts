@@ -19,6 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS } from "./dataLakeBuckets";
 import { DEFAULT_METRIC_NAMESPACE, GlueJobEventHandler } from "./glueJobEventHandler";
 import { PolicyDocument, policyDocument } from "./iamPolicies";
+import { emailSubscriptionId } from "./notificationTopics";
 
 // ---------------------------------------------------------------------------------------------------------
 // What is monitored
@@ -459,9 +460,7 @@ export function validateAlertEmails(emails: readonly string[]): void {
 }
 
 /** A logical-name-safe, stable id for a subscription: reordering the list must not replace subscriptions. */
-export function subscriptionId(email: string): string {
-    return email.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-}
+export const subscriptionId = emailSubscriptionId;
 
 export const alertsTopicName = (stage: string): string => `glue-pipeline-alerts-${stage}`;
 
