@@ -133,6 +133,10 @@ export const bucketTlsOnly: Invariant = {
         perBucket(resources, (b) => {
             const [policy] = onBucket(resources, "aws:s3/bucketPolicy:BucketPolicy", b);
             if (!policy) return "no bucket policy";
+            // A policy computed from a bucket not yet created is unknown during a preview (the engine hands
+            // policies no value); `pulumi up` runs the pack again with the value known. A bucket policy
+            // resource always has a policy, so undefined means unknown, never absent.
+            if (policy.props.policy === undefined) return undefined;
             return statementsOf(policy.props.policy).some(deniesInsecureTransport) ? undefined : "bucket policy does not deny non-TLS requests";
         }),
 };

@@ -4,9 +4,11 @@
  * sandbox way in — a stack file with only `stage` and `accountId` — built into the whole workload.
  */
 import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import * as yaml from "js-yaml";
 import { setMockEnvironment } from "../../scripts/offline/pulumiMocks";
 import { flattenStackConfig } from "../../scripts/synth";
@@ -129,6 +131,34 @@ describe("project configuration", () => {
         it("names its buckets after the sandbox stage", () => {
             const buckets = ofType("aws:s3/bucket:Bucket").map((b) => String(b.inputs.bucket));
             assert.ok(buckets.includes("glue-input-sandbox-123456789012"), buckets.join(", "));
+        });
+    });
+
+    describe("the same two-key stack file through the real program (index.ts) in the offline synth", function () {
+        this.timeout(180_000);
+        let result: { resources: number; reserving: string[]; region: string; accountId: string };
+        before(async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-synth-"));
+            const stackFile = path.join(dir, "Pulumi.sandbox.yaml");
+            fs.writeFileSync(stackFile, `config:\n  ${PROJECT}:stage: sandbox\n  ${PROJECT}:accountId: "123456789012"\n`);
+            // A process of its own: the synth installs its own mocks. The region comes from AWS_REGION, as for a user.
+            const script = `require("./scripts/synth").synth({ stack: "sandbox", stackFile: ${JSON.stringify(stackFile)} }).then((r) => {
+                const fns = r.resources.filter((x) => x.type === "aws:lambda/function:Function");
+                console.log(JSON.stringify({ resources: r.resources.length, reserving: fns.filter((f) => f.inputs.reservedConcurrentExecutions !== undefined).map((f) => f.inputs.name), region: r.outputs.region, accountId: r.outputs.accountId }));
+                process.exit(0);
+            }, (e) => { console.error(e.message); process.exit(1); });`;
+            const { stdout } = await promisify(execFile)(path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", "-e", script], {
+                cwd: ROOT,
+                env: { ...process.env, AWS_REGION: "us-east-2", AWS_DEFAULT_REGION: "" },
+            });
+            result = JSON.parse(stdout.trim().split("\n").pop()!);
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
+
+        it("synthesises the whole workload in the credentials' region, reserving no concurrency", () => {
+            assert.ok(result.resources > 100, `${result.resources} resources`);
+            assert.deepEqual(result.reserving, []);
+            assert.equal(result.region, "us-east-2");
         });
     });
 });
