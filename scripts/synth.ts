@@ -108,21 +108,30 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         }
     }
 
-    // A program error inside an apply surfaces as a rejected output or an unhandled rejection; catch both.
+    const { resources, outputs } = await runProgram(async () => ({ ...(await import("../index")) }));
+    return { project, stack: options.stack, resources, outputs, notes };
+}
+
+/**
+ * Runs a program under the installed mocks: its exported outputs resolved, every registration awaited, and
+ * the resources recorded. A program error inside an apply surfaces as a rejected output or an unhandled
+ * rejection; both are caught and the first is thrown.
+ */
+async function runProgram(program: () => Promise<Record<string, unknown>>): Promise<Pick<SynthResult, "resources" | "outputs">> {
     let failure: unknown;
     const onRejection = (err: unknown) => (failure ??= err);
     process.on("unhandledRejection", onRejection);
-    const program = await import("../index");
-    const outputs = await resolveOutputs({ ...program }).catch((err) => {
-        failure ??= err;
-        return {};
-    });
+    const outputs = await program()
+        .then(resolveOutputs)
+        .catch((err) => {
+            failure ??= err;
+            return {};
+        });
     await waitForRegistrations();
     process.off("unhandledRejection", onRejection);
     if (failure) throw failure;
-
     const resources = recordedResources().map(({ state: _state, custom, ...r }) => ({ ...r, component: !custom }));
-    return { project, stack: options.stack, resources, outputs, notes };
+    return { resources, outputs };
 }
 
 /**
@@ -148,17 +157,7 @@ async function synthBootstrap(stack: string): Promise<SynthResult> {
     const target = config.kind === "pipeline" ? { accountId: config.accountId, region: config.region } : { accountId: config.workload.accountId, region: config.workload.region };
     setMockEnvironment(target);
 
-    let failure: unknown;
-    const onRejection = (err: unknown) => (failure ??= err);
-    process.on("unhandledRejection", onRejection);
-    const outputs = await resolveOutputs(buildBootstrap(stack, rawConfig, organization)).catch((err) => {
-        failure ??= err;
-        return {};
-    });
-    await waitForRegistrations();
-    process.off("unhandledRejection", onRejection);
-    if (failure) throw failure;
-    const resources = recordedResources().map(({ state: _state, custom, ...r }) => ({ ...r, component: !custom }));
+    const { resources, outputs } = await runProgram(async () => buildBootstrap(stack, rawConfig, organization));
     return { project, stack, resources, outputs, notes: [] };
 }
 
