@@ -11,22 +11,15 @@
  * object version; every other delivery is logged and skipped.
  */
 import { GlueClient } from "@aws-sdk/client-glue";
-import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
-import { ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
+import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
 import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
-import {
-    deriveFileId,
-    objectVersion,
-    planRecord,
-    RecordPlan,
-    S3EventLike,
-    S3EventRecordLike,
-    s3Uri,
-} from "../shared/s3Events";
+import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
+import { checkSourceVersion, RunVersion } from "../shared/sourceVersion";
 import { TriggerConfig } from "./config";
 
 export const SERVICE_NAME = "glue-trigger";
@@ -131,14 +124,33 @@ export function deriveJobPaths(bucket: string, key: string, suffix: string, outp
     };
 }
 
+/**
+ * Why a key is REJECTED, or undefined: the shared key rules (./s3Events' unsafeKeyReason) applied to this
+ * flow's derived output and quarantine prefixes.
+ */
+export function rejectedKeyReason(key: string, paths: JobPaths): string | undefined {
+    return unsafeKeyReason(key, [
+        ["output", paths.outputPath],
+        ["quarantine", paths.quarantinePath],
+    ]);
+}
+
+/**
+ * The job arguments that pin a run to the object version it was started for. The file jobs accept exactly
+ * these names (glue/lib/glue_pipeline/file_job.py, RECORDING_ARGS; a test compares both lists).
+ */
+export const VERSION_ARGUMENTS = { versionId: "--source_version_id", etag: "--source_etag" } as const;
+
 /** The job arguments for one file (the contract's `--name value` pairs; FileProcessorV2 and ParquetToJson share them). */
-export function buildJobArguments(paths: JobPaths, sourceKey: string, fileId: string): Record<string, string> {
+export function buildJobArguments(paths: JobPaths, sourceKey: string, fileId: string, version: RunVersion = {}): Record<string, string> {
     return {
         "--input_path": paths.inputPath,
         "--output_path": paths.outputPath,
         "--quarantine_path": paths.quarantinePath,
         "--source_file": sourceKey,
         "--file_id": fileId,
+        ...(version.versionId && version.versionId !== "null" ? { [VERSION_ARGUMENTS.versionId]: version.versionId } : {}),
+        ...(version.etag ? { [VERSION_ARGUMENTS.etag]: version.etag } : {}),
     };
 }
 
@@ -150,7 +162,8 @@ export type RecordOutcome =
     | { readonly outcome: "started"; readonly uri: string; readonly fileId: string; readonly jobRunId: string; readonly attempt: number }
     | { readonly outcome: "skipped"; readonly uri: string; readonly fileId: string; readonly existingStatus?: ProcessingStatus }
     | { readonly outcome: "ignored"; readonly uri: string; readonly reason: string }
-    | { readonly outcome: "rejected"; readonly uri: string; readonly fileId: string; readonly reason: string }
+    /** Recorded without a run: REJECTED (the file or its key), SUPERSEDED or SOURCE_DELETED (see `status`). */
+    | { readonly outcome: "rejected"; readonly uri: string; readonly fileId: string; readonly status: NotProcessedStatus; readonly reason: string }
     | { readonly outcome: "failed"; readonly uri: string; readonly fileId?: string; readonly error: Error };
 
 export interface TriggerSummary {
@@ -176,32 +189,6 @@ export class TriggerBatchError extends Error {
     }
 }
 
-interface ObjectFacts {
-    readonly version: string;
-    readonly sizeBytes: number;
-}
-
-/** Size and version from the event, with a HeadObject only for what the event lacks. */
-async function resolveObjectFacts(plan: Extract<RecordPlan, { action: "process" }>, deps: TriggerDeps, log: Logger): Promise<ObjectFacts> {
-    const version = objectVersion(plan.versionId, plan.etag);
-    if (version !== undefined && plan.sizeBytes !== undefined) return { version, sizeBytes: plan.sizeBytes };
-    log.debug("event lacks size or version; reading them with HeadObject");
-    const head = await deps.s3
-        .send(new HeadObjectCommand({ Bucket: plan.bucket, Key: plan.key, VersionId: plan.versionId }))
-        .catch((err: unknown) => {
-            // S3 is strongly consistent: a missing object was deleted after the event. The record fails
-            // (and reaches the DLQ after Lambda's retries) rather than vanishing from sight.
-            if (err instanceof Error && (err.name === "NotFound" || err.name === "NoSuchKey" || err.name === "NoSuchVersion")) {
-                const version = plan.versionId ? ` (version ${plan.versionId})` : "";
-                throw new Error(`object ${s3Uri(plan.bucket, plan.key)}${version} does not exist`, { cause: err });
-            }
-            throw err;
-        });
-    const headVersion = objectVersion(plan.versionId ?? head.VersionId, plan.etag ?? head.ETag);
-    if (headVersion === undefined) throw new Error(`HeadObject returned neither VersionId nor ETag for ${s3Uri(plan.bucket, plan.key)}`);
-    return { version: headVersion, sizeBytes: plan.sizeBytes ?? head.ContentLength ?? 0 };
-}
-
 /** Handles one record end to end. Never throws: a failure is returned as a `failed` outcome. */
 export async function processRecord(
     record: S3EventRecordLike,
@@ -222,23 +209,33 @@ export async function processRecord(
             return { outcome: "ignored", uri, reason: plan.reason };
         }
 
-        const facts = await resolveObjectFacts(plan, deps, log);
-        fileId = deriveFileId(plan.bucket, plan.key, facts.version);
+        const paths = deriveJobPaths(plan.bucket, plan.key, deps.config.fileSuffix, deps.config.outputBucket, deps.config);
+        // The version uploaded is the version processed: S3 says now whether the event's version is current.
+        const object = await checkSourceVersion(deps.s3, plan);
+        fileId = deriveFileId(plan.bucket, plan.key, object.version);
         log = log.child({ file_id: fileId });
-        const source: SourceObject = { fileId, bucket: plan.bucket, key: plan.key, version: facts.version, sizeBytes: facts.sizeBytes };
+        const source: SourceObject = { fileId, bucket: plan.bucket, key: plan.key, version: object.version, sizeBytes: object.sizeBytes };
 
-        if (facts.sizeBytes === 0) {
-            const reason = "object is empty (0 bytes): there is no header to parse and nothing to process";
-            const written = await deps.records.reject(source, reason, { jobName: deps.config.glueJobName });
+        /** Ends the record without a run (the conditional write skips a duplicate of an event already handled). */
+        const notProcessed = async (status: NotProcessedStatus, reason: string): Promise<RecordOutcome> => {
+            const written = await deps.records.reject(source, reason, { jobName: deps.config.glueJobName, status });
             if (!written.recorded) {
                 log.info("duplicate delivery skipped", { existing_status: written.existing?.processing_status });
-                return { outcome: "skipped", uri, fileId, existingStatus: written.existing?.processing_status };
+                return { outcome: "skipped", uri, fileId: source.fileId, existingStatus: written.existing?.processing_status };
             }
-            log.warn("file rejected", { reason });
-            return { outcome: "rejected", uri, fileId, reason };
+            log.warn("file not processed", { status, reason });
+            return { outcome: "rejected", uri, fileId: source.fileId, status, reason };
+        };
+
+        if (object.state === "gone") return await notProcessed(ProcessingStatus.SOURCE_DELETED, object.reason);
+        // A key unsafe as a path is refused whichever version this is: the job never sees it.
+        const keyReason = rejectedKeyReason(plan.key, paths);
+        if (keyReason) return await notProcessed(ProcessingStatus.REJECTED, keyReason);
+        if (object.state === "superseded") return await notProcessed(ProcessingStatus.SUPERSEDED, object.reason);
+        if (object.sizeBytes === 0) {
+            return await notProcessed(ProcessingStatus.REJECTED, "object is empty (0 bytes): there is no header to parse and nothing to process");
         }
 
-        const paths = deriveJobPaths(plan.bucket, plan.key, deps.config.fileSuffix, deps.config.outputBucket, deps.config);
         const claim = await deps.records.claim({
             source,
             leaseSeconds: deps.config.claimLeaseSeconds,
@@ -258,7 +255,7 @@ export async function processRecord(
 
         let jobRunId: string;
         try {
-            jobRunId = await startJobRun(deps.glue, deps.config.glueJobName, buildJobArguments(paths, plan.key, fileId), {
+            jobRunId = await startJobRun(deps.glue, deps.config.glueJobName, buildJobArguments(paths, plan.key, fileId, object.runVersion), {
                 maxAttempts: deps.config.startAttempts,
                 backoff: deps.backoff,
                 sleep: deps.sleep,

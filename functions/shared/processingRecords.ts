@@ -25,8 +25,19 @@ export const ProcessingStatus = {
     STARTED: "STARTED",
     /** StartJobRun failed after the in-Lambda retries; `error_message` set; may be claimed again. */
     START_FAILED: "START_FAILED",
-    /** Not processable (e.g. zero-byte object); `error_message` says why. Terminal. */
+    /**
+     * Not processable (e.g. zero-byte object, or a key that is unsafe as a path: `.`/`..` segments, `//`,
+     * control or bidi characters, a derived key beyond S3's 1,024 bytes); `error_message` says why. Terminal.
+     */
     REJECTED: "REJECTED",
+    /**
+     * Not processed because a newer version of the key exists (written by the trigger when the version in
+     * the event is no longer current, or by the job when it changes during the run); the newer version's
+     * own event starts its own run. `error_message` says which version is current. Terminal.
+     */
+    SUPERSEDED: "SUPERSEDED",
+    /** Not processed because the key was deleted before it could be read; `error_message` says so. Terminal. */
+    SOURCE_DELETED: "SOURCE_DELETED",
     /** The job began (written by the job). */
     RUNNING: "RUNNING",
     /** The job finished (written by the job). */
@@ -38,6 +49,9 @@ export const ProcessingStatus = {
     FAILED: "FAILED",
 } as const;
 export type ProcessingStatus = (typeof ProcessingStatus)[keyof typeof ProcessingStatus];
+
+/** The statuses that end a record without a run: the object was never processed, and `error_message` says why. */
+export type NotProcessedStatus = typeof ProcessingStatus.REJECTED | typeof ProcessingStatus.SUPERSEDED | typeof ProcessingStatus.SOURCE_DELETED;
 
 /** Name of the GSI that lists records by status, newest last (range key `updated_at`). */
 export const BY_STATUS_INDEX = "by-status";
@@ -394,10 +408,18 @@ export class ProcessingRecordStore {
      * Records that `source` will not be processed, and why. Written only where a claim would be allowed,
      * so a redelivered event for a file already being handled never downgrades its record.
      */
-    async reject(source: SourceObject, reason: string, options: { readonly jobName?: string } = {}): Promise<RecordWriteResult> {
+    async reject(
+        source: SourceObject,
+        reason: string,
+        options: {
+            readonly jobName?: string;
+            /** Which terminal not-processed status to record. @default "REJECTED" */
+            readonly status?: NotProcessedStatus;
+        } = {},
+    ): Promise<RecordWriteResult> {
         const nowIso = this.now().toISOString();
         const values: Record<string, unknown> = {
-            ":rejected": ProcessingStatus.REJECTED,
+            ":rejected": options.status ?? ProcessingStatus.REJECTED,
             ":claimed": ProcessingStatus.CLAIMED,
             ":start_failed": ProcessingStatus.START_FAILED,
             ":reason": truncateErrorMessage(reason),

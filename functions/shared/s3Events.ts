@@ -151,3 +151,67 @@ export function planRecord(record: S3EventRecordLike, suffix: string, filter: Ke
         ...(typeof size === "number" ? { sizeBytes: size } : {}),
     };
 }
+
+// Keys are data, never paths to resolve
+
+/** S3's limit on an object key, in UTF-8 bytes. */
+export const MAX_S3_KEY_BYTES = 1024;
+
+// C0 and C1 control characters and DEL: invisible in logs and consoles, and some tools split lines on them.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/u;
+// Bidirectional formatting characters (marks, embeddings, overrides, isolates): they make a key display
+// differently from what it is (CVE-2021-42574, "Trojan Source"), so a reviewer cannot trust what they read.
+const BIDI_CHARACTERS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+function codePoint(ch: string): string {
+    return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/**
+ * Why `key` cannot be used as (part of) a path, or undefined when it can. Refused: `.` or `..` segments
+ * (Hadoop's Path resolves them, so `x/../../a.csv` would make the job write into another file's prefix), an
+ * empty segment (a leading `/` or `//`, which S3 keeps but Hadoop collapses), control characters and bidi
+ * formatting characters. Glob characters (`*?[]{}` and `\`) are allowed: the job reads keys literally.
+ */
+export function keyProblem(key: string): string | undefined {
+    const segments = key.split("/");
+    if (segments.some((s, i) => s === "" && i < segments.length - 1)) {
+        return "key has an empty path segment (a leading '/' or '//'), which path handling would collapse";
+    }
+    const dot = segments.find((s) => s === "." || s === "..");
+    if (dot !== undefined) return `key has a '${dot}' path segment, which path handling would resolve to another prefix`;
+    const control = CONTROL_CHARACTERS.exec(key);
+    if (control) return `key holds the control character ${codePoint(control[0])}`;
+    const bidi = BIDI_CHARACTERS.exec(key);
+    if (bidi) return `key holds the bidirectional formatting character ${codePoint(bidi[0])}, which makes it display as something it is not`;
+    return undefined;
+}
+
+/**
+ * Bytes kept free below a derived output, quarantine or report prefix for the names a job writes there
+ * (Spark's `part-00000-<uuid>-c000.snappy.parquet` is 66 bytes; `_SUCCESS`, a partition folder), so that no
+ * object written for the file can exceed S3's key limit.
+ */
+export const DERIVED_NAME_RESERVE_BYTES = 128;
+
+/**
+ * Why `key` is REJECTED, or undefined: {@link keyProblem}'s classes, plus any of the keys derived from it
+ * (`derived`: a label and an `s3://bucket/key` URI or a bare key) that would leave fewer than
+ * {@link DERIVED_NAME_RESERVE_BYTES} of S3's 1,024-byte key limit. Every flow that derives keys from an
+ * uploaded key calls this with its own derived locations.
+ */
+export function unsafeKeyReason(key: string, derived: readonly (readonly [label: string, location: string])[]): string | undefined {
+    const problem = keyProblem(key);
+    if (problem) return problem;
+    for (const [label, location] of derived) {
+        const derivedKey = location.replace(/^s3:\/\/[^/]+\//, "");
+        const bytes = Buffer.byteLength(derivedKey, "utf8");
+        if (bytes + DERIVED_NAME_RESERVE_BYTES > MAX_S3_KEY_BYTES) {
+            return (
+                `derived ${label} key is ${bytes} bytes; with the ${DERIVED_NAME_RESERVE_BYTES} bytes kept for the names ` +
+                `written below it, it would exceed S3's ${MAX_S3_KEY_BYTES}-byte key limit`
+            );
+        }
+    }
+    return undefined;
+}

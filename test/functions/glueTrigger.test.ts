@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GlueClient } from "@aws-sdk/client-glue";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { TriggerConfig } from "../../functions/glue-trigger/config";
 import type { DepsOverrides, TriggerDeps, TriggerSummary } from "../../functions/glue-trigger/trigger";
@@ -25,6 +26,8 @@ const OUTPUT = "glue-output-test-123456789012";
 const TABLE = "etl-pipeline-metadata-test";
 const JOB = "FileProcessorV2-test";
 const JOB_DEFAULTS = { "--metadata_table": TABLE };
+/** Bytes the trigger keeps free below a derived prefix (DERIVED_NAME_RESERVE_BYTES), restated: a change must be deliberate. */
+const DERIVED_RESERVE = 128;
 
 const CONFIG: TriggerConfig = {
     glueJobName: JOB,
@@ -126,6 +129,8 @@ describe("GlueTriggerLambda against the emulator", function () {
                 "--quarantine_path": `s3://${OUTPUT}/quarantine/incoming/2025/sales/`,
                 "--source_file": "incoming/2025/sales.csv",
                 "--file_id": fileId,
+                // The version the run is for (an unversioned bucket: the ETag); the job checks it is current.
+                "--source_etag": object.eTag,
             });
             const item = await record(fileId);
             assert.ok(item, "the metadata record exists");
@@ -159,33 +164,30 @@ describe("GlueTriggerLambda against the emulator", function () {
             );
         });
 
-        it("identifies a versioned upload by its versionId, so a new version of the same key is a new file", async () => {
+        it("identifies a versioned upload by its versionId and pins the run to it", async () => {
             // Prepare
             await aws.createBucket("glue-input-versioned", { versioned: true });
-            const first = await aws.putObject("glue-input-versioned", "daily.csv", csv(1));
-            const second = await aws.putObject("glue-input-versioned", "daily.csv", csv(3));
-            assert.ok(first.versionId && second.versionId && first.versionId !== second.versionId);
+            const put = await aws.putObject("glue-input-versioned", "daily.csv", csv(3));
+            assert.ok(put.versionId, "the emulator versions the bucket");
+            const object: EventObject = { bucket: "glue-input-versioned", key: "daily.csv", size: put.size, eTag: put.etag, versionId: put.versionId };
             const { deps } = harness();
-            const objects = [first, second].map((put) => ({
-                bucket: "glue-input-versioned",
-                key: "daily.csv",
-                size: put.size,
-                eTag: put.etag,
-                versionId: put.versionId,
-            }));
 
             // Act
-            const summary = await trigger.handleS3Event(s3Event(...objects), lambdaContext(), deps);
+            const summary = await trigger.handleS3Event(s3Event(object), lambdaContext(), deps);
 
             // Assess
-            assert.equal(summary.started, 2);
-            for (const put of [first, second]) {
-                const item = await record(expectedFileId("glue-input-versioned", "daily.csv", put.versionId!));
-                assert.equal(item?.processing_status, "STARTED");
-                assert.equal(item?.source_version, put.versionId);
-                assert.equal(item?.file_size_bytes, put.size);
-            }
-            assert.equal((await aws.jobRuns(JOB)).length, 2);
+            assert.equal(summary.started, 1);
+            const fileId = expectedFileId("glue-input-versioned", "daily.csv", put.versionId);
+            const item = await record(fileId);
+            assert.equal(item?.processing_status, "STARTED");
+            assert.equal(item?.source_version, put.versionId);
+            assert.equal(item?.file_size_bytes, put.size);
+            const runs = await aws.jobRuns(JOB);
+            assert.equal(runs.length, 1);
+            const args = await runArguments(runs[0].Id);
+            assert.equal(args?.["--file_id"], fileId);
+            assert.equal(args?.["--source_version_id"], put.versionId);
+            assert.equal(args?.["--source_etag"], put.etag);
         });
 
         it("does nothing, successfully, for the s3:TestEvent S3 sends when notifications are configured", async () => {
@@ -193,6 +195,202 @@ describe("GlueTriggerLambda against the emulator", function () {
             const summary = await trigger.handleS3Event(S3_TEST_EVENT, lambdaContext(), deps);
             assert.deepEqual(counts(summary), { started: 0, skipped: 0, ignored: 0, rejected: 0, failed: 0 });
             assert.equal((await aws.jobRuns(JOB)).length, 0);
+        });
+    });
+
+    describe("the version uploaded is the version processed (events shaped as S3 sends them: size, eTag, versionId, sequencer)", () => {
+        const VERSIONED = "glue-input-versioned";
+
+        beforeEach(() => aws.createBucket(VERSIONED, { versioned: true }));
+
+        async function uploadVersioned(key: string, body: string): Promise<EventObject & { versionId: string }> {
+            const put = await aws.putObject(VERSIONED, key, body);
+            assert.ok(put.versionId, "the emulator versions the bucket");
+            return { bucket: VERSIONED, key, size: put.size, eTag: put.etag, versionId: put.versionId };
+        }
+
+        async function deleteObject(bucket: string, key: string): Promise<void> {
+            await aws.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        }
+
+        it("records an object deleted before the trigger ran as SOURCE_DELETED and starts no run (unversioned bucket)", async () => {
+            // Prepare: the event has the object's size and ETag, as every real ObjectCreated event does.
+            const object = await upload("gone/deleted.csv");
+            assert.ok(object.size && object.eTag);
+            await deleteObject(INPUT, "gone/deleted.csv");
+            const { deps, lines } = harness();
+
+            // Act
+            const summary = await trigger.handleS3Event(s3Event(object), lambdaContext(), deps);
+
+            // Assess
+            assert.deepEqual(counts(summary), { started: 0, skipped: 0, ignored: 0, rejected: 1, failed: 0 });
+            assert.equal(summary.records[0].outcome === "rejected" && summary.records[0].status, "SOURCE_DELETED");
+            const item = await record(expectedFileId(INPUT, "gone/deleted.csv", object.eTag!));
+            assert.equal(item?.processing_status, "SOURCE_DELETED");
+            assert.match(String(item?.error_message), new RegExp(`deleted before it was processed \\(the event named ETag ${object.eTag}\\)`));
+            assert.equal(item?.file_size_bytes, object.size);
+            assert.equal((await aws.jobRuns(JOB)).length, 0);
+            assert.ok(lines.some((l) => l.message === "file not processed" && l.status === "SOURCE_DELETED" && l.level === "WARN"));
+        });
+
+        it("records a version whose key now holds a delete marker as SOURCE_DELETED; a duplicate of that event is skipped", async () => {
+            const object = await uploadVersioned("gone/marker.csv", csv(2));
+            await deleteObject(VERSIONED, "gone/marker.csv");
+            const { deps } = harness();
+
+            const first = await trigger.handleS3Event(s3Event(object), lambdaContext(), deps);
+            const again = await trigger.handleS3Event(s3Event(object), lambdaContext(), deps);
+
+            assert.equal(first.rejected, 1);
+            assert.deepEqual(counts(again), { started: 0, skipped: 1, ignored: 0, rejected: 0, failed: 0 });
+            const item = await record(expectedFileId(VERSIONED, "gone/marker.csv", object.versionId));
+            assert.equal(item?.processing_status, "SOURCE_DELETED");
+            assert.match(String(item?.error_message), new RegExp(`version ${object.versionId}`));
+            assert.equal((await aws.jobRuns(JOB)).length, 0);
+        });
+
+        for (const order of ["older event first", "newer event first"] as const) {
+            it(`records an overwritten version SUPERSEDED and runs only the newer one (${order}, versioned bucket)`, async () => {
+                // Prepare: two uploads of one key; both events arrive after the second upload (S3 does not order them).
+                const older = await uploadVersioned("daily/overwritten.csv", csv(1));
+                const newer = await uploadVersioned("daily/overwritten.csv", csv(3));
+                const events = order === "older event first" ? [older, newer] : [newer, older];
+                const { deps } = harness();
+
+                // Act: one event each, as S3 delivers them.
+                for (const e of events) await trigger.handleS3Event(s3Event(e), lambdaContext(), deps);
+
+                // Assess
+                const olderItem = await record(expectedFileId(VERSIONED, "daily/overwritten.csv", older.versionId));
+                assert.equal(olderItem?.processing_status, "SUPERSEDED");
+                assert.match(String(olderItem?.error_message), new RegExp(`version ${older.versionId} is no longer current \\(version ${newer.versionId} is\\)`));
+                assert.equal(olderItem?.job_run_id, undefined);
+                const newerId = expectedFileId(VERSIONED, "daily/overwritten.csv", newer.versionId);
+                assert.equal((await record(newerId))?.processing_status, "STARTED");
+                const runs = await aws.jobRuns(JOB);
+                assert.equal(runs.length, 1);
+                const args = await runArguments(runs[0].Id);
+                assert.equal(args?.["--file_id"], newerId);
+                assert.equal(args?.["--source_version_id"], newer.versionId);
+                assert.equal(args?.["--source_etag"], newer.eTag);
+            });
+        }
+
+        it("compares ETags on an unversioned bucket: the overwritten upload is SUPERSEDED, the current one starts", async () => {
+            const older = await upload("daily/etag.csv", csv(1));
+            const newer = await upload("daily/etag.csv", csv(4));
+            assert.notEqual(older.eTag, newer.eTag);
+            const { deps } = harness();
+
+            const summary = await trigger.handleS3Event(s3Event(older, newer), lambdaContext(), deps);
+
+            assert.deepEqual(counts(summary), { started: 1, skipped: 0, ignored: 0, rejected: 1, failed: 0 });
+            const olderItem = await record(expectedFileId(INPUT, "daily/etag.csv", older.eTag!));
+            assert.equal(olderItem?.processing_status, "SUPERSEDED");
+            assert.match(String(olderItem?.error_message), new RegExp(`ETag ${older.eTag} is no longer current \\(ETag ${newer.eTag} is\\)`));
+            const runs = await aws.jobRuns(JOB);
+            assert.equal(runs.length, 1);
+            assert.equal((await runArguments(runs[0].Id))?.["--source_etag"], newer.eTag);
+            assert.equal((await runArguments(runs[0].Id))?.["--source_version_id"], undefined, "no version id on an unversioned bucket");
+        });
+
+        it("does not downgrade a version that already started when its event is redelivered after an overwrite", async () => {
+            // The first version ran; then the key was overwritten; then S3 redelivers the first event.
+            const older = await uploadVersioned("daily/redelivered.csv", csv(1));
+            const { deps } = harness();
+            await trigger.handleS3Event(s3Event(older), lambdaContext(), deps);
+            await uploadVersioned("daily/redelivered.csv", csv(2));
+
+            const again = await trigger.handleS3Event(s3Event(older), lambdaContext(), deps);
+
+            assert.deepEqual(counts(again), { started: 0, skipped: 1, ignored: 0, rejected: 0, failed: 0 });
+            assert.equal((await record(expectedFileId(VERSIONED, "daily/redelivered.csv", older.versionId)))?.processing_status, "STARTED");
+            assert.equal((await aws.jobRuns(JOB)).length, 1);
+        });
+    });
+
+    describe("keys are data, never patterns or path tricks", () => {
+        // Each key is stored in the emulator as S3 stores it, and the event carries it encoded as S3 sends it.
+        // The quarantine prefix (`quarantine/` + stem) is the longer derived key, so it meets the limit first.
+        const longStem = `long/${"a".repeat(1024 - "quarantine/long/".length - "/".length - DERIVED_RESERVE + 1)}`;
+        const rejected: [name: string, key: string, reason: RegExp][] = [
+            ["a '..' segment", "x/../../processed.csv", /'\.\.' path segment/],
+            ["a '.' segment", "x/./y.csv", /'\.' path segment/],
+            ["a leading '/'", "/abs/y.csv", /empty path segment/],
+            ["'//'", "x//y.csv", /empty path segment/],
+            ["a control character (BEL)", "x/bell\u0007.csv", /control character U\+0007/],
+            // (A newline is refused by the same rule; the emulator cannot store such a key to test it with.)
+            ["a control character (tab)", "x/tab\there.csv", /control character U\+0009/],
+            ["a control character (C1, U+0085)", "x/next\u0085line.csv", /control character U\+0085/],
+            ["a bidi override", "x/invoice\u202Evsc.csv", /bidirectional formatting character U\+202E/],
+            ["a bidi isolate", "x/\u2066a\u2069.csv", /bidirectional formatting character U\+2066/],
+            ["a derived quarantine key beyond S3's 1,024 bytes", `${longStem}.csv`, /derived quarantine key is 897 bytes.*1024-byte key limit/],
+        ];
+
+        it("the long key is itself a valid S3 key, and its derived output key crosses the limit by one byte", () => {
+            const key = `${longStem}.csv`;
+            assert.ok(Buffer.byteLength(key) <= 1024);
+            assert.equal(Buffer.byteLength(`quarantine/${longStem}/`) + DERIVED_RESERVE, 1025);
+        });
+
+        for (const [name, key, reason] of rejected) {
+            it(`rejects a key with ${name}: REJECTED with the reason, no run`, async () => {
+                // Prepare: the object exists (it is the key, not the object, that is refused).
+                const object = await upload(key);
+                const { deps } = harness();
+
+                // Act
+                const summary = await trigger.handleS3Event(s3Event(object), lambdaContext(), deps);
+
+                // Assess
+                assert.deepEqual(counts(summary), { started: 0, skipped: 0, ignored: 0, rejected: 1, failed: 0 });
+                const item = await record(expectedFileId(INPUT, key, object.eTag!));
+                assert.equal(item?.processing_status, "REJECTED");
+                assert.match(String(item?.error_message), reason);
+                assert.equal(item?.source_key, key, "the record keeps the key exactly");
+                assert.equal((await aws.jobRuns(JOB)).length, 0);
+            });
+        }
+
+        it("accepts a key one byte shorter than the limit", async () => {
+            const key = `${longStem.slice(0, -1)}.csv`;
+            const object = await upload(key);
+            const { deps } = harness();
+
+            const summary = await trigger.handleS3Event(s3Event(object), lambdaContext(), deps);
+
+            assert.equal(summary.started, 1);
+        });
+
+        const literal = ["in/r[1].csv", "in/s*.csv", "in/q?.csv", "in/a{b,c}.csv", "in/e\\f.csv", "in/[!x]{}.csv", "in/c:d.csv", "in/100% sure+.csv"];
+        it("accepts glob characters and passes every key to its run literally", async () => {
+            // Prepare: each key next to a neighbour its pattern would match.
+            const objects = [];
+            for (const key of literal) objects.push(await upload(key));
+            await upload("in/r1.csv");
+            const { deps } = harness();
+
+            // Act
+            const summary = await trigger.handleS3Event(s3Event(...objects), lambdaContext(), deps);
+
+            // Assess
+            assert.deepEqual(counts(summary), { started: literal.length, skipped: 0, ignored: 0, rejected: 0, failed: 0 });
+            const runs = await aws.jobRuns(JOB);
+            const byKey = new Map<string, Record<string, string> | undefined>();
+            for (const run of runs) {
+                const args = await runArguments(run.Id);
+                byKey.set(String(args?.["--source_file"]), args);
+            }
+            assert.deepEqual([...byKey.keys()].sort(), [...literal].sort());
+            for (const object of objects) {
+                const stem = object.key.slice(0, -".csv".length);
+                const args = byKey.get(object.key);
+                assert.equal(args?.["--input_path"], `s3://${INPUT}/${object.key}`);
+                assert.equal(args?.["--output_path"], `s3://${OUTPUT}/processed/${stem}/`);
+                assert.equal(args?.["--quarantine_path"], `s3://${OUTPUT}/quarantine/${stem}/`);
+                assert.equal(args?.["--file_id"], expectedFileId(INPUT, object.key, object.eTag!));
+            }
         });
     });
 

@@ -1,10 +1,13 @@
 /** Pure unit tests of the trigger's decisions: no AWS, no emulator. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { loadTriggerConfig } from "../../functions/glue-trigger/config";
-import { buildJobArguments, deriveJobPaths } from "../../functions/glue-trigger/trigger";
+import { buildJobArguments, deriveJobPaths, rejectedKeyReason } from "../../functions/glue-trigger/trigger";
 import { EnvironmentError } from "../../functions/shared/env";
 import { isRetryableStartError } from "../../functions/shared/glueJobRuns";
-import { decodeS3Key, deriveFileId, matchesSuffix, normaliseEtag, objectVersion, planRecord } from "../../functions/shared/s3Events";
+import { decodeS3Key, deriveFileId, keyProblem, matchesSuffix, normaliseEtag, objectVersion, planRecord, unsafeKeyReason } from "../../functions/shared/s3Events";
+import { supersededReason } from "../../functions/shared/sourceVersion";
 import { encodeS3EventKey, s3Record } from "../fixtures/s3Events";
 
 describe("S3 key decoding", () => {
@@ -144,6 +147,92 @@ describe("job paths and arguments", () => {
             "--file_id": "id1",
         });
     });
+
+    it("pins the run to its version: the version id when it names one (never S3's \"null\"), and the ETag", () => {
+        const paths = deriveJobPaths("in", "a.csv", ".csv", "out");
+        const args = (versionId: string | undefined, etag: string | undefined) => {
+            const all = buildJobArguments(paths, "a.csv", "id", { versionId, etag });
+            return { v: all["--source_version_id"], e: all["--source_etag"] };
+        };
+        assert.deepEqual(args("3HL4kqtJlcpXroDTDmJ", "abc"), { v: "3HL4kqtJlcpXroDTDmJ", e: "abc" });
+        assert.deepEqual(args("null", "abc"), { v: undefined, e: "abc" });
+        assert.deepEqual(args(undefined, undefined), { v: undefined, e: undefined });
+    });
+
+    it("uses exactly the argument names the file jobs accept (glue/lib/glue_pipeline/file_job.py)", () => {
+        // Ask the job's own module which arguments it takes, so a rename on either side fails here.
+        const repo = path.resolve(__dirname, "..", "..");
+        const out = spawnSync(
+            path.join(repo, ".venv", "bin", "python"),
+            ["-c", "import json; from glue_pipeline.file_job import REQUIRED_ARGS, RECORDING_ARGS; print(json.dumps([*REQUIRED_ARGS, *RECORDING_ARGS]))"],
+            { cwd: repo, encoding: "utf8", env: { ...process.env, PYTHONPATH: path.join(repo, "glue", "lib") } },
+        );
+        assert.equal(out.status, 0, out.stderr);
+        const accepted: string[] = JSON.parse(out.stdout);
+        const sent = Object.keys(buildJobArguments(deriveJobPaths("in", "a.csv", ".csv", "out"), "a.csv", "id", { versionId: "v", etag: "e" }));
+        // metadata_table is not per file: it is the job's default argument (components/glueEtlJob.ts).
+        assert.deepEqual(sent.map((name) => name.replace(/^--/, "")).sort(), accepted.filter((name) => name !== "metadata_table").sort());
+    });
+});
+
+describe("keys are data: which keys are refused, and why", () => {
+    const refused: [key: string, reason: RegExp][] = [
+        ["../a.csv", /'\.\.' path segment/],
+        ["x/../../processed.csv", /'\.\.' path segment/],
+        ["x/./a.csv", /'\.' path segment/],
+        ["/a.csv", /empty path segment/],
+        ["x//a.csv", /empty path segment/],
+        ["x/a\u0000.csv", /control character U\+0000/],
+        ["x/a\n.csv", /control character U\+000A/],
+        ["x/a\r.csv", /control character U\+000D/],
+        ["x/a\u007f.csv", /control character U\+007F/],
+        ["x/a\u009b.csv", /control character U\+009B/],
+        ["x/\u200Fa.csv", /bidirectional formatting character U\+200F/],
+        ["x/a\u202Bb.csv", /bidirectional formatting character U\+202B/],
+        ["x/a\u2068b.csv", /bidirectional formatting character U\+2068/],
+        ["x/a\u061Cb.csv", /bidirectional formatting character U\+061C/],
+    ];
+    for (const [key, reason] of refused) {
+        it(`refuses ${JSON.stringify(key)}`, () => assert.match(keyProblem(key) ?? "", reason));
+    }
+
+    const allowed = ["a.csv", "x/..a.csv", "x/a..csv", "x/.hidden.csv", "r[1].csv", "s*.csv", "q?.csv", "a{b,c}.csv", "e\\f.csv", "c:d.csv", "données/été.csv", "emoji 😀.csv", "a+b %20.csv", "x/a\u200Db.csv"];
+    for (const key of allowed) {
+        it(`accepts ${JSON.stringify(key)}`, () => assert.equal(keyProblem(key), undefined));
+    }
+
+    it("counts a derived key's length in UTF-8 bytes, with 128 bytes kept for the names written below it", () => {
+        // 'é' is 2 bytes: 448 of them make an 896-byte key; + 128 = 1024 is allowed, one byte more is not.
+        const fits = "é".repeat(448);
+        assert.equal(unsafeKeyReason("k.csv", [["output", `s3://bucket/${fits}`]]), undefined);
+        assert.match(unsafeKeyReason("k.csv", [["output", `s3://bucket/${fits}x`]]) ?? "", /derived output key is 897 bytes/);
+        // A bare key is measured as is; only an s3:// URI loses its bucket.
+        assert.match(unsafeKeyReason("k.csv", [["report", `${fits}x`]]) ?? "", /derived report key is 897 bytes/);
+    });
+
+    it("checks both derived prefixes of the CSV flow; the quarantine prefix is the longer one", () => {
+        const stem = "a".repeat(1024 - 128 - "quarantine/".length - "/".length);
+        const key = `${stem}.csv`;
+        assert.equal(rejectedKeyReason(key, deriveJobPaths("in", key, ".csv", "out")), undefined);
+        const longer = `${stem}a.csv`;
+        assert.match(rejectedKeyReason(longer, deriveJobPaths("in", longer, ".csv", "out")) ?? "", /derived quarantine key is 897 bytes/);
+    });
+});
+
+describe("superseded versions", () => {
+    const table: [name: string, event: { versionId?: string; etag?: string }, current: { versionId?: string; etag?: string }, superseded: boolean][] = [
+        ["same version id", { versionId: "v1", etag: "e1" }, { versionId: "v1", etag: "e1" }, false],
+        ["another version id is current", { versionId: "v1", etag: "e1" }, { versionId: "v2", etag: "e1" }, true],
+        // An identical re-upload has the same ETag but a new version id: still a new version.
+        ["same content, new version", { versionId: "v1", etag: "e1" }, { versionId: "v2", etag: "e1" }, true],
+        ["unversioned, same ETag", { etag: "e1" }, { etag: "e1" }, false],
+        ["unversioned, another ETag", { etag: "e1" }, { etag: "e2" }, true],
+        ["S3's \"null\" version compares ETags", { versionId: "null", etag: "e1" }, { versionId: "null", etag: "e2" }, true],
+        ["an event naming no version takes the current one", {}, { versionId: "v9", etag: "e9" }, false],
+    ];
+    for (const [name, event, current, superseded] of table) {
+        it(`${name}: ${superseded ? "superseded" : "current"}`, () => assert.equal(supersededReason(event, current) !== undefined, superseded));
+    }
 });
 
 describe("which StartJobRun errors are retried", () => {

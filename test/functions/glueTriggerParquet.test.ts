@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import type { TriggerConfig } from "../../functions/glue-trigger/config";
 import { loadTriggerConfig } from "../../functions/glue-trigger/config";
 import { EnvironmentError } from "../../functions/shared/env";
@@ -127,9 +128,9 @@ describe("Parquet trigger against the emulator", function () {
         });
     }
 
-    async function upload(key: string): Promise<EventObject> {
+    async function upload(key: string, marker = 0): Promise<EventObject> {
         // The content is irrelevant to the trigger (the job reads it); a few bytes stand in for a Parquet file.
-        const put = await aws.putObject(INPUT, key, new Uint8Array([0x50, 0x41, 0x52, 0x31, 0, 0, 0x50, 0x41, 0x52, 0x31]));
+        const put = await aws.putObject(INPUT, key, new Uint8Array([0x50, 0x41, 0x52, 0x31, marker, 0, 0x50, 0x41, 0x52, 0x31]));
         return { bucket: INPUT, key, size: put.size, eTag: put.etag, ...(put.versionId ? { versionId: put.versionId } : {}) };
     }
 
@@ -155,6 +156,7 @@ describe("Parquet trigger against the emulator", function () {
             "--quarantine_path": `s3://${OUTPUT}/quarantine/raw-data/2024/01/15/yellow_tripdata_2024-01/`,
             "--source_file": KEY,
             "--file_id": fileId,
+            "--source_etag": object.eTag,
         });
         const item = await aws.getItem(TABLE, { file_id: fileId });
         assert.ok(item, "the metadata record exists");
@@ -179,6 +181,32 @@ describe("Parquet trigger against the emulator", function () {
         assert.deepEqual(counts(again), { started: 0, skipped: 1, ignored: 0, rejected: 0, failed: 0 });
         assert.equal((await aws.jobRuns(JOB)).length, 1);
         assert.ok(lines.some((l) => l.message === "duplicate delivery skipped" && l.existing_status === "STARTED"));
+    });
+
+    it("applies the same key and version rules as the CSV trigger: unsafe keys REJECTED, overwritten SUPERSEDED, deleted SOURCE_DELETED, glob characters literal", async () => {
+        // Prepare: one object per rule, in the Parquet flow's layout.
+        const unsafe = await upload("raw-data/2024/01/15/x/../t.parquet");
+        const overwritten = await upload("raw-data/2024/01/15/daily.parquet");
+        const current = await upload("raw-data/2024/01/15/daily.parquet", 1);
+        const deleted = await upload("raw-data/2024/01/15/gone.parquet");
+        await aws.clients.s3.send(new DeleteObjectCommand({ Bucket: INPUT, Key: deleted.key }));
+        const glob = await upload("raw-data/2024/01/15/r[1]*.parquet");
+
+        // Act
+        const summary = await trigger.handleS3Event(s3Event(unsafe, overwritten, deleted, glob, current), lambdaContext(), deps());
+
+        // Assess
+        assert.deepEqual(counts(summary), { started: 2, skipped: 0, ignored: 0, rejected: 3, failed: 0 });
+        const status = async (o: EventObject) => (await aws.getItem(TABLE, { file_id: expectedFileId(INPUT, o.key, o.eTag!) }))?.processing_status;
+        assert.deepEqual(
+            [await status(unsafe), await status(overwritten), await status(deleted), await status(glob), await status(current)],
+            ["REJECTED", "SUPERSEDED", "SOURCE_DELETED", "STARTED", "STARTED"],
+        );
+        const runs = await aws.jobRuns(JOB);
+        const args = await Promise.all(runs.map(async (r) => (await aws.jobRun(JOB, r.Id)).Arguments ?? {}));
+        const globArgs = args.find((a) => a["--source_file"] === glob.key);
+        assert.equal(globArgs?.["--input_path"], `s3://${INPUT}/raw-data/2024/01/15/r[1]*.parquet`);
+        assert.equal(globArgs?.["--output_path"], `s3://${OUTPUT}/processed-data/2024/01/15/r[1]*/`);
     });
 
     it("ignores a .parquet outside raw-data/ (and an undated one) without a record or a run", async () => {

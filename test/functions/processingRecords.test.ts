@@ -44,6 +44,9 @@ describe("ProcessingRecordStore against the emulator", () => {
             { name: "RUNNING", item: existing("RUNNING", { job_run_id: "jr_1" }), claimed: false },
             { name: "SUCCEEDED", item: existing("SUCCEEDED", { job_run_id: "jr_1" }), claimed: false },
             { name: "REJECTED", item: existing("REJECTED"), claimed: false },
+            // Terminal: a newer version, or nothing, is left to process; a replay must not revive them.
+            { name: "SUPERSEDED, even by a replay", item: existing("SUPERSEDED"), allowFailed: true, claimed: false },
+            { name: "SOURCE_DELETED, even by a replay", item: existing("SOURCE_DELETED"), allowFailed: true, claimed: false },
             { name: "FAILED, by the trigger", item: existing("FAILED"), claimed: false },
             { name: "FAILED, by a replay", item: existing("FAILED", { error_message: "boom", job_run_id: "jr_1", rows_in: 3 }), allowFailed: true, claimed: true },
         ];
@@ -185,6 +188,18 @@ describe("ProcessingRecordStore against the emulator", () => {
             assert.equal(item?.file_size_bytes, 0);
             assert.equal(item?.end_time, NOW.toISOString());
         });
+
+        for (const status of ["SUPERSEDED", "SOURCE_DELETED"] as const) {
+            it(`records ${status} with the reason when asked to`, async () => {
+                const result = await store.reject(SOURCE, `why ${status}`, { status, jobName: "FileProcessorV2-test" });
+
+                assert.deepEqual(result, { recorded: true });
+                const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+                assert.equal(item?.processing_status, status);
+                assert.equal(item?.error_message, `why ${status}`);
+                assert.equal(item?.job_name, "FileProcessorV2-test");
+            });
+        }
 
         it("never downgrades a record that is already being processed", async () => {
             await aws.putItem(TABLE, existing("STARTED", { job_run_id: "jr_1" }));
