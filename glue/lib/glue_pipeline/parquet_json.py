@@ -37,7 +37,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from glue_pipeline.csv_processing import ReconciliationError, add_metadata_columns
-from glue_pipeline.hadoop_fs import delete_path, file_size_bytes, path_size_bytes
+from glue_pipeline.hadoop_fs import delete_path, file_size_bytes, literal_path, path_size_bytes
 
 REASON_NULL_KEY = "null_key"
 REASON_NEGATIVE_AMOUNT = "negative_amount"
@@ -280,7 +280,7 @@ def convert_parquet_to_json(
     """Writes the good rows of one Parquet file as JSON Lines under ``output_path`` and the bad ones, with their
     reasons, under ``quarantine_path`` (both replaced; the quarantine removed when there are no bad rows)."""
     input_size = file_size_bytes(spark, input_path)
-    raw = spark.read.parquet(input_path)
+    raw = spark.read.parquet(literal_path(input_path))  # the key is a name, never a glob
     check = validate_schema(raw.schema, expected)
     df = raw
     for old, new in check.renames.items():
