@@ -12,15 +12,16 @@
  * list of sample issues and at most one open multi-line record are held.
  */
 import { GlueClient } from "@aws-sdk/client-glue";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
-import { ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
+import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
 import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
-import { deriveFileId, objectVersion, planRecord, S3EventLike, S3EventRecordLike, s3Uri } from "../shared/s3Events";
+import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
+import { checkSourceVersion } from "../shared/sourceVersion";
 import { ClaimsRecordWriter } from "./claimsRecords";
 import { CLAIMS_PREFIXES, ClaimsValidationConfig } from "./config";
 import { CsvRecordReader } from "./csvRecords";
@@ -83,6 +84,18 @@ export function claimsPaths(bucket: string, key: string, stem: string, fileId: s
         aggregationUri: `${root}${CLAIMS_PREFIXES.aggregations}claims_monthly/`,
         stagingUri: `${root}${CLAIMS_PREFIXES.temp}staging/${fileId}/`,
     };
+}
+
+/**
+ * Why a claims key is REJECTED, or undefined: the shared key rules (../shared/s3Events' unsafeKeyReason), the
+ * same as the CSV and Parquet triggers', applied to the locations this flow derives from the key.
+ */
+export function rejectedClaimsKeyReason(key: string, paths: ClaimsPaths): string | undefined {
+    return unsafeKeyReason(key, [
+        ["report", paths.reportKey],
+        ["quarantine", paths.quarantineFileKey],
+        ["record quarantine", paths.recordQuarantineUri],
+    ]);
 }
 
 /** The claims job's arguments for one file (`--name value`, as Glue passes them). */
@@ -273,6 +286,8 @@ export type FileOutcome =
           readonly quarantineUri: string;
           readonly report: ValidationReport;
       }
+    /** Recorded without validation or a run: REJECTED (an unsafe key), SUPERSEDED or SOURCE_DELETED (see `status`). */
+    | { readonly outcome: "notProcessed"; readonly uri: string; readonly fileId: string; readonly status: NotProcessedStatus; readonly reason: string }
     /** Validation did not finish within the invocation; the file was left in place (START_FAILED). */
     | { readonly outcome: "incomplete"; readonly uri: string; readonly fileId: string; readonly reason: string }
     | { readonly outcome: "skipped"; readonly uri: string; readonly fileId: string; readonly existingStatus?: ProcessingStatus }
@@ -283,6 +298,7 @@ export interface ValidationSummary {
     readonly started: number;
     readonly quarantined: number;
     readonly incomplete: number;
+    readonly notProcessed: number;
     readonly skipped: number;
     readonly ignored: number;
     readonly failed: number;
@@ -328,21 +344,6 @@ async function publish(deps: ValidationDeps, topicArn: string, message: Outgoing
     }
 }
 
-interface ObjectFacts {
-    readonly version: string;
-    readonly isVersionId: boolean;
-    readonly sizeBytes: number;
-}
-
-async function objectFacts(deps: ValidationDeps, bucket: string, key: string, versionId?: string, etag?: string, size?: number): Promise<ObjectFacts> {
-    const version = objectVersion(versionId, etag);
-    if (version !== undefined && size !== undefined) return { version, isVersionId: version === versionId, sizeBytes: size };
-    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-    const headVersion = objectVersion(versionId ?? head.VersionId, etag ?? head.ETag);
-    if (headVersion === undefined) throw new Error(`HeadObject returned neither VersionId nor ETag for ${s3Uri(bucket, key)}`);
-    return { version: headVersion, isVersionId: headVersion === (versionId ?? head.VersionId), sizeBytes: size ?? head.ContentLength ?? 0 };
-}
-
 /** Handles one S3 record end to end. Never throws: a failure is returned as a `failed` outcome. */
 export async function processClaimsRecord(
     record: S3EventRecordLike,
@@ -371,11 +372,35 @@ export async function processClaimsRecord(
             return { outcome: "ignored", uri, reason };
         }
 
-        const facts = await objectFacts(deps, plan.bucket, plan.key, plan.versionId, plan.etag, plan.sizeBytes);
+        // The version uploaded is the version validated: S3 says now whether the event's version is current.
+        const facts = await checkSourceVersion(deps.s3, plan);
         fileId = deriveFileId(plan.bucket, plan.key, facts.version);
         log = log.child({ file_id: fileId });
         const source: SourceObject = { fileId, bucket: plan.bucket, key: plan.key, version: facts.version, sizeBytes: facts.sizeBytes };
         const paths = claimsPaths(plan.bucket, plan.key, stem, fileId);
+
+        const notProcessed = async (status: NotProcessedStatus, reason: string): Promise<FileOutcome> => {
+            const written = await deps.records.reject(source, reason, { jobName: config.glueJobName, status });
+            if (!written.recorded) {
+                log.info("duplicate delivery skipped", { existing_status: written.existing?.processing_status });
+                return { outcome: "skipped", uri, fileId: source.fileId, existingStatus: written.existing?.processing_status };
+            }
+            log.warn("file not processed", { status, reason });
+            if (status === ProcessingStatus.REJECTED) {
+                // Someone uploaded a file that will never be processed: tell them, as for a failed validation.
+                await publish(
+                    deps,
+                    config.errorTopicArn,
+                    errorNotification({ errorMessage: reason, errorType: "InvalidKey", functionName, file: plan.key, at: deps.now(), attributes: { file_id: source.fileId } }),
+                    log,
+                );
+            }
+            return { outcome: "notProcessed", uri, fileId: source.fileId, status, reason };
+        };
+        if (facts.state === "gone") return await notProcessed(ProcessingStatus.SOURCE_DELETED, facts.reason);
+        const keyReason = rejectedClaimsKeyReason(plan.key, paths);
+        if (keyReason) return await notProcessed(ProcessingStatus.REJECTED, keyReason);
+        if (facts.state === "superseded") return await notProcessed(ProcessingStatus.SUPERSEDED, facts.reason);
 
         const claim = await deps.records.claim({
             source,
@@ -549,6 +574,7 @@ export async function handleClaimsEvent(event: S3EventLike, context: InvocationC
         started: count("started"),
         quarantined: count("quarantined"),
         incomplete: count("incomplete"),
+        notProcessed: count("notProcessed"),
         skipped: count("skipped"),
         ignored: count("ignored"),
         failed: count("failed"),

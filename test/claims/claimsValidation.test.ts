@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { ClaimsValidationConfig } from "../../functions/claims-validation/config";
@@ -304,16 +304,32 @@ describe("ClaimsValidationLambda against the emulator", function () {
             assert.equal(versions.Versions?.length, 1);
         });
 
-        it("does not hide a newer upload of the same key", async () => {
+        it("does not hide a newer upload of the same key that lands while the file is validated", async () => {
+            // Prepare: a client whose GetObject of the bad version is followed, on S3, by a newer upload.
             const key = "raw/claims/reupload.csv";
             const bad = await upload(key, claimsCsv(10, 5, (r) => ({ ...r, units: "0" })));
-            const newer = await upload(key, claimsCsv(10, 0, (r) => r));
+            const racing = new S3Client({ endpoint: aws.endpoint, region: EMULATOR_REGION, forcePathStyle: true, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+            let newerVersion: string | undefined;
+            racing.middlewareStack.add(
+                (next, context) => async (args) => {
+                    const out = await next(args);
+                    if (context.commandName === "GetObjectCommand" && newerVersion === undefined) {
+                        const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: claimsCsv(10, 0, (r) => r) }));
+                        newerVersion = put.VersionId;
+                    }
+                    return out;
+                },
+                { step: "initialize", name: "uploadNewerDuringValidation" },
+            );
 
-            const summary = await validation.handleClaimsEvent(s3Event(bad), lambdaContext(300_000), deps().deps);
+            // Act
+            const summary = await validation.handleClaimsEvent(s3Event(bad), lambdaContext(300_000), deps({ s3: racing }).deps);
 
+            // Assess
             assert.equal(summary.quarantined, 1);
+            assert.ok(newerVersion, "the newer version was uploaded during validation");
             const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
-            assert.equal(head.VersionId, newer.versionId, "the newer version is still the current one");
+            assert.equal(head.VersionId, newerVersion, "the newer version is still the current one");
         });
 
         it("copies a file above the single-copy threshold in parts", async function () {
@@ -428,6 +444,83 @@ describe("ClaimsValidationLambda against the emulator", function () {
             assert.deepEqual(await aws.jobRuns(JOB), []);
             const errors = await messages(errorQueue);
             assert.equal(errors[0].body.error_type, "ValidationTimeout");
+        });
+    });
+
+    describe("the version uploaded is the version validated, and keys are data (the triggers' shared rules)", () => {
+        it("records an overwritten version SUPERSEDED without validating it, and validates and starts the newer one", async () => {
+            // Prepare: a bad upload overwritten by a good one before the bad one's event is handled.
+            const key = "raw/claims/2024/06/overwritten.csv";
+            const older = await upload(key, claimsCsv(10, 5, (r) => ({ ...r, units: "0" })));
+            const newer = await upload(key, claimsCsv(10, 0, (r) => r));
+
+            // Act
+            const summary = await validation.handleClaimsEvent(s3Event(older, newer), lambdaContext(300_000), deps().deps);
+
+            // Assess
+            assert.deepEqual({ ...counts(summary), notProcessed: summary.notProcessed }, { started: 1, quarantined: 0, incomplete: 0, skipped: 0, ignored: 0, failed: 0, notProcessed: 1 });
+            const olderItem = await record(fileIdOf(key, older.versionId));
+            assert.equal(olderItem?.processing_status, "SUPERSEDED");
+            assert.match(String(olderItem?.error_message), new RegExp(`version ${older.versionId} is no longer current \\(version ${newer.versionId} is\\)`));
+            assert.equal(await exists(`validation-reports/2024/06/overwritten/${fileIdOf(key, older.versionId)}.json`), false, "no report for the older version");
+            const runs = await aws.jobRuns(JOB);
+            assert.equal(runs.length, 1);
+            assert.equal(runs[0].Arguments?.["--source_version"], newer.versionId);
+            assert.deepEqual(await messages(errorQueue), [], "a superseded version is not an error");
+        });
+
+        it("records a deleted object SOURCE_DELETED: no report, no run, no notification", async () => {
+            const key = "raw/claims/gone.csv";
+            const object = await upload(key, claimsCsv(10, 0, (r) => r));
+            await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+
+            const summary = await validation.handleClaimsEvent(s3Event(object), lambdaContext(300_000), deps().deps);
+
+            assert.equal(summary.notProcessed, 1);
+            const item = await record(fileIdOf(key, object.versionId));
+            assert.equal(item?.processing_status, "SOURCE_DELETED");
+            assert.match(String(item?.error_message), /deleted before it was processed/);
+            assert.equal((await aws.jobRuns(JOB)).length, 0);
+            assert.deepEqual(await messages(errorQueue), []);
+        });
+
+        const unsafe: [name: string, key: string, reason: RegExp][] = [
+            ["a '..' segment", "raw/claims/x/../../processed/claims/a.csv", /'\.\.' path segment/],
+            ["'//'", "raw/claims//a.csv", /empty path segment/],
+            ["a bidi override", "raw/claims/a\u202Evsc.csv", /bidirectional formatting character U\+202E/],
+            ["a control character", "raw/claims/a\u0007.csv", /control character U\+0007/],
+            ["a derived report key beyond S3's 1,024 bytes", `raw/claims/${"a".repeat(840)}.csv`, /derived (report|quarantine|record quarantine) key is \d+ bytes/],
+        ];
+        for (const [name, key, reason] of unsafe) {
+            it(`rejects a key with ${name}: REJECTED with the reason, an InvalidKey error, no validation, no run`, async () => {
+                const object = await upload(key, claimsCsv(10, 0, (r) => r));
+
+                const summary = await validation.handleClaimsEvent(s3Event(object), lambdaContext(300_000), deps().deps);
+
+                assert.equal(summary.notProcessed, 1);
+                const item = await record(fileIdOf(key, object.versionId));
+                assert.equal(item?.processing_status, "REJECTED");
+                assert.match(String(item?.error_message), reason);
+                assert.equal((await aws.jobRuns(JOB)).length, 0);
+                const errors = await messages(errorQueue);
+                assert.equal(errors.length, 1);
+                assert.equal(errors[0].body.error_type, "InvalidKey");
+                assert.ok(await exists(key), "the file is left where it landed");
+            });
+        }
+
+        it("accepts glob characters and passes the key to the job literally", async () => {
+            const key = "raw/claims/2024/06/r[1]*{a,b}?.csv";
+            const object = await upload(key, claimsCsv(10, 0, (r) => r));
+            const fileId = fileIdOf(key, object.versionId);
+
+            const summary = await validation.handleClaimsEvent(s3Event(object), lambdaContext(300_000), deps().deps);
+
+            assert.equal(summary.started, 1);
+            const args = (await aws.jobRuns(JOB))[0].Arguments;
+            assert.equal(args?.["--input_path"], `s3://${BUCKET}/${key}`);
+            assert.equal(args?.["--source_file"], key);
+            assert.equal(args?.["--quarantine_path"], `s3://${BUCKET}/quarantine/records/2024/06/r[1]*{a,b}?/${fileId}/`);
         });
     });
 
