@@ -60,15 +60,51 @@ class TestRecordsFromPages:
         )
         recs, rejected = m.records_from_pages(pages, "run-9")
         got = sorted((r.source_file, r.record, r.source_run_id) for r in recs.collect())
-        # Objects keep their JSON text (compacted); a scalar element keeps its value, and silver rejects it.
+        # Objects keep their JSON text (compacted, numbers as the strings of their exact digits); a scalar
+        # element keeps its value, and silver rejects it.
         assert got == [
-            ("p1", '{"order_id":"A","n":1}', "run-9"),
+            ("p1", '{"order_id":"A","n":"1"}', "run-9"),
             ("p1", '{"order_id":"B"}', "run-9"),
             ("p2", "3", "run-9"),
             ("p2", "just text", "run-9"),
             ("p3", '{"order_id":"C"}', "run-9"),
         ]
         assert rejected.count() == 0
+
+    def test_numbers_reach_the_rules_as_the_api_wrote_them(self, spark):
+        """Spark alone would re-print a number through a double before the rules see it: 9.999999999999999999
+        became "10.0" and passed as 10.00, 1.0000000000000000001 passed as a 1.00 discount, and an id beyond
+        2^53 written as a float lost digits. Now each is judged on its exact text."""
+        items_page = (
+            '{"data": ['
+            '{"order_id": "ORD-1", "customer_id": "CUST-1", "order_ts": "2025-11-04T10:00:00Z", "status": "paid", "currency": "EUR",'
+            ' "items": [{"sku": "SKU-A", "quantity": 2, "unit_price": 9.999999999999999999}]},'
+            '{"order_id": "ORD-2", "customer_id": "CUST-1", "order_ts": "2025-11-04T10:00:00Z", "status": "paid", "currency": "EUR",'
+            ' "discount": 1.0000000000000000001, "items": [{"sku": "SKU-A", "quantity": 2, "unit_price": 9.5}]},'
+            '{"order_id": 123456789012345678901234567890, "customer_id": 9007199254740993, "order_ts": "2025-11-04T10:00:00Z",'
+            ' "status": "paid", "currency": "EUR", "discount": 1.5, "items": [{"sku": "SKU-A", "quantity": 2, "unit_price": 9.10}]},'
+            '{"order_id": "ORD-4", "customer_id": "007", "order_ts": "2025-11-04T10:00:00Z", "status": "paid", "currency": "EUR",'
+            ' "discount": "10.00\\u2028", "items": [{"sku": "SKU-A", "quantity": 2, "unit_price": 9.5}]},'
+            '{"order_id": "ORD-5", "customer_id": "007", "order_ts": "2025-11-04T10:00:00Z", "status": "paid", "currency": "EUR",'
+            ' "discount": 1e400, "items": [{"sku": "SKU-A", "quantity": 2, "unit_price": 9.5}]}'
+            ']}'
+        )
+        pages = spark.createDataFrame([(items_page, "p1")], "value string, source_file string")
+        recs, _ = m.records_from_pages(pages, "run-1")
+        result = m.to_silver(recs)
+        rejected = {json.loads(r.record)["order_id"]: r.reason for r in result.rejected.collect()}
+        assert rejected == {"ORD-1": m.R_BAD_ITEMS, "ORD-2": m.R_BAD_DISCOUNT, "ORD-4": m.R_BAD_DISCOUNT, "ORD-5": m.R_BAD_DISCOUNT}
+        [good] = result.silver.collect()
+        assert (good.order_id, good.customer_id, good.discount) == ("123456789012345678901234567890", "9007199254740993", Decimal("1.50"))
+        assert [(i.quantity, i.unit_price) for i in good["items"]] == [(2, Decimal("9.10"))]
+
+    def test_numbers_as_text_keeps_every_digit_order_and_duplicate(self):
+        page = '{"b": 1.10, "a": [1e400, -0.0, 12345678901234567890123, NaN, "x\\u00e9", true, null], "b": 2}'
+        assert m.numbers_as_text(page) == (
+            '{"b":"1.10","a":["1e400","-0.0","12345678901234567890123","NaN","x\\u00e9",true,null],"b":"2"}'
+        )
+        assert m.numbers_as_text("<html>oops</html>") == "<html>oops</html>"  # not JSON: left to Spark's verdict
+        assert m.numbers_as_text(None) is None
 
     def test_a_page_that_is_not_a_page_is_rejected_whole_with_its_text(self, spark):
         pages = spark.createDataFrame([("<html>oops</html>", "p1"), (json.dumps({"message": "no array"}), "p2")], "value string, source_file string")

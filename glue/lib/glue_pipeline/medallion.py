@@ -22,8 +22,9 @@ Every function here expects ``spark.sql.session.timeZone`` to be UTC (the job se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -81,9 +82,50 @@ R_BAD_EMAIL = "invalid_email"
 R_BAD_DISCOUNT = "invalid_discount"
 R_BAD_ITEMS = "invalid_items"
 
-_ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
-_DECIMAL = r"^-?\d{1,10}(\.\d{1,2})?$"
-_INTEGER = r"^\d{1,9}$"
+# (?d): Java's "$" would also match before a final U+0085/U+2028/U+2029, so "10.00\u2028" would pass the
+# pattern and then cast to null (a discount silently 0).
+_ISO_TIMESTAMP = r"(?d)^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
+_DECIMAL = r"(?d)^-?\d{1,10}(\.\d{1,2})?$"
+_INTEGER = r"(?d)^\d{1,9}$"
+
+
+def _numbers_as_text_function() -> Callable[[str | None], str | None]:
+    """Builds :func:`numbers_as_text`. Everything it needs is defined in here, so that Spark ships it to the
+    Python workers by value (a worker need not be able to import this package)."""
+    import json as _json
+
+    class Number(str):
+        """A JSON number's exact source text."""
+
+    class Pairs(list):
+        """A JSON object's (key, value) pairs in source order, duplicates kept."""
+
+    def dump(value: Any) -> str:
+        if isinstance(value, Number):
+            return _json.dumps(str(value))
+        if isinstance(value, Pairs):
+            return "{" + ",".join(_json.dumps(k) + ":" + dump(v) for k, v in value) + "}"
+        if isinstance(value, list):
+            return "[" + ",".join(dump(v) for v in value) + "]"
+        return _json.dumps(value)  # strings (ASCII-escaped: a lone surrogate survives), booleans, null
+
+    def numbers_as_text(page: str | None) -> str | None:
+        if page is None:
+            return None
+        try:
+            parsed = _json.loads(page, parse_int=Number, parse_float=Number, parse_constant=Number, object_pairs_hook=Pairs)
+            return dump(parsed)
+        except (ValueError, RecursionError):
+            return page  # not JSON to Python: Spark's parser decides (page_not_json, or its own reading)
+
+    return numbers_as_text
+
+
+#: A page's JSON text with every number (and NaN/Infinity) turned into a JSON string of its exact source text.
+#: Spark's JSON parser reads a number into a string field by re-printing it through a double
+#: (``9.999999999999999999`` → ``"10.0"``, ``1e400`` → ``"Infinity"``): digits would be lost before the silver
+#: rules ever saw them. As text, the rules judge what the API sent.
+numbers_as_text = _numbers_as_text_function()
 
 
 def _blank(c: Column) -> Column:
@@ -99,12 +141,14 @@ def records_from_pages(pages: DataFrame, run_id: str) -> tuple[DataFrame, DataFr
     array, becomes one row of ``rejected_pages`` (columns :data:`REJECTED_COLUMNS`).
     """
     page_schema = T.StructType([T.StructField(f, T.ArrayType(T.StringType())) for f in RECORD_FIELDS])
-    # An object's nested values parsed as StringType come back as their raw JSON text.
-    parsed = pages.select(
+    # An object's nested values parsed as StringType come back as their JSON text (compacted, numbers as the
+    # exact text strings numbers_as_text made of them).
+    exact = F.udf(numbers_as_text, T.StringType())(F.col("value"))
+    parsed = pages.select("source_file", F.col("value").alias("page_text"), exact.alias("exact_text")).select(
         "source_file",
-        F.col("value").alias("page_text"),
-        F.from_json("value", page_schema).alias("page"),
-        F.from_json("value", T.ArrayType(T.StringType())).alias("bare"),
+        "page_text",
+        F.from_json("exact_text", page_schema).alias("page"),
+        F.from_json("exact_text", T.ArrayType(T.StringType())).alias("bare"),
     )
     array = F.coalesce(*[F.col(f"page.{f}") for f in RECORD_FIELDS], F.col("bare"))
     with_array = parsed.withColumn("records", array)
