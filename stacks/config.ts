@@ -50,6 +50,20 @@ export interface ClaimsSettings {
     readonly errorEmails: readonly string[];
     /** Minimum quality score (0-100, two decimals) a claims file needs to be processed. @default 95 */
     readonly minQualityScore: number;
+    /** The warehouse load into Redshift Serverless. Absent (the default): no VPC, no workgroup, no load step. */
+    readonly warehouse?: ClaimsWarehouseSettings;
+}
+
+/** `claims.warehouse`: its presence deploys the warehouse (a VPC, a Redshift Serverless workgroup, the load step). */
+export interface ClaimsWarehouseSettings {
+    /** RPUs the workgroup starts queries with: 4, or 8 to 512 in steps of 8 (Redshift Serverless' rule). @default 8 */
+    readonly baseCapacity: number;
+    /** Ceiling the workgroup may scale to, a cost cap (same steps, at least baseCapacity). @default none: Redshift's own */
+    readonly maxCapacity?: number;
+    /** Database the namespace creates and the load writes to. @default claims */
+    readonly databaseName: string;
+    /** Address range of the warehouse's VPC (a /16 to /22: three /24-or-larger subnets, one per AZ). @default 10.42.0.0/16 */
+    readonly vpcCidr: string;
 }
 
 /** The scheduled medallion workflow (seed 004). Absent: the stack does not deploy it. */
@@ -128,6 +142,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[^\s#]*)?$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 /** EventBridge Scheduler: cron(min hour day-of-month month day-of-week year) or rate(n unit). */
+/** Redshift database names: lowercase letter first, then lowercase letters, digits, underscores (up to 64). */
+const DATABASE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+/** Fields of `claims.warehouse`. */
+export const CLAIMS_WAREHOUSE_FIELDS = ["baseCapacity", "maxCapacity", "databaseName", "vpcCidr"] as const;
+export const CLAIMS_WAREHOUSE_DEFAULTS = { baseCapacity: 8, databaseName: "claims", vpcCidr: "10.42.0.0/16" } as const;
 const SCHEDULE = /^(cron\((\S+ ){5}\S+\)|rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\))$/;
 export const MEDALLION_DEFAULT_SCHEDULE = "cron(0 9 * * ? *)";
 
@@ -150,7 +170,7 @@ export const SECTION_FIELDS: Readonly<Record<string, readonly string[] | null>> 
     glue: ["version", "maxWorkers", "executionClass"],
     trigger: ["memoryMb", "reservedConcurrency"],
     alerts: ["emails"],
-    claims: ["errorEmails", "minQualityScore"],
+    claims: ["errorEmails", "minQualityScore", "warehouse"],
     medallion: ["apiBaseUrl", "apiKeyHeader", "pageSize", "schedule", "scheduleEnabled", "noDataIsFailure", "athenaBytesScannedCutoffMb", "ingestConcurrency"],
     promotion: ["fromStack"],
 };
@@ -336,6 +356,20 @@ class Section {
         });
     }
 
+    /**
+     * An object-valued field as a section of its own (`claims.warehouse`), unknown fields refused with the
+     * nearest known one named; undefined when the field is absent.
+     */
+    subsection(field: string, allowed: readonly string[]): Section | undefined {
+        const v = this.obj[field];
+        if (v === undefined) return undefined;
+        const key = `${this.key}.${field}`;
+        if (v === null || typeof v !== "object" || Array.isArray(v)) throw new ConfigError(key, "expected an object (a YAML mapping)");
+        const unknown = Object.keys(v).filter((k) => !allowed.includes(k));
+        if (unknown.length > 0) throw new ConfigError(`${key}.${unknown[0]}`, unknownKeyProblem(unknown[0], allowed, key));
+        return new Section(key, v as Record<string, unknown>);
+    }
+
     oneOf<T extends string>(field: string, fallback: T, options: readonly T[]): T {
         const v = this.obj[field] ?? fallback;
         if (typeof v !== "string" || !options.includes(v as T)) {
@@ -417,12 +451,48 @@ export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonl
                 ? claims.stringList("errorEmails", EMAIL, "an email address")
                 : alerts.stringList("emails", EMAIL, "an email address"),
             minQualityScore: claims.decimal("minQualityScore", 95, 0, 100, 2),
+            ...optionalWarehouse(parseClaimsWarehouse(claims.subsection("warehouse", CLAIMS_WAREHOUSE_FIELDS))),
         },
         allowDataDestroy: r.boolean("allowDataDestroy", SCALAR_KEYS.allowDataDestroy.default),
         medallion: medallion.isEmpty() ? undefined : parseMedallion(medallion),
         promotion: promotion.has("fromStack")
             ? { fromStack: promotion.string("fromStack", undefined, STACK_REF, "a stack name of the form org/project/stack") }
             : undefined,
+    };
+}
+
+/** Redshift Serverless capacities: 4, or 8 to 512 in steps of 8. */
+function rpuCapacity(w: Section, field: string, fallback: number | undefined): number | undefined {
+    if (!w.has(field) && fallback === undefined) return undefined;
+    const v = w.integer(field, fallback ?? 0, 4, 512);
+    if (v !== 4 && v % 8 !== 0) throw new ConfigError(`claims.warehouse.${field}`, `${v} is not a Redshift Serverless capacity: 4, or 8 to 512 in steps of 8`);
+    return v;
+}
+
+/** The key only when set: a stack without a warehouse parses to exactly what it did before the option existed. */
+function optionalWarehouse(warehouse: ClaimsWarehouseSettings | undefined): { warehouse?: ClaimsWarehouseSettings } {
+    return warehouse === undefined ? {} : { warehouse };
+}
+
+function parseClaimsWarehouse(w: Section | undefined): ClaimsWarehouseSettings | undefined {
+    if (w === undefined) return undefined;
+    const D = CLAIMS_WAREHOUSE_DEFAULTS;
+    const baseCapacity = rpuCapacity(w, "baseCapacity", D.baseCapacity)!;
+    const maxCapacity = rpuCapacity(w, "maxCapacity", undefined);
+    if (maxCapacity !== undefined && maxCapacity < baseCapacity) {
+        throw new ConfigError("claims.warehouse.maxCapacity", `${maxCapacity} is below baseCapacity ${baseCapacity}`);
+    }
+    const vpcCidr = w.string("vpcCidr", D.vpcCidr, IPV4_CIDR, "an IPv4 CIDR block such as 10.42.0.0/16");
+    const [a, b, c, d, bits] = IPV4_CIDR.exec(vpcCidr)!.slice(1).map(Number);
+    // Three subnets of at least /24 (Redshift Serverless wants free addresses in each of three AZs) fit in a /22.
+    if ([a, b, c, d].some((o) => o > 255) || bits < 16 || bits > 22) {
+        throw new ConfigError("claims.warehouse.vpcCidr", `"${vpcCidr}" is not an IPv4 block from /16 to /22`);
+    }
+    return {
+        baseCapacity,
+        ...(maxCapacity !== undefined ? { maxCapacity } : {}),
+        databaseName: w.string("databaseName", D.databaseName, DATABASE_NAME, "a database name (a lowercase letter, then lowercase letters, digits or _; up to 64)"),
+        vpcCidr,
     };
 }
 

@@ -144,12 +144,39 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     }
 }
 
+/**
+ * awsx's Vpc is a remote (multi-language) component: the awsx provider plugin builds its subnets, route tables
+ * and gateways, so under mocks nothing is built and only its outputs exist, made up here from its inputs: one
+ * subnet and route table per AZ and subnet spec, listed under the spec's type. Tests assert on the inputs the
+ * program sends awsx (what awsx will build from them); what awsx builds is its own, tested upstream.
+ */
+function awsxVpcState(name: string, inputs: Record<string, any>): Record<string, any> {
+    const azCount: number = inputs.availabilityZoneNames?.length ?? inputs.numberOfAvailabilityZones ?? 3;
+    const specs: Array<{ type: string }> = inputs.subnetSpecs ?? [{ type: "Public" }, { type: "Private" }];
+    const ids: Record<string, string[]> = { Public: [], Private: [], Isolated: [] };
+    const routeTables: Array<{ id: string }> = [];
+    specs.forEach((spec, s) => {
+        for (let az = 0; az < azCount; az++) {
+            ids[spec.type]?.push(`subnet-${name}-${s}-${az}`);
+            routeTables.push({ id: `rtb-${name}-${s}-${az}` });
+        }
+    });
+    return {
+        vpcId: `vpc-${name}`,
+        publicSubnetIds: ids.Public,
+        privateSubnetIds: ids.Private,
+        isolatedSubnetIds: ids.Isolated,
+        routeTables,
+    };
+}
+
 function newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
     if (args.type === "pulumi:pulumi:StackReference") {
         const stackName: string = args.inputs.name ?? args.name;
         const outputs = stackOutputs.get(stackName) ?? {};
         return { id: stackName, state: { name: stackName, outputs, secretOutputNames: [] } };
     }
+    if (args.type === "awsx:ec2:Vpc") return { id: "", state: { ...args.inputs, ...awsxVpcState(args.name, args.inputs) } };
     if (!args.custom) return { id: "", state: args.inputs };
     const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs) };
     // Tags given through the provider's defaultTags show up in tagsAll on AWS; the synth reads tagsAll.

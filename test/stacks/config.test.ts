@@ -242,7 +242,7 @@ describe("stack configuration", () => {
             ["a score as text", { minQualityScore: "95" }, /claims.minQualityScore: "95" is not a number/],
             ["an address without a domain", { errorEmails: ["claims"] }, /claims.errorEmails\[0\]: "claims" is not an email address/],
             ["an address listed twice", { errorEmails: ["a@example.com", "A@example.com"] }, /claims.errorEmails\[1\]: A@example.com is listed twice/],
-            ["an unknown setting", { emails: ["a@example.com"] }, /claims.emails: unknown setting; did you mean errorEmails\? \(known settings of claims: errorEmails, minQualityScore\)/],
+            ["an unknown setting", { emails: ["a@example.com"] }, /claims.emails: unknown setting; did you mean errorEmails\? \(known settings of claims: errorEmails, minQualityScore, warehouse\)/],
         ];
         for (const [title, settings, message] of bad) {
             it(`rejects ${title}, naming the key`, () => assert.throws(() => withClaims(settings), (err: Error) => err instanceof ConfigError && message.test(err.message)));
