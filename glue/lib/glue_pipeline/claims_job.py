@@ -32,7 +32,7 @@ from pyspark.sql import functions as F
 from glue_pipeline import claims_transforms as ct
 from glue_pipeline.claims_schema import load_schema
 from glue_pipeline.csv_processing import METADATA_COLUMNS, CsvOptions, ReconciliationError, convert_csv
-from glue_pipeline.hadoop_fs import delete_path, path_exists, path_size_bytes
+from glue_pipeline.hadoop_fs import delete_path, literal_path, path_exists, path_size_bytes
 
 LOG = logging.getLogger(__name__)
 
@@ -107,7 +107,8 @@ def non_utf8_lines(spark: SparkSession, path: str) -> int:
     sequence with U+FFFD, so a line whose re-encoded bytes differ from its raw bytes is not UTF-8. One pass
     over the file, before the reader (which would otherwise write the replacement characters as values)."""
     raw = F.col("value").cast("binary")
-    return int(spark.read.text(path).where(raw != F.encode(F.col("value"), "UTF-8")).count())
+    # literal_path: the key is a name, never a glob (the validation Lambda accepts keys holding *?[]{}).
+    return int(spark.read.text(literal_path(path)).where(raw != F.encode(F.col("value"), "UTF-8")).count())
 
 
 def _fs(spark: SparkSession, path: str):
