@@ -65,11 +65,17 @@ export function parseReplayOutputs(raw: Record<string, unknown>): ReplayOutputs 
 
 /**
  * The claim replay uses: the trigger's own, plus FAILED records. Everything else (leases, attempts, the
- * conditional write) is the store's.
+ * conditional write) is the store's. The same holds for ending a record without a run: a FAILED file whose
+ * version was overwritten or deleted since is recorded SUPERSEDED / SOURCE_DELETED (terminal, never
+ * replayed) instead of staying FAILED and being listed by every replay.
  */
 export class ReplayRecordStore extends ProcessingRecordStore {
     override claim(request: ClaimRequest): Promise<ClaimResult> {
         return super.claim({ ...request, allowFailed: true });
+    }
+
+    override reject(...[source, reason, options]: Parameters<ProcessingRecordStore["reject"]>): ReturnType<ProcessingRecordStore["reject"]> {
+        return super.reject(source, reason, { ...options, allowFailed: true });
     }
 }
 
@@ -228,7 +234,15 @@ function summarise(summary: TriggerSummary): { result: ItemResult; detail: strin
     return {
         result: "already-handled",
         detail: summary.records
-            .map((r) => (r.outcome === "skipped" ? `${r.uri}: ${r.existingStatus ?? "handled"}` : r.outcome === "ignored" ? `${r.uri}: ${r.reason}` : `${r.uri}: ${r.outcome}`))
+            .map((r) =>
+                r.outcome === "skipped"
+                    ? `${r.uri}: ${r.existingStatus ?? "handled"}`
+                    : r.outcome === "ignored"
+                      ? `${r.uri}: ${r.reason}`
+                      : r.outcome === "rejected"
+                        ? `${r.uri}: ${r.status}: ${r.reason}`
+                        : `${r.uri}: ${r.outcome}`,
+            )
             .join("; "),
     };
 }

@@ -22,6 +22,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
 import {
     IN_FLIGHT_STATUSES,
+    NOT_PROCESSED_STATUSES,
     ProcessingRecord,
     ProcessingRecordStore,
     ProcessingStatus,
@@ -214,6 +215,12 @@ async function handleStateChange(event: EventBridgeEvent<GlueJobStateChangeDetai
                     throw new RecordNotStartedError(fileId, jobRunId);
                 }
             }
+        } else if (record.job_run_id === jobRunId && (NOT_PROCESSED_STATUSES as readonly string[]).includes(record.processing_status)) {
+            // The job found its source version overwritten or deleted and published nothing, as it should.
+            log.info("run ended without publishing: its source version is no longer current", {
+                record_status: record.processing_status,
+                reason: record.error_message,
+            });
         } else if (record.job_run_id === jobRunId && record.processing_status !== ProcessingStatus.SUCCEEDED) {
             log.warn("run succeeded but its record is not SUCCEEDED: the job's final write did not happen", {
                 record_status: record.processing_status,

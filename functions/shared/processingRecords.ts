@@ -52,6 +52,7 @@ export type ProcessingStatus = (typeof ProcessingStatus)[keyof typeof Processing
 
 /** The statuses that end a record without a run: the object was never processed, and `error_message` says why. */
 export type NotProcessedStatus = typeof ProcessingStatus.REJECTED | typeof ProcessingStatus.SUPERSEDED | typeof ProcessingStatus.SOURCE_DELETED;
+export const NOT_PROCESSED_STATUSES: readonly NotProcessedStatus[] = [ProcessingStatus.REJECTED, ProcessingStatus.SUPERSEDED, ProcessingStatus.SOURCE_DELETED];
 
 /** Name of the GSI that lists records by status, newest last (range key `updated_at`). */
 export const BY_STATUS_INDEX = "by-status";
@@ -415,6 +416,11 @@ export class ProcessingRecordStore {
             readonly jobName?: string;
             /** Which terminal not-processed status to record. @default "REJECTED" */
             readonly status?: NotProcessedStatus;
+            /**
+             * Also end a FAILED record, as replay may claim one: a failed file whose version is no longer
+             * current is SUPERSEDED rather than run again on the old version. @default false
+             */
+            readonly allowFailed?: boolean;
         } = {},
     ): Promise<RecordWriteResult> {
         const nowIso = this.now().toISOString();
@@ -426,6 +432,7 @@ export class ProcessingRecordStore {
             ":now": nowIso,
             ...sourceValues(source),
         };
+        if (options.allowFailed) values[":failed"] = ProcessingStatus.FAILED;
         const sets = [
             "processing_status = :rejected",
             "error_message = :reason",
@@ -440,7 +447,7 @@ export class ProcessingRecordStore {
         }
         const done = await this.updateIf(source.fileId, {
             UpdateExpression: `SET ${sets.join(", ")} REMOVE lease_expires_at`,
-            ConditionExpression: claimCondition(false),
+            ConditionExpression: claimCondition(options.allowFailed ?? false),
             ExpressionAttributeValues: values,
         });
         if (!done) return { recorded: false, existing: await this.get(source.fileId) };

@@ -203,6 +203,21 @@ describe("job-events handler against the emulator", function () {
         assert.equal(item?.reported_run_id, runId);
     });
 
+    for (const status of ["SUPERSEDED", "SOURCE_DELETED"]) {
+        it(`a SUCCEEDED run whose job recorded ${status} (it published nothing) is left as it is, notifies nobody and warns of nothing`, async () => {
+            const runId = await aws.startJobRun(JOB, JOB_ARGS);
+            await aws.putItem(TABLE, record({ processing_status: status, job_run_id: runId, error_message: "version v1 is no longer current" }));
+
+            const out = await events.handleEvent(glueStateChange(JOB, runId, "SUCCEEDED"), deps());
+
+            assert.equal(out.kind === "reported" && out.notified, false);
+            assert.deepEqual(await topic.receive(), []);
+            assert.equal((await aws.getItem(TABLE, { file_id: FILE_ID }))?.processing_status, status);
+            assert.deepEqual(lines.filter((l) => l.level === "WARN" || l.level === "ERROR"), []);
+            assert.ok(lines.some((l) => l.message === "run ended without publishing: its source version is no longer current" && l.record_status === status));
+        });
+    }
+
     it("asks for a retry when the run failed before the trigger recorded its start", async () => {
         const runId = await aws.startJobRun(JOB, JOB_ARGS);
         await aws.putItem(TABLE, record({ processing_status: "CLAIMED", lease_expires_at: "2999-01-01T00:00:00.000Z" }));

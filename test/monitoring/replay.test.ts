@@ -18,7 +18,7 @@ import { promisify } from "node:util";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GlueClient } from "@aws-sdk/client-glue";
-import { S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
@@ -233,6 +233,41 @@ describe("replay against the emulator", function () {
         assert.deepEqual(second.items, []);
         assert.equal((await aws.jobRuns(JOB)).length, 1);
     });
+
+    for (const change of ["overwritten", "deleted"] as const) {
+        const status = change === "overwritten" ? "SUPERSEDED" : "SOURCE_DELETED";
+        it(`does not re-run a FAILED file whose key was ${change} since: it records ${status}, and the next replay finds nothing`, async () => {
+            // Prepare: a failed run of the first version; then the key changes.
+            await aws.createGlueJob(JOB);
+            const object = await upload("exports/changed.csv");
+            const fileId = (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, object.key, object.versionId!);
+            await aws.putItem(TABLE, {
+                file_id: fileId,
+                processing_status: "FAILED",
+                source_bucket: INPUT,
+                source_key: object.key,
+                source_version: object.versionId,
+                source_file_path: `s3://${INPUT}/${object.key}`,
+                file_size_bytes: object.size,
+                error_message: "Glue run jr_old ended FAILED",
+                attempts: 1,
+                updated_at: "2026-03-01T12:00:00.000Z",
+            });
+            if (change === "overwritten") await upload("exports/changed.csv");
+            else await aws.clients.s3.send(new DeleteObjectCommand({ Bucket: INPUT, Key: object.key }));
+
+            // Act
+            const first = await run();
+            const second = await run();
+
+            // Assess
+            assert.deepEqual(first.items.map((i) => [i.source, i.result]), [["records", "already-handled"]]);
+            assert.match(first.items[0].detail ?? "", new RegExp(`${status}: `));
+            assert.equal((await aws.jobRuns(JOB)).length, 0, "the old version is not run again");
+            assert.equal((await aws.getItem(TABLE, { file_id: fileId }))?.processing_status, status);
+            assert.deepEqual(second.items, []);
+        });
+    }
 
     it("leaves a FAILED file of another flow alone instead of starting FileProcessorV2 on it", async () => {
         await aws.createGlueJob(JOB);
