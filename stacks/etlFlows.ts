@@ -132,7 +132,8 @@ export function createParquetToJson(config: StackConfig, inputs: EtlFlowInputs, 
                 .apply(([jobArn, tableArn, inputArn]) => [
                     glueJobRunStatement(jobArn, ["glue:StartJobRun"], "StartParquetToJson"),
                     dynamoDbItemStatement(tableArn, { read: true, write: true, sid: "TrackFiles" }),
-                    // HeadObject, only when an event lacks the object's size or version.
+                    // HeadObject of every event's key (s3:ListBucket makes a deleted key a 404): the version
+                    // uploaded is the version processed (SUPERSEDED / SOURCE_DELETED otherwise).
                     ...s3ReadStatements(inputArn, [PARQUET_PREFIXES.raw], "ReadRawData"),
                 ]),
             timeoutSeconds: 30,

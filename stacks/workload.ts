@@ -182,8 +182,9 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
                 .apply(([jobArn, tableArn, inputArn]) => [
                     glueJobRunStatement(jobArn, ["glue:StartJobRun"], "StartFileProcessor"),
                     dynamoDbItemStatement(tableArn, { read: true, write: true, sid: "TrackFiles" }),
-                    // HeadObject (needs s3:GetObject), only when an event lacks the object's size; HEAD
-                    // reads no content, so no kms:Decrypt beyond the function key's is needed.
+                    // HeadObject of every event's key (needs s3:GetObject; s3:ListBucket makes a deleted key a
+                    // 404, recorded SOURCE_DELETED, not a 403): the version uploaded is the version processed.
+                    // HEAD reads no content, so no kms:Decrypt beyond the function key's is needed.
                     ...s3ReadStatements(inputArn, [""], "ReadInput"),
                 ]),
             timeoutSeconds: 30,
