@@ -89,6 +89,11 @@ export interface MedallionSettings {
 export interface PromotionSettings {
     /** Fully qualified name of the stack whose proven artifact versions this stack must deploy. */
     readonly fromStack: string;
+    /**
+     * Also require that stack's `smoke` output (its smoke check on `pulumi up`, `smokeOnUp`) to name the
+     * release this stack deploys. @default true
+     */
+    readonly requireSmoke?: boolean;
 }
 
 export interface StackConfig {
@@ -117,6 +122,11 @@ export interface StackConfig {
     readonly medallion?: MedallionSettings;
     /** When set, the stack refuses to deploy artifacts that the named stack has not deployed first. */
     readonly promotion?: PromotionSettings;
+    /**
+     * Run the smoke check as the last step of `pulumi up` (components/smokeCheck.ts): the update fails when
+     * the release's files do not flow, and the `smoke` output names the release that passed. @default false
+     */
+    readonly smokeOnUp?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +173,7 @@ export const SCALAR_KEYS = {
     deployRoleArn: { type: "string", default: "", description: "IAM role the AWS provider assumes to deploy (same account). Empty means deploy with the caller's credentials." },
     permissionsBoundaryArn: { type: "string", default: "", description: "Managed policy put as permissions boundary on every role the stack creates (the bootstrap's workload boundary). Empty means none." },
     allowDataDestroy: { type: "boolean", default: false, description: "Let `pulumi destroy` delete the buckets, the KMS key and the metadata table (keep false for data you cannot lose)." },
+    smokeOnUp: { type: "boolean", default: false, description: "Run the smoke check (npm run smoke) as the last step of pulumi up; a failure fails the update, a pass sets the smoke output prod's promotion requires." },
 } as const;
 
 export const SECTION_FIELDS: Readonly<Record<string, readonly string[] | null>> = {
@@ -172,7 +183,7 @@ export const SECTION_FIELDS: Readonly<Record<string, readonly string[] | null>> 
     alerts: ["emails"],
     claims: ["errorEmails", "minQualityScore", "warehouse"],
     medallion: ["apiBaseUrl", "apiKeyHeader", "pageSize", "schedule", "scheduleEnabled", "noDataIsFailure", "athenaBytesScannedCutoffMb", "ingestConcurrency"],
-    promotion: ["fromStack"],
+    promotion: ["fromStack", "requireSmoke"],
 };
 
 /** Every top-level key of the project namespace. */
@@ -455,9 +466,20 @@ export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonl
         },
         allowDataDestroy: r.boolean("allowDataDestroy", SCALAR_KEYS.allowDataDestroy.default),
         medallion: medallion.isEmpty() ? undefined : parseMedallion(medallion),
-        promotion: promotion.has("fromStack")
-            ? { fromStack: promotion.string("fromStack", undefined, STACK_REF, "a stack name of the form org/project/stack") }
-            : undefined,
+        promotion: parsePromotion(promotion),
+        smokeOnUp: r.boolean("smokeOnUp", SCALAR_KEYS.smokeOnUp.default),
+    };
+}
+
+/** `promotion`: absent without `fromStack`; `requireSmoke` alone would be a check on nothing, so it is refused. */
+function parsePromotion(promotion: Section): PromotionSettings | undefined {
+    if (!promotion.has("fromStack")) {
+        if (promotion.has("requireSmoke")) throw new ConfigError("promotion.requireSmoke", "needs promotion.fromStack, the stack whose smoke output it checks");
+        return undefined;
+    }
+    return {
+        fromStack: promotion.string("fromStack", undefined, STACK_REF, "a stack name of the form org/project/stack"),
+        requireSmoke: promotion.boolean("requireSmoke", true),
     };
 }
 

@@ -107,7 +107,9 @@ describe("stack configuration", () => {
             assert.deepEqual(config.glue, { version: "5.0", maxWorkers: 10, executionClass: "FLEX" });
             assert.deepEqual(config.trigger, { memoryMb: 512, reservedConcurrency: 20 });
             assert.equal(config.allowDataDestroy, true);
-            assert.deepEqual(config.promotion, { fromStack: "acme/glue-data-pipeline/dev" });
+            // requireSmoke is on unless the stack file turns it off.
+            assert.deepEqual(config.promotion, { fromStack: "acme/glue-data-pipeline/dev", requireSmoke: true });
+            assert.equal(config.smokeOnUp, false);
             assert.deepEqual(config.alerts, { emails: ["oncall@example.com", "Data.Team+alerts@example.org"] });
         });
     });
@@ -264,7 +266,18 @@ describe("stack configuration", () => {
         });
 
         it("accept every key the project declares", () => {
-            assert.deepEqual([...PROJECT_KEYS].sort(), ["accountId", "alerts", "allowDataDestroy", "claims", "deployRoleArn", "glue", "medallion", "permissionsBoundaryArn", "promotion", "stage", "tags", "trigger"]);
+            assert.deepEqual([...PROJECT_KEYS].sort(), ["accountId", "alerts", "allowDataDestroy", "claims", "deployRoleArn", "glue", "medallion", "permissionsBoundaryArn", "promotion", "smokeOnUp", "stage", "tags", "trigger"]);
+        });
+
+        it("smokeOnUp and promotion.requireSmoke: read when given; requireSmoke without fromStack refused", () => {
+            const c = parseStackConfig("dev", raw({ [`${P}:smokeOnUp`]: "true", [`${P}:promotion`]: JSON.stringify({ fromStack: "acme/glue-data-pipeline/dev", requireSmoke: false }) }), NO_ENV);
+            assert.equal(c.smokeOnUp, true);
+            assert.deepEqual(c.promotion, { fromStack: "acme/glue-data-pipeline/dev", requireSmoke: false });
+            assert.throws(
+                () => parseStackConfig("dev", raw({ [`${P}:promotion`]: JSON.stringify({ requireSmoke: true }) }), NO_ENV),
+                /glue-data-pipeline:promotion\.requireSmoke: needs promotion\.fromStack/,
+            );
+            assert.throws(() => parseStackConfig("dev", raw({ [`${P}:smokeOnUp`]: "yes" }), NO_ENV), /smokeOnUp/);
         });
 
         const distances: Array<[string, string, number]> = [
