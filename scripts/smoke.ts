@@ -1,9 +1,11 @@
 /**
  * Smoke test of a deployed stack: does a file actually flow?
  *
- *   npm run smoke -- --stack dev [--outputs FILE] [--timeout SECONDS] [--no-marker]
+ *   npm run smoke -- --stack dev [--outputs FILE | --outputs-env VAR] [--role-arn ARN]... [--timeout SECONDS] [--no-marker] [--json]
  *
- * Reads the stack's outputs (`pulumi stack output --json --stack NAME`, or a JSON file with --outputs),
+ * Reads the stack's outputs (`pulumi stack output --json --stack NAME`, a JSON file with --outputs, or the
+ * JSON in an environment variable with --outputs-env: how `pulumi up` runs it, components/smokeCheck.ts),
+ * assumes each `--role-arn` in turn when given (the last one's credentials do the work: the smoke role),
  * uploads the bundled samples of the S3-triggered file flows to the input bucket under fresh keys — the
  * CSV flow (samples/csv → FileProcessorV2) and the Parquet flow (samples/parquet under
  * raw-data/YYYY/MM/DD/ → ParquetToJson) — then waits, printing progress, for each file's metadata record
@@ -17,7 +19,9 @@
  *
  * One line per file, PASS or FAIL with every problem; exit code 1 on any failure. When every file passed,
  * a marker `smoke/passed/<releaseId>.json` is written to the output bucket (the release the stack runs,
- * from its `releaseId` output): the record that this release was proven on this stack.
+ * from its `releaseId` output): the record that this release was proven on this stack. With --json the
+ * report goes to stderr and stdout gets one line, the marker's content ({releaseId, passedAt, files, …}),
+ * which the stack exports as its `smoke` output.
  *
  * The file id of each upload is computed the way the trigger computes it (functions/shared/s3Events), so
  * the record is found by key, not by a scan. The uploads stay: the input bucket expires them, and their
@@ -29,6 +33,8 @@ import * as path from "path";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { SMOKE_LAYOUT, SmokeMarker } from "../components/smokeCheck";
 import { deriveFileId, objectVersion, s3Uri } from "../functions/shared/s3Events";
 import type { ProcessingRecord } from "../functions/shared/processingRecords";
 import { PARQUET_PREFIXES } from "../stacks/etlFlows";
@@ -38,9 +44,9 @@ const ROOT = path.resolve(__dirname, "..");
 /** Record states after which nothing more happens to a file without a replay. */
 export const FINAL_STATES: readonly string[] = ["SUCCEEDED", "FAILED", "REJECTED"];
 
-/** Where smoke uploads of the CSV flow go; the CSV trigger accepts any `.csv` key. */
-export const CSV_SMOKE_PREFIX = "smoke/";
-export const SMOKE_MARKER_PREFIX = "smoke/passed/";
+/** Where smoke uploads of the CSV flow go; the CSV trigger accepts any `.csv` key. The smoke role's grants are cut to this layout. */
+export const CSV_SMOKE_PREFIX = SMOKE_LAYOUT.csvPrefix;
+export const SMOKE_MARKER_PREFIX = SMOKE_LAYOUT.markerPrefix;
 
 export type Flow = "csv" | "parquet";
 
@@ -108,7 +114,7 @@ export function smokeKey(sample: SmokeSample, runId: string, now: Date): string 
     const name = path.basename(sample.file);
     if (sample.flow === "csv") return `${CSV_SMOKE_PREFIX}${runId}/${name}`;
     const day = now.toISOString().slice(0, 10).replace(/-/g, "/");
-    return `${PARQUET_PREFIXES.raw}${day}/smoke-${runId}-${name}`;
+    return `${PARQUET_PREFIXES.raw}${day}/${SMOKE_LAYOUT.parquetNamePrefix}${runId}-${name}`;
 }
 
 export interface Upload {
@@ -296,10 +302,18 @@ export interface SmokeOptions extends Partial<WaitOptions> {
     readonly writeMarker?: boolean;
 }
 
+/** What a passing run records: the marker's content and the `--json` line (the stack's `smoke` output). */
+export interface SmokeSummary extends SmokeMarker {
+    readonly stack: string;
+    readonly runId: string;
+}
+
 export interface SmokeResult {
     readonly runId: string;
     readonly reports: readonly FileReport[];
     readonly passed: boolean;
+    /** Set when every file passed. */
+    readonly summary?: SmokeSummary;
     /** s3:// URI of the marker written for the release, when every file passed. */
     readonly marker?: string;
 }
@@ -335,14 +349,15 @@ export async function runSmoke(target: SmokeTarget, clients: SmokeClients, optio
         reports.push({ key: u.key, flow: u.sample.flow, status: problems.length === 0 ? "PASS" : "FAIL", problems, ...(record ? { record } : {}) });
     }
     const passed = reports.every((r) => r.status === "PASS");
+    if (!passed) return { runId, reports, passed };
+    const summary: SmokeSummary = { releaseId: target.releaseId, stack: target.stack, runId, passedAt: new Date().toISOString(), files: reports.map((r) => r.key) };
     let marker: string | undefined;
-    if (passed && options.writeMarker !== false) {
+    if (options.writeMarker !== false) {
         const key = markerKey(target.releaseId);
-        const body = JSON.stringify({ releaseId: target.releaseId, stack: target.stack, runId, passedAt: new Date().toISOString(), files: reports.map((r) => r.key) }, null, 2);
-        await clients.s3.send(new PutObjectCommand({ Bucket: target.outputBucket, Key: key, Body: body, ContentType: "application/json" }));
+        await clients.s3.send(new PutObjectCommand({ Bucket: target.outputBucket, Key: key, Body: JSON.stringify(summary, null, 2), ContentType: "application/json" }));
         marker = s3Uri(target.outputBucket, key);
     }
-    return { runId, reports, passed, ...(marker ? { marker } : {}) };
+    return { runId, reports, passed, summary, ...(marker ? { marker } : {}) };
 }
 
 export function formatSmoke(target: SmokeTarget, result: SmokeResult): string {
@@ -363,17 +378,27 @@ export function formatSmoke(target: SmokeTarget, result: SmokeResult): string {
 export interface SmokeArgs {
     readonly stack: string;
     readonly outputsFile?: string;
+    /** Name of an environment variable holding the outputs as JSON (how `pulumi up` passes them). */
+    readonly outputsEnv?: string;
+    /** Roles to assume in turn before anything else; the last one's credentials do the work. */
+    readonly roleArns: readonly string[];
     readonly timeoutSeconds: number;
     readonly marker: boolean;
+    /** Report on stderr, one JSON line (the summary) on stdout. */
+    readonly json: boolean;
 }
 
-const USAGE = "usage: npm run smoke -- --stack NAME [--outputs FILE] [--timeout SECONDS] [--no-marker]";
+const USAGE = "usage: npm run smoke -- --stack NAME [--outputs FILE | --outputs-env VAR] [--role-arn ARN]... [--timeout SECONDS] [--no-marker] [--json]";
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
     let stack: string | undefined;
     let outputsFile: string | undefined;
+    let outputsEnv: string | undefined;
+    const roleArns: string[] = [];
     let timeoutSeconds = 15 * 60;
     let marker = true;
+    let json = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const next = () => {
@@ -383,34 +408,103 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
         };
         if (arg === "--stack") stack = next();
         else if (arg === "--outputs") outputsFile = next();
-        else if (arg === "--timeout") {
+        else if (arg === "--outputs-env") outputsEnv = next();
+        else if (arg === "--role-arn") {
+            const v = next();
+            if (!ROLE_ARN.test(v)) throw new Error(`--role-arn ${JSON.stringify(v)} is not an IAM role ARN; ${USAGE}`);
+            roleArns.push(v);
+        } else if (arg === "--timeout") {
             const v = next();
             if (!/^[1-9]\d*$/.test(v)) throw new Error(`--timeout ${v} is not a whole number of seconds; ${USAGE}`);
             timeoutSeconds = Number(v);
         } else if (arg === "--no-marker") marker = false;
+        else if (arg === "--json") json = true;
         else throw new Error(`unknown argument ${arg}; ${USAGE}`);
     }
     if (!stack) throw new Error(`--stack is required; ${USAGE}`);
-    return { stack, outputsFile, timeoutSeconds, marker };
+    if (outputsFile !== undefined && outputsEnv !== undefined) throw new Error(`--outputs and --outputs-env exclude each other; ${USAGE}`);
+    return { stack, outputsFile, outputsEnv, roleArns, timeoutSeconds, marker, json };
 }
 
-function readOutputs(args: SmokeArgs): Record<string, unknown> {
-    const text = args.outputsFile
-        ? fs.readFileSync(args.outputsFile, "utf8")
-        : execFileSync("pulumi", ["stack", "output", "--json", "--stack", args.stack], { cwd: ROOT, encoding: "utf8" });
-    return JSON.parse(text) as Record<string, unknown>;
+/** The stack's outputs from the file, the environment variable, or the Pulumi CLI, in that order. */
+export function readOutputs(args: SmokeArgs, env: Readonly<Record<string, string | undefined>> = process.env): Record<string, unknown> {
+    let text: string;
+    if (args.outputsFile) text = fs.readFileSync(args.outputsFile, "utf8");
+    else if (args.outputsEnv) {
+        const v = env[args.outputsEnv];
+        if (v === undefined || v === "") throw new Error(`--outputs-env ${args.outputsEnv}: the variable is not set`);
+        text = v;
+    } else text = execFileSync("pulumi", ["stack", "output", "--json", "--stack", args.stack], { cwd: ROOT, encoding: "utf8" });
+    const outputs = JSON.parse(text) as unknown;
+    if (outputs === null || typeof outputs !== "object" || Array.isArray(outputs)) throw new Error(`the stack outputs are not a JSON object: ${text.slice(0, 200)}`);
+    return outputs as Record<string, unknown>;
+}
+
+export interface RoleChainOptions {
+    readonly region?: string;
+    /** Session name on every hop (CloudTrail shows it). */
+    readonly sessionName: string;
+    /**
+     * How long an AccessDenied is retried: a role created by the same `pulumi up` a moment ago may not be
+     * assumable yet (IAM is eventually consistent). @default 60 s
+     */
+    readonly propagationMs?: number;
+    readonly sleep?: (ms: number) => Promise<void>;
+    readonly progress?: (line: string) => void;
+}
+
+export interface AwsCredentials {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+}
+
+/** Assumes each role with the previous one's credentials (the first with the caller's); undefined for none. */
+export async function assumeRoleChain(roleArns: readonly string[], options: RoleChainOptions): Promise<AwsCredentials | undefined> {
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const region = options.region ? { region: options.region } : {};
+    let credentials: AwsCredentials | undefined;
+    for (const roleArn of roleArns) {
+        const sts = new STSClient({ ...region, ...(credentials ? { credentials } : {}) });
+        const deadline = Date.now() + (options.propagationMs ?? 60_000);
+        for (let attempt = 1; ; attempt++) {
+            try {
+                const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: options.sessionName, DurationSeconds: 3600 }));
+                const c = out.Credentials;
+                if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole of ${roleArn} returned no credentials`);
+                credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+                break;
+            } catch (err) {
+                const denied = (err as { name?: string }).name === "AccessDenied";
+                if (!denied || Date.now() >= deadline) {
+                    const why = err instanceof Error ? err.message : String(err);
+                    throw new Error(`cannot assume ${roleArn}: ${why}${denied ? " (does its trust admit these credentials, and may they sts:AssumeRole it?)" : ""}`);
+                }
+                options.progress?.(`assuming ${roleArn}: access denied, retrying (a new role takes a few seconds to be assumable)`);
+                await sleep(Math.min(2000 * attempt, 10_000));
+            }
+        }
+    }
+    return credentials;
 }
 
 if (require.main === module) {
     (async () => {
         const args = parseSmokeArgs(process.argv.slice(2));
+        // With --json, stdout carries only the result line that `pulumi up` parses.
+        const say = args.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
         const target = targetFromOutputs(args.stack, readOutputs(args));
         // The stack's region, not the caller's default: the buckets and the table live there.
         const region = target.region ? { region: target.region } : {};
-        const s3 = new S3Client({ ...region, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined });
-        const doc = DynamoDBDocumentClient.from(new DynamoDBClient(region));
-        const result = await runSmoke(target, { s3, doc }, { timeoutMs: args.timeoutSeconds * 1000, writeMarker: args.marker });
-        console.log(formatSmoke(target, result));
+        const credentials = await assumeRoleChain(args.roleArns, { region: target.region, sessionName: `smoke-${args.stack}`.replace(/[^\w+=,.@-]/g, "-").slice(0, 64), progress: say });
+        const auth = credentials ? { credentials } : {};
+        const identity = await new STSClient({ ...region, ...auth }).send(new GetCallerIdentityCommand({}));
+        say(`running as ${identity.Arn}`);
+        const s3 = new S3Client({ ...region, ...auth, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined });
+        const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ ...region, ...auth }));
+        const result = await runSmoke(target, { s3, doc }, { timeoutMs: args.timeoutSeconds * 1000, writeMarker: args.marker, progress: say });
+        say(formatSmoke(target, result));
+        if (args.json && result.summary) console.log(JSON.stringify(result.summary));
         process.exit(result.passed ? 0 : 1);
     })().catch((err) => {
         console.error(`smoke failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -102,9 +102,12 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
             setStackReferenceOutputs(source, options.promotionOutputs);
             notes.push(`promotion source ${source}: outputs from the given file`);
         } else {
-            const { localArtifactVersions } = await import("../stacks/artifacts");
-            setStackReferenceOutputs(source, { artifacts: localArtifactVersions() });
-            notes.push(`promotion source ${source}: assumed to have deployed this working tree's artifacts`);
+            const { localArtifactVersions, releaseId, shippedArtifacts } = await import("../stacks/artifacts");
+            // ... and, for promotion.requireSmoke, to have passed its smoke check on this tree's release.
+            const release = releaseId(localArtifactVersions(shippedArtifacts(config.medallion !== undefined)));
+            const smoke = { releaseId: release, passedAt: "1970-01-01T00:00:00.000Z", files: ["(offline synth: assumed)"] };
+            setStackReferenceOutputs(source, { artifacts: localArtifactVersions(), smoke });
+            notes.push(`promotion source ${source}: assumed to have deployed this working tree's artifacts and passed its smoke check on them`);
         }
     }
 

@@ -3,9 +3,13 @@
  *
  * dev exports `artifacts` (an {@link ArtifactVersions}); a stack with `promotion.fromStack` reads that
  * output through a StackReference and refuses to deploy when its own artifacts differ, or when the output
- * is missing or malformed. Every message says what to do next, because it is read in a failed preview.
+ * is missing or malformed. With `promotion.requireSmoke` (the default), it also reads dev's `smoke` output,
+ * which only a passing smoke check on dev's `pulumi up` sets (components/smokeCheck.ts), and refuses unless
+ * it names the release this stack deploys. Every message says what to do next, because it is read in a
+ * failed preview.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { smokeMarkerProblem, SmokeMarker } from "../components/smokeCheck";
 
 /** Content hashes (lowercase hex SHA-256) of everything a stack ships as code. */
 export interface ArtifactVersions {
@@ -13,6 +17,14 @@ export interface ArtifactVersions {
 }
 
 export const ARTIFACTS_OUTPUT = "artifacts";
+/** The source stack's smoke result (a {@link SmokeMarker}): the last release that passed its smoke check. */
+export const SMOKE_OUTPUT = "smoke";
+
+/** The smoke requirement of a promotion: the source stack's `smoke` output and the release deployed here. */
+export interface SmokeRequirement {
+    readonly exported: unknown;
+    readonly releaseId: string;
+}
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -24,10 +36,11 @@ export class PromotionError extends Error {
 }
 
 /**
- * Checks `local` against what `fromStack` exported. Pure: throws a {@link PromotionError} naming the
- * stack, the artifact and the command that fixes it.
+ * Checks `local` against what `fromStack` exported and, when `smoke` is given, that its smoke check passed
+ * for this release. Pure: throws a {@link PromotionError} naming the stack, what differs and the command
+ * that fixes it.
  */
-export function checkPromotion(fromStack: string, exported: unknown, local: ArtifactVersions): ArtifactVersions {
+export function checkPromotion(fromStack: string, exported: unknown, local: ArtifactVersions, smoke?: SmokeRequirement): ArtifactVersions {
     const deployFirst = `Deploy it there first (pulumi up --stack ${fromStack}), then run this stack again.`;
     if (exported === undefined || exported === null) {
         throw new PromotionError(
@@ -57,7 +70,34 @@ export function checkPromotion(fromStack: string, exported: unknown, local: Arti
             );
         }
     }
+    if (smoke) checkSmoke(fromStack, smoke);
     return local;
+}
+
+/** The smoke half of {@link checkPromotion}: `fromStack`'s smoke output names `smoke.releaseId`. */
+function checkSmoke(fromStack: string, smoke: SmokeRequirement): void {
+    const optOut = `(To promote without it, set promotion.requireSmoke to false in this stack's file.)`;
+    const { exported, releaseId } = smoke;
+    if (exported === undefined || exported === null) {
+        throw new PromotionError(
+            `Stack ${fromStack} has no output "${SMOKE_OUTPUT}": no smoke check has passed there. Turn it on ` +
+                `(pulumi config set smokeOnUp true --stack ${fromStack}) and deploy it (pulumi up --stack ${fromStack}), then run this stack again. ${optOut}`,
+        );
+    }
+    const problem = smokeMarkerProblem(exported);
+    if (problem) {
+        throw new PromotionError(
+            `Output "${SMOKE_OUTPUT}" of stack ${fromStack} ${problem}. Check that ${fromStack} runs this project's smoke check (smokeOnUp).`,
+        );
+    }
+    const passed = exported as SmokeMarker;
+    if (passed.releaseId !== releaseId) {
+        throw new PromotionError(
+            `Smoke passed on ${fromStack} for release ${passed.releaseId} (${passed.passedAt}), but this stack deploys release ${releaseId}: ` +
+                `this stack may only deploy a release whose files flowed on ${fromStack}. Deploy this release there (pulumi up --stack ${fromStack}); ` +
+                `if that update failed at its smoke check, fix what the check reported first. ${optOut}`,
+        );
+    }
 }
 
 /**
@@ -69,7 +109,13 @@ export function promotedArtifacts(
     fromStack: string,
     local: ArtifactVersions,
     opts: pulumi.CustomResourceOptions = {},
+    /** The release id of `local`, when the source stack's smoke check must have passed for it. */
+    requireSmokeFor?: string,
 ): pulumi.Output<ArtifactVersions> {
     const ref = new pulumi.StackReference(`${name}-promotion-source`, { name: fromStack }, opts);
-    return ref.getOutput(ARTIFACTS_OUTPUT).apply((exported) => checkPromotion(fromStack, exported, local));
+    return pulumi
+        .all([ref.getOutput(ARTIFACTS_OUTPUT), requireSmokeFor === undefined ? undefined : ref.getOutput(SMOKE_OUTPUT)])
+        .apply(([exported, smoke]) =>
+            checkPromotion(fromStack, exported, local, requireSmokeFor === undefined ? undefined : { exported: smoke, releaseId: requireSmokeFor }),
+        );
 }

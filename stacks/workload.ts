@@ -38,6 +38,7 @@ import {
     ParquetToJsonStack,
 } from "./etlFlows";
 import { ClaimsStack, createClaims } from "./claims";
+import { SmokeCheck } from "../components/smokeCheck";
 
 /** Object keys the trigger accepts; anything else in the input bucket is ignored with a log line. */
 export const CSV_SUFFIX = ".csv";
@@ -80,6 +81,8 @@ export interface WorkloadStack {
     readonly artifacts: pulumi.Output<ArtifactVersions>;
     /** Short id of the release (all artifact versions), stamped on the job and the function. */
     readonly releaseId: pulumi.Output<string>;
+    /** The smoke check run by `pulumi up` after the flows are deployed, with `smokeOnUp`. */
+    readonly smoke?: SmokeCheck;
     readonly outputs: Record<string, pulumi.Input<unknown>>;
 }
 
@@ -94,8 +97,9 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
     // Code versions first: with promotion, everything that ships code waits for (and is blocked by) the
     // check against the source stack, because it takes the release id from the checked result.
     const local = localArtifactVersions(shippedArtifacts(config.medallion !== undefined));
+    const requireSmoke = config.promotion?.requireSmoke ?? true;
     const release = config.promotion
-        ? promotedArtifacts(config.stackName, config.promotion.fromStack, local, { provider }).apply(releaseId)
+        ? promotedArtifacts(config.stackName, config.promotion.fromStack, local, { provider }, requireSmoke ? releaseId(local) : undefined).apply(releaseId)
         : pulumi.output(releaseId(local));
 
     // The caller identity, not the config, names the buckets: the provider's allowedAccountIds already
@@ -259,6 +263,35 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             ...claimsArtifacts,
         }));
 
+    // Last: smoke drives the CSV and Parquet flows through what this update deployed (components/smokeCheck.ts).
+    const smoke = config.smokeOnUp
+        ? new SmokeCheck(
+              "smoke",
+              {
+                  stage,
+                  accountId,
+                  region: config.region,
+                  stackName: config.stackName,
+                  releaseId: release,
+                  inputBucket: buckets.inputBucket,
+                  outputBucket: buckets.outputBucket,
+                  metadataTableName: metadata.tableName,
+                  metadataTableArn: metadata.tableArn,
+                  kmsKeyArn: keyArn,
+                  flows: {
+                      csvOutput: OUTPUT_PREFIXES.processed,
+                      csvQuarantine: OUTPUT_PREFIXES.quarantine,
+                      parquetInput: PARQUET_PREFIXES.raw,
+                      parquetOutput: PARQUET_PREFIXES.processed,
+                      parquetQuarantine: PARQUET_PREFIXES.quarantine,
+                  },
+                  deployRoleArn: config.deployRoleArn,
+                  flowResources: [buckets, metadata, glue, fileProcessor, trigger, parquetToJson.job, parquetToJson.trigger, inputNotifications],
+              },
+              opts,
+          )
+        : undefined;
+
     return {
         buckets,
         metadata,
@@ -273,6 +306,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
         claims,
         artifacts,
         releaseId: release,
+        smoke,
         outputs: {
             stage,
             accountId,
@@ -301,6 +335,8 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             ...legislators.outputs,
             ...(medallion?.outputs ?? {}),
             ...claims.outputs,
+            // Only ever a passing release: a failed check fails the update, which then exports nothing new.
+            ...(smoke ? { smoke: smoke.result, smokeRoleArn: smoke.role.arn } : {}),
             glueJobLogGroups: pulumi
                 .all([fileProcessor.jobName, fileProcessor.outputLogGroup.name, fileProcessor.errorLogGroup.name])
                 .apply(([job, output, error]) => ({ [job]: { output, error } })),

@@ -23,6 +23,7 @@ import type { TriggerSummary } from "../../functions/glue-trigger/trigger";
 import type { Upload } from "../../scripts/smoke";
 import { s3Event } from "../fixtures/s3Events";
 import { useEmulator } from "../support/emulator";
+import { judge, smokeScope } from "./smokeAccess";
 import { runJobRunsLocally, LocalRunResult } from "../support/localGlueRunner";
 import { glueStateChange, metricStats, motoCloudWatchClient, motoGlueClient, capturingTopic } from "../monitoring/support";
 
@@ -171,6 +172,33 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
         assert.ok(progress.some((line) => /: SUCCEEDED$/.test(line)), progress.join("\n"));
         assert.equal(result.marker, `s3://${OUTPUT}/smoke/passed/${RELEASE}.json`);
         const marker = await aws.clients.s3.send(new GetObjectCommand({ Bucket: OUTPUT, Key: `smoke/passed/${RELEASE}.json` }));
-        assert.equal(JSON.parse(await marker.Body!.transformToString()).releaseId, RELEASE);
+        assert.deepEqual(JSON.parse(await marker.Body!.transformToString()), result.summary);
+        // What `pulumi up` exports from smoke's --json line is this summary (components/smokeCheck.ts).
+        const { parseSmokeStdout } = require("../../components/smokeCheck") as typeof import("../../components/smokeCheck");
+        assert.deepEqual(parseSmokeStdout(`${JSON.stringify(result.summary)}\n`, RELEASE), {
+            releaseId: RELEASE,
+            passedAt: result.summary!.passedAt,
+            files: result.reports.map((r) => r.key),
+        });
+
+        // The smoke role (SmokeRole-<stage>) may do what this run did: put each sample, list and read what
+        // the real jobs wrote for it, read its record, put the marker. Judged by an IAM evaluator.
+        const account = "123456789012";
+        const scope = smokeScope(account, "eu-west-1", INPUT, OUTPUT, TABLE);
+        const verdicts: string[] = [];
+        const expectAllowed = async (action: string, resource: string, context: Record<string, string> = {}) => {
+            const verdict = await judge(scope, account, action, resource, context);
+            if (verdict !== "allow") verdicts.push(`${action} ${resource} ${JSON.stringify(context)}: ${verdict}`);
+        };
+        for (const r of result.reports) {
+            await expectAllowed("s3:PutObject", `arn:aws:s3:::${INPUT}/${r.key}`);
+            for (const uri of [r.record!.output_file_path!, r.record!.quarantine_path!]) {
+                await expectAllowed("s3:ListBucket", `arn:aws:s3:::${OUTPUT}`, { "s3:prefix": uri.replace(`s3://${OUTPUT}/`, "") });
+            }
+        }
+        for (const key of runs.flatMap((run) => run.uploaded)) await expectAllowed("s3:GetObject", `arn:aws:s3:::${OUTPUT}/${key}`);
+        await expectAllowed("s3:PutObject", `arn:aws:s3:::${OUTPUT}/smoke/passed/${RELEASE}.json`);
+        await expectAllowed("dynamodb:GetItem", `arn:aws:dynamodb:eu-west-1:${account}:table/${TABLE}`);
+        assert.deepEqual(verdicts, []);
     });
 });

@@ -18,6 +18,7 @@ import {
     newRunId,
     outputProblems,
     parseSmokeArgs,
+    readOutputs,
     recordProblems,
     smokeKey,
     smokeSamples,
@@ -27,6 +28,7 @@ import {
     WrittenObject,
 } from "../../scripts/smoke";
 import { emulatorEnv, useEmulator } from "../support/emulator";
+import { smokeCommandLine } from "../../components/smokeCheck";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -175,17 +177,34 @@ describe("smoke judgements", () => {
         assert.throws(() => markerKey(""), /cannot name a marker object/);
     });
 
-    it("arguments: --stack required; --timeout in whole seconds", () => {
-        assert.deepEqual(parseSmokeArgs(["--stack", "dev"]), { stack: "dev", outputsFile: undefined, timeoutSeconds: 900, marker: true });
+    it("arguments: --stack required; --timeout in whole seconds; outputs from a file or a variable; a chain of roles", () => {
+        const defaults = { stack: "dev", outputsFile: undefined, outputsEnv: undefined, roleArns: [], timeoutSeconds: 900, marker: true, json: false };
+        assert.deepEqual(parseSmokeArgs(["--stack", "dev"]), defaults);
         assert.deepEqual(parseSmokeArgs(["--stack", "dev", "--outputs", "o.json", "--timeout", "30", "--no-marker"]), {
-            stack: "dev",
+            ...defaults,
             outputsFile: "o.json",
             timeoutSeconds: 30,
             marker: false,
         });
+        const roles = ["arn:aws:iam::111111111111:role/deploy", "arn:aws:iam::111111111111:role/SmokeRole-dev"];
+        assert.deepEqual(parseSmokeArgs(["--stack", "dev", "--outputs-env", "V", "--role-arn", roles[0], "--role-arn", roles[1], "--json"]), {
+            ...defaults,
+            outputsEnv: "V",
+            roleArns: roles,
+            json: true,
+        });
         assert.throws(() => parseSmokeArgs(["--timeout", "30"]), /--stack is required/);
         assert.throws(() => parseSmokeArgs(["--stack", "dev", "--timeout", "0"]), /not a whole number of seconds/);
         assert.throws(() => parseSmokeArgs(["--stack", "dev", "--yes"]), /unknown argument --yes/);
+        assert.throws(() => parseSmokeArgs(["--stack", "dev", "--role-arn", "SmokeRole-dev"]), /--role-arn "SmokeRole-dev" is not an IAM role ARN/);
+        assert.throws(() => parseSmokeArgs(["--stack", "dev", "--outputs", "o.json", "--outputs-env", "V"]), /exclude each other/);
+    });
+
+    it("reads the outputs from the named variable, refusing an unset one or a value that is not an object", () => {
+        const args = parseSmokeArgs(["--stack", "dev", "--outputs-env", "SMOKE_OUTPUTS"]);
+        assert.deepEqual(readOutputs(args, { SMOKE_OUTPUTS: '{"inputBucket":"i"}' }), { inputBucket: "i" });
+        assert.throws(() => readOutputs(args, {}), /--outputs-env SMOKE_OUTPUTS: the variable is not set/);
+        assert.throws(() => readOutputs(args, { SMOKE_OUTPUTS: "[1]" }), /not a JSON object/);
     });
 });
 
@@ -221,5 +240,28 @@ describe("the smoke command against the AWS emulator", function () {
         assert.equal(inputs.KeyCount, smokeSamples().length);
         const outputs = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: "out-smoke" }));
         assert.equal(outputs.KeyCount ?? 0, 0, "no marker for a release that did not pass");
+    });
+
+    it("as pulumi up runs it: outputs from a variable, through a chain of roles, the report on stderr and no result line on failure", async () => {
+        // Prepare
+        await aws.createBucket("in-smoke", { versioned: true });
+        await aws.createBucket("out-smoke");
+        await aws.createMetadataTable("table-smoke");
+        const deployRole = "arn:aws:iam::123456789012:role/glue-data-pipeline-bootstrap/glue-data-pipeline-deploy-dev";
+        const smokeRole = "arn:aws:iam::123456789012:role/SmokeRole-dev";
+        const outputs = JSON.stringify({ inputBucket: "in-smoke", outputBucket: "out-smoke", metadataTable: "table-smoke", releaseId: "r-1", region: "eu-west-1" });
+        // Act: the command line of components/smokeCheck.ts, with the environment the resource sets.
+        const line = smokeCommandLine(true).replace(/^npm run --silent smoke --/, `"${path.join(REPO, "node_modules", ".bin", "ts-node")}" --transpile-only scripts/smoke.ts`);
+        const run = spawnSync("/bin/sh", ["-c", `${line} --timeout 1`], {
+            cwd: REPO,
+            encoding: "utf8",
+            env: { ...process.env, ...emulatorEnv(aws.endpoint), SMOKE_STACK: "dev", SMOKE_OUTPUTS: outputs, SMOKE_DEPLOY_ROLE_ARN: deployRole, SMOKE_ROLE_ARN: smokeRole },
+            timeout: 110_000,
+        });
+        // Assess: the last role of the chain did the work (STS in the emulator answers who the credentials are).
+        assert.equal(run.status, 1, run.stdout + run.stderr);
+        assert.match(run.stderr, /^running as arn:aws:sts::123456789012:assumed-role\/SmokeRole-dev\/smoke-dev$/m);
+        assert.equal(run.stderr.split("\n").filter((l) => l.startsWith("FAIL  ")).length, smokeSamples().length, run.stderr);
+        assert.equal(run.stdout, "", "stdout carries only a passing result line, which pulumi up would export");
     });
 });

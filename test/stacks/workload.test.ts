@@ -155,11 +155,13 @@ describe("workload stack", () => {
 
         afterEach(() => setStackReferenceOutputs(DEV_STACK, undefined));
 
-        it("deploys when dev has deployed the same artifacts", async () => {
-            const { localArtifactVersions } = await import("../../stacks/artifacts");
-            setStackReferenceOutputs(DEV_STACK, { artifacts: localArtifactVersions() });
+        it("deploys when dev has deployed the same artifacts and passed its smoke check on this release", async () => {
+            const { localArtifactVersions, releaseId, shippedArtifacts } = await import("../../stacks/artifacts");
+            const release = releaseId(localArtifactVersions(shippedArtifacts(false)));
+            const smoke = { releaseId: release, passedAt: "2026-12-04T10:00:00.000Z", files: ["smoke/r/customers.csv"] };
+            setStackReferenceOutputs(DEV_STACK, { artifacts: localArtifactVersions(), smoke });
             const prod = await build(prodConfig());
-            assert.match(await valueOf(prod.releaseId), /^[0-9a-f]{16}$/);
+            assert.equal(await valueOf(prod.releaseId), release);
             const ref = named("prod-promotion-source", "pulumi:pulumi:StackReference");
             assert.equal(ref.inputs.name, DEV_STACK);
             const job = named("file-processor-job", "aws:glue/job:Job");
