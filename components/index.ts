@@ -1,6 +1,7 @@
 export * from "./athenaWorkgroup";
 export * from "./claimsBucket";
 export * from "./claimsPipeline";
+export * from "./claimsWarehouse";
 export * from "./dataLakeBuckets";
 export * from "./deployRoles";
 export * from "./glueEnvironment";

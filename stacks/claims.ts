@@ -7,7 +7,7 @@
  * so it shares no notification configuration with the input bucket's triggers.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClaimsPipeline, DataLakeBuckets, GlueEnvironment, ProcessingMetadataTable } from "../components";
+import { ClaimsPipeline, ClaimsWarehouse, DataLakeBuckets, GlueEnvironment, ProcessingMetadataTable } from "../components";
 import { StackConfig } from "./config";
 import { MonitoredParts, monitoredJob } from "./etlFlows";
 
@@ -22,9 +22,11 @@ export interface ClaimsInputs {
 
 export interface ClaimsStack {
     readonly pipeline: ClaimsPipeline;
+    /** Only when the stack sets `claims.warehouse`. */
+    readonly warehouse?: ClaimsWarehouse;
     readonly monitored: MonitoredParts;
     /** Content hashes of the code the flow ships (for the promotion contract). */
-    readonly artifacts: pulumi.Output<{ readonly claimsScript: string; readonly claimsValidationBundle: string }>;
+    readonly artifacts: pulumi.Output<{ readonly claimsScript: string; readonly claimsValidationBundle: string; readonly claimsWarehouseLoadBundle?: string }>;
     readonly outputs: Record<string, pulumi.Input<unknown>>;
 }
 
@@ -53,14 +55,51 @@ export function createClaims(config: StackConfig, inputs: ClaimsInputs, opts: pu
         opts,
     );
     const fn = pipeline.validation;
+    const settings = config.claims?.warehouse;
+    // Off by default: without `claims.warehouse` nothing below exists, and the stack's graph is what it was.
+    const warehouse = settings
+        ? new ClaimsWarehouse(
+              "claims-warehouse",
+              {
+                  stage: config.stage,
+                  accountId: inputs.accountId,
+                  kmsKeyArn: buckets.kmsKeyArn,
+                  claimsBucket: { name: pipeline.bucketName, arn: pipeline.storage.bucket.arn },
+                  etlJob: { name: pipeline.etlJob.jobName, arn: pipeline.etlJob.jobArn },
+                  metadataTable: { name: metadata.tableName, arn: metadata.tableArn },
+                  errorTopicArn: pipeline.topics.errorTopicArn,
+                  baseCapacity: settings.baseCapacity,
+                  maxCapacity: settings.maxCapacity,
+                  databaseName: settings.databaseName,
+                  vpcCidr: settings.vpcCidr,
+                  allowDataDestroy: config.allowDataDestroy,
+                  loadEnvironment: { RELEASE_ID: release },
+              },
+              opts,
+          )
+        : undefined;
+    const load = warehouse?.load;
     return {
         pipeline,
+        ...(warehouse ? { warehouse } : {}),
         monitored: {
             glueJobs: [monitoredJob(pipeline.etlJob)],
-            functions: [{ label: pipeline.names.validationFunction, name: fn.function.name }],
-            deadLetterQueues: [{ label: `${pipeline.names.validationFunction}-dlq`, name: fn.deadLetterQueue.name }],
+            functions: [
+                { label: pipeline.names.validationFunction, name: fn.function.name },
+                ...(warehouse ? [{ label: warehouse.names.loadFunction, name: warehouse.load.functionName }] : []),
+            ],
+            deadLetterQueues: [
+                { label: `${pipeline.names.validationFunction}-dlq`, name: fn.deadLetterQueue.name },
+                ...(warehouse?.load.deadLetterQueue ? [{ label: `${warehouse.names.loadFunction}-dlq`, name: warehouse.load.deadLetterQueue.name }] : []),
+            ],
         },
-        artifacts: fn.bundleSha256.apply((bundle) => ({ claimsScript: pipeline.etlJob.scriptSha256, claimsValidationBundle: bundle })),
+        artifacts: pulumi
+            .all([fn.bundleSha256, load ? load.bundleSha256 : pulumi.output(undefined)])
+            .apply(([bundle, loadBundle]) => ({
+                claimsScript: pipeline.etlJob.scriptSha256,
+                claimsValidationBundle: bundle,
+                ...(loadBundle !== undefined ? { claimsWarehouseLoadBundle: loadBundle } : {}),
+            })),
         outputs: {
             claimsBucket: pipeline.bucketName,
             claimsEtlJob: pipeline.etlJob.jobName,
@@ -68,6 +107,14 @@ export function createClaims(config: StackConfig, inputs: ClaimsInputs, opts: pu
             claimsValidationDeadLetterQueue: fn.deadLetterQueue.url,
             claimsProcessingTopicArn: pipeline.topics.processingTopicArn,
             claimsErrorTopicArn: pipeline.topics.errorTopicArn,
+            ...(warehouse
+                ? {
+                      claimsWarehouseWorkgroup: warehouse.workgroup.workgroupName,
+                      claimsWarehouseDatabase: warehouse.databaseName,
+                      claimsWarehouseLoadFunction: warehouse.load.functionName,
+                      claimsWarehouseLoadDeadLetterQueue: warehouse.load.deadLetterQueue!.url,
+                  }
+                : {}),
         },
     };
 }
