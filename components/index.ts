@@ -19,5 +19,6 @@ export * from "./pipelineMonitoring";
 export * from "./processingMetadataTable";
 export * from "./pulumiOidcProvider";
 export * from "./s3TriggeredLambda";
+export * from "./smokeCheck";
 export * from "./stackDeployment";
 export * from "./stateMachineDefinition";
