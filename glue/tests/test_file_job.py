@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import json
+import shutil
 
 import boto3
 import pyarrow as pa
@@ -23,6 +24,8 @@ from pyspark.sql import SparkSession
 
 import file_processor
 import parquet_to_json
+import process_legislators
+from conftest import REPO_ROOT
 from glue_pipeline.file_job import (
     STAGING_DIR,
     FileJobResult,
@@ -107,6 +110,19 @@ def test_parquet_to_json_reads_a_key_with_pattern_characters_literally(spark: Sp
     rows = [json.loads(line) for p in sorted(out.glob("part-*.json")) for line in p.read_text("utf-8").splitlines()]
     assert [r["id"] for r in rows] == [HOSTILE.index(name.replace(".parquet", ".csv"))], "read a neighbour"
     assert (summary["rows_in"], summary["record_count"]) == (1, 1)
+
+
+def test_process_legislators_reads_a_directory_with_pattern_characters_literally(spark: SparkSession, tmp_path: Path) -> None:
+    # Its input is a prefix holding three fixed names; 'in[1]/persons.json' as a glob would read 'in1/...'.
+    named, neighbour = tmp_path / "in[1]", tmp_path / "in1"
+    shutil.copytree(REPO_ROOT / "samples" / "legislators", named, ignore=shutil.ignore_patterns("*.md"))
+    shutil.copytree(named, neighbour)
+    (neighbour / "persons.json").write_text("", "utf-8")  # the neighbour's people are gone: a glob would find none
+
+    summary = process_legislators.main(["--input_path", str(named), "--output_path", str(tmp_path / "history"),
+                                        "--quarantine_path", str(tmp_path / "quarantine")])  # fmt: skip
+
+    assert summary["outcome"] == "PROCESSED" and summary["record_count"] > 0
 
 
 def test_literal_path_escapes_every_glob_character_and_nothing_else() -> None:

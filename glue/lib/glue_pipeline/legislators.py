@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_pipeline.csv_processing import ReconciliationError, add_metadata_columns
-from glue_pipeline.hadoop_fs import delete_path, path_size_bytes
+from glue_pipeline.hadoop_fs import delete_path, literal_path, path_size_bytes
 
 PERSONS_FILE = "persons.json"
 MEMBERSHIPS_FILE = "memberships.json"
@@ -69,7 +69,8 @@ def read_json_lines(spark: SparkSession, path: str) -> DataFrame:
     # PERMISSIVE keeps malformed lines (in _corrupt_record) so they are counted, never dropped. Cached: Spark
     # refuses queries on a raw JSON scan that reference only the corrupt-record column.
     try:
-        return spark.read.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", _CORRUPT).json(path).cache()
+        # literal_path: the input prefix is a name, never a glob.
+        return spark.read.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", _CORRUPT).json(literal_path(path)).cache()
     except Exception as error:  # AnalysisException: path does not exist
         raise InputError(f"cannot read {path}: {error}") from error
 
