@@ -45,6 +45,8 @@ export interface PriceTable {
     readonly kms: { readonly keyMonth: number; readonly requestsPer10000: number };
     readonly sns: { readonly publishesPerMillion: number; readonly emailsPer100000: number };
     readonly sqs: { readonly requestsPerMillion: number };
+    /** Billed per second while queries run, at least 60 s each time, at the capacity in use (≥ the workgroup's base). */
+    readonly redshiftServerless: { readonly rpuHour: number; readonly managedStorageGbMonth: number; readonly minimumBilledSeconds: number };
     /** Allowances of the always-free tier, per account and month (the seed gives each stage its own account). */
     readonly freeTier: {
         readonly lambdaRequests: number;
@@ -86,6 +88,7 @@ export const PRICES_EU_WEST_1: PriceTable = {
     kms: { keyMonth: 1, requestsPer10000: 0.03 },
     sns: { publishesPerMillion: 0.5, emailsPer100000: 2 },
     sqs: { requestsPerMillion: 0.4 },
+    redshiftServerless: { rpuHour: 0.375, managedStorageGbMonth: 0.024, minimumBilledSeconds: 60 },
     freeTier: {
         lambdaRequests: 1_000_000,
         lambdaGbSeconds: 400_000,
@@ -132,6 +135,12 @@ export interface Workload {
     readonly failureRate: number;
     /** Months of records the metadata table holds (it keeps them: they are the audit trail). */
     readonly recordMonths: number;
+    /** Seconds one claims file's warehouse load keeps the workgroup busy (billed at least 60). @default 60 */
+    readonly warehouseLoadSeconds?: number;
+    /** RPU-hours of queries on the warehouse a month, beyond the loads. @default 0 */
+    readonly warehouseQueryRpuHours?: number;
+    /** Data in the warehouse (Redshift compresses about as well as Parquet). @default Parquet of `recordMonths` of inflow */
+    readonly warehouseStorageGb?: number;
 }
 
 /**
@@ -237,6 +246,8 @@ export interface Inventory {
     readonly kmsKeys: number;
     readonly emailSubscriptions: number;
     readonly queues: number;
+    /** Redshift Serverless workgroups (the claims warehouse, when a stack enables it). */
+    readonly warehouses: readonly { name: string; baseCapacity: number }[];
 }
 
 const DPU_PER_WORKER: Readonly<Record<string, number>> = {
@@ -336,6 +347,8 @@ export function inventoryOf(resources: readonly GraphResource[]): Inventory {
         kmsKeys: of("aws:kms/key:Key").length,
         emailSubscriptions: of("aws:sns/topicSubscription:TopicSubscription").filter((s) => s.inputs.protocol === "email").length,
         queues: of("aws:sqs/queue:Queue").length,
+        // Redshift Serverless' default base capacity is 128 RPU when none is given.
+        warehouses: of("aws:redshiftserverless/workgroup:Workgroup").map((g) => ({ name: g.inputs.workgroupName, baseCapacity: g.inputs.baseCapacity ?? 128 })),
     };
 }
 
@@ -380,8 +393,8 @@ export function residence(rules: readonly LifecycleRuleInfo[], dataPrefix: strin
 // The estimate
 // ---------------------------------------------------------------------------------------------------------
 
-export type Service = "Glue" | "Lambda" | "S3" | "DynamoDB" | "CloudWatch" | "KMS" | "SNS, SQS, EventBridge";
-export const SERVICES: readonly Service[] = ["Glue", "Lambda", "S3", "DynamoDB", "CloudWatch", "KMS", "SNS, SQS, EventBridge"];
+export type Service = "Glue" | "Lambda" | "S3" | "DynamoDB" | "CloudWatch" | "KMS" | "SNS, SQS, EventBridge" | "Redshift Serverless";
+export const SERVICES: readonly Service[] = ["Glue", "Lambda", "S3", "DynamoDB", "CloudWatch", "KMS", "SNS, SQS, EventBridge", "Redshift Serverless"];
 
 export interface CostLine {
     readonly service: Service;
@@ -586,6 +599,19 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
     const kmsRequests = w.filesPerMonth * KMS_REQUESTS_PER_FILE + lambdaRequests;
     lines.push(line("KMS", "requests", kmsRequests / 10000, "10,000 requests", prices.kms.requestsPer10000, undefined, prices.freeTier.kmsRequests / 10000));
 
+    // --- Redshift Serverless (the claims warehouse, only in stacks that enable it) ---------------------
+    for (const wg of inventory.warehouses) {
+        const rs = prices.redshiftServerless;
+        const loadSeconds = Math.max(w.warehouseLoadSeconds ?? 60, rs.minimumBilledSeconds);
+        const loadRpuHours = (w.filesPerMonth * loadSeconds * wg.baseCapacity) / 3600;
+        lines.push(line("Redshift Serverless", `${wg.name} loads at base capacity`, loadRpuHours, "RPU-hour", rs.rpuHour, `${w.filesPerMonth} loads × ${loadSeconds} s × ${wg.baseCapacity} RPU (idle: nothing billed)`));
+        const queryRpuHours = w.warehouseQueryRpuHours ?? 0;
+        if (queryRpuHours > 0) lines.push(line("Redshift Serverless", `${wg.name} queries`, queryRpuHours, "RPU-hour", rs.rpuHour, "the workload's queries"));
+        const storageGb = w.warehouseStorageGb ?? w.inputGbPerMonth * w.parquetRatio * w.recordMonths;
+        lines.push(line("Redshift Serverless", `${wg.name} managed storage`, storageGb, "GB-month", rs.managedStorageGbMonth, "about the Parquet size of the months loaded"));
+        lines.push(line("Redshift Serverless", `${wg.name} network`, 0, "NAT gateway-month", 0, "no NAT gateway (isolated subnets); the S3 gateway endpoint is free"));
+    }
+
     // --- SNS, SQS, EventBridge -------------------------------------------------------------------------
     const notifications = runs * w.failureRate;
     lines.push(line("SNS, SQS, EventBridge", "alert emails", (notifications * inventory.emailSubscriptions) / 100000, "100,000 emails", prices.sns.emailsPer100000, `${round4(notifications)} failed runs × ${inventory.emailSubscriptions} address(es)`, prices.freeTier.snsEmails / 100000));
@@ -613,6 +639,7 @@ const SEED_ROW: Readonly<Record<Service, keyof (typeof SEED_ESTIMATES)["dev"] | 
     DynamoDB: undefined,
     KMS: undefined,
     "SNS, SQS, EventBridge": undefined,
+    "Redshift Serverless": undefined,
 };
 
 /** The side-by-side table `npm run cost` prints. */
