@@ -385,7 +385,8 @@ export async function processClaimsRecord(
                 log.info("duplicate delivery skipped", { existing_status: written.existing?.processing_status });
                 return { outcome: "skipped", uri, fileId: source.fileId, existingStatus: written.existing?.processing_status };
             }
-            log.warn("file not processed", { status, reason });
+            // A newer version superseding an older one is ordinary; a refused key or a vanished object is not.
+            (status === ProcessingStatus.SUPERSEDED ? log.info : log.warn).call(log, "file not processed", { status, reason });
             if (status === ProcessingStatus.REJECTED) {
                 // Someone uploaded a file that will never be processed: tell them, as for a failed validation.
                 await publish(

@@ -9,6 +9,11 @@
  * Exactly-once start: S3 delivers at least once and Lambda's async retries may redeliver, so nothing here
  * trusts delivery counts. The conditional claim on the metadata record is what admits one start per
  * object version; every other delivery is logged and skipped.
+ *
+ * The version uploaded is the version processed, and keys are data: before claiming, S3 is asked for the key's
+ * current version (../shared/sourceVersion), so an overwritten version is SUPERSEDED and a deleted object
+ * SOURCE_DELETED without a run, and a key unsafe as a path is REJECTED (../shared/s3Events' unsafeKeyReason).
+ * The run carries the version it is for; the job checks it again around its read.
  */
 import { GlueClient } from "@aws-sdk/client-glue";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -223,7 +228,8 @@ export async function processRecord(
                 log.info("duplicate delivery skipped", { existing_status: written.existing?.processing_status });
                 return { outcome: "skipped", uri, fileId: source.fileId, existingStatus: written.existing?.processing_status };
             }
-            log.warn("file not processed", { status, reason });
+            // A newer version superseding an older one is ordinary; a refused key or a vanished object is not.
+            (status === ProcessingStatus.SUPERSEDED ? log.info : log.warn).call(log, "file not processed", { status, reason });
             return { outcome: "rejected", uri, fileId: source.fileId, status, reason };
         };
 
