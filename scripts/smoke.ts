@@ -450,7 +450,10 @@ export interface RoleChainOptions {
      */
     readonly propagationMs?: number;
     readonly sleep?: (ms: number) => Promise<void>;
+    readonly clock?: () => number;
     readonly progress?: (line: string) => void;
+    /** The STS client of one hop, with the previous hop's credentials. @default the SDK's, in `region` */
+    readonly stsClient?: (credentials: AwsCredentials | undefined) => Pick<STSClient, "send">;
 }
 
 export interface AwsCredentials {
@@ -462,11 +465,13 @@ export interface AwsCredentials {
 /** Assumes each role with the previous one's credentials (the first with the caller's); undefined for none. */
 export async function assumeRoleChain(roleArns: readonly string[], options: RoleChainOptions): Promise<AwsCredentials | undefined> {
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const clock = options.clock ?? Date.now;
     const region = options.region ? { region: options.region } : {};
+    const stsClient = options.stsClient ?? ((c: AwsCredentials | undefined) => new STSClient({ ...region, ...(c ? { credentials: c } : {}) }));
     let credentials: AwsCredentials | undefined;
     for (const roleArn of roleArns) {
-        const sts = new STSClient({ ...region, ...(credentials ? { credentials } : {}) });
-        const deadline = Date.now() + (options.propagationMs ?? 60_000);
+        const sts = stsClient(credentials);
+        const deadline = clock() + (options.propagationMs ?? 60_000);
         for (let attempt = 1; ; attempt++) {
             try {
                 const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: options.sessionName, DurationSeconds: 3600 }));
@@ -476,7 +481,7 @@ export async function assumeRoleChain(roleArns: readonly string[], options: Role
                 break;
             } catch (err) {
                 const denied = (err as { name?: string }).name === "AccessDenied";
-                if (!denied || Date.now() >= deadline) {
+                if (!denied || clock() >= deadline) {
                     const why = err instanceof Error ? err.message : String(err);
                     throw new Error(`cannot assume ${roleArn}: ${why}${denied ? " (does its trust admit these credentials, and may they sts:AssumeRole it?)" : ""}`);
                 }

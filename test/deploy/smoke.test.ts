@@ -13,6 +13,7 @@ import type { ProcessingRecord } from "../../functions/shared/processingRecords"
 import { planRecord } from "../../functions/shared/s3Events";
 import { PARQUET_PREFIXES, PARQUET_SUFFIX } from "../../stacks/etlFlows";
 import {
+    assumeRoleChain,
     isDataObject,
     markerKey,
     newRunId,
@@ -198,6 +199,56 @@ describe("smoke judgements", () => {
         assert.throws(() => parseSmokeArgs(["--stack", "dev", "--yes"]), /unknown argument --yes/);
         assert.throws(() => parseSmokeArgs(["--stack", "dev", "--role-arn", "SmokeRole-dev"]), /--role-arn "SmokeRole-dev" is not an IAM role ARN/);
         assert.throws(() => parseSmokeArgs(["--stack", "dev", "--outputs", "o.json", "--outputs-env", "V"]), /exclude each other/);
+    });
+
+    describe("the role chain", () => {
+        const ROLES = ["arn:aws:iam::111111111111:role/deploy", "arn:aws:iam::111111111111:role/SmokeRole-dev"];
+        const denied = () => Object.assign(new Error("User is not authorized to perform: sts:AssumeRole"), { name: "AccessDenied" });
+        /** A fake STS: answers per role with the scripted outcomes, recording which credentials each hop used. */
+        const fakeSts = (script: Record<string, Array<"denied" | "throttled" | "ok">>, used: string[]) => (credentials: { accessKeyId: string } | undefined) => ({
+            send: async (command: any) => {
+                const role: string = command.input.RoleArn;
+                used.push(`${credentials?.accessKeyId ?? "caller"} -> ${role.split("/").pop()}`);
+                const outcome = script[role].shift();
+                if (outcome === "denied") throw denied();
+                if (outcome === "throttled") throw Object.assign(new Error("Rate exceeded"), { name: "Throttling" });
+                return { Credentials: { AccessKeyId: `key-of-${role.split("/").pop()}`, SecretAccessKey: "s", SessionToken: "t" } };
+            },
+        }) as any;
+
+        it("assumes each role with the previous one's credentials, waiting out a new role's AccessDenied", async () => {
+            let t = 0;
+            const used: string[] = [];
+            const progress: string[] = [];
+            const credentials = await assumeRoleChain(ROLES, {
+                sessionName: "smoke-dev",
+                stsClient: fakeSts({ [ROLES[0]]: ["ok"], [ROLES[1]]: ["denied", "denied", "ok"] }, used),
+                sleep: async (ms) => void (t += ms),
+                clock: () => t,
+                progress: (l) => progress.push(l),
+            });
+            assert.equal(credentials?.accessKeyId, "key-of-SmokeRole-dev");
+            assert.deepEqual(used, ["caller -> deploy", "key-of-deploy -> SmokeRole-dev", "key-of-deploy -> SmokeRole-dev", "key-of-deploy -> SmokeRole-dev"]);
+            assert.equal(progress.length, 2);
+            assert.equal(t, 2000 + 4000);
+        });
+
+        it("gives up after the propagation window, saying what to check; other errors at once", async () => {
+            let t = 0;
+            const forever = { sessionName: "s", sleep: async (ms: number) => void (t += ms), clock: () => t, propagationMs: 30_000 };
+            await assert.rejects(
+                assumeRoleChain([ROLES[1]], { ...forever, stsClient: fakeSts({ [ROLES[1]]: Array(20).fill("denied") }, []) }),
+                /cannot assume arn:aws:iam::111111111111:role\/SmokeRole-dev: User is not authorized .*\(does its trust admit these credentials, and may they sts:AssumeRole it\?\)/,
+            );
+            assert.ok(t >= 30_000 && t < 45_000, String(t));
+            const used: string[] = [];
+            await assert.rejects(assumeRoleChain([ROLES[1]], { ...forever, stsClient: fakeSts({ [ROLES[1]]: ["throttled"] }, used) }), /cannot assume .*: Rate exceeded$/);
+            assert.equal(used.length, 1);
+        });
+
+        it("assumes nothing without roles (the caller's credentials do the work)", async () => {
+            assert.equal(await assumeRoleChain([], { sessionName: "s" }), undefined);
+        });
     });
 
     it("reads the outputs from the named variable, refusing an unset one or a value that is not an object", () => {
