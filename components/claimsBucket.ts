@@ -121,7 +121,11 @@ export function claimsBucketPolicyStatements(bucketArn: string): PolicyStatement
             Principal: "*",
             Action: "s3:PutObject",
             Resource: `${bucketArn}/*`,
-            Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+            // Only an explicit wrong header is refused. S3 sends this key only when the request carries the
+            // header; for an absent key a negated operator (IfExists or not) matches, which refused every
+            // ordinary upload (`aws s3 cp`, the validation report, the quarantine copy). `Null: false` limits
+            // the Deny to requests that send the header; those without it get the bucket's default SSE-KMS.
+            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: { "s3:x-amz-server-side-encryption": "false" } },
         },
     ];
 }

@@ -571,7 +571,10 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
                     return JSON.stringify(
                         serviceAssumeRolePolicy("scheduler.amazonaws.com", {
                             sourceAccount: a.account,
-                            sourceArn: `arn:${a.partition}:scheduler:${a.region}:${a.account}:schedule/default/${names.schedule}`,
+                            // Scheduler presents its schedule *group* as aws:SourceArn (its confused-deputy
+                            // guidance scopes to the group); the schedule's own ARN never matched, so every run
+                            // and its dead-letter delivery were refused. The schedule lives in the default group.
+                            sourceArn: `arn:${a.partition}:scheduler:${a.region}:${a.account}:schedule-group/default`,
                         }),
                     );
                 }),

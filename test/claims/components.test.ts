@@ -79,7 +79,7 @@ describe("claims components", () => {
 
             it("denies writes with an encryption other than SSE-KMS", () => {
                 const deny = bySid(b.claimsBucketPolicyStatements(BUCKET_ARN), "DenyNonKmsEncryption");
-                assert.deepEqual(deny.Condition, { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } });
+                assert.deepEqual(deny.Condition, { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: { "s3:x-amz-server-side-encryption": "false" } });
                 assert.equal(deny.Resource, `${BUCKET_ARN}/*`);
             });
         });

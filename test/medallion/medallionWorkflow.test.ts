@@ -103,7 +103,7 @@ describe("MedallionWorkflow", () => {
                     Effect: "Allow",
                     Principal: { Service: "scheduler.amazonaws.com" },
                     Action: "sts:AssumeRole",
-                    Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/medallion-daily-test` } },
+                    Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/default` } },
                 },
             ]);
             assert.ok(named("medallion-schedule").dependencies.includes(named("medallion-schedule-policy").urn));
