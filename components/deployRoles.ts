@@ -90,37 +90,85 @@ export function projectBucketArns(scope: WorkloadScope): { buckets: string; obje
     };
 }
 
+/**
+ * ARNs of the roles the workload stacks create, by name: Pulumi's auto-name of a `*-role` resource (the
+ * logical name, `-`, 7 hex digits) and the Glue job roles of the stage (glueJobRoleName).
+ */
+export function projectRoleArns(scope: WorkloadScope): string[] {
+    const role = (name: string) => `arn:${scope.partition}:iam::${scope.accountId}:role/${name}`;
+    return [role("*-role-???????"), role(`*-${scope.stage}-GlueJobRole`), role(`*-${scope.stage}-*-GlueJobRole`)];
+}
+
 const regional = (s: AccountScope, service: string, resource: string) => `arn:${s.partition}:${service}:${s.region}:${s.accountId}:${resource}`;
 
 /**
+ * ARN patterns of a service's resources named for the stage: the stage as a whole `-`-separated segment,
+ * at the end or in the middle of the name, followed by each of `suffixes`.
+ */
+function stageNamed(scope: WorkloadScope, service: string, prefix: string, suffixes: readonly string[]): string[] {
+    return [`*-${scope.stage}`, `*-${scope.stage}-*`].flatMap((name) => suffixes.map((suffix) => regional(scope, service, `${prefix}${name}${suffix}`)));
+}
+
+/**
  * Upper bound of every role the workload creates: the data-plane services its jobs, functions and state
- * machines use, inside this account and region (S3: the project's buckets), and no IAM or STS at all.
+ * machines use, on this project's resources of the stage (by name; KMS keys by their Project tag), and no IAM
+ * or STS at all.
  */
 export function workloadBoundaryPolicy(scope: WorkloadScope): PolicyDocument {
     const buckets = projectBucketArns(scope);
     return policyDocument([
         { Sid: "ProjectBuckets", Effect: "Allow", Action: "s3:*", Resource: [buckets.buckets, buckets.objects] },
         {
-            Sid: "AccountData",
+            // The project's resources of this stage, by name: every name the stacks give carries the stage as
+            // a segment (`etl-pipeline-metadata-dev`, `GlueTriggerLambda-dev-dlq`, `glue-pipeline/dev/...`,
+            // `glue_database_v2_dev`). Another team's `payroll` table, queue or secret in the account is out.
+            Sid: "ProjectData",
             Effect: "Allow",
-            Action: ["dynamodb:*", "glue:*", "logs:*", "sqs:*", "sns:*", "states:*", "lambda:InvokeFunction", "events:PutEvents", "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            Action: ["dynamodb:*", "sqs:*", "sns:*", "states:*", "lambda:InvokeFunction"],
             Resource: [
-                regional(scope, "dynamodb", "table/*"),
-                regional(scope, "glue", "*"),
-                regional(scope, "logs", "*"),
-                regional(scope, "sqs", "*"),
-                regional(scope, "sns", "*"),
-                regional(scope, "states", "*"),
-                regional(scope, "lambda", "function:*"),
-                regional(scope, "events", "event-bus/*"),
-                regional(scope, "secretsmanager", "secret:*"),
+                ...stageNamed(scope, "dynamodb", "table/", ["", "/*"]),
+                ...stageNamed(scope, "sqs", "", [""]),
+                ...stageNamed(scope, "sns", "", [""]),
+                ...stageNamed(scope, "states", "stateMachine:", [""]),
+                ...stageNamed(scope, "states", "execution:", [":*"]),
+                ...stageNamed(scope, "lambda", "function:", ["", ":*"]),
             ],
         },
         {
-            Sid: "AccountKeys",
+            // The stage's catalog database (and the `default` one Spark looks up), its jobs and crawlers.
+            Sid: "ProjectGlue",
+            Effect: "Allow",
+            Action: ["glue:*"],
+            Resource: [
+                regional(scope, "glue", "catalog"),
+                regional(scope, "glue", "database/default"),
+                regional(scope, "glue", `database/*_${scope.stage}`),
+                regional(scope, "glue", `table/*_${scope.stage}/*`),
+                regional(scope, "glue", `userDefinedFunction/*_${scope.stage}/*`),
+                ...stageNamed(scope, "glue", "job/", [""]),
+                ...stageNamed(scope, "glue", "crawler/", [""]),
+            ],
+        },
+        {
+            Sid: "ProjectSecrets",
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            Resource: regional(scope, "secretsmanager", `secret:glue-pipeline/${scope.stage}/*`),
+        },
+        {
+            Sid: "ProjectLogsAndEvents",
+            Effect: "Allow",
+            Action: ["logs:*", "events:PutEvents"],
+            Resource: [regional(scope, "logs", "*"), regional(scope, "events", "event-bus/*")],
+        },
+        {
+            // Key ids are random: the project's keys are the ones tagged for it (the provider's default tags;
+            // the deploy role creates keys only with that tag).
+            Sid: "ProjectKeys",
             Effect: "Allow",
             Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:DescribeKey"],
             Resource: regional(scope, "kms", "key/*"),
+            Condition: { StringEquals: { [`aws:ResourceTag/${PROJECT_TAG}`]: scope.project } },
         },
         // These APIs have no resource type in IAM: "*" is the only expressible resource.
         {
@@ -203,11 +251,11 @@ export type DeployPolicyPart = (typeof DEPLOY_POLICY_PARTS)[number];
 /** Which part each deploy statement goes to: data and compute, glue between services, identity and fences. */
 const PART_OF: Readonly<Record<string, DeployPolicyPart>> = {
     ProjectBuckets: "storage", ProjectCode: "storage", DisposableData: "storage", KmsCreateTaggedKeys: "storage", KmsList: "storage",
-    KmsManageKeys: "storage", DynamoDbTables: "storage", GlueResources: "storage", GlueSecurityConfigurations: "storage", LambdaFunctions: "storage",
+    KmsTagProjectKeys: "storage", KmsProjectAliases: "storage", KmsManageKeys: "storage", DynamoDbTables: "storage", GlueResources: "storage", GlueSecurityConfigurations: "storage", LambdaFunctions: "storage",
     LogsAndAlarms: "integration", SqsQueues: "integration", SnsTopics: "integration", StepFunctions: "integration", Schedules: "integration", Secrets: "integration",
     Athena: "integration", AccountWideDeployActions: "integration",
     WriteBoundedRoles: "identity", TagNewBoundedRoles: "identity", ManageProjectRoles: "identity", PassProjectRoles: "identity",
-    DenyBootstrapOwned: "identity", DenyBoundaryRemoval: "identity", DenyLongLivedCredentials: "identity",
+    DenyBootstrapOwned: "identity", DenyBoundaryRemoval: "identity", DenyLongLivedCredentials: "identity", DenyDataDestruction: "identity",
 };
 
 /** The deploy role's permissions as the managed policies attached to it. */
@@ -254,24 +302,49 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
 
         // --- KMS ----------------------------------------------------------------------------------------
         {
+            // CreateKey has no resource (the key does not exist yet): only keys tagged for the project.
             Sid: "KmsCreateTaggedKeys",
             Effect: "Allow",
-            Action: ["kms:CreateKey", "kms:TagResource"],
+            Action: ["kms:CreateKey"],
             Resource: "*",
             Condition: { StringEquals: { [`aws:RequestTag/${PROJECT_TAG}`]: scope.project } },
         },
         { Sid: "KmsList", Effect: "Allow", Action: ["kms:ListAliases", "kms:ListKeys"], Resource: "*" },
         {
+            // Tags on a new key (sent with CreateKey, authorized as kms:TagResource on the key) and on the
+            // project's keys. Never on "*": a foreign key tagged into the project would come within the
+            // boundary's ProjectKeys. A key that already carries the tag must carry the project's value.
+            Sid: "KmsTagProjectKeys",
+            Effect: "Allow",
+            Action: ["kms:TagResource"],
+            Resource: regional(scope, "kms", "key/*"),
+            Condition: {
+                StringEquals: { [`aws:RequestTag/${PROJECT_TAG}`]: scope.project },
+                StringEqualsIfExists: { [`aws:ResourceTag/${PROJECT_TAG}`]: scope.project },
+            },
+        },
+        {
+            // The project's keys only (by tag): not any key of the account.
             Sid: "KmsManageKeys",
             Effect: "Allow",
             Action: [
                 "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:DisableKeyRotation",
-                "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription", "kms:EnableKey", "kms:DisableKey",
-                "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
+                "kms:ListResourceTags", "kms:UntagResource", "kms:UpdateKeyDescription", "kms:EnableKey", "kms:DisableKey",
+                "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
                 // Uploading code to SSE-KMS buckets and creating encrypted queues, logs and functions.
                 "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant",
             ],
+            Resource: regional(scope, "kms", "key/*"),
+            Condition: { StringEquals: { [`aws:ResourceTag/${PROJECT_TAG}`]: scope.project } },
+        },
+        {
+            // Alias operations are authorized on the alias and on the key, and aliases carry no tags: the key
+            // must be the project's if it is tagged at all (IfExists lets the alias side through).
+            Sid: "KmsProjectAliases",
+            Effect: "Allow",
+            Action: ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
             Resource: [regional(scope, "kms", "key/*"), regional(scope, "kms", "alias/glue-*")],
+            Condition: { StringEqualsIfExists: { [`aws:ResourceTag/${PROJECT_TAG}`]: scope.project } },
         },
 
         // --- Regional services the stacks create --------------------------------------------------------
@@ -413,12 +486,17 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             Condition: { StringEquals: { "iam:PermissionsBoundary": scope.boundaryArn } },
         },
         {
-            // Tags on a new role arrive with CreateRole; they must name the project, and the role must be bounded.
+            // Tags on a new role arrive with CreateRole and are authorized as iam:TagRole, whose requests carry
+            // no iam:PermissionsBoundary (AWS's data lists none for TagRole: a condition on it refused every
+            // tagged CreateRole). What tells a new project role from a foreign one is its name: Pulumi's
+            // auto-name of the stacks' roles (`<logical>-role-` and 7 hex digits) or a Glue job role of this
+            // stage (`<job>-<stage>...-GlueJobRole`). A foreign role with such a name could be tagged into the
+            // project; ManageProjectRoles would then reach it (documented in docs/deploy.md).
             Sid: "TagNewBoundedRoles",
             Effect: "Allow",
             Action: ["iam:TagRole"],
-            Resource: roles,
-            Condition: { StringEquals: { "iam:PermissionsBoundary": scope.boundaryArn, [`aws:RequestTag/${PROJECT_TAG}`]: scope.project } },
+            Resource: projectRoleArns(scope),
+            Condition: { StringEquals: { [`aws:RequestTag/${PROJECT_TAG}`]: scope.project } },
         },
         {
             // Roles already tagged for the project (all of them created bounded, above).
@@ -449,6 +527,21 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             Action: ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
             Resource: "*",
         },
+        ...(scope.allowDataDestroy
+            ? []
+            : [
+                  {
+                      // allowDataDestroy false (prod): whatever a deployment does, the data stays. Deleting a table or
+                      // a bucket, or disabling or scheduling deletion of a key (which makes everything it encrypts
+                      // unreadable) is refused outright, so a mistaken replace or destroy fails instead of losing data.
+                      // (Removing a bucket's public access block is s3:PutBucketPublicAccessBlock, which creating one
+                      // needs too; the account-level block the bootstrap sets keeps buckets closed regardless.)
+                      Sid: "DenyDataDestruction",
+                      Effect: "Deny" as const,
+                      Action: ["dynamodb:DeleteTable", "s3:DeleteBucket", "kms:ScheduleKeyDeletion", "kms:DisableKey"],
+                      Resource: "*",
+                  },
+              ]),
         {
             Sid: "DenyLongLivedCredentials",
             Effect: "Deny",

@@ -59,6 +59,7 @@ export interface WorkloadBootstrap {
     readonly roles: DeployRoles;
     readonly testRole?: GlueTestRole;
     readonly deployment: StackDeployment;
+    readonly publicAccessBlock: aws.s3.AccountPublicAccessBlock;
     readonly outputs: Record<string, pulumi.Input<unknown>>;
 }
 
@@ -107,6 +108,15 @@ export function createWorkloadBootstrap(config: WorkloadBootstrapConfig, read: R
         );
     }
 
+    // The account-wide S3 Block Public Access: no bucket of the account can be opened by a policy or an ACL,
+    // whatever a bucket's own block says. The bootstrap sets it because the deploy role may change a bucket's
+    // block (it creates them) but not the account's (s3:PutAccountPublicAccessBlock is not in its policy).
+    const publicAccessBlock = new aws.s3.AccountPublicAccessBlock(
+        "account-public-access-block",
+        { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true },
+        { provider },
+    );
+
     const environments = [
         escEnvironment(deployEnvironment, roles.deployRoleArn, read, parseYaml),
         escEnvironment(previewEnvironment, roles.previewRoleArn, read, parseYaml),
@@ -142,6 +152,7 @@ export function createWorkloadBootstrap(config: WorkloadBootstrapConfig, read: R
         roles,
         testRole,
         deployment,
+        publicAccessBlock,
         outputs: {
             kind: "workload",
             workloadStack: `${config.organization}/${PROJECT}/${stack}`,

@@ -13,7 +13,7 @@ import type { BootstrapConfig, PipelineBootstrapConfig, WorkloadBootstrapConfig 
 import { escSubject } from "../../components/pulumiOidcProvider";
 import { recordedResources } from "../../scripts/offline/pulumiMocks";
 import { named, ofType, resetRecorded, waitForRegistrations } from "../support/graph";
-import { allows, evaluate, webIdentity } from "./iamEval";
+import { allows, evaluate, webIdentity } from "../access/simulate";
 import { valueOf } from "../support/outputs";
 import { DEV_ACCOUNT, ORG, PIPELINE_ACCOUNT, PROD_ACCOUNT, REGION, REPOSITORY } from "./repoFacts";
 
@@ -51,7 +51,7 @@ describe("bootstrap", () => {
         parse(stack, ORG, rawConfig(stack, overrides), reader(files), parseYaml);
 
     describe("configuration, read from the repository's stack files", () => {
-        it("takes dev's account, region, stage and data policy from Pulumi.dev.yaml, and deploys it from main", () => {
+        it("takes dev's account, region, stage and data policy from Pulumi.dev.yaml, and deploys it from main", async () => {
             const dev = config("dev") as WorkloadBootstrapConfig;
             assert.equal(dev.kind, "workload");
             assert.deepEqual([dev.workload.accountId, dev.workload.region, dev.workload.stage, dev.workload.allowDataDestroy], [DEV_ACCOUNT, REGION, "dev", true]);
@@ -61,18 +61,16 @@ describe("bootstrap", () => {
             assert.equal(dev.ciTeam, "glue-data-pipeline-ci");
         });
 
-        it("deploys prod from the release branch", () => {
+        it("deploys prod from the release branch", async () => {
             const prod = config("prod") as WorkloadBootstrapConfig;
             assert.equal(prod.deployBranch, "release");
             assert.equal(prod.workload.allowDataDestroy, false);
         });
 
-        it("finds the workload accounts the CI tests from their stack files", () => {
+        it("finds the workload accounts the CI tests from their stack files", async () => {
             const pipeline = config("pipeline") as PipelineBootstrapConfig;
-            assert.deepEqual(pipeline.workloads, [
-                { stack: "dev", accountId: DEV_ACCOUNT, region: REGION, stage: "dev" },
-                { stack: "prod", accountId: PROD_ACCOUNT, region: REGION, stage: "prod" },
-            ]);
+            // Dev only: pull requests reach the CI role, so it must reach nothing in prod.
+            assert.deepEqual(pipeline.workloads, [{ stack: "dev", accountId: DEV_ACCOUNT, region: REGION, stage: "dev" }]);
         });
 
         const refused: Array<[string, string, Record<string, string | undefined>, RegExp]> = [
@@ -80,11 +78,11 @@ describe("bootstrap", () => {
             ["no repository", "dev", { githubRepository: undefined }, /bootstrap:githubRepository: missing/],
             ["a ref as the branch", "prod", { deployBranch: "refs/heads/release" }, /branch must be a branch name such as main, got "refs\/heads\/release"/],
             ["the workload account as the pipeline account", "dev", { pipelineAccountId: DEV_ACCOUNT }, new RegExp(`pipelineAccountId: ${DEV_ACCOUNT} is the workload account itself`)],
-            ["a pipeline account that is also a workload account", "pipeline", { accountId: PROD_ACCOUNT }, /also the account of workload stack prod/],
+            ["a pipeline account that is also a workload account", "pipeline", { accountId: DEV_ACCOUNT }, /also the account of workload stack dev/],
             ["a whole account as a trusted deployer", "dev", { trustedDeployerArns: JSON.stringify([`arn:aws:iam::${PIPELINE_ACCOUNT}:root`]) }, /trustedDeployerArns\[0\]: .* is not an IAM role ARN/],
         ];
         for (const [title, stack, overrides, message] of refused) {
-            it(`refuses ${title}`, () => {
+            it(`refuses ${title}`, async () => {
                 const attempt = () => {
                     const c = config(stack, overrides);
                     // A branch name is checked where it is used.
@@ -94,7 +92,7 @@ describe("bootstrap", () => {
             });
         }
 
-        it("refuses a promotion source in another organization", () => {
+        it("refuses a promotion source in another organization", async () => {
             const prodFile = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8").replace(`fromStack: ${ORG}/`, "fromStack: other-org/");
             assert.throws(() => config("prod", {}, { "Pulumi.prod.yaml": prodFile }), new RegExp(`promotion.fromStack other-org/glue-data-pipeline/dev is in organization other-org, but this bootstrap runs in ${ORG}`));
         });
@@ -113,7 +111,7 @@ describe("bootstrap", () => {
 
             const account = stack === "dev" ? DEV_ACCOUNT : PROD_ACCOUNT;
 
-            it("creates the AWS side through a provider pinned to the stack file's account and region", () => {
+            it("creates the AWS side through a provider pinned to the stack file's account and region", async () => {
                 const provider = named(`${stack}-aws`, "pulumi:providers:aws");
                 assert.equal(provider.inputs.region, REGION);
                 assert.deepEqual(JSON.parse(provider.inputs.allowedAccountIds), [account]);
@@ -121,7 +119,7 @@ describe("bootstrap", () => {
                 assert.deepEqual(stray.map((r) => r.name), []);
             });
 
-            it("creates Pulumi's OIDC provider with both audiences (Deployments: the org; ESC: aws:<org>)", () => {
+            it("creates Pulumi's OIDC provider with both audiences (Deployments: the org; ESC: aws:<org>)", async () => {
                 const oidc = named("pulumi-oidc-provider", "aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs;
                 assert.equal(oidc.url, "https://api.pulumi.com/oidc");
                 assert.deepEqual(oidc.clientIdLists, [ORG, `aws:${ORG}`]);
@@ -140,30 +138,48 @@ describe("bootstrap", () => {
                     const trust = JSON.parse(role.assumeRolePolicy);
                     const provider = trust.Statement[0].Principal.Federated;
                     const subject = escSubject({ organization: ORG, project: "glue-data-pipeline", environment: env.inputs.name });
-                    assert.equal(allows([trust], webIdentity(provider, `aws:${ORG}`, subject)), true, `${env.inputs.name} opens ${role.name}`);
+                    assert.equal(await allows([trust], webIdentity(provider, `aws:${ORG}`, subject)), true, `${env.inputs.name} opens ${role.name}`);
                     const other = env.inputs.name === stack ? `${stack}-preview` : stack;
-                    assert.equal(allows([trust], webIdentity(provider, `aws:${ORG}`, escSubject({ organization: ORG, project: "glue-data-pipeline", environment: other }))), false);
+                    assert.equal(await allows([trust], webIdentity(provider, `aws:${ORG}`, escSubject({ organization: ORG, project: "glue-data-pipeline", environment: other }))), false);
                 }
             });
 
-            it("points the stack file's boundary at the boundary it creates", () => {
+            it("points the stack file's boundary at the boundary it creates", async () => {
                 const file = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as any;
                 assert.equal(file.config["glue-data-pipeline:permissionsBoundaryArn"], outputs.permissionsBoundaryArn);
                 const boundary = named("access-boundary", "aws:iam/policy:Policy").inputs;
                 assert.equal(outputs.permissionsBoundaryArn, `arn:aws:iam::${account}:policy${boundary.path}${boundary.name}`);
             });
 
-            it(`lets Pulumi Deployments run as the deploy role on pushes to ${stack === "dev" ? "main" : "release"}`, () => {
+            it(`lets Pulumi Deployments run as the deploy role on pushes to ${stack === "dev" ? "main" : "release"}`, async () => {
                 const settings = named("deployment-settings", "pulumiservice:index:DeploymentSettings").inputs;
                 assert.equal(settings.operationContext.oidc.aws.roleARN, outputs.deployRoleArn);
                 assert.equal(settings.sourceContext.git.branch, stack === "dev" ? "refs/heads/main" : "refs/heads/release");
                 assert.equal(settings.stack, stack);
             });
 
-            it("creates the GlueTestRole for the pipeline account's CI role", () => {
-                const trust = JSON.parse(named("glue-test-role", "aws:iam/role:Role").inputs.assumeRolePolicy);
-                assert.deepEqual(trust.Statement[0].Principal, { AWS: `arn:aws:iam::${PIPELINE_ACCOUNT}:role/glue-data-pipeline-bootstrap/glue-data-pipeline-ci` });
-                assert.equal(outputs.glueTestRoleArn, `arn:aws:iam::${account}:role/glue-data-pipeline-bootstrap/GlueTestRole-${stack}`);
+            if (stack === "dev") {
+                it("creates the GlueTestRole for the pipeline account's CI role", async () => {
+                    const trust = JSON.parse(named("glue-test-role", "aws:iam/role:Role").inputs.assumeRolePolicy);
+                    assert.deepEqual(trust.Statement[0].Principal, { AWS: `arn:aws:iam::${PIPELINE_ACCOUNT}:role/glue-data-pipeline-bootstrap/glue-data-pipeline-ci` });
+                    assert.equal(outputs.glueTestRoleArn, `arn:aws:iam::${account}:role/glue-data-pipeline-bootstrap/GlueTestRole-${stack}`);
+                });
+            } else {
+                it("creates no GlueTestRole: pull requests reach the CI role, and IAM cannot limit a job run's arguments", async () => {
+                    assert.equal(config(stack).kind === "workload" && (config(stack) as WorkloadBootstrapConfig).testRole, false);
+                    assert.deepEqual(ofType("aws:iam/role:Role").map((r) => r.name).sort(), ["access-deploy", "access-preview"]);
+                    assert.equal(outputs.glueTestRoleArn, undefined);
+                });
+            }
+
+            it("blocks public access to S3 account-wide (the deploy role may change a bucket's block, not the account's)", async () => {
+                const [block] = ofType("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock");
+                assert.ok(block, "an AccountPublicAccessBlock");
+                assert.deepEqual(
+                    [block.inputs.blockPublicAcls, block.inputs.ignorePublicAcls, block.inputs.blockPublicPolicy, block.inputs.restrictPublicBuckets],
+                    [true, true, true, true],
+                );
+                assert.ok(result.publicAccessBlock, "exposed by the bootstrap");
             });
         });
     }
@@ -181,7 +197,7 @@ describe("bootstrap", () => {
             }
         });
 
-        it("refuses an ARN of another provider", () => {
+        it("refuses an ARN of another provider", async () => {
             assert.throws(
                 () => config("dev", { oidcProviderArn: `arn:aws:iam::${DEV_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com` }),
                 /oidcProviderArn: ".*" is not the ARN of an api.pulumi.com\/oidc provider/,
@@ -198,28 +214,29 @@ describe("bootstrap", () => {
             outputs = Object.fromEntries(await Promise.all(Object.entries(result.outputs).map(async ([k, v]) => [k, await valueOf(v)] as const)));
         });
 
-        it("lets the CI role assume exactly the GlueTestRoles the workload bootstraps create", () => {
+        it("lets the CI role assume exactly the GlueTestRole the dev bootstrap creates, and nothing in prod", async () => {
             const policy = JSON.parse(named("ci-policy", "aws:iam/rolePolicy:RolePolicy").inputs.policy);
-            const testRoles = [`arn:aws:iam::${DEV_ACCOUNT}:role/glue-data-pipeline-bootstrap/GlueTestRole-dev`, `arn:aws:iam::${PROD_ACCOUNT}:role/glue-data-pipeline-bootstrap/GlueTestRole-prod`];
+            const testRoles = [`arn:aws:iam::${DEV_ACCOUNT}:role/glue-data-pipeline-bootstrap/GlueTestRole-dev`];
             assert.deepEqual(outputs.glueTestRoleArns, testRoles);
-            for (const arn of testRoles) assert.equal(evaluate([policy], { action: "sts:AssumeRole", resource: arn }), "allow");
-            assert.equal(evaluate([policy], { action: "sts:AssumeRole", resource: `arn:aws:iam::${DEV_ACCOUNT}:role/glue-data-pipeline-bootstrap/glue-data-pipeline-deploy-dev` }), "implicit-deny");
-            assert.equal(evaluate([policy], { action: "s3:GetObject", resource: `arn:aws:s3:::glue-input-dev-${DEV_ACCOUNT}/a.csv` }), "implicit-deny");
+            for (const arn of testRoles) assert.equal(await evaluate([policy], { action: "sts:AssumeRole", resource: arn }), "allow");
+            assert.equal(await evaluate([policy], { action: "sts:AssumeRole", resource: `arn:aws:iam::${PROD_ACCOUNT}:role/glue-data-pipeline-bootstrap/GlueTestRole-prod` }), "implicit-deny");
+            assert.equal(await evaluate([policy], { action: "sts:AssumeRole", resource: `arn:aws:iam::${DEV_ACCOUNT}:role/glue-data-pipeline-bootstrap/glue-data-pipeline-deploy-dev` }), "implicit-deny");
+            assert.equal(await evaluate([policy], { action: "s3:GetObject", resource: `arn:aws:s3:::glue-input-dev-${DEV_ACCOUNT}/a.csv` }), "implicit-deny");
         });
 
-        it("is trusted only by the ESC environment glue-data-pipeline/ci, which logs in to it", () => {
+        it("is trusted only by the ESC environment glue-data-pipeline/ci, which logs in to it", async () => {
             const role = named("ci-role", "aws:iam/role:Role").inputs;
             assert.equal(outputs.ciRoleArn, `arn:aws:iam::${PIPELINE_ACCOUNT}:role${role.path}${role.name}`);
             const trust = JSON.parse(role.assumeRolePolicy);
             const provider = trust.Statement[0].Principal.Federated;
             const subject = (environment: string) => escSubject({ organization: ORG, project: "glue-data-pipeline", environment });
-            assert.equal(allows([trust], webIdentity(provider, `aws:${ORG}`, subject("ci"))), true);
-            assert.equal(allows([trust], webIdentity(provider, `aws:${ORG}`, subject("dev"))), false);
+            assert.equal(await allows([trust], webIdentity(provider, `aws:${ORG}`, subject("ci"))), true);
+            assert.equal(await allows([trust], webIdentity(provider, `aws:${ORG}`, subject("dev"))), false);
             const env = (yaml.load(fs.readFileSync(path.join(ROOT, "deploy/esc/ci.yaml"), "utf8")) as any).values.aws.login["fn::open::aws-login"].oidc;
             assert.equal(env.roleArn, outputs.ciRoleArn);
         });
 
-        it("exchanges GitHub tokens of this repository's pull requests and main pushes for CI-team tokens only", () => {
+        it("exchanges GitHub tokens of this repository's pull requests and main pushes for CI-team tokens only", async () => {
             const issuer = named("ci-github-issuer", "pulumiservice:index:OidcIssuer").inputs;
             assert.equal(issuer.url, "https://token.actions.githubusercontent.com");
             assert.deepEqual(
@@ -262,7 +279,7 @@ describe("bootstrap", () => {
             ],
         ];
         for (const [title, stack, files, message] of attempts) {
-            it(title, () => {
+            it(title, async () => {
                 assert.throws(() => boot.createWorkloadBootstrap(config(stack, {}, files) as WorkloadBootstrapConfig, reader(files), parseYaml), message);
             });
         }

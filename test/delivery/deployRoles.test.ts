@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import type * as DeployRolesModule from "../../components/deployRoles";
 import { deploymentsSubject, escSubject } from "../../components/pulumiOidcProvider";
 import { asList, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
-import { allows, evaluate, IamRequest, webIdentity } from "./iamEval";
+import { allows, evaluate, IamRequest, webIdentity } from "../access/simulate";
 
 const ORG = "acme";
 const PROJECT = "glue-data-pipeline";
@@ -10,6 +10,7 @@ const PROVIDER = "arn:aws:iam::111111111111:oidc-provider/api.pulumi.com/oidc";
 const DEV_ACCOUNT = "111111111111";
 const BOUNDARY = `arn:aws:iam::${DEV_ACCOUNT}:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-dev`;
 const ROLE = (name: string) => `arn:aws:iam::${DEV_ACCOUNT}:role/${name}`;
+const KEY = (id: string) => `arn:aws:kms:eu-west-1:${DEV_ACCOUNT}:key/${id}`;
 
 let mod: typeof DeployRolesModule;
 
@@ -46,7 +47,7 @@ describe("DeployRoles", () => {
             roles = await build(devArgs());
         });
 
-        it("names the roles and the boundary under the bootstrap path, where the deploy role may not reach", () => {
+        it("names the roles and the boundary under the bootstrap path, where the deploy role may not reach", async () => {
             const deploy = named("t-deploy", "aws:iam/role:Role").inputs;
             const preview = named("t-preview", "aws:iam/role:Role").inputs;
             const boundary = named("t-boundary", "aws:iam/policy:Policy").inputs;
@@ -60,7 +61,7 @@ describe("DeployRoles", () => {
         });
 
         describe("the deploy role's trust", () => {
-            it("has exactly the Deployments statement and the ESC statement, both bound to Pulumi's provider", () => {
+            it("has exactly the Deployments statement and the ESC statement, both bound to Pulumi's provider", async () => {
                 const statements = trustOf("t-deploy").Statement;
                 assert.deepEqual(statements.map((s: any) => s.Sid), ["PulumiDeployments", "PulumiEsc"]);
                 for (const s of statements) {
@@ -92,30 +93,30 @@ describe("DeployRoles", () => {
                 ["dev of another organization", "other", deploymentsSubject({ ...dev, organization: "other" }, "update"), false],
             ];
             for (const [title, aud, sub, admitted] of tokens) {
-                it(`${admitted ? "admits" : "refuses"} ${title}`, () => {
-                    assert.equal(allows([trustOf("t-deploy")], webIdentity(PROVIDER, aud, sub)), admitted);
+                it(`${admitted ? "admits" : "refuses"} ${title}`, async () => {
+                    assert.equal(await allows([trustOf("t-deploy")], webIdentity(PROVIDER, aud, sub)), admitted);
                 });
             }
 
-            it("refuses every AWS principal, the pipeline account's root included, and every service", () => {
+            it("refuses every AWS principal, the pipeline account's root included, and every service", async () => {
                 const doc = trustOf("t-deploy");
                 for (const principal of [{ AWS: "arn:aws:iam::333333333333:root" }, { AWS: ROLE("Admin") }, { Service: "lambda.amazonaws.com" }]) {
-                    assert.equal(evaluate([doc], { action: "sts:AssumeRole", principal }), "implicit-deny", JSON.stringify(principal));
+                    assert.equal(await evaluate([doc], { action: "sts:AssumeRole", principal }), "implicit-deny", JSON.stringify(principal));
                 }
             });
         });
 
         describe("the preview role", () => {
-            it("is trusted only by the preview environment", () => {
+            it("is trusted only by the preview environment", async () => {
                 const doc = trustOf("t-preview");
                 assert.equal(doc.Statement.length, 1);
                 const preview = escSubject({ organization: ORG, project: PROJECT, environment: "dev-preview" });
-                assert.equal(allows([doc], webIdentity(PROVIDER, "aws:acme", preview)), true);
-                assert.equal(allows([doc], webIdentity(PROVIDER, "aws:acme", escSubject({ organization: ORG, project: PROJECT, environment: "dev" }))), false);
-                assert.equal(allows([doc], webIdentity(PROVIDER, "acme", deploymentsSubject({ organization: ORG, project: PROJECT, stack: "dev" }, "preview"))), false);
+                assert.equal(await allows([doc], webIdentity(PROVIDER, "aws:acme", preview)), true);
+                assert.equal(await allows([doc], webIdentity(PROVIDER, "aws:acme", escSubject({ organization: ORG, project: PROJECT, environment: "dev" }))), false);
+                assert.equal(await allows([doc], webIdentity(PROVIDER, "acme", deploymentsSubject({ organization: ORG, project: PROJECT, stack: "dev" }, "preview"))), false);
             });
 
-            it("has no permissions at all: a pull request cannot change anything", () => {
+            it("has no permissions at all: a pull request cannot change anything", async () => {
                 const preview = named("t-preview", "aws:iam/role:Role");
                 assert.equal(preview.inputs.managedPolicyArns, undefined);
                 assert.equal(preview.inputs.inlinePolicies, undefined);
@@ -134,7 +135,7 @@ describe("DeployRoles", () => {
                 policy = { Statement: parts.flatMap((p) => JSON.parse(p.policy).Statement) };
             });
 
-            it("is three managed policies under the bootstrap path, each attached to the deploy role", () => {
+            it("is three managed policies under the bootstrap path, each attached to the deploy role", async () => {
                 assert.deepEqual(parts.map((p) => [p.name, p.path]), [
                     ["glue-data-pipeline-deploy-dev-storage", "/glue-data-pipeline-bootstrap/"],
                     ["glue-data-pipeline-deploy-dev-integration", "/glue-data-pipeline-bootstrap/"],
@@ -155,6 +156,10 @@ describe("DeployRoles", () => {
                 ["rewrite the trust of a project role", { action: "iam:UpdateAssumeRolePolicy", resource: ROLE("glue-trigger-role-1a2b3c4"), context: inTag }, "allow"],
                 ["rewrite the trust of an untagged role", { action: "iam:UpdateAssumeRolePolicy", resource: ROLE("OrganizationAccountAccessRole") }, "implicit-deny"],
                 ["tag a foreign role into the project", { action: "iam:TagRole", resource: ROLE("OrganizationAccountAccessRole"), context: { "aws:RequestTag/Project": PROJECT } }, "implicit-deny"],
+                // TagRole requests carry no iam:PermissionsBoundary: a condition on it refused every tagged CreateRole.
+                ["tag a new project role as CreateRole does (no iam:PermissionsBoundary in a TagRole request)", { action: "iam:TagRole", resource: ROLE("glue-trigger-role-1a2b3c4"), context: { "aws:RequestTag/Project": PROJECT } }, "allow"],
+                ["tag a new Glue job role as CreateRole does", { action: "iam:TagRole", resource: ROLE("healthcare-claims-dev-etl-GlueJobRole"), context: { "aws:RequestTag/Project": PROJECT } }, "allow"],
+                ["tag a new project role for another project", { action: "iam:TagRole", resource: ROLE("glue-trigger-role-1a2b3c4"), context: { "aws:RequestTag/Project": "payroll" } }, "implicit-deny"],
                 ["rewrite the trust of the GlueTestRole, even tagged", { action: "iam:UpdateAssumeRolePolicy", resource: ROLE("glue-data-pipeline-bootstrap/GlueTestRole-dev"), context: inTag }, "deny"],
                 ["pass a project role to Glue", { action: "iam:PassRole", resource: ROLE("FileProcessorV2-dev-GlueJobRole"), context: { ...inTag, "iam:PassedToService": "glue.amazonaws.com" } }, "allow"],
                 ["pass a project role to EC2", { action: "iam:PassRole", resource: ROLE("FileProcessorV2-dev-GlueJobRole"), context: { ...inTag, "iam:PassedToService": "ec2.amazonaws.com" } }, "implicit-deny"],
@@ -183,21 +188,26 @@ describe("DeployRoles", () => {
                 ["read a metadata record", { action: "dynamodb:GetItem", resource: "arn:aws:dynamodb:eu-west-1:111111111111:table/etl-pipeline-metadata-dev" }, "implicit-deny"],
                 ["create a key tagged for the project", { action: "kms:CreateKey", resource: "*", context: { "aws:RequestTag/Project": PROJECT } }, "allow"],
                 ["create an untagged key", { action: "kms:CreateKey", resource: "*" }, "implicit-deny"],
+                ["tag a new key for the project as CreateKey does", { action: "kms:TagResource", resource: KEY("new-key"), context: { "aws:RequestTag/Project": PROJECT } }, "allow"],
+                ["re-tag another team's key into the project", { action: "kms:TagResource", resource: KEY("payroll-key"), context: { "aws:RequestTag/Project": PROJECT }, resourceTags: { Project: "payroll" } }, "implicit-deny"],
+                ["schedule deletion of a key that is not the project's", { action: "kms:ScheduleKeyDeletion", resource: KEY("payroll-key"), resourceTags: { Project: "payroll" } }, "implicit-deny"],
+                ["rewrite the policy of a key that is not the project's", { action: "kms:PutKeyPolicy", resource: KEY("payroll-key"), resourceTags: { Project: "payroll" } }, "implicit-deny"],
+                ["rewrite the policy of the project's key", { action: "kms:PutKeyPolicy", resource: KEY("data-lake-key"), resourceTags: { Project: PROJECT } }, "allow"],
                 ["create a security configuration (no ARN in IAM)", { action: "glue:CreateSecurityConfiguration", resource: "*" }, "allow"],
-                ["start an EC2 instance", { action: "ec2:RunInstances", resource: "arn:aws:ec2:eu-west-1:111111111111:instance/*" }, "implicit-deny"],
+                ["start an EC2 instance", { action: "ec2:RunInstances", resource: "arn:aws:ec2:eu-west-1:111111111111:instance/i-0123456789abcdef0" }, "implicit-deny"],
                 ["assume another role", { action: "sts:AssumeRole", resource: ROLE("OrganizationAccountAccessRole") }, "implicit-deny"],
                 ["leave the organization", { action: "organizations:LeaveOrganization", resource: "*" }, "implicit-deny"],
             ];
             for (const [title, request, decision] of decisions) {
-                it(`${decision === "allow" ? "may" : "may not"} ${title}`, () => assert.equal(can(request), decision));
+                it(`${decision === "allow" ? "may" : "may not"} ${title}`, async () => assert.equal(await can(request), decision));
             }
 
-            it("names Resource \"*\" in Allow statements only where IAM offers no resource", () => {
+            it("names Resource \"*\" in Allow statements only where IAM offers no resource", async () => {
                 const wildcard = policy.Statement.filter((s: any) => s.Effect === "Allow" && asList(s.Resource).includes("*")).map((s: any) => s.Sid);
                 assert.deepEqual(wildcard.sort(), Object.keys(mod.RESOURCE_WILDCARD_EXCEPTIONS).sort());
             });
 
-            it("fits IAM's 6,144-character limit for each managed policy, with room to grow", () => {
+            it("fits IAM's 6,144-character limit for each managed policy, with room to grow", async () => {
                 for (const p of parts) assert.ok(p.policy.length < 5_000, `${p.name}: ${p.policy.length} characters`);
             });
         });
@@ -215,9 +225,9 @@ describe("DeployRoles", () => {
                 ["gives no role assumption", { action: "sts:AssumeRole", resource: ROLE("anything") }, "deny"],
                 ["keeps a role out of other accounts' tables", { action: "dynamodb:GetItem", resource: "arn:aws:dynamodb:eu-west-1:999999999999:table/t" }, "implicit-deny"],
             ];
-            for (const [title, request, decision] of cases) it(title, () => assert.equal(evaluate([boundary], request), decision));
+            for (const [title, request, decision] of cases) it(title, async () => assert.equal(await evaluate([boundary], request), decision));
 
-            it("fits IAM's 6,144-character limit for a managed policy", () => {
+            it("fits IAM's 6,144-character limit for a managed policy", async () => {
                 assert.ok(JSON.stringify(boundary).length < 6_144, `${JSON.stringify(boundary).length} characters`);
             });
         });
@@ -228,7 +238,7 @@ describe("DeployRoles", () => {
             await build(devArgs({ stack: "prod", accountId: "222222222222", oidcProviderArn: PROVIDER.replace("111111111111", "222222222222"), allowDataDestroy: false }));
             const policy = JSON.parse(named("t-deploy-storage", "aws:iam/policy:Policy").inputs.policy);
             assert.equal(
-                evaluate([policy], { action: "s3:DeleteObjectVersion", resource: "arn:aws:s3:::glue-input-prod-222222222222/sales.csv" }),
+                await evaluate([policy], { action: "s3:DeleteObjectVersion", resource: "arn:aws:s3:::glue-input-prod-222222222222/sales.csv" }),
                 "implicit-deny",
             );
             assert.equal(statementsOf(policy).some((s) => s.Sid === "DisposableData"), false);
@@ -241,9 +251,9 @@ describe("DeployRoles", () => {
         it("also admits that one role, and still no other principal", async () => {
             await build(devArgs({ trustedDeployerArns: [AGENT] }));
             const doc = trustOf("t-deploy");
-            assert.equal(allows([doc], { action: "sts:AssumeRole", principal: { AWS: AGENT } }), true);
-            assert.equal(allows([doc], { action: "sts:AssumeRole", principal: { AWS: "arn:aws:iam::333333333333:root" } }), false);
-            assert.equal(allows([doc], { action: "sts:AssumeRole", principal: { AWS: "arn:aws:iam::333333333333:role/other" } }), false);
+            assert.equal(await allows([doc], { action: "sts:AssumeRole", principal: { AWS: AGENT } }), true);
+            assert.equal(await allows([doc], { action: "sts:AssumeRole", principal: { AWS: "arn:aws:iam::333333333333:root" } }), false);
+            assert.equal(await allows([doc], { action: "sts:AssumeRole", principal: { AWS: "arn:aws:iam::333333333333:role/other" } }), false);
         });
 
         const refused: Array<[string, string[], RegExp]> = [
@@ -251,15 +261,15 @@ describe("DeployRoles", () => {
             ["a role of the workload account itself", [ROLE("x")], /must be role ARNs of another account/],
         ];
         for (const [title, arns, message] of refused) {
-            it(`refuses ${title}`, () => assert.throws(() => new mod.DeployRoles("bad", devArgs({ trustedDeployerArns: arns })), message));
+            it(`refuses ${title}`, async () => assert.throws(() => new mod.DeployRoles("bad", devArgs({ trustedDeployerArns: arns })), message));
         }
     });
 
     describe("with conflicting arguments", () => {
-        it("refuses previews through the deploy environment, naming both fields", () => {
+        it("refuses previews through the deploy environment, naming both fields", async () => {
             assert.throws(() => new mod.DeployRoles("bad", devArgs({ deployEnvironment: "dev", previewEnvironment: "dev" })), /deployEnvironment and previewEnvironment are both dev/);
         });
-        it("refuses a session IAM would not grant", () => {
+        it("refuses a session IAM would not grant", async () => {
             assert.throws(() => new mod.DeployRoles("bad", devArgs({ maxSessionDurationSeconds: 60 })), /maxSessionDurationSeconds must be 900-43200/);
         });
     });

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import type * as GlueTestRoleModule from "../../components/glueTestRole";
 import { wildcardResourceViolations } from "../../components/iamPolicies";
 import { named, resetRecorded, waitForRegistrations } from "../support/graph";
-import { evaluate, IamRequest } from "./iamEval";
+import { evaluate, IamRequest } from "../access/simulate";
 
 const CI = "arn:aws:iam::333333333333:role/glue-data-pipeline-bootstrap/glue-data-pipeline-ci";
 const A = "111111111111";
@@ -24,13 +24,13 @@ describe("GlueTestRole", () => {
     });
 
     describe("with the seed's defaults in dev", () => {
-        it("has the seed's name, under the bootstrap path the deploy role cannot touch", () => {
+        it("has the seed's name, under the bootstrap path the deploy role cannot touch", async () => {
             const inputs = named("t-role", "aws:iam/role:Role").inputs;
             assert.deepEqual([inputs.name, inputs.path], ["GlueTestRole-dev", "/glue-data-pipeline-bootstrap/"]);
         });
 
-        it("is assumable by the pipeline account's CI role, and by nothing else", () => {
-            assert.equal(evaluate([trust], { action: "sts:AssumeRole", principal: { AWS: CI } }), "allow");
+        it("is assumable by the pipeline account's CI role, and by nothing else", async () => {
+            assert.equal(await evaluate([trust], { action: "sts:AssumeRole", principal: { AWS: CI } }), "allow");
             for (const principal of [
                 { AWS: "arn:aws:iam::333333333333:root" },
                 { AWS: "arn:aws:iam::333333333333:role/other" },
@@ -38,9 +38,9 @@ describe("GlueTestRole", () => {
                 { Service: "glue.amazonaws.com" },
                 { Federated: `arn:aws:iam::${A}:oidc-provider/api.pulumi.com/oidc` },
             ]) {
-                assert.equal(evaluate([trust], { action: "sts:AssumeRole", principal }), "implicit-deny", JSON.stringify(principal));
+                assert.equal(await evaluate([trust], { action: "sts:AssumeRole", principal }), "implicit-deny", JSON.stringify(principal));
             }
-            assert.equal(evaluate([trust], { action: "sts:AssumeRoleWithWebIdentity", principal: { AWS: CI } }), "implicit-deny");
+            assert.equal(await evaluate([trust], { action: "sts:AssumeRoleWithWebIdentity", principal: { AWS: CI } }), "implicit-deny");
         });
 
         const jobArn = (job: string) => `arn:aws:glue:eu-west-1:${A}:job/${job}`;
@@ -79,21 +79,21 @@ describe("GlueTestRole", () => {
             ["touch IAM", { action: "iam:PassRole", resource: `arn:aws:iam::${A}:role/x` }, "implicit-deny"],
         ];
         for (const [title, request, decision] of cases) {
-            it(`${decision === "allow" ? "may" : "may not"} ${title}`, () => assert.equal(evaluate([policy], request), decision));
+            it(`${decision === "allow" ? "may" : "may not"} ${title}`, async () => assert.equal(await evaluate([policy], request), decision));
         }
 
-        it("grants nothing on Resource \"*\"", () => {
+        it("grants nothing on Resource \"*\"", async () => {
             assert.deepEqual(wildcardResourceViolations(policy), []);
         });
     });
 
     describe("with other jobs and prefix", () => {
-        it("scopes runs and data to them", () => {
+        it("scopes runs and data to them", async () => {
             const doc = mod.glueTestRolePolicy({ partition: "aws", region: "eu-west-1", accountId: A, stage: "dev", jobNames: ["ClaimsEtl-dev"], testPrefix: "/ci" });
-            assert.equal(evaluate([doc], { action: "glue:StartJobRun", resource: `arn:aws:glue:eu-west-1:${A}:job/ClaimsEtl-dev` }), "allow");
-            assert.equal(evaluate([doc], { action: "glue:StartJobRun", resource: `arn:aws:glue:eu-west-1:${A}:job/FileProcessorV2-dev` }), "implicit-deny");
-            assert.equal(evaluate([doc], { action: "s3:PutObject", resource: "arn:aws:s3:::glue-input-dev-111111111111/ci/a.csv" }), "allow");
-            assert.equal(evaluate([doc], { action: "s3:PutObject", resource: "arn:aws:s3:::glue-input-dev-111111111111/ci-other/a.csv" }), "implicit-deny");
+            assert.equal(await evaluate([doc], { action: "glue:StartJobRun", resource: `arn:aws:glue:eu-west-1:${A}:job/ClaimsEtl-dev` }), "allow");
+            assert.equal(await evaluate([doc], { action: "glue:StartJobRun", resource: `arn:aws:glue:eu-west-1:${A}:job/FileProcessorV2-dev` }), "implicit-deny");
+            assert.equal(await evaluate([doc], { action: "s3:PutObject", resource: "arn:aws:s3:::glue-input-dev-111111111111/ci/a.csv" }), "allow");
+            assert.equal(await evaluate([doc], { action: "s3:PutObject", resource: "arn:aws:s3:::glue-input-dev-111111111111/ci-other/a.csv" }), "implicit-deny");
         });
     });
 
@@ -105,6 +105,6 @@ describe("GlueTestRole", () => {
             ["an empty test prefix (the whole bucket)", () => mod.glueTestRolePolicy({ partition: "aws", region: "eu-west-1", accountId: A, stage: "dev", jobNames: ["J"], testPrefix: "" }), /testPrefix must not be empty/],
             ["no jobs", () => mod.glueTestRolePolicy({ partition: "aws", region: "eu-west-1", accountId: A, stage: "dev", jobNames: [], testPrefix: "t/" }), /at least one job name/],
         ];
-        for (const [title, build, message] of refused) it(`refuses ${title}`, () => assert.throws(build, message));
+        for (const [title, build, message] of refused) it(`refuses ${title}`, async () => assert.throws(build, message));
     });
 });

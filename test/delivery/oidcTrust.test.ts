@@ -10,25 +10,25 @@ import {
     pulumiOidcAudiences,
     pulumiOidcTrustStatement,
 } from "../../components/pulumiOidcProvider";
-import { evaluate, webIdentity } from "./iamEval";
+import { evaluate, webIdentity } from "../access/simulate";
 
 const PROVIDER = "arn:aws:iam::111111111111:oidc-provider/api.pulumi.com/oidc";
 const DEV = { organization: "acme", project: "glue-data-pipeline", stack: "dev" };
 
 describe("Pulumi OIDC subjects and trust", () => {
     describe("subjects, as Pulumi documents them", () => {
-        it("names one operation on one stack for Deployments", () => {
+        it("names one operation on one stack for Deployments", async () => {
             assert.equal(deploymentsSubject(DEV, "update"), "pulumi:deploy:org:acme:project:glue-data-pipeline:stack:dev:operation:update:scope:write");
         });
 
-        it("names one environment, by currentEnvironment.name, for ESC", () => {
+        it("names one environment, by currentEnvironment.name, for ESC", async () => {
             assert.equal(
                 escSubject({ organization: "acme", project: "glue-data-pipeline", environment: "dev" }),
                 "pulumi:environments:pulumi.organization.login:acme:currentEnvironment.name:glue-data-pipeline/dev",
             );
         });
 
-        it("uses the organization for Deployments and aws:<org> for ESC as audiences", () => {
+        it("uses the organization for Deployments and aws:<org> for ESC as audiences", async () => {
             assert.deepEqual(pulumiOidcAudiences("acme"), ["acme", "aws:acme"]);
             assert.equal(escAudience("acme"), "aws:acme");
         });
@@ -39,13 +39,13 @@ describe("Pulumi OIDC subjects and trust", () => {
             ["an unknown operation", () => deploymentsSubject(DEV, "import" as any), /unknown deployment operation "import"/],
             ["an environment path in the name", () => escSubject({ organization: "acme", project: "glue-data-pipeline", environment: "dev/x" }), /ESC environment "dev\/x" is invalid/],
         ];
-        for (const [title, build, message] of invalid) it(`rejects ${title}`, () => assert.throws(build, message));
+        for (const [title, build, message] of invalid) it(`rejects ${title}`, async () => assert.throws(build, message));
     });
 
     describe("a trust statement", () => {
         const statement = pulumiOidcTrustStatement(PROVIDER, deploymentsTrust(DEV, ["update", "destroy"]));
 
-        it("is a web-identity grant to the Pulumi provider with exact aud and sub", () => {
+        it("is a web-identity grant to the Pulumi provider with exact aud and sub", async () => {
             assert.deepEqual(statement, {
                 Sid: "PulumiDeployments",
                 Effect: "Allow",
@@ -71,17 +71,17 @@ describe("Pulumi OIDC subjects and trust", () => {
             ["a prefix of the subject", "acme", "pulumi:deploy:org:acme:project:glue-data-pipeline:stack:dev", "implicit-deny"],
         ];
         for (const [title, aud, sub, decision] of tokens) {
-            it(`${decision === "allow" ? "admits" : "refuses"} ${title}`, () => {
-                assert.equal(evaluate([doc], webIdentity(PROVIDER, aud, sub)), decision);
+            it(`${decision === "allow" ? "admits" : "refuses"} ${title}`, async () => {
+                assert.equal(await evaluate([doc], webIdentity(PROVIDER, aud, sub)), decision);
             });
         }
 
-        it("refuses the same token presented through another identity provider", () => {
+        it("refuses the same token presented through another identity provider", async () => {
             const github = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
-            assert.equal(evaluate([doc], webIdentity(github, "acme", deploymentsSubject(DEV, "update"))), "implicit-deny");
+            assert.equal(await evaluate([doc], webIdentity(github, "acme", deploymentsSubject(DEV, "update"))), "implicit-deny");
         });
 
-        it("refuses wildcards, which StringEquals would take literally", () => {
+        it("refuses wildcards, which StringEquals would take literally", async () => {
             assert.throws(() => pulumiOidcTrustStatement(PROVIDER, { audience: "acme", subjects: ["pulumi:deploy:org:acme:*"] }), /must be exact/);
             assert.throws(() => pulumiOidcTrustStatement(PROVIDER, { audience: "acme", subjects: [] }), /at least one subject/);
             assert.throws(() => pulumiOidcTrustStatement("*", escTrust("acme", "glue-data-pipeline", ["dev"])), /not the ARN of an IAM OIDC provider/);

@@ -61,7 +61,10 @@ const ACCEPTED: readonly Accepted[] = [
     // grant nothing, the rest are the intended grants. The actions the deploy needs that act only on "*" are
     // granted on "*" in their own statements (GlueSecurityConfigurations, AccountWideDeployActions).
     { why: "the boundary is a ceiling, not a grant: s3:* on the project's buckets and objects", matches: wildcardMismatch("access-boundary", "ProjectBuckets") },
-    { why: "the boundary is a ceiling, not a grant: service wildcards on this account's regional ARNs (narrowing it is issue 10, defect 6)", matches: wildcardMismatch("access-boundary", "AccountData") },
+    ...["ProjectData", "ProjectGlue", "ProjectLogsAndEvents"].map((sid) => ({
+        why: `the boundary is a ceiling, not a grant: service wildcards on the project's resources of the stage (${sid})`,
+        matches: wildcardMismatch("access-boundary", sid),
+    })),
     { why: "glue:Create*/Get*/List*/... on this account's Glue ARNs; the members without a resource type grant nothing there", matches: wildcardMismatch("access-deploy-storage", "GlueResources") },
     { why: "dynamodb:Describe* on the tables; DescribeLimits/DescribeEndpoints/reserved capacity are not needed to deploy", matches: wildcardMismatch("access-deploy-storage", "DynamoDbTables") },
     // parliament 1.6.4 requires a tagging action's every resource type; IAM needs one. The statement's resource
@@ -85,7 +88,6 @@ const ACCEPTED: readonly Accepted[] = [
         why: "glue:Update* includes UpdateDevEndpoint; the stacks create no dev endpoint, and one could only run as a project role the deploy role may pass (bounded)",
         matches: escalation("access-deploy-storage", "UpdateExistingGlueDevEndpoint"),
     },
-    { why: "the boundary grants nothing by itself; the roles it bounds have their own, narrower policies", matches: escalation("access-boundary", "UpdateExistingGlueDevEndpoint") },
     // Writing the project buckets' policies is what deploying them means (TLS-only deny, log delivery); ACLs
     // are disabled by BucketOwnerEnforced, which the policy pack enforces.
     // s3:PutLifecycleConfiguration (flagged in prod, where the deploy role may not delete objects): the stack's
@@ -102,12 +104,8 @@ const ACCEPTED: readonly Accepted[] = [
  * else, reported by a pending test while they occur, and failing once fixed so the entry is removed.
  */
 const OPEN_DEFECTS: readonly Accepted[] = [
-    {
-        why:
-            "issue 10, defect 4: TagNewBoundedRoles conditions iam:TagRole on iam:PermissionsBoundary, which TagRole requests never carry, so CreateRole with tags is refused. " +
-            "Dropping the key would let the deploy role tag any foreign role into the project and then manage it (test/delivery/deployRoles.test.ts forbids that); the fix needs a way to tell new project roles from foreign ones (a role path or name prefix for workload roles)",
-        matches: (f) => f.issue === "UNKNOWN_CONDITION_FOR_ACTION" && f.resource === "access-deploy-identity" && (f.detail ?? "").includes("iam:PermissionsBoundary for action iam:TagRole"),
-    },
+    // Empty: issue 10's defect 4 (TagNewBoundedRoles conditioned iam:TagRole on iam:PermissionsBoundary, which
+    // TagRole requests never carry) is fixed; the statement now names the stacks' role names instead.
 ];
 
 async function parliamentFindings(files: string[]): Promise<{ findings: Finding[]; analysed: number }> {
@@ -177,7 +175,7 @@ describe("parliament on every identity policy of dev, prod and the bootstrap sta
             assert.ok(awsAction(action)?.resourceTypes.some((t) => t.name === "key"), `${action} acts on keys`);
         }
         assert.ok(awsResourceType("kms", "key")?.conditionKeys?.includes("kms:ResourceAliases"), "kms:ResourceAliases is a key condition");
-        // And the open defect is one in AWS's data too: TagRole has no iam:PermissionsBoundary key.
+        // Defect 4's fix rests on AWS's data: TagRole has no iam:PermissionsBoundary key to condition on.
         assert.ok(!awsAction("iam:TagRole")!.conditionKeys.includes("iam:PermissionsBoundary"));
     });
 

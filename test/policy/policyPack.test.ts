@@ -90,12 +90,7 @@ describe("policy pack", function () {
             const { graph } = await synthOnce(project, stack);
             assert.ok(graph.resources.length > 5);
             const violations = await runPack(graph);
-            // Known and owned elsewhere (issue 10, defect 7): the deploy role's KmsCreateTaggedKeys allows
-            // kms:TagResource, which has a resource type (key), on "*". Tolerated only in exactly this form,
-            // so the fix needs no change here and any other violation still fails.
-            const known = (v: { message: string }) => /statement KmsCreateTaggedKeys allows kms:CreateKey, kms:TagResource on "\*"/.test(v.message);
-            const rest = Object.fromEntries(Object.entries(violations).map(([k, vs]) => [k, vs.filter((v) => !known(v))]).filter(([, vs]) => vs.length > 0));
-            assert.deepEqual(rest, {});
+            assert.deepEqual(violations, {});
         });
     }
 
