@@ -13,7 +13,8 @@
  * Children: ClaimsBucket (`-storage`), NotificationTopics (`-topics`), GlueEtlJob (`-etl`),
  * S3TriggeredLambda (`-validation`). Every IAM grant is scoped to the prefixes its holder uses.
  *
- * Not included: the optional warehouse load into Redshift Serverless (see docs/claims.md for why).
+ * The optional warehouse load into Redshift Serverless is a component of its own (ClaimsWarehouse,
+ * ./claimsWarehouse.ts), created by the claims stack only when `claims.warehouse` is set.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClaimsBucket, CLAIMS_BUCKET_PREFIXES } from "./claimsBucket";

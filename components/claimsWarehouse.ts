@@ -63,7 +63,6 @@ export function claimsWarehouseNames(stage: string) {
         namespace: `healthcare-claims-${stage}`,
         workgroup: `healthcare-claims-${stage}`,
         loadFunction: `healthcare-claims-${stage}-warehouse-load`,
-        copyRole: `healthcare-claims-${stage}-redshift-copy`,
     };
 }
 
@@ -260,7 +259,8 @@ export class ClaimsWarehouse extends pulumi.ComponentResource {
         this.copyRole = new aws.iam.Role(
             `${name}-copy-role`,
             {
-                name: names.copyRole,
+                // Auto-named (`<logical name>-` and 7 hex digits), like every role of the stacks: the deploy
+                // role may create and tag only roles named that way (components/deployRoles.ts).
                 description: `COPY role of the claims warehouse (${args.stage}): reads processed/ of the claims bucket`,
                 assumeRolePolicy: pulumi.output(args.accountId).apply((account) => JSON.stringify(copyRoleTrustPolicy(account))),
                 tags,

@@ -165,7 +165,9 @@ describe("ClaimsWarehouse", () => {
             assert.equal(ns.inputs.adminUserPassword, undefined);
             assert.equal(ns.inputs.namespaceName, "healthcare-claims-test");
             assert.equal(ns.inputs.dbName, "claims");
-            assert.deepEqual(ns.inputs.iamRoles, [`arn:aws:iam::${ACCOUNT}:role/healthcare-claims-test-redshift-copy`]);
+            // The mocks name an auto-named role by its logical name; AWS would add 7 hex digits.
+            assert.deepEqual(ns.inputs.iamRoles, [`arn:aws:iam::${ACCOUNT}:role/claims-warehouse-copy-role`]);
+            assert.equal(named("claims-warehouse-copy-role", "aws:iam/role:Role").inputs.name, undefined);
             assert.equal(ns.retainOnDelete, true);
         });
 
@@ -193,7 +195,7 @@ describe("ClaimsWarehouse", () => {
             assert.equal(fn.name, "healthcare-claims-test-warehouse-load");
             assert.equal(fn.timeout, 900);
             assert.equal(fn.environment.variables.WORKGROUP_NAME, "healthcare-claims-test");
-            assert.equal(fn.environment.variables.COPY_ROLE_ARN, `arn:aws:iam::${ACCOUNT}:role/healthcare-claims-test-redshift-copy`);
+            assert.equal(fn.environment.variables.COPY_ROLE_ARN, `arn:aws:iam::${ACCOUNT}:role/claims-warehouse-copy-role`);
             assert.equal(fn.environment.variables.DATA_BUCKET, BUCKET);
             const async = named("claims-warehouse-load-async", "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs;
             assert.equal(async.maximumRetryAttempts, 2);
