@@ -31,7 +31,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from glue_pipeline.claims_job import ClaimsPaths, check_source_version, run_claims
+from glue_pipeline.claims_job import ClaimsPaths, run_claims, source_problem
 from glue_pipeline.claims_notifications import Publisher, error_notification, job_status_update, sns_publisher
 from glue_pipeline.csv_processing import CsvOptions
 from glue_pipeline.metadata import MetadataRecorder
@@ -84,7 +84,18 @@ def main(argv: Sequence[str] | None = None, publisher: Publisher | None = None) 
     started = time.monotonic()
     try:
         with recorder.track() if recorder else nullcontext():
-            check_source_version(input_path, args.get("source_version"))
+            problem = source_problem(input_path, args.get("source_version"))
+            if problem is not None:
+                # Not a failure: the newer version (or the deletion) is handled by its own event.
+                status, reason = problem
+                if recorder:
+                    recorder.not_processed(status, reason)
+                summary = {"job_name": runtime.job_name, "job_run_id": runtime.job_run_id, "file_id": file_id,
+                           "source_file": source_file, "source_version": args.get("source_version"),
+                           "processing_status": status, "outcome": status, "reason": reason}  # fmt: skip
+                print(json.dumps(summary, ensure_ascii=False), flush=True)
+                runtime.commit()
+                return summary
             result = run_claims(
                 runtime.spark,
                 paths,

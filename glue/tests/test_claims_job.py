@@ -211,8 +211,38 @@ def test_a_failed_run_is_recorded_failed_and_published(spark: SparkSession, emul
     assert "does not exist" in error["body"]["error_message"]
 
 
-def test_a_file_replaced_after_validation_is_not_processed() -> None:
-    from glue_pipeline.claims_job import SourceChangedError, check_source_version
+@pytest.mark.parametrize("change", ["replaced", "deleted"])
+def test_a_file_replaced_or_deleted_after_validation_is_not_processed(emulated: Emulated, tmp_path: Path, change: str) -> None:
+    # The run reads the key, not a version: it checks first (S3 in the emulator, as the job's boto3 sees it)
+    # and records SUPERSEDED / SOURCE_DELETED instead of processing another version under this file id.
+    s3 = boto3.client("s3")
+    bucket = f"claims-{change}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    validated = s3.put_object(Bucket=bucket, Key="raw/claims/a.csv", Body=(SAMPLES / "claims_2024_03.csv").read_bytes())["VersionId"]
+    if change == "replaced":
+        s3.put_object(Bucket=bucket, Key="raw/claims/a.csv", Body=b"claim_id\nCLM-1\n")
+    else:
+        s3.delete_object(Bucket=bucket, Key="raw/claims/a.csv")
+    file_id = ("d" if change == "replaced" else "e") * 64
+    emulated.started(file_id)
+    args = argv(tmp_path, "claims_2024_03.csv", file_id, metadata_table=TABLE, source_version=validated,
+                processing_topic_arn=emulated.topics["processing"], error_topic_arn=emulated.topics["errors"])  # fmt: skip
+    args[args.index("--input_path") + 1] = f"s3://{bucket}/raw/claims/a.csv"
+
+    summary = job.main(args)
+
+    status = "SUPERSEDED" if change == "replaced" else "SOURCE_DELETED"
+    assert summary["processing_status"] == status
+    record = emulated.record(file_id)
+    assert record["processing_status"] == status
+    assert (f"validated version {validated}, now " if change == "replaced" else "deleted before it was processed") in record["error_message"]
+    assert not (tmp_path / "processed").exists(), "nothing written"
+    assert emulated.messages("errors") == [], "not a failure: the newer upload (or the deletion) is handled on its own"
+
+
+def test_a_current_version_and_an_unversioned_etag_pass_the_check() -> None:
+    from glue_pipeline.claims_job import source_problem
 
     class S3:
         def __init__(self, head: dict) -> None:
@@ -224,14 +254,12 @@ def test_a_file_replaced_after_validation_is_not_processed() -> None:
             return self.head
 
     same = S3({"VersionId": "v1", "ETag": '"e1"'})
-    check_source_version("s3://claims/raw/claims/a.csv", "v1", same)
+    assert source_problem("s3://claims/raw/claims/a.csv", "v1", same) is None
     assert same.calls == [{"Bucket": "claims", "Key": "raw/claims/a.csv"}]
-    check_source_version("s3://claims/raw/claims/a.csv", "e1", S3({"VersionId": "null", "ETag": '"e1"'}))
-    with pytest.raises(SourceChangedError, match="validated version v1, now v2"):
-        check_source_version("s3://claims/raw/claims/a.csv", "v1", S3({"VersionId": "v2"}))
+    assert source_problem("s3://claims/raw/claims/a.csv", "e1", S3({"VersionId": "null", "ETag": '"e1"'})) is None
     untouched = S3({})
-    check_source_version("/tmp/a.csv", "v1", untouched)
-    check_source_version("s3://claims/raw/claims/a.csv", None, untouched)
+    assert source_problem("/tmp/a.csv", "v1", untouched) is None
+    assert source_problem("s3://claims/raw/claims/a.csv", None, untouched) is None
     assert untouched.calls == []
 
 

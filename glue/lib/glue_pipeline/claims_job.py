@@ -33,6 +33,7 @@ from glue_pipeline import claims_transforms as ct
 from glue_pipeline.claims_schema import load_schema
 from glue_pipeline.csv_processing import METADATA_COLUMNS, CsvOptions, ReconciliationError, convert_csv
 from glue_pipeline.hadoop_fs import delete_path, literal_path, path_exists, path_size_bytes
+from glue_pipeline.metadata import STATUS_SOURCE_DELETED, STATUS_SUPERSEDED
 
 LOG = logging.getLogger(__name__)
 
@@ -174,31 +175,37 @@ def quarantine_records(invalid: DataFrame, superseded: DataFrame, schema_fields:
     return shaped(invalid, raw).unionByName(shaped(superseded, typed))
 
 
-class SourceChangedError(RuntimeError):
-    """The object at the input key is no longer the version the validation Lambda checked."""
-
-
-def check_source_version(input_path: str, expected_version: str | None, s3_client: Any = None) -> None:
-    """Fails the run when ``input_path`` (s3://) no longer holds ``expected_version`` (a version id, or an ETag
-    in an unversioned bucket). Spark reads a key, not a version: without this check a file replaced after
-    validation would be processed unvalidated under the old version's file id. The newer upload has its own
-    event, validation and run. Local paths and runs without an expected version are not checked."""
+def source_problem(input_path: str, expected_version: str | None, s3_client: Any = None) -> tuple[str, str] | None:
+    """``(status, reason)`` when ``input_path`` (s3://) no longer holds ``expected_version`` (a version id, or the
+    ETag in an unversioned bucket): SUPERSEDED when another version is current, SOURCE_DELETED when the key is
+    gone. Spark reads a key, not a version: without this check a file replaced after validation would be
+    processed unvalidated under the old version's file id. The newer upload has its own event, validation and
+    run. None when it is current, for local paths, and for runs without an expected version (the file jobs'
+    rule, file_job.source_version_problem, with the claims flow's one version argument)."""
     if not expected_version or not input_path.startswith("s3://"):
-        return
+        return None
     bucket, _, key = input_path[len("s3://") :].partition("/")
     if s3_client is None:
         import boto3
 
         s3_client = boto3.client("s3")
-    head = s3_client.head_object(Bucket=bucket, Key=key)
+    try:
+        head = s3_client.head_object(Bucket=bucket, Key=key)
+    except Exception as err:  # noqa: BLE001 - only a 404 is an answer; anything else fails the run
+        code = str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return STATUS_SOURCE_DELETED, f"{input_path} (validated version {expected_version}) was deleted before it was processed"
+        raise
     current = head.get("VersionId") or ""
     if current in ("", "null"):
         current = str(head.get("ETag", "")).strip('"')
     if current != expected_version:
-        raise SourceChangedError(
+        return (
+            STATUS_SUPERSEDED,
             f"{input_path} was replaced after validation (validated version {expected_version}, now {current}); "
-            "the newer upload is validated and processed by its own run"
+            "the newer upload is validated and processed by its own run",
         )
+    return None
 
 
 def run_claims(
