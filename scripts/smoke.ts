@@ -36,13 +36,13 @@ import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { SMOKE_LAYOUT, SmokeMarker } from "../components/smokeCheck";
 import { deriveFileId, objectVersion, s3Uri } from "../functions/shared/s3Events";
-import type { ProcessingRecord } from "../functions/shared/processingRecords";
+import { NOT_PROCESSED_STATUSES, ProcessingRecord } from "../functions/shared/processingRecords";
 import { PARQUET_PREFIXES } from "../stacks/etlFlows";
 
 const ROOT = path.resolve(__dirname, "..");
 
 /** Record states after which nothing more happens to a file without a replay. */
-export const FINAL_STATES: readonly string[] = ["SUCCEEDED", "FAILED", "REJECTED"];
+export const FINAL_STATES: readonly string[] = ["SUCCEEDED", "FAILED", ...NOT_PROCESSED_STATUSES];
 
 /** Where smoke uploads of the CSV flow go; the CSV trigger accepts any `.csv` key. The smoke role's grants are cut to this layout. */
 export const CSV_SMOKE_PREFIX = SMOKE_LAYOUT.csvPrefix;

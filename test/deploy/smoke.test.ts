@@ -92,6 +92,9 @@ describe("smoke judgements", () => {
             ["never claimed", undefined, /no metadata record after 60s: the trigger did not claim the file/],
             ["failed, with the job's error", succeeded({ processing_status: "FAILED", error_message: "boom" }), /^status FAILED: boom$/],
             ["rejected", succeeded({ processing_status: "REJECTED", error_message: "object is empty" }), /status REJECTED: object is empty/],
+            // Final without a run: reported at once with the reason, not waited on until the deadline.
+            ["superseded", succeeded({ processing_status: "SUPERSEDED", error_message: "version v1 is no longer current" }), /^status SUPERSEDED: version v1 is no longer current$/],
+            ["deleted", succeeded({ processing_status: "SOURCE_DELETED", error_message: "object was deleted" }), /^status SOURCE_DELETED: object was deleted$/],
             ["still running at the deadline", succeeded({ processing_status: "RUNNING" }), /status RUNNING after 60s \(not final\)/],
             ["fewer rows written", succeeded({ record_count: 8, rows_in: 9 }), /record_count 8, expected 9/],
             ["counts that do not add up", succeeded({ rows_in: 11 }), /rows_in 11 is not record_count 9 \+ rows_quarantined 1/],
