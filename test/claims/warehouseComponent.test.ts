@@ -10,9 +10,8 @@
  * asserted is what this program asks awsx for.
  */
 import * as assert from "node:assert/strict";
-import { runSimulation } from "@cloud-copilot/iam-simulate";
 import * as w from "../../components/claimsWarehouse";
-import { dataLakeKeyPolicy } from "../../components/dataLakeBuckets";
+import { decide, Decision } from "./support/iamDecision";
 import { asList, descendantsOf, named, ofType, PolicyStatement, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 
 const ACCOUNT = "111111111111";
@@ -33,31 +32,8 @@ const ARGS: w.ClaimsWarehouseArgs = {
     tags: { Environment: "test" },
 };
 
-type Decision = "allow" | "implicit-deny" | "deny";
-
-/**
- * KMS needs the key policy to allow too: the data-lake key's own statements that delegate use to IAM (its
- * CloudWatch Logs statement is left out: it concerns another principal, and its encryption-context key is one
- * the evaluator cannot take as it is).
- */
-const KEY_POLICY = { Version: "2012-10-17", Statement: dataLakeKeyPolicy({ accountId: ACCOUNT, region: REGION }).Statement.filter((s) => (s.Principal as { AWS?: string } | undefined)?.AWS) };
-
-/** The IAM evaluator's decision for one request against one identity policy. */
-async function decide(statements: PolicyStatement[], action: string, resource: string, context: Record<string, string | string[]> = {}): Promise<Decision> {
-    const result = await runSimulation(
-        {
-            request: { principal: `arn:aws:iam::${ACCOUNT}:role/copy`, action, resource: { resource, accountId: ACCOUNT }, contextVariables: context },
-            identityPolicies: [{ name: "copy", policy: { Version: "2012-10-17", Statement: statements } }],
-            ...(action.startsWith("kms:") ? { resourcePolicy: KEY_POLICY } : {}),
-            serviceControlPolicies: [],
-            resourceControlPolicies: [],
-        },
-        {},
-    );
-    if (result.resultType !== "single") throw new Error(`unexpected simulation result ${JSON.stringify(result)}`);
-    assert.deepEqual(result.result.ignoredContextKeys ?? [], [], "a context key the evaluator ignored would make the case prove nothing");
-    return ({ Allowed: "allow", ImplicitlyDenied: "implicit-deny", ExplicitlyDenied: "deny" } as Record<string, Decision>)[result.overallResult as string];
-}
+const decideHere = (statements: PolicyStatement[], action: string, resource: string, context: Record<string, string | string[]> = {}) =>
+    decide({ accountId: ACCOUNT, region: REGION }, statements, action, resource, context);
 
 describe("ClaimsWarehouse", () => {
     describe("argument checks", () => {
@@ -91,7 +67,7 @@ describe("ClaimsWarehouse", () => {
             ["does not encrypt with the key", "kms:GenerateDataKey", KEY, { "kms:ViaService": `s3.${REGION}.amazonaws.com` }, "implicit-deny"],
         ];
         for (const [title, action, resource, context, expected] of cases) {
-            it(title, async () => assert.equal(await decide(statements, action, resource, context), expected));
+            it(title, async () => assert.equal(await decideHere(statements, action, resource, context), expected));
         }
         it("is assumable by Redshift only, on behalf of this account", () => {
             const [trust] = w.copyRoleTrustPolicy(ACCOUNT).Statement;
@@ -119,7 +95,7 @@ describe("ClaimsWarehouse", () => {
             ["no credentials for another workgroup", "redshift-serverless:GetCredentials", `arn:aws:redshift-serverless:${REGION}:${ACCOUNT}:workgroup/other`, {}, "implicit-deny"],
         ];
         for (const [title, action, resource, context, expected] of cases) {
-            it(title, async () => assert.equal(await decide(statements, action, resource, context), expected));
+            it(title, async () => assert.equal(await decideHere(statements, action, resource, context), expected));
         }
         it("follows only statements it ran itself", () => {
             const follow = statements.find((s) => s.Sid === "FollowOwnStatements");
