@@ -71,6 +71,12 @@ export interface GlueJobEventHandlerArgs {
     readonly logRetentionDays?: number;
     /** @default 256 */
     readonly memorySizeMb?: number;
+    /**
+     * Reserved concurrency, opt-in like every other function's (`trigger.reservedConcurrency`): caps the
+     * handler's parallel invocations. Unset by default because a new account keeps only 10 unreserved
+     * executions and a reservation fails there. @default none
+     */
+    readonly reservedConcurrency?: number;
     /** Release id stamped on the function (`RELEASE_ID`), as on every other function and job. @default none */
     readonly releaseId?: pulumi.Input<string>;
     /** GetJobRun, GetJobRuns, DynamoDB, PutMetricData and Publish, each with SDK retries. @default 60 */
@@ -173,6 +179,9 @@ export class GlueJobEventHandler extends pulumi.ComponentResource {
         if (!LOG_RETENTION_DAYS.includes(retention)) {
             throw new Error(`GlueJobEventHandler: logRetentionDays ${retention} is not one CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(", ")})`);
         }
+        if (args.reservedConcurrency !== undefined && !(Number.isInteger(args.reservedConcurrency) && args.reservedConcurrency >= 0 && args.reservedConcurrency <= 100000)) {
+            throw new Error(`GlueJobEventHandler: reservedConcurrency must be an integer 0-100000, got ${args.reservedConcurrency}`);
+        }
         const namespace = args.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
         if (!/^(?!AWS\/)[A-Za-z0-9.\-_/#:]{1,255}$/.test(namespace)) {
             throw new Error(`GlueJobEventHandler: metricNamespace ${JSON.stringify(namespace)} must be a custom namespace (not AWS/...)`);
@@ -261,6 +270,7 @@ export class GlueJobEventHandler extends pulumi.ComponentResource {
                 role: this.role.arn,
                 timeout: args.timeoutSeconds ?? 60,
                 memorySize: args.memorySizeMb ?? 256,
+                reservedConcurrentExecutions: args.reservedConcurrency,
                 environment: {
                     variables: {
                         METADATA_TABLE: args.metadataTable.name,

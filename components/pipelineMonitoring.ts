@@ -809,6 +809,8 @@ export interface PipelineMonitoringArgs {
     readonly statusCountSchedule?: string | false;
     /** Handler log retention. @default 14 */
     readonly logRetentionDays?: number;
+    /** The job-events handler's reserved concurrency, opt-in as for the other functions. @default none */
+    readonly eventHandlerReservedConcurrency?: number;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -918,6 +920,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                     releaseId: args.releaseId,
                     statusCountSchedule: args.statusCountSchedule,
                     logRetentionDays: args.logRetentionDays,
+                    reservedConcurrency: args.eventHandlerReservedConcurrency,
                     tags,
                 },
                 // The topic policy first: a notification published before it exists would still work, but an

@@ -245,6 +245,8 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             replayCommand: `npm run replay -- --stack ${config.stackName}`,
             // Stamped like every other function: a deployed handler says which release it runs.
             releaseId: release,
+            // Capped like the other functions, only when the stack opts in (trigger.reservedConcurrency).
+            eventHandlerReservedConcurrency: config.trigger.reservedConcurrency,
         },
         opts,
     );

@@ -516,6 +516,10 @@ describe("GlueJobEventHandler", () => {
             assert.ok(fn.dependencies.includes(logs.urn));
         });
 
+        it("reserves no concurrency unless asked (opt-in, as for the other functions: a new account keeps only 10 unreserved)", () => {
+            assert.equal(named("mon-glue-events-function", "aws:lambda/function:Function").inputs.reservedConcurrentExecutions, undefined);
+        });
+
         it("routes state changes and the schedule to it, retrying, and dead-letters what fails", () => {
             const rule = named("mon-glue-events-state-change", "aws:cloudwatch/eventRule:EventRule");
             assert.deepEqual(JSON.parse(rule.inputs.eventPattern), h.glueJobStateChangePattern(["FileProcessorV2-dev"]));
@@ -539,6 +543,19 @@ describe("GlueJobEventHandler", () => {
                 named("mon-glue-events-schedule", "aws:cloudwatch/eventRule:EventRule").state.arn,
             ]);
             assert.equal(dlq.inputs.messageRetentionSeconds, 14 * 24 * 3600);
+        });
+    });
+
+    describe("with opt-in reserved concurrency (eventHandlerReservedConcurrency)", () => {
+        it("caps the handler's parallel invocations", async () => {
+            resetRecorded();
+            new m.PipelineMonitoring("capped", fullArgs({ eventHandlerReservedConcurrency: 5 }));
+            await waitForRegistrations();
+            assert.equal(named("capped-glue-events-function", "aws:lambda/function:Function").inputs.reservedConcurrentExecutions, 5);
+        });
+
+        it("refuses a reservation that is not a whole number of executions", () => {
+            assert.throws(() => new m.PipelineMonitoring("bad", fullArgs({ eventHandlerReservedConcurrency: 2.5 })), /reservedConcurrency must be an integer 0-100000, got 2.5/);
         });
     });
 

@@ -170,6 +170,10 @@ describe("workload stack", () => {
             assert.equal(job.inputs.numberOfWorkers, 10);
             const table = named("processing-metadata-table", "aws:dynamodb/table:Table");
             assert.equal(table.inputs.deletionProtectionEnabled, true);
+            // Prod opts into reserved concurrency (trigger.reservedConcurrency): the job-events handler is capped too.
+            const reserved = (logical: string) => named(logical, "aws:lambda/function:Function").inputs.reservedConcurrentExecutions;
+            assert.equal(reserved("glue-trigger-function"), 10);
+            assert.equal(reserved("monitoring-glue-events-function"), reserved("glue-trigger-function"));
         });
 
         it("refuses, naming the command, when dev has exported nothing", async () => {
