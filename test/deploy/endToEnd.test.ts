@@ -184,10 +184,11 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
         // The smoke role (SmokeRole-<stage>) may do what this run did: put each sample, list and read what
         // the real jobs wrote for it, read its record, put the marker. Judged by an IAM evaluator.
         const account = "123456789012";
-        const scope = smokeScope(account, "eu-west-1", INPUT, OUTPUT, TABLE);
+        const scope = smokeScope(account, "eu-west-1", STAGE);
+        assert.deepEqual([scope.inputBucket, scope.outputBucket, scope.tableArn.split("/").pop()], [INPUT, OUTPUT, TABLE]);
         const verdicts: string[] = [];
         const expectAllowed = async (action: string, resource: string, context: Record<string, string> = {}) => {
-            const verdict = await judge(scope, account, action, resource, context);
+            const verdict = await judge(scope, action, resource, context);
             if (verdict !== "allow") verdicts.push(`${action} ${resource} ${JSON.stringify(context)}: ${verdict}`);
         };
         for (const r of result.reports) {

@@ -1,14 +1,19 @@
 /**
- * The smoke role's policy judged by an IAM evaluator (@cloud-copilot/iam-simulate): what smoke does must be
+ * The smoke role judged by the IAM evaluator (test/access/simulate.ts, the one door to it): its policy, inside
+ * the stage's workload boundary (every role the stack creates carries it), against the data lake key's own key
+ * policy (the key is tagged for the project, as the provider's default tags do). What smoke does must be
  * allowed, anything next to it refused. Shared by the component test (keys smoke builds) and the end-to-end
  * test (keys the real jobs wrote).
  */
-import * as assert from "node:assert/strict";
-import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { smokeRolePolicy, SmokeAccessScope } from "../../components/smokeCheck";
-import { dataLakeKeyPolicy } from "../../components/dataLakeBuckets";
+import { smokeRoleName, smokeRolePolicy, SmokeAccessScope } from "../../components/smokeCheck";
+import { bucketNames, dataLakeKeyPolicy } from "../../components/dataLakeBuckets";
+import { workloadBoundaryPolicy } from "../../components/deployRoles";
+import { metadataTableName } from "../../components/processingMetadataTable";
 import { OUTPUT_PREFIXES } from "../../stacks/workload";
 import { PARQUET_PREFIXES } from "../../stacks/etlFlows";
+import { decide, Decision } from "../access/simulate";
+
+export const PROJECT = "glue-data-pipeline";
 
 /** The flows' prefixes as the composition passes them (stacks/workload.ts). */
 export const FLOW_PREFIXES: SmokeAccessScope["flows"] = {
@@ -19,36 +24,53 @@ export const FLOW_PREFIXES: SmokeAccessScope["flows"] = {
     parquetQuarantine: PARQUET_PREFIXES.quarantine,
 };
 
-export function smokeScope(accountId: string, region: string, input: string, output: string, table: string): SmokeAccessScope {
+export interface SmokeJudgeScope extends SmokeAccessScope {
+    readonly accountId: string;
+    readonly stage: string;
+    readonly inputBucket: string;
+    readonly outputBucket: string;
+}
+
+/** The stage's smoke scope with the names the stack gives its buckets, table and key. */
+export function smokeScope(accountId: string, region: string, stage: string): SmokeJudgeScope {
+    const names = bucketNames(stage, accountId);
     return {
+        accountId,
+        stage,
         partition: "aws",
         region,
-        inputBucketArn: `arn:aws:s3:::${input}`,
-        outputBucketArn: `arn:aws:s3:::${output}`,
-        tableArn: `arn:aws:dynamodb:${region}:${accountId}:table/${table}`,
-        kmsKeyArn: `arn:aws:kms:${region}:${accountId}:key/data-lake`,
+        inputBucket: names.input,
+        outputBucket: names.output,
+        inputBucketArn: `arn:aws:s3:::${names.input}`,
+        outputBucketArn: `arn:aws:s3:::${names.output}`,
+        tableArn: `arn:aws:dynamodb:${region}:${accountId}:table/${metadataTableName(stage)}`,
+        kmsKeyArn: `arn:aws:kms:${region}:${accountId}:key/0b1e2c3d-data-lake`,
         flows: FLOW_PREFIXES,
     };
 }
 
-export type Verdict = "allow" | "implicit-deny" | "deny";
-
-/** How IAM answers `action` on `resource` for a principal holding only the smoke role's policy. */
-export async function judge(scope: SmokeAccessScope, accountId: string, action: string, resource: string, context: Record<string, string> = {}): Promise<Verdict> {
-    const result = await runSimulation(
-        {
-            request: { principal: `arn:aws:iam::${accountId}:role/SmokeRole-dev`, action, resource: { resource, accountId }, contextVariables: context },
-            identityPolicies: [{ name: "smoke", policy: smokeRolePolicy(scope) }],
-            // A KMS key is usable only if its key policy lets IAM decide: the data lake key's own policy.
-            ...(action.startsWith("kms:") ? { resourcePolicy: dataLakeKeyPolicy({ accountId, region: scope.region }) } : {}),
-            serviceControlPolicies: [],
-            resourceControlPolicies: [],
-        },
-        {},
-    );
-    if (result.resultType !== "single") throw new Error(`unexpected simulation result ${JSON.stringify(result)}`);
-    // A context key the evaluator ignored would make the case prove nothing.
-    assert.deepEqual(result.result.ignoredContextKeys ?? [], [], `${action} ${resource}`);
-    const verdicts: Record<string, Verdict> = { Allowed: "allow", ImplicitlyDenied: "implicit-deny", ExplicitlyDenied: "deny" };
-    return verdicts[result.overallResult as string] ?? (String(result.overallResult) as Verdict);
+/** How IAM answers `action` on `resource` for the smoke role, boundary included. */
+export async function judge(scope: SmokeJudgeScope, action: string, resource: string, context: Record<string, string> = {}): Promise<Decision> {
+    const kms = action.startsWith("kms:");
+    const boundary = workloadBoundaryPolicy({
+        partition: "aws",
+        accountId: scope.accountId,
+        region: scope.region,
+        project: PROJECT,
+        stage: scope.stage,
+        boundaryArn: `arn:aws:iam::${scope.accountId}:policy/${PROJECT}-boundary-${scope.stage}`,
+        allowDataDestroy: false,
+    });
+    const answer = await decide({
+        principal: `arn:aws:iam::${scope.accountId}:role/${smokeRoleName(scope.stage)}`,
+        action,
+        resource,
+        resourceAccount: scope.accountId,
+        context,
+        identity: [smokeRolePolicy(scope)],
+        boundary,
+        // A KMS key is usable only if its key policy lets IAM decide: the data lake key's own policy.
+        ...(kms ? { resourcePolicy: dataLakeKeyPolicy({ accountId: scope.accountId, region: scope.region }), resourceTags: { Project: PROJECT } } : {}),
+    });
+    return answer.decision;
 }

@@ -127,43 +127,45 @@ describe("smoke on pulumi up", () => {
     });
 
     describe("the smoke role's permissions, judged by an IAM evaluator", () => {
-        const scope = smokeScope(ACCOUNT, "eu-west-1", "in", "out", "etl-pipeline-metadata-dev");
+        const scope = smokeScope(ACCOUNT, "eu-west-1", "dev");
+        const IN = scope.inputBucket;
+        const OUT = scope.outputBucket;
         const now = new Date("2026-12-04T04:05:06Z");
         const runId = newRunId(now, () => 0.5);
         // Every key smoke uploads, and where the trigger (its own function) sends each file's output and quarantine.
         const uploads = smokeSamples().map((s) => smokeKey(s, runId, now));
         const paths = uploads.map((key) =>
             key.endsWith(CSV_SUFFIX)
-                ? deriveJobPaths("in", key, CSV_SUFFIX, "out")
-                : deriveJobPaths("in", key, PARQUET_SUFFIX, "out", { keyPrefix: FLOW_PREFIXES.parquetInput, outputPrefix: FLOW_PREFIXES.parquetOutput }),
+                ? deriveJobPaths(IN, key, CSV_SUFFIX, OUT)
+                : deriveJobPaths(IN, key, PARQUET_SUFFIX, OUT, { keyPrefix: FLOW_PREFIXES.parquetInput, outputPrefix: FLOW_PREFIXES.parquetOutput }),
         );
-        const prefixOf = (uri: string) => uri.replace("s3://out/", "");
+        const prefixOf = (uri: string) => uri.replace(`s3://${OUT}/`, "");
         const via = (service: string) => ({ "kms:ViaService": `${service}.eu-west-1.amazonaws.com` });
         const KEY = scope.kmsKeyArn;
         const TABLE = scope.tableArn;
 
         const allowed: Array<[string, string, Record<string, string>?]> = [
-            ...uploads.map((k): [string, string] => ["s3:PutObject", `arn:aws:s3:::in/${k}`]),
-            ...paths.flatMap((p) => [p.outputPath, p.quarantinePath]).map((u): [string, string, Record<string, string>] => ["s3:ListBucket", "arn:aws:s3:::out", { "s3:prefix": prefixOf(u) }]),
-            ...paths.flatMap((p) => [p.outputPath, p.quarantinePath]).map((u): [string, string] => ["s3:GetObject", `arn:aws:s3:::out/${prefixOf(u)}part-00000.snappy.parquet`]),
-            ["s3:PutObject", "arn:aws:s3:::out/smoke/passed/0123456789abcdef.json"],
+            ...uploads.map((k): [string, string] => ["s3:PutObject", `arn:aws:s3:::${IN}/${k}`]),
+            ...paths.flatMap((p) => [p.outputPath, p.quarantinePath]).map((u): [string, string, Record<string, string>] => ["s3:ListBucket", `arn:aws:s3:::${OUT}`, { "s3:prefix": prefixOf(u) }]),
+            ...paths.flatMap((p) => [p.outputPath, p.quarantinePath]).map((u): [string, string] => ["s3:GetObject", `arn:aws:s3:::${OUT}/${prefixOf(u)}part-00000.snappy.parquet`]),
+            ["s3:PutObject", `arn:aws:s3:::${OUT}/smoke/passed/0123456789abcdef.json`],
             ["dynamodb:GetItem", TABLE],
             ["kms:GenerateDataKey", KEY, via("s3")],
             ["kms:Decrypt", KEY, via("s3")],
             ["kms:Decrypt", KEY, via("dynamodb")],
         ];
         const refused: Array<[string, string, string, Record<string, string>?]> = [
-            ["a Parquet file that is not smoke's", "s3:PutObject", "arn:aws:s3:::in/raw-data/2026/12/04/trips.parquet"],
-            ["a smoke-named Parquet file off the date layout", "s3:PutObject", "arn:aws:s3:::in/raw-data/2026/12/smoke-x.parquet"],
-            ["a CSV outside smoke/", "s3:PutObject", "arn:aws:s3:::in/data/customers.csv"],
-            ["reading the input bucket", "s3:GetObject", `arn:aws:s3:::in/${uploads[0]}`],
-            ["deleting an upload", "s3:DeleteObject", `arn:aws:s3:::in/${uploads[0]}`],
-            ["another file's output", "s3:GetObject", "arn:aws:s3:::out/processed/customers/part-0.parquet"],
-            ["another Parquet file's output", "s3:GetObject", "arn:aws:s3:::out/processed-data/2026/12/04/trips/part-0.json"],
-            ["writing a flow's output", "s3:PutObject", `arn:aws:s3:::out/${prefixOf(paths[0].outputPath)}x.parquet`],
-            ["the medallion layers", "s3:GetObject", "arn:aws:s3:::out/gold/orders/part-0.parquet"],
-            ["listing the output bucket's root", "s3:ListBucket", "arn:aws:s3:::out", { "s3:prefix": "" }],
-            ["listing all processed output", "s3:ListBucket", "arn:aws:s3:::out", { "s3:prefix": "processed/" }],
+            ["a Parquet file that is not smoke's", "s3:PutObject", `arn:aws:s3:::${IN}/raw-data/2026/12/04/trips.parquet`],
+            ["a smoke-named Parquet file off the date layout", "s3:PutObject", `arn:aws:s3:::${IN}/raw-data/2026/12/smoke-x.parquet`],
+            ["a CSV outside smoke/", "s3:PutObject", `arn:aws:s3:::${IN}/data/customers.csv`],
+            ["reading the input bucket", "s3:GetObject", `arn:aws:s3:::${IN}/${uploads[0]}`],
+            ["deleting an upload", "s3:DeleteObject", `arn:aws:s3:::${IN}/${uploads[0]}`],
+            ["another file's output", "s3:GetObject", `arn:aws:s3:::${OUT}/processed/customers/part-0.parquet`],
+            ["another Parquet file's output", "s3:GetObject", `arn:aws:s3:::${OUT}/processed-data/2026/12/04/trips/part-0.json`],
+            ["writing a flow's output", "s3:PutObject", `arn:aws:s3:::${OUT}/${prefixOf(paths[0].outputPath)}x.parquet`],
+            ["the medallion layers", "s3:GetObject", `arn:aws:s3:::${OUT}/gold/orders/part-0.parquet`],
+            ["listing the output bucket's root", "s3:ListBucket", `arn:aws:s3:::${OUT}`, { "s3:prefix": "" }],
+            ["listing all processed output", "s3:ListBucket", `arn:aws:s3:::${OUT}`, { "s3:prefix": "processed/" }],
             ["writing a record", "dynamodb:PutItem", TABLE],
             ["querying the table", "dynamodb:Query", TABLE],
             ["the key used directly", "kms:Decrypt", KEY],
@@ -172,10 +174,10 @@ describe("smoke on pulumi up", () => {
 
         for (const [action, resource, context] of allowed) {
             it(`allows ${action} ${resource.replace(/^arn:aws:[a-z0-9]*:[^:]*:[^:]*:/, "")}${context ? ` ${JSON.stringify(context)}` : ""}`, async () =>
-                assert.equal(await judge(scope, ACCOUNT, action, resource, context ?? {}), "allow"));
+                assert.equal(await judge(scope, action, resource, context ?? {}), "allow"));
         }
         for (const [title, action, resource, context] of refused) {
-            it(`refuses ${title} (${action})`, async () => assert.notEqual(await judge(scope, ACCOUNT, action, resource, context ?? {}), "allow"));
+            it(`refuses ${title} (${action})`, async () => assert.notEqual(await judge(scope, action, resource, context ?? {}), "allow"));
         }
 
         it("names no wildcard resource beyond its key patterns, and the patterns pin the Parquet date layout", () => {
