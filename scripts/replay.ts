@@ -37,9 +37,12 @@ import { createTriggerDeps, handleS3Event, TriggerBatchError, TriggerSummary } f
 import { Logger, LogSink } from "../functions/shared/logger";
 import { ClaimRequest, ClaimResult, ProcessingRecord, ProcessingRecordStore, REPLAYABLE_STATUSES } from "../functions/shared/processingRecords";
 import { decodeS3Key, deriveFileId, objectVersion, S3EventLike, S3EventRecordLike } from "../functions/shared/s3Events";
+import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
+import { describeLoadEvent, replayLoad, WarehouseReplayOutputs, warehouseReplayTarget } from "../functions/claims-warehouse-load/replayLoad";
 
 /** The stack outputs replay reads (stacks/workload.ts exports them). */
-export interface ReplayOutputs {
+/** The claims warehouse outputs (WarehouseReplayOutputs) are there only for stacks with `claims.warehouse`. */
+export interface ReplayOutputs extends Partial<Omit<WarehouseReplayOutputs, "metadataTable">> {
     readonly region: string;
     readonly stage?: string;
     readonly metadataTable: string;
@@ -163,6 +166,8 @@ export interface ReplayClients {
     readonly dynamodb: DynamoDBClient;
     readonly sns: SNSClient;
     readonly cloudwatch: CloudWatchClient;
+    /** Only for stacks with the claims warehouse. @default a client in the stack's region */
+    readonly redshiftData?: RedshiftDataClient;
 }
 
 export function defaultClients(region: string): ReplayClients {
@@ -193,10 +198,10 @@ export interface ReplayOptions {
     readonly fileSuffix?: string;
 }
 
-export type ItemResult = "started" | "already-handled" | "failed" | "unrecognised" | "reported" | "dropped" | "would-replay";
+export type ItemResult = "started" | "already-handled" | "failed" | "unrecognised" | "reported" | "dropped" | "would-replay" | "loaded";
 
 export interface ReplayItem {
-    readonly source: "trigger-dlq" | "records" | "job-events-dlq";
+    readonly source: "trigger-dlq" | "records" | "job-events-dlq" | "warehouse-load-dlq";
     readonly what: string;
     readonly result: ItemResult;
     readonly detail?: string;
@@ -382,6 +387,26 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
                 items.push({ source: "job-events-dlq", what, result: handled.kind === "duplicate" ? "already-handled" : "reported", detail: label });
             } catch (err) {
                 items.push({ source: "job-events-dlq", what, result: "failed", detail: `${label}: ${err instanceof Error ? err.message : String(err)}` });
+            }
+        }
+    }
+
+    // 4. The claims warehouse load's dead-letter queue (stacks with claims.warehouse): each Glue event goes
+    //    through the load's own logic (functions/claims-warehouse-load), which loads a run at most once.
+    const warehouse = warehouseReplayTarget({ ...outputs, metadataTable: outputs.metadataTable });
+    if (warehouse) {
+        const redshiftData = clients.redshiftData ?? new RedshiftDataClient({ region: outputs.region });
+        for await (const message of drain(clients.sqs, warehouse.queueUrl, visibility, wait)) {
+            const event = eventOfMessage(message.Body ?? "");
+            const what = `message ${message.MessageId}`;
+            if (options.dryRun) {
+                items.push({ source: "warehouse-load-dlq", what, result: "would-replay", detail: describeLoadEvent(event) ?? "not a load event" });
+                continue;
+            }
+            const outcome = await replayLoad(event, warehouse, { ...clients, redshiftData }, logger.child({ component: "claims-warehouse-load" }));
+            items.push({ source: "warehouse-load-dlq", what, ...outcome });
+            if (outcome.result === "loaded" || outcome.result === "already-handled") {
+                await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: warehouse.queueUrl, ReceiptHandle: message.ReceiptHandle }));
             }
         }
     }

@@ -111,6 +111,7 @@ export function createClaims(config: StackConfig, inputs: ClaimsInputs, opts: pu
                 ? {
                       claimsWarehouseWorkgroup: warehouse.workgroup.workgroupName,
                       claimsWarehouseDatabase: warehouse.databaseName,
+                      claimsWarehouseCopyRoleArn: warehouse.copyRole.arn,
                       claimsWarehouseLoadFunction: warehouse.load.functionName,
                       claimsWarehouseLoadDeadLetterQueue: warehouse.load.deadLetterQueue!.url,
                   }

@@ -10,6 +10,9 @@ import assert from "node:assert/strict";
 import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { PGlite } from "@electric-sql/pglite";
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { replay } from "../../scripts/replay";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { GlueClient } from "@aws-sdk/client-glue";
 import type { SNSClient } from "@aws-sdk/client-sns";
@@ -315,6 +318,45 @@ describe("claims warehouse load (Data API on PostgreSQL, records and bucket on t
         assert.deepEqual(outcome.kind === "loaded" && [outcome.rowsLoaded, outcome.rowsReplaced], [0, 1]);
         assert.ok(!redshift.calls.at(-2)?.input.Sqls.some((s: string) => s.startsWith("COPY")));
         assert.deepEqual(await warehouseRows(FILE), []);
+    });
+
+    it("npm run replay re-drives the load's dead-letter queue through the same logic, once", async () => {
+        // Prepare: a load that failed every retry left its Glue event in the DLQ (Lambda's on-failure record).
+        await succeededRun(FILE, RUN, { "year=2024/month=03": [claimRow("C1", "2024-03-05"), claimRow("C2", "2024-03-06")] });
+        const common = { endpoint: aws.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } };
+        const sqs = new SQSClient(common);
+        const queue = async (name: string) => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+        const loadDlq = await queue("healthcare-claims-test-warehouse-load-dlq");
+        const glueEvent = { source: "aws.glue", "detail-type": "Glue Job State Change", detail: { jobName: "healthcare-claims-test-etl", jobRunId: RUN, state: "SUCCEEDED" } };
+        await sqs.send(new SendMessageCommand({ QueueUrl: loadDlq, MessageBody: JSON.stringify({ requestContext: { condition: "RetriesExhausted" }, requestPayload: glueEvent }) }));
+        const outputs = {
+            region: EMULATOR_REGION,
+            metadataTable: TABLE,
+            fileProcessorJob: "FileProcessorV2-test",
+            outputBucket: "glue-output-test",
+            triggerDeadLetterQueue: await queue("GlueTriggerLambda-test-dlq"),
+            claimsWarehouseLoadDeadLetterQueue: loadDlq,
+            claimsWarehouseWorkgroup: CONFIG.workgroupName,
+            claimsWarehouseDatabase: CONFIG.databaseName,
+            claimsWarehouseCopyRoleArn: CONFIG.copyRoleArn,
+            claimsBucket: BUCKET,
+            claimsErrorTopicArn: CONFIG.errorTopicArn,
+        };
+        const d = deps();
+        const clients = { sqs, s3: aws.clients.s3, glue: d.glue, dynamodb: aws.clients.dynamodb, sns: d.sns, cloudwatch: {} as CloudWatchClient, redshiftData: d.redshiftData };
+
+        // Act
+        const first = await replay({ outputs, skipRecords: true, visibilityTimeoutSeconds: 30, waitTimeSeconds: 0 }, clients);
+        const second = await replay({ outputs, skipRecords: true, visibilityTimeoutSeconds: 30, waitTimeSeconds: 0 }, clients);
+
+        // Assess
+        assert.deepEqual(first.items.map((i) => [i.source, i.result]), [["warehouse-load-dlq", "loaded"]]);
+        assert.match(first.items[0].detail ?? "", /2 rows loaded, 0 replaced/);
+        assert.deepEqual(second.items, []);
+        const left = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: loadDlq, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+        assert.deepEqual([left.Attributes?.ApproximateNumberOfMessages, left.Attributes?.ApproximateNumberOfMessagesNotVisible], ["0", "0"]);
+        assert.equal((await aws.getItem(TABLE, { file_id: FILE }))?.warehouse_load_status, "LOADED");
+        assert.equal(redshift.batchesRun, 1);
     });
 
     it("ignores events that ask for no load", async () => {
