@@ -1,0 +1,591 @@
+/**
+ * The access contract: requests the running pipeline and its delivery make (or that an attacker or a
+ * mistake would make), each with the answer AWS must give, asked of the independent evaluator
+ * (test/access/simulate.ts) on the synthesized graphs (test/access/graphs.ts). Each request carries the
+ * context AWS really sends with it (no SSE header on a plain upload; Scheduler's schedule-group ARN; the
+ * CloudWatch Logs encryption context), so a policy that only works against our beliefs fails here.
+ *
+ * docs/deploy.md's "Who can do what" table is checked against this list (test/access/contract.test.ts).
+ */
+import { PROJECT } from "../../stacks/config";
+import { type AccessQuestion, delegatingPolicy } from "./simulate";
+import { accountBlocksPublicAccess, accountOfGraph, blocksPublicAccess, bucketPolicy, GraphName, Graphs, keyPolicy, managedPolicy, queuePolicy, role, topicPolicy } from "./graphs";
+
+export type Expected = "allow" | "deny";
+
+export interface ContractRequest {
+    /** Who asks and what, in words: the row docs/deploy.md shows. */
+    readonly title: string;
+    /** The section of docs/deploy.md's table it belongs to. */
+    readonly who: string;
+    readonly expect: Expected;
+    /** The defect of issue 10 this request failed on before its fix, if any. */
+    readonly defect?: number;
+    readonly question: (g: Graphs) => AccessQuestion;
+}
+
+const REGION = "eu-west-1";
+const OTHER_ACCOUNT = "999999999999";
+
+const acct = (g: Graphs, stack: "dev" | "prod") => accountOfGraph(g[stack]);
+const bucket = (g: Graphs, stack: "dev" | "prod", kind: string) => `glue-${kind}-${stack}-${acct(g, stack)}`;
+const arnS3 = (b: string, key?: string) => (key === undefined ? `arn:aws:s3:::${b}` : `arn:aws:s3:::${b}/${key}`);
+/** An S3 bucket or object of a stack, with its owning account (S3 ARNs carry none, the evaluator needs it). */
+const onS3 = (g: Graphs, stack: "dev" | "prod", kind: string, key?: string) => ({ resource: arnS3(bucket(g, stack, kind), key), resourceAccount: acct(g, stack) });
+const regional = (g: Graphs, stack: "dev" | "prod", service: string, resource: string) => `arn:aws:${service}:${REGION}:${acct(g, stack)}:${resource}`;
+const dataKey = (g: Graphs, stack: "dev" | "prod") => regional(g, stack, "kms", "key/data-lake-key-key-id");
+const alertsKey = (g: Graphs, stack: "dev" | "prod") => regional(g, stack, "kms", "key/monitoring-alerts-key-key-id");
+
+/** The tags every resource of a stack carries: its AWS provider's default tags. */
+function stackTags(g: Graphs, stack: "dev" | "prod"): Record<string, string> {
+    const provider = g[stack].resources.find((r) => r.type === "pulumi:providers:aws");
+    const tags = JSON.parse(provider?.inputs.defaultTags ?? "{}").tags ?? {};
+    if (!tags.Project) throw new Error(`${stack}: the AWS provider's default tags carry no Project`);
+    return tags;
+}
+
+/** The role `logical` of a graph acting: its identity policies and the bootstrap's boundary on it. */
+function asRole(g: Graphs, graph: GraphName, logical: string): Pick<AccessQuestion, "principal" | "identity" | "boundary"> {
+    const r = role(g[graph], logical);
+    let boundary: unknown;
+    if (r.boundaryArn) {
+        const stage = graph === "prod" || graph === "bootstrap-prod" ? "prod" : "dev";
+        boundary = managedPolicy(g[`bootstrap-${stage}`], r.boundaryArn);
+    }
+    return { principal: r.arn, identity: r.identity as any, boundary: boundary as any };
+}
+
+/** A trust-policy question: may `principal` assume `logical` of `graph`, with `context`. */
+function assume(g: Graphs, graph: GraphName, logical: string, principal: string, action: string, context: Record<string, string | string[]> = {}, identity: unknown[] = []): AccessQuestion {
+    const r = role(g[graph], logical);
+    return { principal, action, resource: r.arn, context, resourcePolicy: r.trust as any, identity: identity as any };
+}
+
+const TLS = { "aws:SecureTransport": "true" } as const;
+/** Everything else in the caller's account allowed, so the answer turns on the resource's own policy. */
+const ALLOW_ALL = [{ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }];
+
+const stacks = ["dev", "prod"] as const;
+const other = (s: "dev" | "prod") => (s === "dev" ? "prod" : "dev");
+
+export const CONTRACT: ContractRequest[] = [
+    // ---------------------------------------------------------------- the running pipeline: must allow
+    ...stacks.flatMap((s): ContractRequest[] => [
+        {
+            title: `${s}: a person with write access uploads a claims file with a plain \`aws s3 cp\` (no SSE header)`,
+            who: "People and services of the stack",
+            expect: "allow",
+            defect: 1,
+            question: (g) => ({
+                principal: `arn:aws:iam::${acct(g, s)}:role/data-engineer`,
+                action: "s3:PutObject",
+                ...onS3(g, s, "claims", "raw/claims/claims_2024.csv"),
+                context: { ...TLS, "s3:TlsVersion": "1.3" },
+                identity: [{ Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: `${arnS3(bucket(g, s, "claims"))}/*` }] }],
+                resourcePolicy: bucketPolicy(g[s], bucket(g, s, "claims")) as any,
+            }),
+        },
+        {
+            title: `${s}: a person's upload asking for SSE-S3 instead of SSE-KMS is refused`,
+            who: "People and services of the stack",
+            expect: "deny",
+            question: (g) => ({
+                principal: `arn:aws:iam::${acct(g, s)}:role/data-engineer`,
+                action: "s3:PutObject",
+                ...onS3(g, s, "claims", "raw/claims/claims_2024.csv"),
+                context: { ...TLS, "s3:TlsVersion": "1.3", "s3:x-amz-server-side-encryption": "AES256" },
+                identity: [{ Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: `${arnS3(bucket(g, s, "claims"))}/*` }] }],
+                resourcePolicy: bucketPolicy(g[s], bucket(g, s, "claims")) as any,
+            }),
+        },
+        ...(["validation-reports/claims_2024.json", "quarantine/files/claims_2024.csv"] as const).map(
+            (key): ContractRequest => ({
+                title: `${s}: the claims validation function writes ${key.split("/")[0]} (PutObject, also a CopyObject's write; no SSE header)`,
+                who: "People and services of the stack",
+                expect: "allow",
+                defect: 1,
+                question: (g) => ({
+                    ...asRole(g, s, "claims-validation-role"),
+                    action: "s3:PutObject",
+                    ...onS3(g, s, "claims", key),
+                    context: { ...TLS, "s3:TlsVersion": "1.3" },
+                    resourcePolicy: bucketPolicy(g[s], bucket(g, s, "claims")) as any,
+                }),
+            }),
+        ),
+        {
+            title: `${s}: EventBridge Scheduler assumes the medallion schedule role (aws:SourceArn: the schedule group)`,
+            who: "People and services of the stack",
+            expect: "allow",
+            defect: 2,
+            question: (g) =>
+                assume(g, s, "medallion-schedule-role", "scheduler.amazonaws.com", "sts:AssumeRole", {
+                    "aws:SourceAccount": acct(g, s),
+                    "aws:SourceArn": regional(g, s, "scheduler", "schedule-group/default"),
+                }),
+        },
+        {
+            title: `${s}: EventBridge Scheduler of another account may not assume the medallion schedule role`,
+            who: "Anyone else",
+            expect: "deny",
+            question: (g) =>
+                assume(g, s, "medallion-schedule-role", "scheduler.amazonaws.com", "sts:AssumeRole", {
+                    "aws:SourceAccount": OTHER_ACCOUNT,
+                    "aws:SourceArn": `arn:aws:scheduler:${REGION}:${OTHER_ACCOUNT}:schedule-group/default`,
+                }),
+        },
+        {
+            title: `${s}: the glue trigger function starts FileProcessorV2`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), action: "glue:StartJobRun", resource: regional(g, s, "glue", `job/FileProcessorV2-${s}`) }),
+        },
+        {
+            title: `${s}: the glue trigger function writes the processing record`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), action: "dynamodb:UpdateItem", resource: regional(g, s, "dynamodb", `table/etl-pipeline-metadata-${s}`) }),
+        },
+        {
+            title: `${s}: FileProcessorV2 reads its script`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "file-processor-role"), action: "s3:GetObject", ...onS3(g, s, "assets-v2", `scripts/FileProcessorV2-${s}/file_processor.py`) }),
+        },
+        {
+            title: `${s}: FileProcessorV2 reads its input`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "file-processor-role"), action: "s3:GetObject", ...onS3(g, s, "input", "sales/2026/sales.csv"), context: TLS, resourcePolicy: bucketPolicy(g[s], bucket(g, s, "input")) as any }),
+        },
+        {
+            title: `${s}: FileProcessorV2 writes processed output`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "file-processor-role"), action: "s3:PutObject", ...onS3(g, s, "output", "processed/sales/part-0.parquet") }),
+        },
+        {
+            title: `${s}: FileProcessorV2 generates a data key with the data-lake key through S3`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({
+                ...asRole(g, s, "file-processor-role"),
+                action: "kms:GenerateDataKey",
+                resource: dataKey(g, s),
+                resourceTags: stackTags(g, s),
+                context: { "kms:ViaService": `s3.${REGION}.amazonaws.com` },
+                resourcePolicy: keyPolicy(g[s], "data-lake-key") as any,
+            }),
+        },
+        {
+            title: `${s}: the medallion state machine starts the gold crawler`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "medallion-states-role"), action: "glue:StartCrawler", resource: regional(g, s, "glue", `crawler/medallion-gold-${s}`) }),
+        },
+        {
+            title: `${s}: the medallion state machine invokes the ingestion function`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "medallion-states-role"), action: "lambda:InvokeFunction", resource: regional(g, s, "lambda", `function:ApiIngestion-${s}`) }),
+        },
+        {
+            title: `${s}: CloudWatch alarms publish to the encrypted alerts topic`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({
+                principal: "cloudwatch.amazonaws.com",
+                action: "sns:Publish",
+                resource: regional(g, s, "sns", `glue-pipeline-alerts-${s}`),
+                context: { ...TLS, "aws:SourceAccount": acct(g, s), "aws:SourceArn": regional(g, s, "cloudwatch", "alarm:glue-job-failures") },
+                resourcePolicy: topicPolicy(g[s], regional(g, s, "sns", `glue-pipeline-alerts-${s}`)) as any,
+            }),
+        },
+        {
+            title: `${s}: CloudWatch alarms generate a data key with the alerts key`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({
+                principal: "cloudwatch.amazonaws.com",
+                action: "kms:GenerateDataKey",
+                resource: alertsKey(g, s),
+                context: { "aws:SourceAccount": acct(g, s), "aws:SourceArn": regional(g, s, "cloudwatch", "alarm:glue-job-failures") },
+                resourcePolicy: keyPolicy(g[s], "monitoring-alerts-key") as any,
+            }),
+        },
+        {
+            title: `${s}: CloudWatch acting for another account's alarm may not use the alerts key`,
+            who: "Anyone else",
+            expect: "deny",
+            defect: 7,
+            question: (g) => ({
+                principal: "cloudwatch.amazonaws.com",
+                action: "kms:Decrypt",
+                resource: alertsKey(g, s),
+                context: { "aws:SourceAccount": OTHER_ACCOUNT, "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${OTHER_ACCOUNT}:alarm:theirs` },
+                resourcePolicy: keyPolicy(g[s], "monitoring-alerts-key") as any,
+            }),
+        },
+        {
+            title: `${s}: CloudWatch Logs encrypts a Lambda log group with the data-lake key (its encryption context)`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({
+                principal: `logs.${REGION}.amazonaws.com`,
+                action: "kms:GenerateDataKey",
+                resource: dataKey(g, s),
+                context: { "kms:EncryptionContext:aws:logs:arn": regional(g, s, "logs", `log-group:/aws/lambda/GlueTriggerLambda-${s}`) },
+                resourcePolicy: keyPolicy(g[s], "data-lake-key") as any,
+            }),
+        },
+        {
+            title: `${s}: S3 server access logging delivers the input bucket's logs`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({
+                principal: "logging.s3.amazonaws.com",
+                action: "s3:PutObject",
+                ...onS3(g, s, "access-logs", "input/2026-01-01-00-00-00-ABCDEF"),
+                context: { ...TLS, "s3:TlsVersion": "1.2", "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(bucket(g, s, "input")) },
+                resourcePolicy: bucketPolicy(g[s], bucket(g, s, "access-logs")) as any,
+            }),
+        },
+        {
+            title: `${s}: EventBridge delivers a failed Glue job event to the job-events dead-letter queue`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({
+                principal: "events.amazonaws.com",
+                action: "sqs:SendMessage",
+                resource: regional(g, s, "sqs", `GlueJobEvents-${s}-dlq`),
+                // The rule's ARN as the graph names it (the offline mocks give rules a generic ARN).
+                context: { ...TLS, "aws:SourceArn": regional(g, s, "cloudwatch", `GlueJobEvents-${s}-state-change`) },
+                resourcePolicy: queuePolicy(g[s], `GlueJobEvents-${s}-dlq`) as any,
+            }),
+        },
+
+        // ------------------------------------------------------------ the other stage: must deny
+        {
+            title: `${s}: the claims validation function may not read ${other(s)}'s claims`,
+            who: "Workload roles across stages",
+            expect: "deny",
+            question: (g) => ({
+                ...asRole(g, s, "claims-validation-role"),
+                action: "s3:GetObject",
+                ...onS3(g, other(s), "claims", "raw/claims/claims_2024.csv"),
+                context: TLS,
+                resourcePolicy: bucketPolicy(g[other(s)], bucket(g, other(s), "claims")) as any,
+            }),
+        },
+        {
+            title: `${s}: the glue trigger function may not write ${other(s)}'s processing table`,
+            who: "Workload roles across stages",
+            expect: "deny",
+            question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), action: "dynamodb:PutItem", resource: regional(g, other(s), "dynamodb", `table/etl-pipeline-metadata-${other(s)}`) }),
+        },
+        {
+            title: `${s}: the medallion ingestion function may not read ${other(s)}'s API key secret`,
+            who: "Workload roles across stages",
+            expect: "deny",
+            question: (g) => ({
+                ...asRole(g, s, "medallion-ingest-role"),
+                action: "secretsmanager:GetSecretValue",
+                resource: regional(g, other(s), "secretsmanager", `secret:glue-pipeline/${other(s)}/medallion-api-key-AbCdEf`),
+            }),
+        },
+        {
+            title: `${s}: FileProcessorV2 may not decrypt with ${other(s)}'s data-lake key`,
+            who: "Workload roles across stages",
+            expect: "deny",
+            question: (g) => ({
+                ...asRole(g, s, "file-processor-role"),
+                action: "kms:Decrypt",
+                resource: dataKey(g, other(s)),
+                resourceTags: stackTags(g, other(s)),
+                context: { "kms:ViaService": `s3.${REGION}.amazonaws.com` },
+                resourcePolicy: keyPolicy(g[other(s)], "data-lake-key") as any,
+            }),
+        },
+
+        // --------------------------------------------------- the boundary: nothing outside the project
+        {
+            title: `${s}: the boundary cuts a workload role off another team's table in the same account`,
+            who: "Permissions boundary",
+            expect: "deny",
+            defect: 6,
+            question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), identity: ALLOW_ALL, action: "dynamodb:GetItem", resource: regional(g, s, "dynamodb", "table/payroll") }),
+        },
+        {
+            title: `${s}: the boundary cuts a workload role off another team's secret`,
+            who: "Permissions boundary",
+            expect: "deny",
+            defect: 6,
+            question: (g) => ({ ...asRole(g, s, "medallion-ingest-role"), identity: ALLOW_ALL, action: "secretsmanager:GetSecretValue", resource: regional(g, s, "secretsmanager", "secret:payroll/db-AbCdEf") }),
+        },
+        {
+            title: `${s}: the boundary cuts a workload role off another team's queue`,
+            who: "Permissions boundary",
+            expect: "deny",
+            defect: 6,
+            question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), identity: ALLOW_ALL, action: "sqs:SendMessage", resource: regional(g, s, "sqs", "payroll-jobs") }),
+        },
+
+        {
+            title: `${s}: the boundary cuts a workload role off another team's KMS key (its Project tag is not ours)`,
+            who: "Permissions boundary",
+            expect: "deny",
+            defect: 6,
+            question: (g) => ({
+                ...asRole(g, s, "file-processor-role"),
+                identity: ALLOW_ALL,
+                action: "kms:Decrypt",
+                resource: regional(g, s, "kms", "key/payroll-key-id"),
+                resourceTags: { Project: "payroll" },
+                resourcePolicy: delegatingPolicy(acct(g, s)),
+            }),
+        },
+        {
+            title: `${s}: the boundary cuts a workload role off another team's Glue job`,
+            who: "Permissions boundary",
+            expect: "deny",
+            defect: 6,
+            question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), identity: ALLOW_ALL, action: "glue:StartJobRun", resource: regional(g, s, "glue", "job/payroll-export") }),
+        },
+
+        // ----------------------------------------------------------- anyone else: must deny
+        ...(["input", "output", "assets-v2", "claims", "access-logs"] as const).flatMap((kind): ContractRequest[] => [
+            {
+                title: `${s}: anonymous may not read the ${kind} bucket`,
+                who: "Anyone else",
+                expect: "deny",
+                question: (g) => ({
+                    principal: "anonymous",
+                    action: "s3:GetObject",
+                    ...onS3(g, s, kind, "any.csv"),
+                    context: TLS,
+                    resourcePolicy: bucketPolicy(g[s], bucket(g, s, kind)) as any,
+                    s3BlockPublicAccess: blocksPublicAccess(g[s], g[`bootstrap-${s}`], bucket(g, s, kind)),
+                }),
+            },
+            {
+                title: `${s}: another account may not write the ${kind} bucket`,
+                who: "Anyone else",
+                expect: "deny",
+                question: (g) => ({
+                    principal: `arn:aws:iam::${OTHER_ACCOUNT}:role/outsider`,
+                    action: "s3:PutObject",
+                    ...onS3(g, s, kind, "any.csv"),
+                    context: TLS,
+                    identity: ALLOW_ALL,
+                    resourcePolicy: bucketPolicy(g[s], bucket(g, s, kind)) as any,
+                    s3BlockPublicAccess: blocksPublicAccess(g[s], g[`bootstrap-${s}`], bucket(g, s, kind)),
+                }),
+            },
+        ]),
+        ...[`glue-pipeline-alerts-${s}`, `healthcare-claims-${s}-processing`, `healthcare-claims-${s}-errors`, `medallion-notifications-${s}`].flatMap((topic): ContractRequest[] => [
+            {
+                title: `${s}: anonymous may not publish to ${topic}`,
+                who: "Anyone else",
+                expect: "deny",
+                question: (g) => ({ principal: "anonymous", action: "sns:Publish", resource: regional(g, s, "sns", topic), context: TLS, resourcePolicy: topicPolicy(g[s], regional(g, s, "sns", topic)) as any }),
+            },
+            {
+                title: `${s}: another account may not subscribe to ${topic}`,
+                who: "Anyone else",
+                expect: "deny",
+                question: (g) => ({
+                    principal: `arn:aws:iam::${OTHER_ACCOUNT}:role/outsider`,
+                    action: "sns:Subscribe",
+                    resource: regional(g, s, "sns", topic),
+                    context: TLS,
+                    identity: ALLOW_ALL,
+                    resourcePolicy: topicPolicy(g[s], regional(g, s, "sns", topic)) as any,
+                }),
+            },
+        ]),
+        ...[`GlueTriggerLambda-${s}-dlq`, `ParquetToJsonTrigger-${s}-dlq`, `medallion-daily-${s}-dlq`, `healthcare-claims-${s}-data-validation-dlq`, `GlueJobEvents-${s}-dlq`].flatMap((queue): ContractRequest[] => [
+            {
+                title: `${s}: anonymous may not send to ${queue}`,
+                who: "Anyone else",
+                expect: "deny",
+                question: (g) => ({ principal: "anonymous", action: "sqs:SendMessage", resource: regional(g, s, "sqs", queue), context: TLS, resourcePolicy: queuePolicy(g[s], queue) as any }),
+            },
+            {
+                title: `${s}: another account may not read ${queue}`,
+                who: "Anyone else",
+                expect: "deny",
+                question: (g) => ({
+                    principal: `arn:aws:iam::${OTHER_ACCOUNT}:role/outsider`,
+                    action: "sqs:ReceiveMessage",
+                    resource: regional(g, s, "sqs", queue),
+                    context: TLS,
+                    identity: ALLOW_ALL,
+                    resourcePolicy: queuePolicy(g[s], queue) as any,
+                }),
+            },
+        ]),
+    ]),
+
+    // -------------------------------------------------------------------- delivery principals
+    {
+        title: "the CI role (which pull requests reach) may assume dev's GlueTestRole",
+        who: "Pull requests, previews and CI",
+        expect: "allow",
+        question: (g) => ({ ...asRole(g, "bootstrap-pipeline", "ci-role"), action: "sts:AssumeRole", resource: role(g["bootstrap-dev"], "glue-test-role").arn, resourcePolicy: role(g["bootstrap-dev"], "glue-test-role").trust as any }),
+    },
+    {
+        title: "the CI role may not assume any role in prod (no GlueTestRole-prod: IAM cannot limit a job run's arguments)",
+        who: "Pull requests, previews and CI",
+        expect: "deny",
+        defect: 3,
+        question: (g) => ({
+            ...asRole(g, "bootstrap-pipeline", "ci-role"),
+            action: "sts:AssumeRole",
+            resource: `arn:aws:iam::${acct(g, "prod")}:role/glue-data-pipeline-bootstrap/GlueTestRole-prod`,
+            // The role's trust admits the CI role (as it did): the answer turns on the CI role's own policy.
+            resourcePolicy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: role(g["bootstrap-pipeline"], "ci-role").arn }, Action: "sts:AssumeRole" }] },
+        }),
+    },
+    {
+        title: "the CI role may not read prod's input bucket",
+        who: "Pull requests, previews and CI",
+        expect: "deny",
+        question: (g) => ({ ...asRole(g, "bootstrap-pipeline", "ci-role"), action: "s3:GetObject", ...onS3(g, "prod", "input", "sales.csv"), context: TLS, resourcePolicy: bucketPolicy(g.prod, bucket(g, "prod", "input")) as any }),
+    },
+    ...(["dev", "prod"] as const).map(
+        (s): ContractRequest => ({
+            title: `${s}'s preview role (pull requests' previews) may not write anything: PutObject on ${s}'s input`,
+            who: "Pull requests, previews and CI",
+            expect: "deny",
+            question: (g) => ({ ...asRole(g, `bootstrap-${s}`, "access-preview"), action: "s3:PutObject", ...onS3(g, s, "input", "x.csv"), context: TLS, resourcePolicy: bucketPolicy(g[s], bucket(g, s, "input")) as any }),
+        }),
+    ),
+    {
+        title: "dev's deploy role may not touch prod's buckets",
+        who: "Deploy roles",
+        expect: "deny",
+        question: (g) => ({ ...asRole(g, "bootstrap-dev", "access-deploy"), action: "s3:PutBucketPolicy", ...onS3(g, "prod", "input"), context: TLS, resourcePolicy: bucketPolicy(g.prod, bucket(g, "prod", "input")) as any }),
+    },
+    {
+        title: "prod's deploy role may not remove a role's permissions boundary",
+        who: "Deploy roles",
+        expect: "deny",
+        question: (g) => ({ ...asRole(g, "bootstrap-prod", "access-deploy"), action: "iam:DeleteRolePermissionsBoundary", resource: `arn:aws:iam::${acct(g, "prod")}:role/glue-trigger-role` }),
+    },
+    {
+        title: "prod's deploy role may not delete prod's processing table (allowDataDestroy is false)",
+        who: "Deploy roles",
+        expect: "deny",
+        defect: 5,
+        question: (g) => ({ ...asRole(g, "bootstrap-prod", "access-deploy"), action: "dynamodb:DeleteTable", resource: regional(g, "prod", "dynamodb", "table/etl-pipeline-metadata-prod") }),
+    },
+    {
+        title: "prod's deploy role may not delete prod's input bucket (allowDataDestroy is false)",
+        who: "Deploy roles",
+        expect: "deny",
+        defect: 5,
+        question: (g) => ({ ...asRole(g, "bootstrap-prod", "access-deploy"), action: "s3:DeleteBucket", ...onS3(g, "prod", "input") }),
+    },
+    {
+        title: "prod's deploy role may not schedule deletion of prod's data-lake key",
+        who: "Deploy roles",
+        expect: "deny",
+        defect: 5,
+        question: (g) => ({ ...asRole(g, "bootstrap-prod", "access-deploy"), action: "kms:ScheduleKeyDeletion", resource: dataKey(g, "prod"), resourcePolicy: keyPolicy(g.prod, "data-lake-key") as any }),
+    },
+    // Removing a bucket's own block is authorized as s3:PutBucketPublicAccessBlock, which creating the block of
+    // a new bucket needs too: IAM cannot refuse one without the other. What keeps a bucket closed whatever the
+    // deploy role does to it is the account's block, which the bootstrap sets and the deploy role cannot change.
+    {
+        title: "prod's deploy role may not change the account's S3 Block Public Access",
+        who: "Deploy roles",
+        expect: "deny",
+        question: (g) => ({ ...asRole(g, "bootstrap-prod", "access-deploy"), action: "s3:PutAccountPublicAccessBlock", resource: "*", resourceAccount: acct(g, "prod") }),
+    },
+    ...stacks.map(
+        (s): ContractRequest => ({
+            title: `${s}: a bucket whose policy were opened to everyone still refuses anonymous reads (the bootstrap's account-level Block Public Access)`,
+            who: "Anyone else",
+            expect: "deny",
+            defect: 5,
+            question: (g) => ({
+                principal: "anonymous",
+                action: "s3:GetObject",
+                ...onS3(g, s, "output", "processed/sales/part-0.parquet"),
+                context: TLS,
+                resourcePolicy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `${arnS3(bucket(g, s, "output"))}/*` }] },
+                // Only the account's block: the bucket's own is what the opened policy would come with removed.
+                s3BlockPublicAccess: accountBlocksPublicAccess(g[`bootstrap-${s}`]),
+            }),
+        }),
+    ),
+    {
+        title: "prod's deploy role may not tag another team's KMS key into the project (no kms:TagResource on \"*\")",
+        who: "Deploy roles",
+        expect: "deny",
+        defect: 7,
+        question: (g) => ({
+            ...asRole(g, "bootstrap-prod", "access-deploy"),
+            action: "kms:TagResource",
+            resource: regional(g, "prod", "kms", "key/payroll-key-id"),
+            resourceTags: { Project: "payroll" },
+            context: { "aws:RequestTag/Project": PROJECT },
+            resourcePolicy: delegatingPolicy(acct(g, "prod")),
+        }),
+    },
+    {
+        title: "dev's deploy role deploys dev: creates a bounded role",
+        who: "Deploy roles",
+        expect: "allow",
+        question: (g) => ({
+            ...asRole(g, "bootstrap-dev", "access-deploy"),
+            action: "iam:CreateRole",
+            resource: `arn:aws:iam::${acct(g, "dev")}:role/glue-trigger-role-1234567`,
+            context: { "iam:PermissionsBoundary": `arn:aws:iam::${acct(g, "dev")}:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-dev` },
+        }),
+    },
+    {
+        title: "dev's deploy role deploys dev: tags the new role as CreateRole does (a TagRole request carries no iam:PermissionsBoundary)",
+        who: "Deploy roles",
+        expect: "allow",
+        defect: 4,
+        question: (g) => ({
+            ...asRole(g, "bootstrap-dev", "access-deploy"),
+            action: "iam:TagRole",
+            resource: `arn:aws:iam::${acct(g, "dev")}:role/glue-trigger-role-1234567`,
+            context: { "aws:RequestTag/Project": PROJECT },
+        }),
+    },
+    {
+        title: "dev's deploy role may not tag a foreign role into the project",
+        who: "Deploy roles",
+        expect: "deny",
+        question: (g) => ({
+            ...asRole(g, "bootstrap-dev", "access-deploy"),
+            action: "iam:TagRole",
+            resource: `arn:aws:iam::${acct(g, "dev")}:role/OrganizationAccountAccessRole`,
+            context: { "aws:RequestTag/Project": PROJECT },
+        }),
+    },
+    // Actions IAM authorizes only on Resource "*" (no resource type in AWS's data): granted on an ARN they
+    // granted nothing, and deploying a log group or a state machine failed (defect 4). The SNS subscription
+    // calls act on a subscription ARN, which AWS's data files under the topic type (optional): the deploy role
+    // has them on "*" in the stack's region, which covers every subscription of its topics.
+    ...(
+        [
+            ["reads log groups", "logs:DescribeLogGroups", 4],
+            ["validates the state machine definition", "states:ValidateStateMachineDefinition", 4],
+            ["reads an alert e-mail subscription", "sns:GetSubscriptionAttributes", undefined],
+            ["sets an alert e-mail subscription's attributes", "sns:SetSubscriptionAttributes", undefined],
+            ["removes an alert e-mail subscription", "sns:Unsubscribe", undefined],
+        ] as const
+    ).map(
+        ([what, action, defect]): ContractRequest => ({
+            title: `dev's deploy role deploys dev: ${what} (${action}${defect ? ', Resource "*" only' : ""})`,
+            who: "Deploy roles",
+            expect: "allow",
+            defect,
+            question: (g) => ({ ...asRole(g, "bootstrap-dev", "access-deploy"), action, resource: "*", resourceAccount: acct(g, "dev"), context: { "aws:RequestedRegion": REGION } }),
+        }),
+    ),
+];
