@@ -9,6 +9,7 @@ import type { WorkloadStack } from "../../stacks/workload";
 import { named, ofType } from "../support/graph";
 import { recordedResources } from "../../scripts/offline/pulumiMocks";
 import { valueOf } from "../support/outputs";
+import { GraphResource, INVARIANTS } from "../../policy/invariants";
 import { buildWorkload as build, stackConfig } from "../support/workload";
 
 const config = (stage: "dev" | "prod", overrides: Partial<StackConfig> = {}): StackConfig =>
@@ -51,7 +52,12 @@ describe("the claims warehouse in the workload", function () {
         let dev: WorkloadStack;
         before(async () => {
             const base = config("dev");
-            dev = await build({ ...base, claims: { ...base.claims!, warehouse: { baseCapacity: 8, databaseName: "claims", vpcCidr: "10.42.0.0/16" } } });
+            dev = await build({
+                ...base,
+                // As the team's stacks run: every role bounded by the bootstrap's workload boundary.
+                permissionsBoundaryArn: "arn:aws:iam::111111111111:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-dev",
+                claims: { ...base.claims!, warehouse: { baseCapacity: 8, databaseName: "claims", vpcCidr: "10.42.0.0/16" } },
+            });
         });
 
         it("builds the warehouse on the claims flow's bucket, job, table, error topic and key", () => {
@@ -65,6 +71,16 @@ describe("the claims warehouse in the workload", function () {
             assert.equal(named("claims-warehouse-namespace", "aws:redshiftserverless/namespace:Namespace").inputs.kmsKeyId, key);
             assert.deepEqual(JSON.parse(named("claims-warehouse-succeeded-runs", "aws:cloudwatch/eventRule:EventRule").inputs.eventPattern).detail.jobName, ["healthcare-claims-dev-etl"]);
             assert.equal(ofType("aws:redshiftserverless/workgroup:Workgroup").length, 1);
+        });
+
+        it("keeps every invariant the policy pack enforces (encryption, boundaries, retention, tags, the stack's provider)", () => {
+            const all = recordedResources();
+            const byUrn = new Map(all.map((r) => [r.urn, r]));
+            const graph: GraphResource[] = all.map((r) => {
+                const providerUrn = r.provider ? r.provider.slice(0, r.provider.lastIndexOf("::")) : "";
+                return { urn: r.urn, type: r.type, name: r.name, props: r.inputs, provider: providerUrn ? { urn: providerUrn, props: byUrn.get(providerUrn)?.inputs ?? {} } : undefined };
+            });
+            assert.deepEqual(INVARIANTS.flatMap((i) => i.check(graph).map((f) => `${i.name}: ${f.message}`)), []);
         });
 
         it("is watched (function and dead-letter queue alarms), exported, and its bundle is a promoted artifact", async () => {
