@@ -36,6 +36,14 @@ export const WAREHOUSE_DEPLOY_COVERAGE: ReadonlyArray<readonly [RegExp, string]>
     [/^aws:redshiftserverless\/(namespace|workgroup):/, "WarehouseRedshiftManage"],
 ];
 
+/** Reads without a resource type in IAM (an ARN would grant nothing), made while creating and refreshing the network. */
+export const WAREHOUSE_RESOURCELESS_READS: readonly string[] = [
+    "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeRouteTables", "ec2:DescribeInternetGateways", "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules", "ec2:DescribeNetworkInterfaces", "ec2:DescribeNetworkAcls",
+    "ec2:DescribePrefixLists", "ec2:DescribeAvailabilityZones", "ec2:DescribeAccountAttributes", "ec2:DescribeTags",
+    "redshift-serverless:ListNamespaces", "redshift-serverless:ListWorkgroups",
+];
+
 /** EC2 actions that create the network, each tagged on creation. */
 const EC2_CREATE = ["ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateInternetGateway", "ec2:CreateVpcEndpoint", "ec2:CreateSecurityGroup"];
 
@@ -48,10 +56,10 @@ export function warehouseDeployStatements(s: WarehouseAccessScope): PolicyStatem
     const inRegion = { "aws:RequestedRegion": s.region };
     return [
         {
-            // Describe/List calls have no resource type: "*" only, in the stack's region.
+            // The reads the provider makes that have no resource type: "*" only, in the stack's region.
             Sid: "WarehouseReads",
             Effect: "Allow",
-            Action: ["ec2:Describe*", "redshift-serverless:List*"],
+            Action: [...WAREHOUSE_RESOURCELESS_READS],
             Resource: "*",
             Condition: { StringEquals: inRegion },
         },
@@ -62,7 +70,7 @@ export function warehouseDeployStatements(s: WarehouseAccessScope): PolicyStatem
             Sid: "WarehouseNetworkManage",
             Effect: "Allow",
             Action: [
-                "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
+                "ec2:DescribeVpcAttribute", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute",
                 "ec2:DeleteRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable",
                 "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
                 "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints",
@@ -72,13 +80,6 @@ export function warehouseDeployStatements(s: WarehouseAccessScope): PolicyStatem
             ],
             Resource: ec2,
             Condition: { StringEquals: resourceTag },
-        },
-        {
-            // A security group's egress to S3 names the AWS-managed S3 prefix list, which carries no tag of ours.
-            Sid: "WarehouseAwsPrefixLists",
-            Effect: "Allow",
-            Action: ["ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress"],
-            Resource: `arn:${s.partition}:ec2:${s.region}:aws:prefix-list/*`,
         },
         { Sid: "WarehouseRedshiftCreate", Effect: "Allow", Action: ["redshift-serverless:CreateNamespace", "redshift-serverless:CreateWorkgroup", "redshift-serverless:TagResource"], Resource: redshift, Condition: { StringEquals: requestTag } },
         {

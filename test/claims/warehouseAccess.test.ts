@@ -41,6 +41,7 @@ describe("claims warehouse access", () => {
             ["does not grant the key through another service", "kms:CreateGrant", `arn:aws:kms:${REGION}:${ACCOUNT}:key/k1`, { ...OURS, "kms:ViaService": `s3.${REGION}.amazonaws.com` }, "implicit-deny"],
             ["does not grant another team's key", "kms:CreateGrant", `arn:aws:kms:${REGION}:${ACCOUNT}:key/k2`, { ...THEIRS, "kms:ViaService": `redshift-serverless.${REGION}.amazonaws.com` }, "implicit-deny"],
             ["lists workgroups in the stack's region", "redshift-serverless:ListWorkgroups", "*", {}, "allow"],
+            ["reads the project's VPC attributes", "ec2:DescribeVpcAttribute", ec2("vpc/vpc-1"), OURS, "allow"],
         ];
         for (const [title, action, resource, context, expected] of cases) {
             it(title, async () => assert.equal(await decideHere(statements, action, resource, context), expected));
