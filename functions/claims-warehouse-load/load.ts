@@ -276,6 +276,8 @@ async function submit(deps: WarehouseLoadDeps, batch: LoadBatch, token: string, 
                     WorkgroupName: deps.config.workgroupName,
                     Database: deps.config.databaseName,
                     Sqls: [...batch.sqls],
+                    // The default, pinned: all statements or none (AUTO_COMMIT would commit the DELETE alone).
+                    ExecutionMode: "TRANSACTION",
                     StatementName: "claims-warehouse-load",
                     ClientToken: token,
                 }),

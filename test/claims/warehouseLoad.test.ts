@@ -189,6 +189,7 @@ describe("claims warehouse load (Data API on PostgreSQL, records and bucket on t
         const batch = redshift.calls[0].input;
         assert.equal(batch.WorkgroupName, CONFIG.workgroupName);
         assert.equal(batch.ClientToken, clientToken(FILE, RUN, 1));
+        assert.equal(batch.ExecutionMode, "TRANSACTION");
         assert.deepEqual(
             batch.Sqls.map((s: string) => s.split(" ").slice(0, 2).join(" ")),
             ["CREATE SCHEMA", "CREATE TABLE", "CREATE TEMP", "COPY claims_load_stage", "LOCK TABLE", "DELETE FROM", "INSERT INTO"],

@@ -122,6 +122,10 @@ export class RedshiftDataOnPostgres {
             case "BatchExecuteStatement": {
                 const refusal = this.refusals.shift();
                 if (refusal) return [400, { __type: refusal, message: `${refusal} (scripted)` }];
+                // Only the API's default, one transaction, is emulated.
+                if (input.ExecutionMode !== undefined && input.ExecutionMode !== "TRANSACTION") {
+                    return [400, { __type: "ValidationException", message: `ExecutionMode ${input.ExecutionMode} is not emulated here` }];
+                }
                 if (input.WorkgroupName !== this.workgroupName || input.Database !== this.database) {
                     return [400, { __type: "ValidationException", message: `no workgroup ${input.WorkgroupName} with database ${input.Database}` }];
                 }
