@@ -5,7 +5,9 @@
  * only through Redshift and Secrets Manager; the load function's Data API calls inside the boundary.
  */
 import * as assert from "node:assert/strict";
+import { copyRoleStatements, loadFunctionStatements } from "../../components/claimsWarehouse";
 import { WAREHOUSE_DEPLOY_COVERAGE, warehouseBoundaryStatements, warehouseDeployStatements } from "../../components/claimsWarehouseAccess";
+import { workloadBoundaryPolicy } from "../../components/deployRoles";
 import type { PolicyStatement } from "../../components/iamPolicies";
 import { decide } from "./support/iamDecision";
 
@@ -49,6 +51,52 @@ describe("claims warehouse access", () => {
         it("covers every resource type the warehouse adds", () => {
             for (const type of ["awsx:ec2:Vpc", "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/securityGroup:SecurityGroup", "aws:redshiftserverless/namespace:Namespace", "aws:redshiftserverless/workgroup:Workgroup"]) {
                 assert.ok(WAREHOUSE_DEPLOY_COVERAGE.some(([pattern]) => pattern.test(type)), type);
+            }
+        });
+    });
+
+    describe("what the warehouse's roles do stays inside the workload boundary with the warehouse's additions", () => {
+        const stage = "dev";
+        const boundaryScope = { ...SCOPE, stage, boundaryArn: `arn:aws:iam::${ACCOUNT}:policy/b`, allowDataDestroy: false };
+        const boundary = [...workloadBoundaryPolicy(boundaryScope).Statement, ...warehouseBoundaryStatements(SCOPE)];
+        const without = workloadBoundaryPolicy(boundaryScope).Statement;
+        const bucket = `arn:aws:s3:::glue-claims-${stage}-${ACCOUNT}`;
+        const key = `arn:aws:kms:${REGION}:${ACCOUNT}:key/data-lake`;
+        const workgroup = rs("workgroup/0000-1111");
+        // Each request is one the role makes (its identity policy grants it); the boundary must not cut it.
+        const requests: Array<[string, string, string, Record<string, string>]> = [
+            ["COPY reads a Parquet object", "s3:GetObject", `${bucket}/processed/claims/year=2024/month=03/file_id=a/part-0.parquet`, {}],
+            ["COPY lists the table", "s3:ListBucket", bucket, { "s3:prefix": "processed/claims/" }],
+            ["COPY decrypts through S3", "kms:Decrypt", key, { ...OURS, "kms:ViaService": `s3.${REGION}.amazonaws.com` }],
+            ["the load writes its manifest", "s3:PutObject", `${bucket}/processed/warehouse-manifests/a.manifest`, {}],
+            ["the load submits its batch", "redshift-data:BatchExecuteStatement", workgroup, {}],
+            ["the load gets workgroup credentials", "redshift-serverless:GetCredentials", workgroup, {}],
+            ["the load follows its statement", "redshift-data:DescribeStatement", "*", {}],
+            ["the load reads the run", "glue:GetJobRun", `arn:aws:glue:${REGION}:${ACCOUNT}:job/healthcare-claims-${stage}-etl`, {}],
+            ["the load records the outcome", "dynamodb:UpdateItem", `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/etl-pipeline-metadata-${stage}`, {}],
+            ["the load publishes a failure", "sns:Publish", `arn:aws:sns:${REGION}:${ACCOUNT}:healthcare-claims-${stage}-errors`, {}],
+        ];
+        for (const [title, action, resource, context] of requests) {
+            it(title, async () => assert.equal(await decideHere(boundary, action, resource, context), "allow"));
+        }
+        it("the Data API calls need the additions: today's boundary cuts them", async () => {
+            assert.equal(await decideHere(without, "redshift-data:BatchExecuteStatement", workgroup, {}), "implicit-deny");
+            assert.equal(await decideHere(without, "redshift-serverless:GetCredentials", workgroup, {}), "implicit-deny");
+        });
+        it("the roles' own policies grant each of those requests (the list above is what they do)", async () => {
+            const copy = copyRoleStatements({ bucketArn: bucket, kmsKeyArn: key, region: REGION });
+            const load = loadFunctionStatements({
+                bucketArn: bucket,
+                workgroupArn: workgroup,
+                jobArn: `arn:aws:glue:${REGION}:${ACCOUNT}:job/healthcare-claims-${stage}-etl`,
+                tableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/etl-pipeline-metadata-${stage}`,
+                errorTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:healthcare-claims-${stage}-errors`,
+                kmsKeyArn: key,
+            });
+            for (const [title, action, resource, context] of requests) {
+                const identity = title.startsWith("COPY") ? copy : load;
+                const extra: Record<string, string> = action === "redshift-data:DescribeStatement" ? { "redshift-data:statement-owner-iam-userid": "AROAEXAMPLE", "aws:userid": "AROAEXAMPLE" } : {};
+                assert.equal(await decideHere(identity, action, resource, { ...context, ...extra }), "allow", title);
             }
         });
     });
