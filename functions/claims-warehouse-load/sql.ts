@@ -1,18 +1,20 @@
 /**
- * The warehouse load's SQL: one file's claims into `claims.claims`, idempotently.
+ * The warehouse load's SQL: one file's claims into `public.claims`, idempotently.
  *
  * The statements run as ONE BatchExecuteStatement, which the Data API runs as one transaction: either the
  * file's rows are all replaced or nothing changed. In order:
  *
- *   1-2. the schema and table, if missing (the load owns its table; no separate migration step);
- *   3.   a session-scoped staging table with exactly the Parquet files' columns, in their order (COPY from
+ *   1.   the table, if missing (the load owns its table; no separate migration step). In the PUBLIC schema:
+ *        the load connects as its IAM role (database user `IAMR:<role>`, created on first use), and Redshift gives
+ *        every user CREATE and USAGE there by default, while a schema of its own would need an admin's grant;
+ *   2.   a session-scoped staging table with exactly the Parquet files' columns, in their order (COPY from
  *        Parquet maps columns by position and needs their number to match);
- *   4.   COPY into it, from the manifest listing the file's Parquet objects, with the namespace's COPY role;
- *   5.   LOCK the target: concurrent loads of different files would otherwise abort each other with
+ *   3.   COPY into it, from the manifest listing the file's Parquet objects, with the namespace's COPY role;
+ *   4.   LOCK the target: concurrent loads of different files would otherwise abort each other with
  *        Redshift's serializable-isolation error (1023) on DELETE + INSERT of the same table; the lock is
  *        taken after the COPY, so loads wait on one another only for the short DELETE + INSERT;
- *   6.   DELETE the file's previous rows (none the first time);
- *   7.   INSERT the staged rows with the partition values the Parquet layout carries only in its paths
+ *   5.   DELETE the file's previous rows (none the first time);
+ *   6.   INSERT the staged rows with the partition values the Parquet layout carries only in its paths
  *        (year, month from service_date as the job derives them; file_id), the run and the load time.
  *
  * A rerun of the same file therefore leaves exactly one copy of its rows, and never touches other files'.
@@ -33,7 +35,7 @@ export interface WarehouseColumn {
     readonly notNull?: boolean;
 }
 
-export const WAREHOUSE_SCHEMA = "claims";
+export const WAREHOUSE_SCHEMA = "public";
 export const WAREHOUSE_TABLE = "claims";
 export const QUALIFIED_TABLE = `${WAREHOUSE_SCHEMA}.${WAREHOUSE_TABLE}`;
 export const STAGING_TABLE = "claims_load_stage";
@@ -108,10 +110,7 @@ function columnDefinitions(columns: readonly WarehouseColumn[]): string {
 }
 
 export function createTableStatements(): string[] {
-    return [
-        `CREATE SCHEMA IF NOT EXISTS ${WAREHOUSE_SCHEMA}`,
-        `CREATE TABLE IF NOT EXISTS ${QUALIFIED_TABLE} (${columnDefinitions([...CLAIMS_PARQUET_COLUMNS, ...LOAD_COLUMNS])})`,
-    ];
+    return [`CREATE TABLE IF NOT EXISTS ${QUALIFIED_TABLE} (${columnDefinitions([...CLAIMS_PARQUET_COLUMNS, ...LOAD_COLUMNS])})`];
 }
 
 export function stagingTableStatement(): string {
@@ -125,7 +124,7 @@ export function copyStatement(manifestUri: string, copyRoleArn: string): string 
     return `COPY ${STAGING_TABLE} FROM ${sqlLiteral(manifestUri)} IAM_ROLE ${sqlLiteral(copyRoleArn)} FORMAT AS PARQUET MANIFEST`;
 }
 
-/** Statements 5-7: replace the file's rows by the staged ones. Portable SQL (runs on PostgreSQL too). */
+/** Statements 4-6: replace the file's rows by the staged ones. Portable SQL (runs on PostgreSQL too). */
 export function replaceStatements(fileId: string, jobRunId: string, loadedAt: Date): string[] {
     if (!FILE_ID.test(fileId)) throw new Error(`replaceStatements: file id ${JSON.stringify(fileId)} is not a claims file id (64 hex digits)`);
     if (!JOB_RUN_ID.test(jobRunId)) throw new Error(`replaceStatements: ${JSON.stringify(jobRunId)} is not a Glue job run id`);

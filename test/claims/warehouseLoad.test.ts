@@ -27,7 +27,7 @@ import {
 } from "../../functions/claims-warehouse-load/load";
 import { manifestKey } from "../../functions/claims-warehouse-load/manifest";
 import { WarehouseLoadRecords } from "../../functions/claims-warehouse-load/records";
-import { CLAIMS_PARQUET_COLUMNS } from "../../functions/claims-warehouse-load/sql";
+import { CLAIMS_PARQUET_COLUMNS, QUALIFIED_TABLE } from "../../functions/claims-warehouse-load/sql";
 import { EMULATOR_REGION, useEmulator } from "../support/emulator";
 import { RedshiftDataOnPostgres } from "./support/redshiftDataOnPostgres";
 
@@ -101,7 +101,7 @@ describe("claims warehouse load (Data API on PostgreSQL, records and bucket on t
     beforeEach(async () => {
         await aws.createMetadataTable(TABLE);
         await aws.createBucket(BUCKET);
-        await RedshiftDataOnPostgres.resetDatabase(db, "claims");
+        await RedshiftDataOnPostgres.resetDatabase(db, QUALIFIED_TABLE);
         redshift = new RedshiftDataOnPostgres(aws.clients.s3, CONFIG.workgroupName, CONFIG.databaseName, db);
         endpoint = await redshift.start();
         sleeps = [];
@@ -152,7 +152,7 @@ describe("claims warehouse load (Data API on PostgreSQL, records and bucket on t
 
     const warehouseRows = async (fileId: string) =>
         (await redshift.db.query<{ claim_id: string; year: string; month: string; glue_job_run_id: string }>(
-            `SELECT claim_id, year, month, glue_job_run_id FROM claims.claims WHERE file_id = $1 ORDER BY claim_id`,
+            `SELECT claim_id, year, month, glue_job_run_id FROM public.claims WHERE file_id = $1 ORDER BY claim_id`,
             [fileId],
         )).rows;
 
@@ -192,9 +192,9 @@ describe("claims warehouse load (Data API on PostgreSQL, records and bucket on t
         assert.equal(batch.ExecutionMode, "TRANSACTION");
         assert.deepEqual(
             batch.Sqls.map((s: string) => s.split(" ").slice(0, 2).join(" ")),
-            ["CREATE SCHEMA", "CREATE TABLE", "CREATE TEMP", "COPY claims_load_stage", "LOCK TABLE", "DELETE FROM", "INSERT INTO"],
+            ["CREATE TABLE", "CREATE TEMP", "COPY claims_load_stage", "LOCK TABLE", "DELETE FROM", "INSERT INTO"],
         );
-        assert.match(batch.Sqls[3], new RegExp(`FROM 's3://${BUCKET}/processed/warehouse-manifests/${FILE}.manifest' IAM_ROLE '${CONFIG.copyRoleArn}' FORMAT AS PARQUET MANIFEST$`));
+        assert.match(batch.Sqls[2], new RegExp(`FROM 's3://${BUCKET}/processed/warehouse-manifests/${FILE}.manifest' IAM_ROLE '${CONFIG.copyRoleArn}' FORMAT AS PARQUET MANIFEST$`));
         const record = await aws.getItem(TABLE, { file_id: FILE });
         assert.deepEqual(
             [record?.warehouse_load_status, record?.warehouse_run_id, record?.warehouse_rows_loaded, record?.warehouse_rows_replaced, record?.warehouse_load_attempts],
@@ -363,7 +363,7 @@ describe("claims warehouse load (Data API on PostgreSQL, records and bucket on t
     it("ignores events that ask for no load", async () => {
         const failed = await handleLoadEvent({ source: "aws.glue", "detail-type": "Glue Job State Change", detail: { jobName: "etl", jobRunId: RUN, state: "FAILED" } }, deps(), context);
         assert.equal(failed.kind, "ignored");
-        const unsafe = await handleLoadEvent({ fileId: "x'; DROP TABLE claims.claims; --" }, deps(), context);
+        const unsafe = await handleLoadEvent({ fileId: "x'; DROP TABLE public.claims; --" }, deps(), context);
         assert.equal(unsafe.kind, "ignored");
         assert.equal(redshift.calls.length, 0);
     });

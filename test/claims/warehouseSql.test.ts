@@ -19,7 +19,7 @@ describe("claims warehouse SQL and configuration", () => {
     });
 
     it("refuses a file id, run id, manifest or role that is not of its form", () => {
-        assert.throws(() => replaceStatements("x'; DROP TABLE claims.claims; --", RUN, AT), /not a claims file id/);
+        assert.throws(() => replaceStatements("x'; DROP TABLE public.claims; --", RUN, AT), /not a claims file id/);
         assert.throws(() => replaceStatements(FILE, "jr_1' OR '1'='1", AT), /not a Glue job run id/);
         assert.throws(() => copyStatement("s3://bucket/key' IAM_ROLE 'x", ROLE), /not a manifest s3:\/\/ URI/);
         assert.throws(() => copyStatement("s3://bucket/processed/m.manifest", "arn:aws:iam::1:role/x"), /not an IAM role ARN/);
@@ -27,21 +27,21 @@ describe("claims warehouse SQL and configuration", () => {
 
     it("orders the batch: DDL, staging, COPY, LOCK, DELETE, INSERT; the DELETE and INSERT positions are reported", () => {
         const batch = loadStatements({ fileId: FILE, jobRunId: RUN, manifestUri: "s3://glue-claims-dev-111111111111/processed/warehouse-manifests/e.manifest", copyRoleArn: ROLE, loadedAt: AT });
-        assert.deepEqual(batch.sqls.map((s) => s.split(" ")[0]), ["CREATE", "CREATE", "CREATE", "COPY", "LOCK", "DELETE", "INSERT"]);
-        assert.ok(batch.sqls[batch.deleteIndex].startsWith("DELETE FROM claims.claims WHERE file_id = 'eeee"));
-        assert.ok(batch.sqls[batch.insertIndex].startsWith("INSERT INTO claims.claims"));
+        assert.deepEqual(batch.sqls.map((s) => s.split(" ")[0]), ["CREATE", "CREATE", "COPY", "LOCK", "DELETE", "INSERT"]);
+        assert.ok(batch.sqls[batch.deleteIndex].startsWith("DELETE FROM public.claims WHERE file_id = 'eeee"));
+        assert.ok(batch.sqls[batch.insertIndex].startsWith("INSERT INTO public.claims"));
         assert.equal(
-            batch.sqls[3],
+            batch.sqls[2],
             `COPY claims_load_stage FROM 's3://glue-claims-dev-111111111111/processed/warehouse-manifests/e.manifest' IAM_ROLE '${ROLE}' FORMAT AS PARQUET MANIFEST`,
         );
         assert.match(batch.sqls[batch.insertIndex], /CAST\('2026-01-02T03:04:05.000Z' AS TIMESTAMPTZ\) FROM claims_load_stage$/);
         const withoutManifest = loadStatements({ fileId: FILE, jobRunId: RUN, copyRoleArn: ROLE, loadedAt: AT });
-        assert.deepEqual(withoutManifest.sqls.map((s) => s.split(" ")[0]), ["CREATE", "CREATE", "CREATE", "LOCK", "DELETE", "INSERT"]);
+        assert.deepEqual(withoutManifest.sqls.map((s) => s.split(" ")[0]), ["CREATE", "CREATE", "LOCK", "DELETE", "INSERT"]);
         assert.equal(withoutManifest.sqls[withoutManifest.insertIndex].split(" ")[0], "INSERT");
     });
 
     it("stages exactly the Parquet columns and keeps the file id and run on every row", () => {
-        const [, table] = loadStatements({ fileId: FILE, jobRunId: RUN, copyRoleArn: ROLE, loadedAt: AT }).sqls;
+        const [table] = loadStatements({ fileId: FILE, jobRunId: RUN, copyRoleArn: ROLE, loadedAt: AT }).sqls;
         for (const c of CLAIMS_PARQUET_COLUMNS) assert.ok(table.includes(`${c.name} ${c.type}`), c.name);
         assert.match(table, /file_id CHAR\(64\) NOT NULL, glue_job_run_id VARCHAR\(255\) NOT NULL, loaded_at TIMESTAMPTZ NOT NULL\)$/);
     });

@@ -75,9 +75,9 @@ export class RedshiftDataOnPostgres {
         readonly db: PGlite,
     ) {}
 
-    /** Drops what the loads created (the warehouse schema), as a fresh workgroup would have none. */
-    static async resetDatabase(db: PGlite, schema: string): Promise<void> {
-        await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DISCARD TEMP;`);
+    /** Drops what the loads created (the warehouse table), as a fresh workgroup would have none. */
+    static async resetDatabase(db: PGlite, table: string): Promise<void> {
+        await db.exec(`DROP TABLE IF EXISTS ${table}; DISCARD TEMP;`);
     }
 
     /** Refuses the next `n` submissions with `errorType` (HTTP 400, as the API sends its exceptions). */
