@@ -7,6 +7,10 @@
  * failed batch, and that a retry follows a batch already submitted instead of running a second one.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { PGlite } from "@electric-sql/pglite";
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
@@ -28,7 +32,8 @@ import {
 import { manifestKey } from "../../functions/claims-warehouse-load/manifest";
 import { WarehouseLoadRecords } from "../../functions/claims-warehouse-load/records";
 import { CLAIMS_PARQUET_COLUMNS, QUALIFIED_TABLE } from "../../functions/claims-warehouse-load/sql";
-import { EMULATOR_REGION, useEmulator } from "../support/emulator";
+import { emulatorEnv, EMULATOR_REGION, useEmulator } from "../support/emulator";
+import { bundleFunction } from "../../components/lambdaBundle";
 import { RedshiftDataOnPostgres } from "./support/redshiftDataOnPostgres";
 
 const TABLE = "etl-pipeline-metadata-test";
@@ -358,6 +363,41 @@ describe("claims warehouse load (Data API on PostgreSQL, records and bucket on t
         assert.deepEqual([left.Attributes?.ApproximateNumberOfMessages, left.Attributes?.ApproximateNumberOfMessagesNotVisible], ["0", "0"]);
         assert.equal((await aws.getItem(TABLE, { file_id: FILE }))?.warehouse_load_status, "LOADED");
         assert.equal(redshift.batchesRun, 1);
+    });
+
+    it("the shipped esbuild bundle loads a file (clients from its environment) and fails its cold start naming bad variables", async () => {
+        await succeededRun(FILE, RUN, { "year=2024/month=03": [claimRow("C1", "2024-03-05")] });
+        const bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "warehouse-load-")), "index.js");
+        fs.writeFileSync(bundlePath, bundleFunction("functions/claims-warehouse-load/handler.ts").code);
+        const env: Record<string, string> = {
+            WORKGROUP_NAME: CONFIG.workgroupName,
+            DATABASE_NAME: CONFIG.databaseName,
+            COPY_ROLE_ARN: CONFIG.copyRoleArn,
+            DATA_BUCKET: BUCKET,
+            METADATA_TABLE: TABLE,
+            ERROR_TOPIC_ARN: CONFIG.errorTopicArn,
+            LOG_LEVEL: "ERROR",
+            // The SDK's service-specific endpoint variable: the Data API stand-in, everything else the emulator.
+            AWS_ENDPOINT_URL_REDSHIFT_DATA: endpoint,
+        };
+        const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+        Object.assign(process.env, env);
+        try {
+            const { handler } = require(bundlePath) as typeof import("../../functions/claims-warehouse-load/handler");
+            const outcome = await handler({ fileId: FILE });
+            assert.deepEqual(outcome.kind === "loaded" && outcome.rowsLoaded, 1);
+            const { WORKGROUP_NAME: _w, ...rest } = { ...process.env, ...emulatorEnv(aws.endpoint), ...env };
+            const result = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(bundlePath)})`], { env: { ...rest, COPY_ROLE_ARN: "copy", NODE_NO_WARNINGS: "1" }, encoding: "utf8" });
+            assert.notEqual(result.status, 0);
+            assert.match(result.stderr, /WORKGROUP_NAME is required but not set/);
+            assert.match(result.stderr, /COPY_ROLE_ARN must be an IAM role ARN/);
+        } finally {
+            for (const [k, v] of Object.entries(saved)) {
+                if (v === undefined) delete process.env[k];
+                else process.env[k] = v;
+            }
+            fs.rmSync(path.dirname(bundlePath), { recursive: true, force: true });
+        }
     });
 
     it("ignores events that ask for no load", async () => {
