@@ -45,7 +45,7 @@ function stackTags(g: Graphs, stack: "dev" | "prod"): Record<string, string> {
 }
 
 /** The role `logical` of a graph acting: its identity policies and the bootstrap's boundary on it. */
-function asRole(g: Graphs, graph: GraphName, logical: string): Pick<AccessQuestion, "principal" | "identity" | "boundary"> {
+export function asRole(g: Graphs, graph: GraphName, logical: string): Pick<AccessQuestion, "principal" | "identity" | "boundary"> {
     const r = role(g[graph], logical);
     let boundary: unknown;
     if (r.boundaryArn) {

@@ -1,0 +1,226 @@
+/**
+ * Every AWS SDK request each Lambda's code sends is allowed for the function's real role, in dev and prod.
+ *
+ * The requests are the ones its tests make it send to the emulator (recorded by test/support/sdkRecorder.ts
+ * into test/access/sdkCommands.json), each given the deployed function's own names: its table, jobs, topics,
+ * secret and buckets as the synthesized graph's environment variables and S3 notifications say. The list is
+ * proven complete twice: the run fails when a function sends an operation the list lacks, and here every SDK
+ * command constructed in a function's code must be in the list (or in NOT_DRIVEN with the reason no test
+ * drives it, and it is then asked too).
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { SynthResult } from "../../scripts/synth";
+import { DOCUMENT_COMMANDS, readCommandList, type RecordedCommand } from "../support/sdkRecorder";
+import { asRole } from "./contract";
+import { FUNCTION_DEPLOYMENTS } from "./functionDeployments";
+import { accountOfGraph, bucketPolicy, type Graphs, loadGraphs, topicPolicy } from "./graphs";
+import { type AccessQuestion, decide } from "./simulate";
+
+const ROOT = path.resolve(__dirname, "../..");
+const TLS = { "aws:SecureTransport": "true" };
+
+/** Requests the code can send that no test drives, each with why, asked all the same. */
+const NOT_DRIVEN: ReadonlyArray<RecordedCommand & { readonly why: string }> = [
+    {
+        fn: "claims-validation",
+        service: "S3",
+        operation: "AbortMultipartUpload",
+        key: "quarantine/files/*",
+        why: "sent only when a multipart quarantine copy fails half-way, which the emulator cannot be made to do",
+    },
+];
+
+const PREFIX: Readonly<Record<string, string>> = { S3: "s3", DynamoDB: "dynamodb", Glue: "glue", SNS: "sns", SQS: "sqs", CloudWatch: "cloudwatch", "Secrets Manager": "secretsmanager", SFN: "states" };
+
+/**
+ * The IAM actions an S3 request is authorized as, on the destination and (for copies) the source. Reading a
+ * named version is s3:GetObjectVersion, not s3:GetObject.
+ */
+function s3Actions(c: RecordedCommand): { target: string; source?: string } {
+    const read = (versioned?: true) => (versioned ? "s3:GetObjectVersion" : "s3:GetObject");
+    switch (c.operation) {
+        case "HeadObject":
+        case "GetObject":
+            return { target: read(c.versioned) };
+        case "CreateMultipartUpload":
+        case "UploadPart":
+        case "CompleteMultipartUpload":
+            return { target: "s3:PutObject" };
+        case "CopyObject":
+        case "UploadPartCopy":
+            return { target: "s3:PutObject", source: read(c.sourceVersioned) };
+        case "ListObjectsV2":
+            return { target: "s3:ListBucket" };
+        default:
+            return { target: `s3:${c.operation}` };
+    }
+}
+
+type Fn = SynthResult["resources"][number];
+
+function deployment(graph: SynthResult, logical: string): Fn {
+    const fn = graph.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === logical);
+    if (!fn) throw new Error(`${graph.stack}: no function ${logical}`);
+    return fn;
+}
+
+/** The values of a function's environment, comma lists split. */
+const envValues = (fn: Fn): string[] => Object.values<string>(fn.inputs.environment?.variables ?? {}).flatMap((v) => String(v).split(","));
+const namesOf = (graph: SynthResult, type: string, field: string): Set<string> => new Set(graph.resources.filter((r) => r.type === type).map((r) => r.inputs[field]));
+
+/**
+ * The buckets a function acts on, each with the key prefix its events carry: the bucket whose notification
+ * invokes it (the deployed function only sees keys under the notification's filterPrefix), else the buckets
+ * its environment names.
+ */
+function bucketsOf(graph: SynthResult, fn: Fn): Array<{ bucket: string; eventPrefix: string }> {
+    const notified = graph.resources
+        .filter((r) => r.type === "aws:s3/bucketNotification:BucketNotification")
+        .flatMap((r) =>
+            (r.inputs.lambdaFunctions ?? [])
+                .filter((l: any) => String(l.lambdaFunctionArn).endsWith(`:function:${fn.inputs.name}`))
+                .map((l: any) => ({ bucket: r.inputs.bucket as string, eventPrefix: (l.filterPrefix as string | undefined) ?? "" })),
+        );
+    if (notified.length > 0) return notified;
+    const buckets = namesOf(graph, "aws:s3/bucket:Bucket", "bucket");
+    return envValues(fn)
+        .filter((v) => buckets.has(v))
+        .map((bucket) => ({ bucket, eventPrefix: "" }));
+}
+
+/** The questions one recorded request becomes for one deployed function of one stack. */
+export function questionsFor(g: Graphs, stack: "dev" | "prod", logical: string, c: RecordedCommand): Array<{ what: string; q: AccessQuestion }> {
+    const graph = g[stack];
+    const fn = deployment(graph, logical);
+    const roleLogical = String(fn.inputs.role).split("/").pop()!;
+    const who = asRole(g, stack, roleLogical);
+    const account = accountOfGraph(graph);
+    const region = "eu-west-1";
+    const values = envValues(fn);
+    const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
+    const out: Array<{ what: string; q: AccessQuestion }> = [];
+    const ask = (what: string, q: Omit<AccessQuestion, "principal" | "identity" | "boundary">) => out.push({ what, q: { ...who, ...q } });
+    const prefix = PREFIX[c.service];
+    if (!prefix) throw new Error(`no IAM prefix for service ${c.service}`);
+    switch (c.service) {
+        case "S3": {
+            const { target, source } = s3Actions(c);
+            for (const { bucket: b, eventPrefix } of bucketsOf(graph, fn)) {
+                // What the function reads is the object its event names: a key the tests used outside the deployed
+                // notification's prefix is one this deployment is never sent, so it is asked under the prefix.
+                // What it writes is named by its code, and asked as recorded.
+                const key = (k: string | undefined, read: boolean) => {
+                    const object = (k ?? "*").replace(/\*$/, "recorded-object");
+                    return !read || object.startsWith(eventPrefix) ? object : `${eventPrefix}${object}`;
+                };
+                const reads = (action: string) => /^s3:(GetObject|GetObjectVersion|DeleteObject)$/.test(action);
+                const common = { resourceAccount: account, context: TLS, resourcePolicy: bucketPolicy(graph, b) as any };
+                if (target === "s3:ListBucket") ask(`${target} on ${b}`, { action: target, resource: `arn:aws:s3:::${b}`, ...common });
+                else ask(`${target} on ${b}/${key(c.key, reads(target))}`, { action: target, resource: `arn:aws:s3:::${b}/${key(c.key, reads(target))}`, ...common });
+                if (source) ask(`${source} on ${b}/${key(c.sourceKey, true)}`, { action: source, resource: `arn:aws:s3:::${b}/${key(c.sourceKey, true)}`, ...common });
+            }
+            break;
+        }
+        case "DynamoDB": {
+            const tables = values.filter((v) => namesOf(graph, "aws:dynamodb/table:Table", "name").has(v));
+            for (const t of tables) {
+                const resource = arn("dynamodb", c.indexName ? `table/${t}/index/${c.indexName}` : `table/${t}`);
+                ask(`dynamodb:${c.operation} on ${resource}`, { action: `dynamodb:${c.operation}`, resource });
+            }
+            break;
+        }
+        case "Glue": {
+            const jobs = values.filter((v) => namesOf(graph, "aws:glue/job:Job", "name").has(v));
+            for (const j of jobs) ask(`glue:${c.operation} on job ${j}`, { action: `glue:${c.operation}`, resource: arn("glue", `job/${j}`) });
+            break;
+        }
+        case "SNS": {
+            for (const topic of values.filter((v) => v.startsWith("arn:aws:sns:"))) {
+                ask(`sns:${c.operation} on ${topic}`, { action: `sns:${c.operation}`, resource: topic, context: TLS, resourcePolicy: topicPolicy(graph, topic) as any });
+            }
+            break;
+        }
+        case "Secrets Manager": {
+            for (const secret of values.filter((v) => v.startsWith("arn:aws:secretsmanager:"))) ask(`secretsmanager:${c.operation} on ${secret}`, { action: `secretsmanager:${c.operation}`, resource: secret });
+            break;
+        }
+        case "CloudWatch": {
+            // PutMetricData has no resource; the role's grant is held to the namespace the function publishes in.
+            const namespace = fn.inputs.environment?.variables?.METRIC_NAMESPACE ?? "GluePipeline";
+            ask(`cloudwatch:${c.operation} in ${namespace}`, { action: `cloudwatch:${c.operation}`, resource: "*", resourceAccount: account, context: { "cloudwatch:namespace": namespace } });
+            break;
+        }
+        default:
+            throw new Error(`questionsFor: no resources known for ${c.service}`);
+    }
+    if (out.length === 0) throw new Error(`${stack}/${logical}: ${c.service} ${c.operation} names no resource of the function (its environment and notifications)`);
+    return out;
+}
+
+/** Every SDK command constructed in a folder's code (`new XCommand(`), as the operation sent. */
+export function commandsInCode(dir: string): Set<string> {
+    const found = new Set<string>();
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) for (const c of commandsInCode(file)) found.add(c);
+        else if (entry.name.endsWith(".ts")) {
+            for (const m of fs.readFileSync(file, "utf8").matchAll(/new ([A-Z][A-Za-z0-9]*)Command\(/g)) found.add(DOCUMENT_COMMANDS[m[1]] ?? m[1]);
+        }
+    }
+    return found;
+}
+
+describe("every SDK request of each Lambda is allowed for its real role (recorded against the emulator)", function () {
+    this.timeout(600_000);
+    const recorded = readCommandList();
+    const all = [...recorded, ...NOT_DRIVEN];
+    let graphs: Graphs;
+    before(async () => {
+        graphs = await loadGraphs();
+    });
+
+    it("knows which function folder's code each deployed function of dev and prod runs", () => {
+        const mapped = new Set(Object.values(FUNCTION_DEPLOYMENTS).flat());
+        const deployed = (["dev", "prod"] as const).flatMap((s) => graphs[s].resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name));
+        assert.deepEqual([...new Set(deployed.filter((f) => !mapped.has(f)))].sort(), [], "add these function resources to FUNCTION_DEPLOYMENTS under their code's folder");
+        for (const folder of Object.keys(FUNCTION_DEPLOYMENTS)) assert.ok(fs.existsSync(path.join(ROOT, "functions", folder)), `functions/${folder} exists`);
+    });
+
+    it("the list is complete: every SDK command in a function's code was sent by its tests (or is in NOT_DRIVEN)", () => {
+        const missing: string[] = [];
+        for (const fn of Object.keys(FUNCTION_DEPLOYMENTS)) {
+            const sent = new Set(all.filter((c) => c.fn === fn).map((c) => c.operation));
+            for (const op of commandsInCode(path.join(ROOT, "functions", fn))) if (!sent.has(op)) missing.push(`${fn}: ${op}`);
+        }
+        // Shared modules run inside every function that imports them: each command there was sent by some function.
+        const anySent = new Set(all.map((c) => c.operation));
+        for (const op of commandsInCode(path.join(ROOT, "functions", "shared"))) if (!anySent.has(op)) missing.push(`shared: ${op}`);
+        assert.deepEqual(missing, [], "drive these from the function's emulator tests, or add them to NOT_DRIVEN with the reason");
+    });
+
+    it("can fail: a request the code does not send and the role does not grant is refused (the trigger writing its input)", async () => {
+        const [{ q }] = questionsFor(graphs, "dev", "glue-trigger-function", { fn: "glue-trigger", service: "S3", operation: "PutObject", key: "incoming/*" });
+        assert.notEqual((await decide(q)).decision, "allow");
+    });
+
+    for (const stack of ["dev", "prod"] as const) {
+        for (const c of all) {
+            for (const logical of FUNCTION_DEPLOYMENTS[c.fn] ?? []) {
+                const title = `${stack}: ${logical} may ${c.service} ${c.operation}${c.versioned ? " (a version)" : ""}${c.key ? ` ${c.key}` : ""}${c.sourceKey ? ` from ${c.sourceKey}${c.sourceVersioned ? " (a version)" : ""}` : ""}${c.indexName ? ` on ${c.indexName}` : ""}`;
+                it(title, async () => {
+                    const refused: string[] = [];
+                    const analyses: string[] = [];
+                    for (const { what, q } of questionsFor(graphs, stack, logical, c)) {
+                        const answer = await decide(q);
+                        if (answer.decision === "allow") continue;
+                        refused.push(`${what}: ${answer.decision}`);
+                        analyses.push(JSON.stringify(answer.analysis).slice(0, 3000));
+                    }
+                    assert.deepEqual(refused, [], analyses.join("\n"));
+                });
+            }
+        }
+    }
+});
