@@ -188,6 +188,18 @@ export interface CrawlerPolicyInputs {
     readonly goldPrefix: string;
     readonly kmsKeyArn: string;
     readonly logGroupArn: string;
+    /** The group the crawler logs to under its security configuration ({@link encryptedCrawlerLogGroupName}). */
+    readonly encryptedLogGroupArn?: string;
+}
+
+/**
+ * The group a crawler with a security configuration that encrypts CloudWatch logs writes to, as AWS names
+ * it: `/aws-glue/crawlers-role<role path><role name>-<security configuration>` (instead of the account-wide
+ * `/aws-glue/crawlers`). The name is AWS's convention, not provable offline.
+ */
+export function encryptedCrawlerLogGroupName(securityConfigurationName: string, roleName: string, rolePath = "/"): string {
+    if (!rolePath.startsWith("/") || !rolePath.endsWith("/")) throw new Error(`encryptedCrawlerLogGroupName: role path must start and end with '/' (got ${rolePath})`);
+    return `/aws-glue/crawlers-role${rolePath}${roleName}-${securityConfigurationName}`;
 }
 
 /** The crawler's role: read gold, decrypt it, maintain tables and partitions of the one database, log. */
@@ -209,6 +221,13 @@ export function crawlerPolicy(p: CrawlerPolicyInputs): PolicyDocument {
             Resource: [glueArn("catalog"), glueArn(`database/${database}`), glueArn(`table/${database}/*`)],
         },
         { ...cloudWatchLogsWriteStatement(p.logGroupArn), Sid: "WriteCrawlerLogs" },
+        ...(p.encryptedLogGroupArn
+            ? [
+                  { ...cloudWatchLogsWriteStatement(p.encryptedLogGroupArn), Sid: "WriteEncryptedCrawlerLogs" },
+                  // Glue associates the security configuration's key with the group when it starts logging.
+                  { Sid: "EncryptCrawlerLogs", Effect: "Allow" as const, Action: ["logs:AssociateKmsKey"], Resource: p.encryptedLogGroupArn },
+              ]
+            : []),
     ]);
     assertNoWildcards(doc, "crawler");
     return doc;
@@ -281,6 +300,8 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
     public readonly crawlerRole: aws.iam.Role;
     public readonly crawlerRolePolicy: aws.iam.RolePolicy;
     public readonly crawlerLogGroup?: aws.cloudwatch.LogGroup;
+    /** Where the crawler logs under the stack's security configuration. */
+    public readonly crawlerEncryptedLogGroup: aws.cloudwatch.LogGroup;
     public readonly crawler: aws.glue.Crawler;
     public readonly topic: aws.sns.Topic;
     public readonly topicPolicy: aws.sns.TopicPolicy;
@@ -444,13 +465,27 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
                       { name: CRAWLER_LOG_GROUP, retentionInDays: retention, kmsKeyId: key, tags },
                       { parent: this },
                   )).arn;
+        // The crawler runs under the stack's security configuration (its logs encrypted with the stack's key),
+        // so it logs to its own group, created here with the stack's retention and key.
+        this.crawlerEncryptedLogGroup = new aws.cloudwatch.LogGroup(
+            `${name}-crawler-encrypted-logs`,
+            {
+                name: pulumi.all([args.glueEnvironment.securityConfigurationName, this.crawlerRole.name]).apply(([config, role]) => encryptedCrawlerLogGroupName(config, role)),
+                retentionInDays: retention,
+                kmsKeyId: key,
+                tags,
+            },
+            { parent: this },
+        );
         this.crawlerRolePolicy = new aws.iam.RolePolicy(
             `${name}-crawler-policy`,
             {
                 role: this.crawlerRole.id,
                 policy: pulumi
-                    .all([databaseArn, bucketArn, key, crawlerLogGroupArn])
-                    .apply(([db, b, k, lg]) => JSON.stringify(crawlerPolicy({ databaseArn: db, bucketArn: b, goldPrefix: prefixes.gold, kmsKeyArn: k, logGroupArn: lg }))),
+                    .all([databaseArn, bucketArn, key, crawlerLogGroupArn, this.crawlerEncryptedLogGroup.arn])
+                    .apply(([db, b, k, lg, elg]) =>
+                        JSON.stringify(crawlerPolicy({ databaseArn: db, bucketArn: b, goldPrefix: prefixes.gold, kmsKeyArn: k, logGroupArn: lg, encryptedLogGroupArn: elg })),
+                    ),
             },
             { parent: this },
         );
@@ -467,9 +502,10 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
                 schemaChangePolicy: { updateBehavior: "UPDATE_IN_DATABASE", deleteBehavior: "LOG" },
                 recrawlPolicy: { recrawlBehavior: "CRAWL_EVERYTHING" },
                 configuration: crawlerConfiguration(prefixes.gold),
+                securityConfiguration: args.glueEnvironment.securityConfigurationName,
                 tags,
             },
-            { parent: this, dependsOn: [this.crawlerRolePolicy, ...(this.crawlerLogGroup ? [this.crawlerLogGroup] : [])] },
+            { parent: this, dependsOn: [this.crawlerRolePolicy, this.crawlerEncryptedLogGroup, ...(this.crawlerLogGroup ? [this.crawlerLogGroup] : [])] },
         );
         this.crawlerName = this.crawler.name;
 

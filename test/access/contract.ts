@@ -239,6 +239,23 @@ export const CONTRACT: ContractRequest[] = [
             }),
         },
         {
+            title: `${s}: CloudWatch Logs encrypts the gold crawler's log group (its security configuration's) with the data-lake key`,
+            who: "People and services of the stack",
+            expect: "allow",
+            defect: 7,
+            question: (g) => {
+                const group = g[s].resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && String(r.inputs.name).startsWith("/aws-glue/crawlers-role/"));
+                if (!group) throw new Error(`${s}: no log group of the crawler's security configuration`);
+                return {
+                    principal: `logs.${REGION}.amazonaws.com`,
+                    action: "kms:GenerateDataKey",
+                    resource: dataKey(g, s),
+                    context: { "kms:EncryptionContext:aws:logs:arn": regional(g, s, "logs", `log-group:${group.inputs.name}`) },
+                    resourcePolicy: keyPolicy(g[s], "data-lake-key") as any,
+                };
+            },
+        },
+        {
             title: `${s}: S3 server access logging delivers the input bucket's logs`,
             who: "People and services of the stack",
             expect: "allow",

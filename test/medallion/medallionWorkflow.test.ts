@@ -18,6 +18,7 @@ let sm: typeof import("../../components/stateMachineDefinition");
 
 const ACCOUNT = "111111111111";
 const REGION = "eu-west-1";
+const SECURITY_CONFIGURATION = "glue-pipeline-test";
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/data-lake`;
 const BUCKET = `glue-output-test-${ACCOUNT}`;
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
@@ -35,7 +36,7 @@ function args(overrides: Partial<MedallionWorkflowArgs> = {}): MedallionWorkflow
         dataBucket: { bucket: BUCKET, arn: BUCKET_ARN },
         assetsBucket: { bucket: `glue-assets-v2-test-${ACCOUNT}`, arn: `arn:aws:s3:::glue-assets-v2-test-${ACCOUNT}` },
         glueEnvironment: {
-            securityConfigurationName: "glue-pipeline-test",
+            securityConfigurationName: SECURITY_CONFIGURATION,
             kmsKeyArn: KEY,
             databaseName: "glue_database_v2_test",
             databaseArn: DATABASE_ARN,
@@ -215,9 +216,24 @@ describe("MedallionWorkflow", () => {
             assert.equal(named("medallion-crawler-logs", "aws:cloudwatch/logGroup:LogGroup").inputs.name, "/aws-glue/crawlers");
         });
 
+        it("runs the crawler under the stack's security configuration, logging to its own encrypted, retained group", () => {
+            const crawler = named("medallion-crawler", "aws:glue/crawler:Crawler");
+            const role = named("medallion-crawler-role", "aws:iam/role:Role");
+            const logs = named("medallion-crawler-encrypted-logs", "aws:cloudwatch/logGroup:LogGroup");
+            assert.equal(crawler.inputs.securityConfiguration, SECURITY_CONFIGURATION);
+            assert.equal(logs.inputs.name, `/aws-glue/crawlers-role/${role.state.name}-${SECURITY_CONFIGURATION}`);
+            assert.equal(logs.inputs.kmsKeyId, KEY);
+            assert.ok(logs.inputs.retentionInDays > 0);
+            assert.ok(crawler.dependencies.includes(logs.urn), "the group exists before the crawler can run");
+            const statements = policyOf("medallion-crawler-policy");
+            const arn = logs.state.arn;
+            assert.deepEqual(asList(statements.find((s) => s.Sid === "WriteEncryptedCrawlerLogs")!.Resource), [arn, `${arn}:log-stream:*`]);
+            assert.deepEqual(statements.find((s) => s.Sid === "EncryptCrawlerLogs"), { Sid: "EncryptCrawlerLogs", Effect: "Allow", Action: ["logs:AssociateKmsKey"], Resource: arn });
+        });
+
         it("lets the crawler read gold and maintain tables of its database only", () => {
             const statements = policyOf("medallion-crawler-policy");
-            assert.deepEqual(sids(statements), ["ReadGoldList", "ReadGoldGet", "DecryptGold", "MaintainCatalog", "WriteCrawlerLogs"]);
+            assert.deepEqual(sids(statements), ["ReadGoldList", "ReadGoldGet", "DecryptGold", "MaintainCatalog", "WriteCrawlerLogs", "WriteEncryptedCrawlerLogs", "EncryptCrawlerLogs"]);
             assert.deepEqual(asList(statements.find((s) => s.Sid === "MaintainCatalog")!.Resource), [
                 `arn:aws:glue:${REGION}:${ACCOUNT}:catalog`,
                 DATABASE_ARN,
