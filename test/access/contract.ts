@@ -66,6 +66,24 @@ const TLS = { "aws:SecureTransport": "true" } as const;
 const ALLOW_ALL = [{ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }];
 
 const stacks = ["dev", "prod"] as const;
+
+/** The Glue jobs of the workload graphs, by their resources' logical names. */
+const JOBS = ["file-processor-job", "parquet-to-json-job", "medallion-job-job", "claims-etl-job", "legislators-job"] as const;
+
+/** A job of a stack as its graph declares it: the role it runs as and the S3 objects it reads and writes. */
+function glueJob(g: Graphs, stack: "dev" | "prod", logical: string) {
+    const job = g[stack].resources.find((r) => r.type === "aws:glue/job:Job" && r.name === logical);
+    if (!job) throw new Error(`${stack}: no Glue job ${logical}`);
+    const roleName = String(job.inputs.roleArn).split("/").pop();
+    const roleResource = g[stack].resources.find((r) => r.type === "aws:iam/role:Role" && (r.inputs.name ?? r.name) === roleName);
+    if (!roleResource) throw new Error(`${stack}: no role ${roleName} for ${logical}`);
+    const object = (uri: string) => {
+        const [bucketName, ...key] = uri.replace(/^s3:\/\//, "").split("/");
+        return { resource: arnS3(bucketName, key.join("/")), resourceAccount: acct(g, stack), context: TLS, resourcePolicy: bucketPolicy(g[stack], bucketName) as any };
+    };
+    const args = job.inputs.defaultArguments ?? {};
+    return { role: roleResource.name, script: object(job.inputs.command.scriptLocation), library: object(String(args["--extra-py-files"]).split(",")[0]), temp: object(`${args["--TempDir"]}spill-0001`) };
+}
 const other = (s: "dev" | "prod") => (s === "dev" ? "prod" : "dev");
 
 export const CONTRACT: ContractRequest[] = [
@@ -157,6 +175,32 @@ export const CONTRACT: ContractRequest[] = [
             who: "People and services of the stack",
             expect: "allow",
             question: (g) => ({ ...asRole(g, s, "file-processor-role"), action: "s3:GetObject", ...onS3(g, s, "input", "sales/2026/sales.csv"), context: TLS, resourcePolicy: bucketPolicy(g[s], bucket(g, s, "input")) as any }),
+        },
+        ...JOBS.flatMap((job): ContractRequest[] => [
+            {
+                title: `${s}: the Glue job ${job} reads its script`,
+                who: "People and services of the stack",
+                expect: "allow",
+                question: (g) => ({ ...asRole(g, s, glueJob(g, s, job).role), action: "s3:GetObject", ...glueJob(g, s, job).script }),
+            },
+            {
+                title: `${s}: the Glue job ${job} reads its library (--extra-py-files)`,
+                who: "People and services of the stack",
+                expect: "allow",
+                question: (g) => ({ ...asRole(g, s, glueJob(g, s, job).role), action: "s3:GetObject", ...glueJob(g, s, job).library }),
+            },
+            {
+                title: `${s}: the Glue job ${job} writes its temporary directory (--TempDir)`,
+                who: "People and services of the stack",
+                expect: "allow",
+                question: (g) => ({ ...asRole(g, s, glueJob(g, s, job).role), action: "s3:PutObject", ...glueJob(g, s, job).temp }),
+            },
+        ]),
+        {
+            title: `${s}: the medallion state machine starts the medallion job`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "medallion-states-role"), action: "glue:StartJobRun", resource: regional(g, s, "glue", `job/MedallionEtl-${s}`) }),
         },
         {
             title: `${s}: FileProcessorV2 writes processed output`,
