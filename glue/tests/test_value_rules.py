@@ -75,7 +75,7 @@ def test_a_type_accepts_exactly_the_text_it_stores_without_loss(ddl: str, text: 
         assert re.search(column.java_pattern, text)
 
 
-@pytest.mark.parametrize("text", ["1.234", "007", "-0", "+1", "1e5", " 1", "TRUE", "2024-2-1", ""])
+@pytest.mark.parametrize("text", ["1.234", "007", "-0", "+1", "1e5", " 1", "TRUE", "2024-2-1", "", "1\n", "1.5\r\n", "true\n", "2024-01-01\u2028"])
 def test_the_java_pattern_rejects_what_no_cast_may_coerce(text: str) -> None:
     for ddl in ("int", "decimal(18,2)", "boolean", "date"):
         pattern = from_ddl(ddl).java_pattern

@@ -158,38 +158,44 @@ def spark_type(column: ColumnType) -> T.DataType:
     return simple[column.kind]
 
 
-def typed_value(text: Column, column: ColumnType) -> Column:
+def cast_column(i: int) -> str:
+    """Name of the column holding field ``i`` cast to its type (classify_lines computes it once per line, and
+    both the check and the written value read it)."""
+    return f"_cast{i}"
+
+
+def typed_value(text: Column, column: ColumnType, cast: Column | None = None) -> Column:
     """The value written for a field's text (null when missing); only meaningful when :func:`misfit` is false."""
     if column.kind == "string":
         return F.when(text == EMPTY_MARKER, F.lit("")).otherwise(text)
-    return text.cast(spark_type(column))
+    return text.cast(spark_type(column)) if cast is None else cast
 
 
-def fits(text: Column, column: ColumnType) -> Column:
+def fits(text: Column, column: ColumnType, cast: Column | None = None) -> Column:
     """True when the (present) text round-trips through the column's type: Spark's form of
-    :meth:`ColumnType.accepts`. Whole numbers, dates and timestamps are cast and rendered back and must give
-    the same text (``08123``, ``+5``, ``2024-2-1`` and ``2024-02-30`` do not); decimals must match the
-    pattern that rules out rounding. Casts return null rather than fail, so no value can fail the job."""
+    :meth:`ColumnType.accepts`. The text must match the type's exact pattern (``08123``, ``+5``, `` 5``,
+    ``5.0``, ``2024-2-1`` do not) and cast to a value (``2024-02-30`` and an int beyond 2^31 do not);
+    decimals' patterns also rule out rounding. Casts return null rather than fail, so no value can fail the
+    job. ``cast`` is the text already cast to the column's type, when the caller has it."""
     kind = column.kind
     if kind == "string":
         return F.lit(True)
     if kind == "boolean":
         return text.isin("true", "false")
-    if kind == "decimal" and column.scale > 0:
-        return text.rlike(str(column.java_pattern)) & text.cast(spark_type(column)).isNotNull()
-    round_trip = text.cast(spark_type(column)).cast(T.StringType()) == text
-    if kind == "date":
-        return round_trip & (text >= F.lit("0001"))  # years before 1 render back too, but no reader has them
-    if kind == "timestamp":
-        # Fractions of a second render back too but are not part of the type's text (value_rules).
-        return (F.length(text) == 19) & round_trip & (text >= F.lit("0001"))
-    return round_trip
+    value = text.cast(spark_type(column)) if cast is None else cast
+    # The pattern fixes the text's exact shape (no sign, leading zero, space, line break, exponent, digits
+    # beyond the scale, fraction of a second or zone; no year 0000) and the cast checks the range or the
+    # calendar (a value beyond int, 2024-02-30 and 24:00:00 cast to null). Cheaper than formatting the value
+    # back to compare it with the text (docs/benchmarks.md).
+    return text.rlike(str(column.java_pattern)) & value.isNotNull()
 
 
-def misfit(parsed: str, layout: CsvLayout) -> Column:
-    """True when some present field of the parsed struct does not fit its column's type."""
+def misfit(parsed: str, layout: CsvLayout, with_casts: bool = False) -> Column:
+    """True when some present field of the parsed struct does not fit its column's type. ``with_casts``: the
+    casts are already columns (:func:`cast_column`)."""
     checks = [
-        F.col(f"{parsed}._c{i}").isNotNull() & ~F.coalesce(fits(F.col(f"{parsed}._c{i}"), c), F.lit(False))
+        F.col(f"{parsed}._c{i}").isNotNull()
+        & ~F.coalesce(fits(F.col(f"{parsed}._c{i}"), c, F.col(cast_column(i)) if with_casts else None), F.lit(False))
         for i, c in enumerate(layout.column_types)
         if c.kind != "string"
     ]
@@ -197,6 +203,18 @@ def misfit(parsed: str, layout: CsvLayout) -> Column:
     for check in checks:
         result = result | check
     return result
+
+
+def with_casts(df: DataFrame, layout: CsvLayout) -> DataFrame:
+    """Adds each typed field cast to its type (:func:`cast_column`), computed once for its check and its value."""
+    return df.select(
+        "*",
+        *[
+            F.col(f"{PARSED}._c{i}").cast(spark_type(c)).alias(cast_column(i))
+            for i, c in enumerate(layout.column_types)
+            if c.kind != "string"
+        ],
+    )
 
 
 def header_cells(record_text: str, delimiter: str = ",") -> list[str]:
@@ -222,7 +240,6 @@ def read_text(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFr
     value into ``\\n``. Spark keeps a line's bytes as they are and only decodes them where a string function
     needs characters, replacing invalid UTF-8 with U+FFFD; the job therefore tests the bytes: a line whose
     bytes do not survive decoding and re-encoding is marked, and its record is quarantined (``invalid_utf8``).
-    ASCII-only lines (as many bytes as characters) skip the test.
     """
     charset = ENCODINGS.get(encoding.lower())
     if charset is None:
@@ -231,7 +248,9 @@ def read_text(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFr
     value = F.col("value")
     if charset == "ISO-8859-1":
         return raw.select(F.decode(value.cast("binary"), charset).alias("value"), F.lit(False).alias("_bad_utf8"))
-    bad = (F.octet_length(value) != F.length(value)) & (F.encode(value, "UTF-8") != value.cast("binary"))
+    # No cheaper gate is exact: Spark counts a stray byte (0x80-0xC1, 0xF5-0xFF) as a one-byte character, so
+    # "as many characters as bytes" does not prove a line is ASCII.
+    bad = F.encode(value, "UTF-8") != value.cast("binary")
     return raw.select(value, bad.alias("_bad_utf8"))
 
 
@@ -271,13 +290,18 @@ def infer_layout(
     encoding: str = "utf-8",
 ) -> CsvLayout | None:
     """Reads the head of the file; None when it holds no header (empty, or blank lines only)."""
-    rows = read_text(spark, path, encoding).select("value", F.col("value").cast("binary").alias("b")).limit(sample_lines).collect()
+    rows = (
+        read_text(spark, path, encoding)
+        .select("value", F.col("value").cast("binary").alias("b"), BAD_UTF8)
+        .limit(sample_lines)
+        .collect()
+    )
     head = [row[0] for row in rows]
-    layout = layout_from_lines(
+    return layout_from_lines(
         spark, head, truncated=len(head) >= sample_lines, max_record_lines=max_record_lines, infer_types=infer_types,
         delimiter=delimiter, first_line=bytes(rows[0][1]) if rows else None,
+        bad_lines=frozenset(i for i, row in enumerate(rows) if row[2]),
     )
-    return layout
 
 
 def layout_from_lines(
@@ -288,6 +312,7 @@ def layout_from_lines(
     infer_types: bool = True,
     delimiter: str = ",",
     first_line: bytes | None = None,
+    bad_lines: frozenset[int] = frozenset(),
 ) -> CsvLayout | None:
     records = split_records(head, max_record_lines, delimiter)
     if not records:
@@ -298,8 +323,13 @@ def layout_from_lines(
     header = header_cells(header_text, delimiter)
     width = len(header)
     # A cut-off sample may end inside a multi-line record; that record says nothing reliable.
-    data = [r for r in records[1:] if r.closed or not truncated]
-    usable = [t for t in (r.text.removesuffix("\r") for r in data if r.closed) if field_count(t, delimiter) == width]
+    # Records the main pass quarantines (bytes that are not UTF-8, a NUL) do not vote either.
+    data = [
+        r
+        for r in records[1:]
+        if r.closed and EMPTY_MARKER not in r.text and not bad_lines.intersection(range(r.first_line, r.first_line + r.line_count))
+    ]
+    usable = [t for t in (r.text.removesuffix("\r") for r in data) if field_count(t, delimiter) == width]
     column_types: list[ColumnType] = [ColumnType("string")] * width
     if usable and infer_types:
         # Parsed by the same parser and options as the main pass, so the sample's texts are the texts the
@@ -372,7 +402,7 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
     opens_quote = F.col("_line").contains('"') & F.col("_line").rlike(opens_quoted_field_regex(layout.delimiter))
     # Lines the driver must look at: a value that does not fit its column's type, bytes that are not UTF-8,
     # a NUL (which could pose as the quoted-empty marker).
-    suspect = F.col(BAD_UTF8) | F.col("_line").contains(EMPTY_MARKER) | misfit(PARSED, layout)
+    suspect = F.col(BAD_UTF8) | F.col("_line").contains(EMPTY_MARKER) | misfit(PARSED, layout, with_casts=True)
     kind = (
         # Never true: spark_partition_id() is non-deterministic, and a non-deterministic kind stops Catalyst
         # from pushing the filters on it below this projection, where they would run from_csv (the most
@@ -383,21 +413,25 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
         .when(corrupt | F.col("_forced_aside") | opens_quote | suspect, F.lit(KIND_SET_ASIDE))
         .otherwise(F.lit(KIND_GOOD))
     )
-    return (
-        lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, text.alias("_line"), forced.alias("_forced_aside"))
-        .select(
-            LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, "_line", "_forced_aside",
-            F.from_csv(F.col("_line"), layout.ddl(), layout.parse_options).alias(PARSED),
-        )
-        .select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, kind.alias(LINE_KIND))
+    casts = [cast_column(i) for i, c in enumerate(layout.column_types) if c.kind != "string"]
+    parsed = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, text.alias("_line"), forced.alias("_forced_aside")).select(
+        LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, "_line", "_forced_aside",
+        F.from_csv(F.col("_line"), layout.ddl(), layout.parse_options).alias(PARSED),
     )
+    return with_casts(parsed, layout).select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, *casts, kind.alias(LINE_KIND))
 
 
 def typed_rows(parsed: DataFrame, layout: CsvLayout) -> DataFrame:
-    """The parsed struct as columns with the cleaned names (drops everything else)."""
+    """The parsed struct as columns with the cleaned names (drops everything else); the casts of
+    :func:`with_casts` are used when ``parsed`` has them."""
+    present = set(parsed.columns)
+
+    def cast(i: int) -> Column | None:
+        return F.col(cast_column(i)) if cast_column(i) in present else None
+
     return parsed.select(
         *[
-            typed_value(F.col(f"{PARSED}._c{i}"), column).alias(name)
+            typed_value(F.col(f"{PARSED}._c{i}"), column, cast(i)).alias(name)
             for i, (name, column) in enumerate(zip(layout.columns, layout.column_types))
         ]
     )

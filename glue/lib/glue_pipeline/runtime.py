@@ -25,10 +25,15 @@ _LOG4J_PROPERTIES = Path(__file__).with_name("log4j2-local.properties")
 
 # Settings shared by Glue and local runs. UTC so that CSV timestamps without an offset mean the same thing
 # everywhere; TIMESTAMP_MICROS instead of Spark's legacy INT96 so Parquet readers (Athena, pyarrow) get a
-# standard logical type.
+# standard logical type. Dates and timestamps are written as they are (proleptic Gregorian, what pyarrow, Athena
+# and Python read): Spark's default refuses to write a date before 1582-10-15 or a timestamp before 1900 with
+# SparkUpgradeException, which failed a whole run over one historic value such as 1850-03-01 (value rules:
+# any date from year 1 is a date).
 SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
 }
 
 

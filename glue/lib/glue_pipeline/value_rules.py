@@ -2,7 +2,7 @@
 
 One definition for every place the project turns text into typed values (FileProcessorV2's CSV -> Parquet
 path today; ParquetToJson, the claims flow and the medallion ingest are to use the same functions). The
-rules, documented in docs/etl-flows.md ("Value rules") and asserted by glue/tests/test_value_rules.py and
+rules, documented for users in docs/value-rules.md and asserted by glue/tests/test_value_rules.py and
 the differential oracle in glue/tests/test_fidelity.py:
 
 * **A type is chosen only if every sampled value round-trips**: read back from Parquet and rendered
@@ -44,7 +44,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 
 INT32_RANGE = (-(2**31), 2**31 - 1)
 INT64_RANGE = (-(2**63), 2**63 - 1)
@@ -56,6 +56,9 @@ _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\.([0-9]+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+# The end of the text, in Java and Python alike. Not "$": both let it match before a final line break (Java
+# also before U+0085/U+2028), so "5\n" would pass as 5 (Spark's cast trims the break) and lose it.
+_END = r"(?![\s\S])"
 
 
 @dataclass(frozen=True)
@@ -78,19 +81,19 @@ class ColumnType:
         number or an impossible date, and the job treats a null cast of a present value as a mismatch.
         """
         if self.kind in ("int", "bigint"):
-            return r"^(0|-?[1-9][0-9]{0,18})$"
+            return r"^(0|-?[1-9][0-9]{0,18})" + _END
         if self.kind == "decimal" and self.scale == 0:
-            return rf"^(0|-?[1-9][0-9]{{0,{self.precision - 1}}})$"
+            return rf"^(0|-?[1-9][0-9]{{0,{self.precision - 1}}})" + _END
         if self.kind == "decimal":
             # Whole numbers too: a column of 5 and 1.25 is decimal(18,2).
             whole = f"[1-9][0-9]{{0,{max(self.precision - self.scale - 1, 0)}}}"
-            return rf"^(0|-?{whole}|-?(0|{whole})\.[0-9]{{1,{self.scale}}})$"
+            return rf"^(0|-?{whole}|-?(0|{whole})\.[0-9]{{1,{self.scale}}})" + _END
         if self.kind == "boolean":
-            return r"^(true|false)$"
+            return r"^(true|false)" + _END
         if self.kind == "date":
-            return r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+            return r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}" + _END
         if self.kind == "timestamp":
-            return r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+            return r"^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}" + _END
         return None
 
     def accepts(self, text: str | None) -> bool:
@@ -111,7 +114,7 @@ class ColumnType:
         if self.kind in ("int", "bigint"):
             return int(text)
         if self.kind == "decimal":
-            return Decimal(text).quantize(Decimal(1).scaleb(-self.scale))
+            return Decimal(text).quantize(Decimal(1).scaleb(-self.scale), context=Context(prec=MAX_DECIMAL_DIGITS + 1))
         if self.kind == "boolean":
             return text == "true"
         if self.kind == "date":
