@@ -9,7 +9,7 @@
  */
 import { PROJECT } from "../../stacks/config";
 import { type AccessQuestion, delegatingPolicy } from "./simulate";
-import { accountBlocksPublicAccess, accountOfGraph, blocksPublicAccess, bucketPolicy, GraphName, Graphs, keyPolicy, managedPolicy, queuePolicy, role, topicPolicy } from "./graphs";
+import { accountBlocksPublicAccess, accountOfGraph, blocksPublicAccess, bucketPolicy, lambdaPolicy, GraphName, Graphs, keyPolicy, managedPolicy, queuePolicy, role, topicPolicy } from "./graphs";
 
 export type Expected = "allow" | "deny";
 
@@ -310,6 +310,52 @@ export const CONTRACT: ContractRequest[] = [
                 context: { ...TLS, "s3:TlsVersion": "1.2", "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(bucket(g, s, "input")) },
                 resourcePolicy: bucketPolicy(g[s], bucket(g, s, "access-logs")) as any,
             }),
+        },
+        {
+            title: `${s}: EventBridge invokes the job-events function from its state-change rule`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => {
+                const fn = regional(g, s, "lambda", `function:GlueJobEvents-${s}`);
+                return {
+                    principal: "events.amazonaws.com",
+                    action: "lambda:InvokeFunction",
+                    resource: fn,
+                    // The rule's ARN as the graph names it (the offline mocks give rules a generic ARN).
+                    context: { "aws:SourceAccount": acct(g, s), "aws:SourceArn": regional(g, s, "cloudwatch", `GlueJobEvents-${s}-state-change`) },
+                    resourcePolicy: lambdaPolicy(g[s], `GlueJobEvents-${s}`, fn) as any,
+                };
+            },
+        },
+        {
+            title: `${s}: S3 invokes the CSV trigger for the input bucket's events`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => {
+                const fn = regional(g, s, "lambda", `function:GlueTriggerLambda-${s}`);
+                return {
+                    principal: "s3.amazonaws.com",
+                    action: "lambda:InvokeFunction",
+                    resource: fn,
+                    context: { "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(bucket(g, s, "input")) },
+                    resourcePolicy: lambdaPolicy(g[s], `GlueTriggerLambda-${s}`, fn) as any,
+                };
+            },
+        },
+        {
+            title: `${s}: S3 acting for another account's bucket may not invoke the claims validation function`,
+            who: "Anyone else",
+            expect: "deny",
+            question: (g) => {
+                const fn = regional(g, s, "lambda", `function:healthcare-claims-${s}-data-validation`);
+                return {
+                    principal: "s3.amazonaws.com",
+                    action: "lambda:InvokeFunction",
+                    resource: fn,
+                    context: { "aws:SourceAccount": OTHER_ACCOUNT, "aws:SourceArn": arnS3(`glue-claims-${s}-${acct(g, s)}-lookalike`) },
+                    resourcePolicy: lambdaPolicy(g[s], `healthcare-claims-${s}-data-validation`, fn) as any,
+                };
+            },
         },
         {
             title: `${s}: EventBridge delivers a failed Glue job event to the job-events dead-letter queue`,

@@ -115,3 +115,27 @@ export const accountBlocksPublicAccess = (bootstrap: SynthResult): boolean =>
             r.type === "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock" &&
             ["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"].every((k) => r.inputs[k] === true),
     );
+
+/**
+ * A function's resource policy as Lambda builds it from its permissions (aws:lambda/permission): one
+ * statement each, the source ARN as ArnLike on AWS:SourceArn and the source account as StringEquals on
+ * AWS:SourceAccount.
+ */
+export function lambdaPolicy(graph: SynthResult, functionName: string, functionArn: string): unknown {
+    const permissions = graph.resources.filter((r) => r.type === "aws:lambda/permission:Permission" && r.inputs.function === functionName);
+    if (permissions.length === 0) throw new Error(`${graph.project}/${graph.stack}: no permission on function ${functionName}`);
+    return {
+        Version: "2012-10-17",
+        Statement: permissions.map((p) => ({
+            Sid: p.name,
+            Effect: "Allow",
+            Principal: { Service: p.inputs.principal },
+            Action: p.inputs.action,
+            Resource: functionArn,
+            Condition: {
+                ...(p.inputs.sourceArn ? { ArnLike: { "AWS:SourceArn": p.inputs.sourceArn } } : {}),
+                ...(p.inputs.sourceAccount ? { StringEquals: { "AWS:SourceAccount": p.inputs.sourceAccount } } : {}),
+            },
+        })),
+    };
+}
