@@ -86,6 +86,19 @@ export interface MedallionSettings {
     readonly ingestConcurrency?: number;
 }
 
+/** Delimiters a CSV flow may declare, by name (a tab is awkward to write in YAML and in Glue's arguments). */
+export const CSV_DELIMITERS = ["comma", "semicolon", "tab", "pipe"] as const;
+/** Encodings FileProcessorV2 reads: UTF-8 (with or without byte-order mark) or Latin-1 (every byte a character). */
+export const CSV_ENCODINGS = ["utf-8", "latin-1"] as const;
+
+/** The CSV flow (FileProcessorV2): how its source files are written. Passed to the job as --delimiter/--encoding. */
+export interface CsvFlowSettings {
+    /** @default "comma" */
+    readonly delimiter: (typeof CSV_DELIMITERS)[number];
+    /** @default "utf-8" */
+    readonly encoding: (typeof CSV_ENCODINGS)[number];
+}
+
 export interface PromotionSettings {
     /** Fully qualified name of the stack whose proven artifact versions this stack must deploy. */
     readonly fromStack: string;
@@ -111,6 +124,8 @@ export interface StackConfig {
     readonly permissionsBoundaryArn?: string;
     readonly tags: StackTags;
     readonly glue: GlueSettings;
+    /** The CSV flow's delimiter and encoding. parseStackConfig always sets it. @default comma, utf-8 */
+    readonly csv?: CsvFlowSettings;
     readonly trigger: TriggerSettings;
     /** Where alarms and failed-run notifications go. parseStackConfig always sets it. @default no subscriptions */
     readonly alerts?: AlertSettings;
@@ -182,6 +197,7 @@ export const SECTION_FIELDS: Readonly<Record<string, readonly string[] | null>> 
     trigger: ["memoryMb", "reservedConcurrency"],
     alerts: ["emails"],
     claims: ["errorEmails", "minQualityScore", "warehouse"],
+    csv: ["delimiter", "encoding"],
     medallion: ["apiBaseUrl", "apiKeyHeader", "pageSize", "schedule", "scheduleEnabled", "noDataIsFailure", "athenaBytesScannedCutoffMb", "ingestConcurrency"],
     promotion: ["fromStack", "requireSmoke"],
 };
@@ -438,6 +454,7 @@ export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonl
     const alerts = section("alerts");
     const claims = section("claims");
     const medallion = section("medallion");
+    const csv = section("csv");
 
     return {
         stackName,
@@ -465,6 +482,10 @@ export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonl
             ...optionalWarehouse(parseClaimsWarehouse(claims.subsection("warehouse", CLAIMS_WAREHOUSE_FIELDS))),
         },
         allowDataDestroy: r.boolean("allowDataDestroy", SCALAR_KEYS.allowDataDestroy.default),
+        csv: {
+            delimiter: csv.oneOf("delimiter", "comma", CSV_DELIMITERS),
+            encoding: csv.oneOf("encoding", "utf-8", CSV_ENCODINGS),
+        },
         medallion: medallion.isEmpty() ? undefined : parseMedallion(medallion),
         promotion: parsePromotion(promotion),
         smokeOnUp: r.boolean("smokeOnUp", SCALAR_KEYS.smokeOnUp.default),

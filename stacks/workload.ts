@@ -159,7 +159,12 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
                 { bucketArn: buckets.outputBucket.arn, prefixes: [OUTPUT_PREFIXES.processed, OUTPUT_PREFIXES.quarantine] },
             ],
             metadataTableArn: metadata.tableArn,
-            defaultArguments: { "--release_id": release },
+            defaultArguments: {
+                "--release_id": release,
+                // How this flow's sources are written (glue/jobs/file_processor.py maps the names).
+                "--delimiter": config.csv?.delimiter ?? "comma",
+                "--encoding": config.csv?.encoding ?? "utf-8",
+            },
             description: "FileProcessorV2: CSV from the input bucket to Parquet (seed 000)",
         },
         opts,
