@@ -108,14 +108,7 @@ export function createWorkloadBootstrap(config: WorkloadBootstrapConfig, read: R
         );
     }
 
-    // The account-wide S3 Block Public Access: no bucket of the account can be opened by a policy or an ACL,
-    // whatever a bucket's own block says. The bootstrap sets it because the deploy role may change a bucket's
-    // block (it creates them) but not the account's (s3:PutAccountPublicAccessBlock is not in its policy).
-    const publicAccessBlock = new aws.s3.AccountPublicAccessBlock(
-        "account-public-access-block",
-        { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true },
-        { provider },
-    );
+    const publicAccessBlock = accountPublicAccessBlock(provider);
 
     const environments = [
         escEnvironment(deployEnvironment, roles.deployRoleArn, read, parseYaml),
@@ -169,9 +162,25 @@ export function createWorkloadBootstrap(config: WorkloadBootstrapConfig, read: R
     };
 }
 
+/**
+ * The account-wide S3 Block Public Access: no bucket of the account can be opened by a policy or an ACL,
+ * whatever a bucket's own block says. Set in every account the bootstrap runs in. In a workload account it
+ * matters most: the deploy role may change a bucket's block (it creates them) but not the account's
+ * (s3:PutAccountPublicAccessBlock is not in its policy). The pipeline account holds no bucket of ours, and
+ * keeps it that way for anyone else's.
+ */
+function accountPublicAccessBlock(provider: aws.Provider): aws.s3.AccountPublicAccessBlock {
+    return new aws.s3.AccountPublicAccessBlock(
+        "account-public-access-block",
+        { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true },
+        { provider },
+    );
+}
+
 export interface PipelineBootstrap {
     readonly oidc: PulumiOidcProvider;
     readonly ci: PipelineCi;
+    readonly publicAccessBlock: aws.s3.AccountPublicAccessBlock;
     readonly outputs: Record<string, pulumi.Input<unknown>>;
 }
 
@@ -199,9 +208,11 @@ export function createPipelineBootstrap(config: PipelineBootstrapConfig, read: R
         },
         opts,
     );
+    const publicAccessBlock = accountPublicAccessBlock(provider);
     return {
         oidc,
         ci,
+        publicAccessBlock,
         outputs: {
             kind: "pipeline",
             accountId: config.accountId,

@@ -146,6 +146,19 @@ export function readWorkloadStackFile(stack: string, read: RepoFileReader, parse
     return { config, environments: environments as string[] };
 }
 
+/** Whether the workload bootstrap stack of the same name exists and turns the GlueTestRole off. */
+function bootstrapCreatesNoTestRole(stack: string, read: RepoFileReader, parseYaml: YamlParser): boolean {
+    let text: string;
+    try {
+        text = read(`bootstrap/Pulumi.${stack}.yaml`);
+    } catch {
+        return false; // no bootstrap stack file of that name in the repository: nothing to contradict
+    }
+    const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
+    const testRole = doc.config?.[key("testRole")];
+    return testRole === false || testRole === "false";
+}
+
 /**
  * Parses bootstrap stack `stackName`. `organization` is the Pulumi organization the bootstrap runs in; the
  * workload stacks, their ESC environments and the CI team live there too.
@@ -176,6 +189,14 @@ export function parseBootstrapConfig(
             const { config } = readWorkloadStackFile(stack, read, parseYaml);
             if (config.accountId === accountId) {
                 throw new ConfigError(key("accountId"), `the pipeline account ${accountId} is also the account of workload stack ${stack}; they must differ`);
+            }
+            if (bootstrapCreatesNoTestRole(stack, read, parseYaml)) {
+                throw new ConfigError(
+                    key("workloadStacks"),
+                    `lists ${stack}, whose bootstrap (bootstrap/Pulumi.${stack}.yaml) sets testRole: false: there is no GlueTestRole ` +
+                        `there for the CI role to assume. Remove ${stack} from workloadStacks (pull requests reach the CI role, and IAM ` +
+                        `cannot limit a job run's arguments, so a stack with data that matters must have no GlueTestRole)`,
+                );
             }
             return { stack, accountId: config.accountId, region: config.region, stage: config.stage };
         });

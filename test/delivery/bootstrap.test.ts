@@ -38,6 +38,14 @@ function rawConfig(stack: string, overrides: Record<string, string | undefined> 
     return out;
 }
 
+/** The one account-wide S3 Block Public Access of the last recorded bootstrap, with all four settings on. */
+function assertAccountBlocksPublicAccess(): void {
+    const blocks = ofType("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock");
+    assert.equal(blocks.length, 1, "one AccountPublicAccessBlock");
+    const { blockPublicAcls, ignorePublicAcls, blockPublicPolicy, restrictPublicBuckets } = blocks[0].inputs;
+    assert.deepEqual([blockPublicAcls, ignorePublicAcls, blockPublicPolicy, restrictPublicBuckets], [true, true, true, true]);
+}
+
 describe("bootstrap", () => {
     let boot: typeof BootstrapModule;
     let parse: typeof import("../../stacks/bootstrapConfig").parseBootstrapConfig;
@@ -79,6 +87,7 @@ describe("bootstrap", () => {
             ["a ref as the branch", "prod", { deployBranch: "refs/heads/release" }, /branch must be a branch name such as main, got "refs\/heads\/release"/],
             ["the workload account as the pipeline account", "dev", { pipelineAccountId: DEV_ACCOUNT }, new RegExp(`pipelineAccountId: ${DEV_ACCOUNT} is the workload account itself`)],
             ["a pipeline account that is also a workload account", "pipeline", { accountId: DEV_ACCOUNT }, /also the account of workload stack dev/],
+            ["a pipeline whose CI would test prod, which has no GlueTestRole", "pipeline", { workloadStacks: JSON.stringify(["dev", "prod"]) }, /lists prod, whose bootstrap \(bootstrap\/Pulumi\.prod\.yaml\) sets testRole: false/],
             ["a whole account as a trusted deployer", "dev", { trustedDeployerArns: JSON.stringify([`arn:aws:iam::${PIPELINE_ACCOUNT}:root`]) }, /trustedDeployerArns\[0\]: .* is not an IAM role ARN/],
         ];
         for (const [title, stack, overrides, message] of refused) {
@@ -173,12 +182,7 @@ describe("bootstrap", () => {
             }
 
             it("blocks public access to S3 account-wide (the deploy role may change a bucket's block, not the account's)", async () => {
-                const [block] = ofType("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock");
-                assert.ok(block, "an AccountPublicAccessBlock");
-                assert.deepEqual(
-                    [block.inputs.blockPublicAcls, block.inputs.ignorePublicAcls, block.inputs.blockPublicPolicy, block.inputs.restrictPublicBuckets],
-                    [true, true, true, true],
-                );
+                assertAccountBlocksPublicAccess();
                 assert.ok(result.publicAccessBlock, "exposed by the bootstrap");
             });
         });
@@ -213,6 +217,8 @@ describe("bootstrap", () => {
             await waitForRegistrations();
             outputs = Object.fromEntries(await Promise.all(Object.entries(result.outputs).map(async ([k, v]) => [k, await valueOf(v)] as const)));
         });
+
+        it("blocks public access to S3 account-wide too", () => assertAccountBlocksPublicAccess());
 
         it("lets the CI role assume exactly the GlueTestRole the dev bootstrap creates, and nothing in prod", async () => {
             const policy = JSON.parse(named("ci-policy", "aws:iam/rolePolicy:RolePolicy").inputs.policy);
