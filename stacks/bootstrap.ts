@@ -98,6 +98,9 @@ export function createWorkloadBootstrap(config: WorkloadBootstrapConfig, read: R
             previewEnvironment,
             allowDataDestroy: w.allowDataDestroy,
             trustedDeployerArns: config.trustedDeployerArns,
+            // Read from the workload stack file, like everything else: enabling the warehouse there extends the
+            // deploy role and the boundary at the next bootstrap run.
+            claimsWarehouse: w.claims?.warehouse !== undefined,
         },
         opts,
     );
