@@ -22,7 +22,9 @@ import { CSV_SUFFIX } from "../../stacks/workload";
 import { named, ofType, RecordedResource, statementsOf } from "../support/graph";
 import { valueOf } from "../support/outputs";
 import { buildWorkload, stackConfig } from "../support/workload";
-import { FLOW_PREFIXES, judge, smokeScope } from "./smokeAccess";
+import { FLOW_PREFIXES, judge, PROJECT, smokeScope } from "./smokeAccess";
+import { decide, delegatingPolicy } from "../access/simulate";
+import { deployRolePolicy } from "../../components/deployRoles";
 
 const ACCOUNT = "111111111111";
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-dev`;
@@ -192,6 +194,31 @@ describe("smoke on pulumi up", () => {
             assert.deepEqual(smokeRoleTrustPolicy("aws", ACCOUNT, DEPLOY_ROLE).Statement[0].Principal, { AWS: DEPLOY_ROLE });
             assert.deepEqual(smokeRoleTrustPolicy("aws", ACCOUNT).Statement[0].Principal, { AWS: `arn:aws:iam::${ACCOUNT}:root` });
         });
+        describe("the deploy role (its bootstrap policy, judged by the IAM evaluator)", () => {
+            const scope = {
+                partition: "aws",
+                accountId: ACCOUNT,
+                region: "eu-west-1",
+                project: PROJECT,
+                stage: "dev",
+                boundaryArn: BOUNDARY,
+                allowDataDestroy: true,
+            };
+            const ask = (action: string, resource: string, context: Record<string, string> = {}, resourcePolicy?: { Statement: unknown }) =>
+                decide({ principal: DEPLOY_ROLE, action, resource, context, identity: [deployRolePolicy(scope)], ...(resourcePolicy ? { resourcePolicy } : {}) }).then((a) => a.decision);
+            const SMOKE_ROLE = `arn:aws:iam::${ACCOUNT}:role/SmokeRole-dev`;
+            it("may create the smoke role inside the boundary, tagged for the project as the provider tags it", async () => {
+                assert.equal(await ask("iam:CreateRole", SMOKE_ROLE, { "iam:PermissionsBoundary": BOUNDARY }, delegatingPolicy(ACCOUNT)), "allow");
+                assert.equal(await ask("iam:TagRole", SMOKE_ROLE, { "aws:RequestTag/Project": PROJECT }, delegatingPolicy(ACCOUNT)), "allow");
+                assert.notEqual(await ask("iam:CreateRole", SMOKE_ROLE, {}, delegatingPolicy(ACCOUNT)), "allow");
+            });
+            it("may assume it (its trust: the account), and no other role", async () => {
+                assert.equal(await ask("sts:AssumeRole", SMOKE_ROLE, {}, smokeRoleTrustPolicy("aws", ACCOUNT)), "allow");
+                assert.notEqual(await ask("sts:AssumeRole", `arn:aws:iam::${ACCOUNT}:role/SmokeRole-prod`, {}, smokeRoleTrustPolicy("aws", ACCOUNT)), "allow");
+                assert.notEqual(await ask("sts:AssumeRole", `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`, {}, delegatingPolicy(ACCOUNT)), "allow");
+            });
+        });
+
         it("the deploy role may assume exactly the stage's smoke role", () => {
             assert.deepEqual(assumeSmokeRoleStatement("aws", ACCOUNT, "dev"), {
                 Sid: "AssumeSmokeRole",
