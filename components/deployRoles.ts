@@ -25,6 +25,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyDocument, policyDocument, PolicyStatement } from "./iamPolicies";
+import { WAREHOUSE_DEPLOY_COVERAGE, WAREHOUSE_SERVICE_PRINCIPALS, warehouseBoundaryStatements, warehouseDeployStatements } from "./claimsWarehouseAccess";
 import { DEPLOYMENT_OPERATIONS, DeploymentOperation, deploymentsTrust, escTrust, pulumiOidcTrustStatement } from "./pulumiOidcProvider";
 // Used inside functions only (smokeCheck imports partitionOf from here): the cycle is safe at load time.
 import { assumeSmokeRoleStatement, smokeRoleName } from "./smokeCheck";
@@ -80,6 +81,11 @@ export interface WorkloadScope extends AccountScope {
     readonly boundaryArn: string;
     /** Whether the workload may empty and delete its buckets (`allowDataDestroy` of the stack). */
     readonly allowDataDestroy: boolean;
+    /**
+     * Whether the stack runs the claims warehouse (`claims.warehouse`): only then do the boundary and the deploy
+     * role grow by its statements (./claimsWarehouseAccess). @default false
+     */
+    readonly claimsWarehouse?: boolean;
 }
 
 /** The project's buckets in an account: `glue-<role>-<stage>-<account>` (seed 000's naming). */
@@ -195,6 +201,7 @@ export function workloadBoundaryPolicy(scope: WorkloadScope): PolicyDocument {
             ],
             Resource: "*",
         },
+        ...(scope.claimsWarehouse ? warehouseBoundaryStatements(scope) : []),
         { Sid: "NoIdentityChanges", Effect: "Deny", Action: ["iam:*", "sts:AssumeRole", "organizations:*", "account:*"], Resource: "*" },
     ]);
 }
@@ -233,6 +240,8 @@ export const DEPLOY_POLICY_COVERAGE: ReadonlyArray<readonly [RegExp, string]> = 
     [/^aws:secretsmanager\/(secret|secretPolicy):/, "Secrets"],
     [/^aws:athena\/(workgroup|namedQuery):/, "Athena"],
     [/^aws:iam\/(role|rolePolicy|rolePolicyAttachment):/, "WriteBoundedRoles"],
+    // In the deploy role's warehouse policy, which exists only for a stack with the claims warehouse.
+    ...WAREHOUSE_DEPLOY_COVERAGE,
 ];
 
 /** The Sid of the deploy statement covering a resource type, or undefined when none does. */
@@ -514,7 +523,7 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             Effect: "Allow",
             Action: ["iam:PassRole"],
             Resource: roles,
-            Condition: { StringEquals: { ...projectTag, "iam:PassedToService": [...WORKLOAD_SERVICE_PRINCIPALS] } },
+            Condition: { StringEquals: { ...projectTag, "iam:PassedToService": [...WORKLOAD_SERVICE_PRINCIPALS, ...(scope.claimsWarehouse ? WAREHOUSE_SERVICE_PRINCIPALS : [])] } },
         },
         // With smokeOnUp, the stack's last step runs smoke as SmokeRole-<stage> (components/smokeCheck.ts): the
         // deploy role reads no data itself, it hands the check to the one role that may, and to no other.
@@ -611,6 +620,8 @@ export interface DeployRolesArgs {
     readonly allowDataDestroy?: boolean;
     /** ARNs the deploy role may never change, in addition to everything under the bootstrap path. */
     readonly protectedArns?: readonly string[];
+    /** The stack runs the claims warehouse: a fourth deploy policy and the boundary's warehouse statements. @default false */
+    readonly claimsWarehouse?: boolean;
     /** Session length of both roles. @default 3600 */
     readonly maxSessionDurationSeconds?: number;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -662,6 +673,7 @@ export class DeployRoles extends pulumi.ComponentResource {
             stage: args.stage ?? args.stack,
             boundaryArn: this.boundaryArn,
             allowDataDestroy: args.allowDataDestroy ?? false,
+            ...(args.claimsWarehouse ? { claimsWarehouse: true } : {}),
         };
         const boundaryDoc = workloadBoundaryPolicy(this.scope);
         const deployDocs = deployRolePolicies(this.scope, { protectedArns: args.protectedArns });
@@ -715,6 +727,22 @@ export class DeployRoles extends pulumi.ComponentResource {
             new aws.iam.RolePolicyAttachment(`${name}-deploy-${part}`, { role: this.deployRole.name, policyArn: policy.arn }, { parent: this });
             return policy;
         });
+        if (args.claimsWarehouse) {
+            // A policy of its own: the three parts stay as they are (and within IAM's size limit) for every stack.
+            const warehouse = new aws.iam.Policy(
+                `${name}-deploy-warehouse`,
+                {
+                    name: `${deployRoleName(args.project, args.stack)}-warehouse`,
+                    path: BOOTSTRAP_IAM_PATH,
+                    description: `Deploy role of ${args.project} ${args.stack}: the claims warehouse (VPC, Redshift Serverless)`,
+                    policy: JSON.stringify(policyDocument(warehouseDeployStatements(this.scope))),
+                    tags: args.tags,
+                },
+                { parent: this, dependsOn: [this.boundary] },
+            );
+            new aws.iam.RolePolicyAttachment(`${name}-deploy-warehouse`, { role: this.deployRole.name, policyArn: warehouse.arn }, { parent: this });
+            this.deployPolicies.push(warehouse);
+        }
 
         this.previewRole = new aws.iam.Role(
             `${name}-preview`,
