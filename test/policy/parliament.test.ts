@@ -88,6 +88,13 @@ const ACCEPTED: readonly Accepted[] = [
         why: "glue:Update* includes UpdateDevEndpoint; the stacks create no dev endpoint, and one could only run as a project role the deploy role may pass (bounded)",
         matches: escalation("access-deploy-storage", "UpdateExistingGlueDevEndpoint"),
     },
+    // The deploy role may assume exactly SmokeRole-<stage> (smoke on pulumi up, components/smokeCheck.ts), a
+    // project role it also manages: writing its policy or trust, then assuming it, reaches at most the workload
+    // boundary it carries (DenyBoundaryRemoval keeps it on), the same ceiling as deploying function code above.
+    ...["AttachRolePolicy", "PutRolePolicy", "UpdateRolePolicyToAssumeIt"].map((type) => ({
+        why: `${type} then sts:AssumeRole: only SmokeRole-<stage>, bounded like every project role`,
+        matches: escalation("access-deploy-identity", type),
+    })),
     // Writing the project buckets' policies is what deploying them means (TLS-only deny, log delivery); ACLs
     // are disabled by BucketOwnerEnforced, which the policy pack enforces.
     // s3:PutLifecycleConfiguration (flagged in prod, where the deploy role may not delete objects): the stack's
