@@ -46,6 +46,8 @@ const env: MockEnvironment = { accountId: "111111111111", region: "eu-west-1" };
 const recorded: RecordedResource[] = [];
 const stackOutputs = new Map<string, Record<string, unknown>>();
 let pending = 0;
+/** URN → the transforms that apply to that resource's children (its own and its ancestors'). */
+const transformsUnder = new Map<string, pulumi.ResourceTransform[]>();
 
 /** Sets the account and region that ARNs, caller identity and region look-ups report. */
 export function setMockEnvironment(next: Partial<MockEnvironment>): void {
@@ -60,6 +62,9 @@ export function setStackReferenceOutputs(stackName: string, outputs: Record<stri
 
 export function resetRecorded(): void {
     recorded.length = 0;
+    // A new graph registers its components' transforms afresh; the previous graph's must not reach it (the
+    // same URNs recur from build to build, so a stale entry would apply one stack's boundary to the next).
+    transformsUnder.clear();
 }
 
 export function recordedResources(): readonly RecordedResource[] {
@@ -213,8 +218,6 @@ export function installMocks(project = "glue-data-pipeline", stack = "dev", orga
     // Custom and component resources come through registerResource; resources read by id (a
     // StackReference) through readResource, whose request has properties instead of an object and
     // carries no dependencies or retainOnDelete.
-    // URN → the transforms that apply to that resource's children (its own and its ancestors').
-    const transformsUnder = new Map<string, pulumi.ResourceTransform[]>();
     const applyTransforms = async (req: any): Promise<pulumi.ResourceTransform[]> => {
         const own = (req.getTransformsList() as any[]).map((cb) => monitor.transformCallbacks?.get(cb.getToken())).filter((t) => t !== undefined);
         const chain: pulumi.ResourceTransform[] = [...own, ...(transformsUnder.get(req.getParent()) ?? [])];
