@@ -86,6 +86,12 @@ export interface WorkloadScope extends AccountScope {
      * role grow by its statements (./claimsWarehouseAccess). @default false
      */
     readonly claimsWarehouse?: boolean;
+    /**
+     * Whether the stack runs its smoke check on `pulumi up` (`smokeOnUp`): only then may the deploy role create,
+     * and assume, `SmokeRole-<stage>`. Without it (prod) the deploy role could otherwise make a role of that name
+     * that reads the stage's data and assume it. @default false
+     */
+    readonly smokeCheck?: boolean;
 }
 
 /** The project's buckets in an account: `glue-<role>-<stage>-<account>` (seed 000's naming). */
@@ -105,7 +111,12 @@ export function projectBucketArns(scope: WorkloadScope): { buckets: string; obje
  */
 export function projectRoleArns(scope: WorkloadScope): string[] {
     const role = (name: string) => `arn:${scope.partition}:iam::${scope.accountId}:role/${name}`;
-    return [role("*-role-???????"), role(`*-${scope.stage}-GlueJobRole`), role(`*-${scope.stage}-*-GlueJobRole`), role(smokeRoleName(scope.stage))];
+    return [
+        role("*-role-???????"),
+        role(`*-${scope.stage}-GlueJobRole`),
+        role(`*-${scope.stage}-*-GlueJobRole`),
+        ...(scope.smokeCheck ? [role(smokeRoleName(scope.stage))] : []),
+    ];
 }
 
 const regional = (s: AccountScope, service: string, resource: string) => `arn:${s.partition}:${service}:${s.region}:${s.accountId}:${resource}`;
@@ -268,6 +279,7 @@ const PART_OF: Readonly<Record<string, DeployPolicyPart>> = {
     Athena: "integration", AccountWideDeployActions: "integration",
     WriteBoundedRoles: "identity", TagNewBoundedRoles: "identity", ManageProjectRoles: "identity", PassProjectRoles: "identity", AssumeSmokeRole: "identity",
     DenyBootstrapOwned: "identity", DenyBoundaryRemoval: "identity", DenyLongLivedCredentials: "identity", DenyDataDestruction: "identity",
+    DenyAssumingRoles: "identity",
 };
 
 /** The deploy role's permissions as the managed policies attached to it. */
@@ -527,7 +539,7 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
         },
         // With smokeOnUp, the stack's last step runs smoke as SmokeRole-<stage> (components/smokeCheck.ts): the
         // deploy role reads no data itself, it hands the check to the one role that may, and to no other.
-        assumeSmokeRoleStatement(p, a, scope.stage),
+        ...(scope.smokeCheck ? [assumeSmokeRoleStatement(p, a, scope.stage)] : []),
 
         // --- Fences -------------------------------------------------------------------------------------
         {
@@ -557,6 +569,16 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
                       Resource: "*",
                   },
               ]),
+        {
+            // The deploy role may create bounded roles (above), and in its own account a role whose trust names
+            // the deploy role could be assumed on that trust alone: it would then act with the workload's data
+            // access. An explicit Deny outweighs any trust policy, so the deploy role assumes no role, except the
+            // stage's smoke role when the stack runs its smoke check (and only there: prod has none).
+            Sid: "DenyAssumingRoles",
+            Effect: "Deny",
+            Action: ["sts:AssumeRole"],
+            ...(scope.smokeCheck ? { NotResource: `arn:${p}:iam::${a}:role/${smokeRoleName(scope.stage)}` } : { Resource: "*" }),
+        },
         {
             Sid: "DenyLongLivedCredentials",
             Effect: "Deny",
@@ -622,6 +644,8 @@ export interface DeployRolesArgs {
     readonly protectedArns?: readonly string[];
     /** The stack runs the claims warehouse: a fourth deploy policy and the boundary's warehouse statements. @default false */
     readonly claimsWarehouse?: boolean;
+    /** The stack runs its smoke check on `pulumi up` (`smokeOnUp`): the deploy role may create and assume its role. @default false */
+    readonly smokeCheck?: boolean;
     /** Session length of both roles. @default 3600 */
     readonly maxSessionDurationSeconds?: number;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -674,6 +698,7 @@ export class DeployRoles extends pulumi.ComponentResource {
             boundaryArn: this.boundaryArn,
             allowDataDestroy: args.allowDataDestroy ?? false,
             ...(args.claimsWarehouse ? { claimsWarehouse: true } : {}),
+            ...(args.smokeCheck ? { smokeCheck: true } : {}),
         };
         const boundaryDoc = workloadBoundaryPolicy(this.scope);
         const deployDocs = deployRolePolicies(this.scope, { protectedArns: args.protectedArns });

@@ -101,6 +101,7 @@ export function createWorkloadBootstrap(config: WorkloadBootstrapConfig, read: R
             // Read from the workload stack file, like everything else: enabling the warehouse there extends the
             // deploy role and the boundary at the next bootstrap run.
             claimsWarehouse: w.claims?.warehouse !== undefined,
+            smokeCheck: w.smokeOnUp === true,
         },
         opts,
     );

@@ -600,6 +600,34 @@ export const CONTRACT: ContractRequest[] = [
         defect: 5,
         question: (g) => ({ ...asRole(g, "bootstrap-prod", "access-deploy"), action: "kms:ScheduleKeyDeletion", resource: dataKey(g, "prod"), resourcePolicy: keyPolicy(g.prod, "data-lake-key") as any }),
     },
+    {
+        // It may create bounded roles; in its own account a role whose trust names it could be assumed on that
+        // trust alone, and would read prod's data. Allowed before DenyAssumingRoles.
+        title: "prod's deploy role may not assume a role it created whose trust names it (it would read prod's data through it)",
+        who: "Deploy roles",
+        expect: "deny",
+        defect: 5,
+        question: (g) => {
+            const deployer = asRole(g, "bootstrap-prod", "access-deploy");
+            return {
+                ...deployer,
+                action: "sts:AssumeRole",
+                resource: `arn:aws:iam::${acct(g, "prod")}:role/reader-role-abcdefg`,
+                resourcePolicy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: deployer.principal }, Action: "sts:AssumeRole" }] } as any,
+            };
+        },
+    },
+    {
+        title: "dev's deploy role assumes dev's smoke role (smokeOnUp: the last step of pulumi up runs smoke as it)",
+        who: "Deploy roles",
+        expect: "allow",
+        question: (g) => ({
+            ...asRole(g, "bootstrap-dev", "access-deploy"),
+            action: "sts:AssumeRole",
+            resource: `arn:aws:iam::${acct(g, "dev")}:role/SmokeRole-dev`,
+            resourcePolicy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${acct(g, "dev")}:root` }, Action: "sts:AssumeRole" }] } as any,
+        }),
+    },
     // Removing a bucket's own block is authorized as s3:PutBucketPublicAccessBlock, which creating the block of
     // a new bucket needs too: IAM cannot refuse one without the other. What keeps a bucket closed whatever the
     // deploy role does to it is the account's block, which the bootstrap sets and the deploy role cannot change.

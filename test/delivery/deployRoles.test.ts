@@ -195,7 +195,7 @@ describe("DeployRoles", () => {
                 ["rewrite the policy of the project's key", { action: "kms:PutKeyPolicy", resource: KEY("data-lake-key"), resourceTags: { Project: PROJECT } }, "allow"],
                 ["create a security configuration (no ARN in IAM)", { action: "glue:CreateSecurityConfiguration", resource: "*" }, "allow"],
                 ["start an EC2 instance", { action: "ec2:RunInstances", resource: "arn:aws:ec2:eu-west-1:111111111111:instance/i-0123456789abcdef0" }, "implicit-deny"],
-                ["assume another role", { action: "sts:AssumeRole", resource: ROLE("OrganizationAccountAccessRole") }, "implicit-deny"],
+                ["assume another role", { action: "sts:AssumeRole", resource: ROLE("OrganizationAccountAccessRole") }, "deny"],
                 ["leave the organization", { action: "organizations:LeaveOrganization", resource: "*" }, "implicit-deny"],
             ];
             for (const [title, request, decision] of decisions) {

@@ -24,7 +24,7 @@ import { valueOf } from "../support/outputs";
 import { buildWorkload, stackConfig } from "../support/workload";
 import { FLOW_PREFIXES, judge, PROJECT, smokeScope } from "./smokeAccess";
 import { decide, delegatingPolicy } from "../access/simulate";
-import { deployRolePolicy } from "../../components/deployRoles";
+import { deployRolePolicy, WorkloadScope } from "../../components/deployRoles";
 
 const ACCOUNT = "111111111111";
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-dev`;
@@ -203,9 +203,10 @@ describe("smoke on pulumi up", () => {
                 stage: "dev",
                 boundaryArn: BOUNDARY,
                 allowDataDestroy: true,
+                smokeCheck: true,
             };
-            const ask = (action: string, resource: string, context: Record<string, string> = {}, resourcePolicy?: { Statement: unknown }) =>
-                decide({ principal: DEPLOY_ROLE, action, resource, context, identity: [deployRolePolicy(scope)], ...(resourcePolicy ? { resourcePolicy } : {}) }).then((a) => a.decision);
+            const ask = (action: string, resource: string, context: Record<string, string> = {}, resourcePolicy?: { Statement: unknown }, asked: WorkloadScope = scope) =>
+                decide({ principal: DEPLOY_ROLE, action, resource, context, identity: [deployRolePolicy(asked)], ...(resourcePolicy ? { resourcePolicy } : {}) }).then((a) => a.decision);
             const SMOKE_ROLE = `arn:aws:iam::${ACCOUNT}:role/SmokeRole-dev`;
             it("may create the smoke role inside the boundary, tagged for the project as the provider tags it", async () => {
                 assert.equal(await ask("iam:CreateRole", SMOKE_ROLE, { "iam:PermissionsBoundary": BOUNDARY }, delegatingPolicy(ACCOUNT)), "allow");
@@ -216,6 +217,21 @@ describe("smoke on pulumi up", () => {
                 assert.equal(await ask("sts:AssumeRole", SMOKE_ROLE, {}, smokeRoleTrustPolicy("aws", ACCOUNT)), "allow");
                 assert.notEqual(await ask("sts:AssumeRole", `arn:aws:iam::${ACCOUNT}:role/SmokeRole-prod`, {}, smokeRoleTrustPolicy("aws", ACCOUNT)), "allow");
                 assert.notEqual(await ask("sts:AssumeRole", `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`, {}, delegatingPolicy(ACCOUNT)), "allow");
+            });
+            it("without smokeOnUp (prod) may neither tag a role of that name for the project nor assume it", async () => {
+                const { smokeCheck: _on, ...withoutSmoke } = scope;
+                assert.notEqual(await ask("iam:TagRole", SMOKE_ROLE, { "aws:RequestTag/Project": PROJECT }, delegatingPolicy(ACCOUNT), withoutSmoke), "allow");
+                assert.notEqual(await ask("sts:AssumeRole", SMOKE_ROLE, {}, smokeRoleTrustPolicy("aws", ACCOUNT), withoutSmoke), "allow");
+            });
+            it("may not assume a role it created whose trust names it (same account: the trust alone would let it in)", async () => {
+                const trustsDeployRole = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: DEPLOY_ROLE }, Action: "sts:AssumeRole" }] };
+                const made = `arn:aws:iam::${ACCOUNT}:role/anything-role-abcdefg`;
+                const { smokeCheck: _on, ...withoutSmoke } = scope;
+                for (const asked of [scope, withoutSmoke]) {
+                    assert.equal(await ask("iam:CreateRole", made, { "iam:PermissionsBoundary": BOUNDARY }, delegatingPolicy(ACCOUNT), asked), "allow");
+                    assert.equal(await ask("sts:AssumeRole", made, {}, trustsDeployRole, asked), "deny");
+                }
+                assert.equal(await ask("sts:AssumeRole", SMOKE_ROLE, {}, trustsDeployRole), "allow");
             });
         });
 

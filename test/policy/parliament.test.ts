@@ -88,13 +88,10 @@ const ACCEPTED: readonly Accepted[] = [
         why: "glue:Update* includes UpdateDevEndpoint; the stacks create no dev endpoint, and one could only run as a project role the deploy role may pass (bounded)",
         matches: escalation("access-deploy-storage", "UpdateExistingGlueDevEndpoint"),
     },
-    // The deploy role may assume exactly SmokeRole-<stage> (smoke on pulumi up, components/smokeCheck.ts), a
-    // project role it also manages: writing its policy or trust, then assuming it, reaches at most the workload
-    // boundary it carries (DenyBoundaryRemoval keeps it on), the same ceiling as deploying function code above.
-    ...["AttachRolePolicy", "PutRolePolicy", "UpdateRolePolicyToAssumeIt"].map((type) => ({
-        why: `${type} then sts:AssumeRole: only SmokeRole-<stage>, bounded like every project role`,
-        matches: escalation("access-deploy-identity", type),
-    })),
+    // Not flagged any more, though it exists in dev: the deploy role may write SmokeRole-<stage>'s policy and
+    // assume it (smoke on pulumi up), reaching at most the workload boundary that role carries. parliament
+    // reads the DenyAssumingRoles statement (Deny sts:AssumeRole, NotResource the smoke role) as denying
+    // every AssumeRole; docs/deploy.md describes the path, and test/deploy/smokeCheck.test.ts judges it.
     // Writing the project buckets' policies is what deploying them means (TLS-only deny, log delivery); ACLs
     // are disabled by BucketOwnerEnforced, which the policy pack enforces.
     // s3:PutLifecycleConfiguration (flagged in prod, where the deploy role may not delete objects): the stack's
