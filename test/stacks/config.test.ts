@@ -266,7 +266,7 @@ describe("stack configuration", () => {
         });
 
         it("accept every key the project declares", () => {
-            assert.deepEqual([...PROJECT_KEYS].sort(), ["accountId", "alerts", "allowDataDestroy", "claims", "deployRoleArn", "glue", "medallion", "permissionsBoundaryArn", "promotion", "smokeOnUp", "stage", "tags", "trigger"]);
+            assert.deepEqual([...PROJECT_KEYS].sort(), ["accountId", "alerts", "allowDataDestroy", "claims", "csv", "deployRoleArn", "glue", "medallion", "permissionsBoundaryArn", "promotion", "smokeOnUp", "stage", "tags", "trigger"]);
         });
 
         it("smokeOnUp and promotion.requireSmoke: read when given; requireSmoke without fromStack refused", () => {
