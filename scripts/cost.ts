@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import { estimate, formatEstimate, inventoryOf, PRICES_EU_WEST_1, SEED_ESTIMATES, SEED_WORKLOADS, Workload } from "./costModel";
 import { synth } from "./synth";
+import { walkFlags } from "./cliArgs";
 
 const USAGE = "usage: npm run cost -- --stack dev|prod [--workload FILE] [--json]";
 
@@ -17,18 +18,13 @@ export function parseArgs(argv: readonly string[]): { stack: string; workloadFil
     let stack: string | undefined;
     let workloadFile: string | undefined;
     let json = false;
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${arg} needs a value; ${USAGE}`);
-            return v;
-        };
-        if (arg === "--stack") stack = value();
-        else if (arg === "--workload") workloadFile = value();
-        else if (arg === "--json") json = true;
-        else throw new Error(`unknown argument ${arg}; ${USAGE}`);
-    }
+    walkFlags(argv, USAGE, (flag, value) => {
+        if (flag === "--stack") stack = value();
+        else if (flag === "--workload") workloadFile = value();
+        else if (flag === "--json") json = true;
+        else return false;
+        return true;
+    });
     if (!stack) throw new Error(`--stack is required; ${USAGE}`);
     return { stack, workloadFile, json };
 }

@@ -34,6 +34,7 @@ import { GetJobsCommand, GlueClient } from "@aws-sdk/client-glue";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetPublicAccessBlockCommand, S3ControlClient } from "@aws-sdk/client-s3-control";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { walkFlags } from "./cliArgs";
 
 /** Lambda keeps this much of the account's concurrency for functions without a reservation. */
 export const LAMBDA_MIN_UNRESERVED = 100;
@@ -383,21 +384,16 @@ export function parsePreflightArgs(argv: readonly string[]): PreflightArgs {
     let stack: string | undefined;
     let stackFile: string | undefined;
     let minUnreserved: number | undefined;
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const next = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${arg} needs a value; ${USAGE}`);
-            return v;
-        };
-        if (arg === "--stack") stack = next();
-        else if (arg === "--stack-file") stackFile = path.resolve(next());
-        else if (arg === "--min-unreserved") {
-            const v = next();
+    walkFlags(argv, USAGE, (flag, value) => {
+        if (flag === "--stack") stack = value();
+        else if (flag === "--stack-file") stackFile = path.resolve(value());
+        else if (flag === "--min-unreserved") {
+            const v = value();
             minUnreserved = Number(v);
             if (!/^\d+$/.test(v)) throw new Error(`--min-unreserved ${v} is not a whole number; ${USAGE}`);
-        } else throw new Error(`unknown argument ${arg}; ${USAGE}`);
-    }
+        } else return false;
+        return true;
+    });
     if (!stack) throw new Error(`--stack is required; ${USAGE}`);
     if (stackFile && !fs.existsSync(stackFile)) throw new Error(`--stack-file ${stackFile} does not exist`);
     return { stack, stackFile, minUnreserved };

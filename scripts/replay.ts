@@ -39,6 +39,7 @@ import { ClaimRequest, ClaimResult, ProcessingRecord, ProcessingRecordStore, REP
 import { decodeS3Key, deriveFileId, objectVersion, S3EventLike, S3EventRecordLike } from "../functions/shared/s3Events";
 import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { describeLoadEvent, replayLoad, WarehouseReplayOutputs, warehouseReplayTarget } from "../functions/claims-warehouse-load/replayLoad";
+import { walkFlags } from "./cliArgs";
 
 /** The stack outputs replay reads (stacks/workload.ts exports them). */
 /** The claims warehouse outputs (WarehouseReplayOutputs) are there only for stacks with `claims.warehouse`. */
@@ -444,20 +445,15 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     let dryRun = false;
     let skipRecords = false;
     let verbose = false;
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value; ${USAGE}`);
-            return v;
-        };
-        if (arg === "--stack") stack = value();
-        else if (arg === "--outputs") outputsFile = value();
-        else if (arg === "--dry-run") dryRun = true;
-        else if (arg === "--skip-records") skipRecords = true;
-        else if (arg === "--verbose") verbose = true;
-        else throw new Error(`unknown argument ${arg}; ${USAGE}`);
-    }
+    walkFlags(argv, USAGE, (flag, value) => {
+        if (flag === "--stack") stack = value();
+        else if (flag === "--outputs") outputsFile = value();
+        else if (flag === "--dry-run") dryRun = true;
+        else if (flag === "--skip-records") skipRecords = true;
+        else if (flag === "--verbose") verbose = true;
+        else return false;
+        return true;
+    });
     if (!stack) throw new Error(`--stack is required; ${USAGE}`);
     return { stack, outputsFile, dryRun, skipRecords, verbose };
 }

@@ -38,6 +38,7 @@ import { SMOKE_LAYOUT, SmokeMarker } from "../components/smokeCheck";
 import { deriveFileId, objectVersion, s3Uri } from "../functions/shared/s3Events";
 import { NOT_PROCESSED_STATUSES, ProcessingRecord } from "../functions/shared/processingRecords";
 import { PARQUET_PREFIXES } from "../stacks/etlFlows";
+import { walkFlags } from "./cliArgs";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -399,28 +400,23 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeArgs {
     let timeoutSeconds = 15 * 60;
     let marker = true;
     let json = false;
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const next = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${arg} needs a value; ${USAGE}`);
-            return v;
-        };
-        if (arg === "--stack") stack = next();
-        else if (arg === "--outputs") outputsFile = next();
-        else if (arg === "--outputs-env") outputsEnv = next();
-        else if (arg === "--role-arn") {
-            const v = next();
+    walkFlags(argv, USAGE, (flag, value) => {
+        if (flag === "--stack") stack = value();
+        else if (flag === "--outputs") outputsFile = value();
+        else if (flag === "--outputs-env") outputsEnv = value();
+        else if (flag === "--role-arn") {
+            const v = value();
             if (!ROLE_ARN.test(v)) throw new Error(`--role-arn ${JSON.stringify(v)} is not an IAM role ARN; ${USAGE}`);
             roleArns.push(v);
-        } else if (arg === "--timeout") {
-            const v = next();
+        } else if (flag === "--timeout") {
+            const v = value();
             if (!/^[1-9]\d*$/.test(v)) throw new Error(`--timeout ${v} is not a whole number of seconds; ${USAGE}`);
             timeoutSeconds = Number(v);
-        } else if (arg === "--no-marker") marker = false;
-        else if (arg === "--json") json = true;
-        else throw new Error(`unknown argument ${arg}; ${USAGE}`);
-    }
+        } else if (flag === "--no-marker") marker = false;
+        else if (flag === "--json") json = true;
+        else return false;
+        return true;
+    });
     if (!stack) throw new Error(`--stack is required; ${USAGE}`);
     if (outputsFile !== undefined && outputsEnv !== undefined) throw new Error(`--outputs and --outputs-env exclude each other; ${USAGE}`);
     return { stack, outputsFile, outputsEnv, roleArns, timeoutSeconds, marker, json };
