@@ -83,6 +83,8 @@ KIND_SET_ASIDE = "set_aside"
 # unquoted empty is a missing value, a quoted one is ""). A record holding U+0000 itself could be mistaken
 # for it, so such records are quarantined (``nul_character``) instead of guessed at.
 EMPTY_MARKER = "\u0000"
+# Java writes a BigDecimal of scale <= 6 in plain digits, a larger scale in exponent form when small (fits).
+MAX_PLAIN_DECIMAL_SCALE = 6
 # RFC 4180 quoting: a quote inside a quoted value is written as two quotes. Spark's default escape is a
 # backslash, which would misread such values.
 CSV_OPTIONS: dict[str, str] = {"quote": '"', "escape": '"', "emptyValue": EMPTY_MARKER}
@@ -185,9 +187,22 @@ def fits(text: Column, column: ColumnType, cast: Column | None = None) -> Column
     value = text.cast(spark_type(column)) if cast is None else cast
     # The pattern fixes the text's exact shape (no sign, leading zero, space, line break, exponent, digits
     # beyond the scale, fraction of a second or zone; no year 0000) and the cast checks the range or the
-    # calendar (a value beyond int, 2024-02-30 and 24:00:00 cast to null). Cheaper than formatting the value
-    # back to compare it with the text (docs/benchmarks.md).
-    return text.rlike(str(column.java_pattern)) & value.isNotNull()
+    # calendar (a value beyond int, 2024-02-30 and 24:00:00 cast to null).
+    exact = text.rlike(str(column.java_pattern)) & value.isNotNull()
+    # A Java regular expression costs ~200 ns a field (the text decoded to a Java string, a Matcher built):
+    # it was most of the CPU the value rules added (docs/benchmarks.md). For numbers, the value formatted
+    # back equal to the text (bytes compared, no decoding) proves the text fits: Spark writes an int or
+    # bigint in its one canonical form (no sign, leading zero or space; range checked by the cast), so for
+    # them the comparison *is* the rule. A decimal is written with exactly `scale` fraction digits, so the
+    # comparison is only a fast path ("1.37" in decimal(18,2)); "4" or "1.5" fail it and take the pattern.
+    # Only for scale <= 6: beyond, Java writes small values in exponent form ("0E-10" in decimal(38,10)),
+    # which would accept that text. Dates and timestamps keep the pattern alone: formatting them back
+    # costs more than it (measured).
+    if kind in ("int", "bigint"):
+        return value.cast(T.StringType()) == text
+    if kind == "decimal" and column.scale <= MAX_PLAIN_DECIMAL_SCALE:
+        return (value.cast(T.StringType()) == text) | exact
+    return exact
 
 
 def misfit(parsed: str, layout: CsvLayout, with_casts: bool = False) -> Column:
