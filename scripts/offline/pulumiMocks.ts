@@ -144,6 +144,12 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { name: phys, arn: `arn:aws:secretsmanager:${region}:${accountId}:secret:${phys}-AbCdEf` };
         case "aws:sfn/stateMachine:StateMachine":
             return { name: phys, arn: `arn:aws:states:${region}:${accountId}:stateMachine:${phys}` };
+        // Redshift Serverless ARNs carry the service's generated id (a UUID), not the name, and the service
+        // prefix `redshift-serverless`: a policy scoped to the workgroup's ARN must be judged on that form.
+        case "aws:redshiftserverless/workgroup:Workgroup":
+            return { workgroupId: `${name}-id`, arn: `arn:aws:redshift-serverless:${region}:${accountId}:workgroup/${name}-id` };
+        case "aws:redshiftserverless/namespace:Namespace":
+            return { namespaceId: `${name}-id`, arn: `arn:aws:redshift-serverless:${region}:${accountId}:namespace/${name}-id` };
         default:
             return { arn: `arn:aws:${serviceOf(type)}:${region}:${accountId}:${phys}` };
     }
