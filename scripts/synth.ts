@@ -5,6 +5,8 @@
  *
  *   npm run synth -- --stack dev|prod [--json FILE] [--promotion-outputs FILE|none]
  *   npm run synth -- --project bootstrap --stack pipeline|dev|prod [--json FILE]
+ *   --stack-file FILE: the workload stack file to read instead of Pulumi.<stack>.yaml (for the bootstrap: the
+ *   one its dev/prod stack checks and derives access from)
  *
  * A stack that promotes from another (prod from dev) reads that stack's outputs through a StackReference.
  * Offline there is no other stack, so by default the synth assumes it has deployed exactly the artifacts
@@ -34,7 +36,10 @@ export interface SynthOptions {
     readonly project?: "workload" | "bootstrap";
     /** Outputs of the promotion source stack; undefined: this tree's artifacts; null: none at all. */
     readonly promotionOutputs?: Record<string, unknown> | null;
-    /** The stack file to read instead of Pulumi.<stack>.yaml (tests and preflight runs of a scratch stack). */
+    /**
+     * The stack file to read instead of Pulumi.<stack>.yaml (tests and preflight runs of a scratch stack). For
+     * the bootstrap project: the workload stack file its dev/prod stack reads instead of Pulumi.<stack>.yaml.
+     */
     readonly stackFile?: string;
 }
 
@@ -81,7 +86,7 @@ export function programErrorMessage(err: unknown): string {
 
 /** Runs the program of `options.stack` under mocks. Call once per process (mocks are process-global). */
 export async function synth(options: SynthOptions): Promise<SynthResult> {
-    if (options.project === "bootstrap") return synthBootstrap(options.stack);
+    if (options.project === "bootstrap") return synthBootstrap(options.stack, options.stackFile);
     const project: string = readYaml(path.join(ROOT, "Pulumi.yaml")).name;
     const stackFile = readYaml(options.stackFile ?? path.join(ROOT, `Pulumi.${options.stack}.yaml`));
     const rawConfig = flattenStackConfig(project, stackFile.config ?? {});
@@ -143,7 +148,7 @@ async function runProgram(program: () => Promise<Record<string, unknown>>): Prom
  * from (the one the bootstrap runs in). The mocked account is the one the stack deploys to, so the ARNs in its
  * policies are the real ones.
  */
-async function synthBootstrap(stack: string): Promise<SynthResult> {
+async function synthBootstrap(stack: string, workloadStackFile?: string): Promise<SynthResult> {
     const project: string = readYaml(path.join(ROOT, "bootstrap/Pulumi.yaml")).name;
     const rawConfig = flattenStackConfig(project, readYaml(path.join(ROOT, `bootstrap/Pulumi.${stack}.yaml`)).config ?? {});
     const fromStack: string | undefined = readYaml(path.join(ROOT, "Pulumi.prod.yaml")).config?.["glue-data-pipeline:promotion"]?.fromStack;
@@ -155,12 +160,14 @@ async function synthBootstrap(stack: string): Promise<SynthResult> {
     pulumi.runtime.setAllConfig(rawConfig);
     const yamlParse = (text: string) => yaml.load(text);
     const { parseBootstrapConfig } = await import("../stacks/bootstrapConfig");
-    const { buildBootstrap, readRepoFile } = await import("../stacks/bootstrap");
-    const config = parseBootstrapConfig(stack, organization, rawConfig, readRepoFile, yamlParse);
+    const { createBootstrap, readRepoFile } = await import("../stacks/bootstrap");
+    // The repository as the bootstrap reads it, the workload stack file replaced when one is given.
+    const read = (relativePath: string) => (workloadStackFile && relativePath === `Pulumi.${stack}.yaml` ? fs.readFileSync(workloadStackFile, "utf8") : readRepoFile(relativePath));
+    const config = parseBootstrapConfig(stack, organization, rawConfig, read, yamlParse);
     const target = config.kind === "pipeline" ? { accountId: config.accountId, region: config.region } : { accountId: config.workload.accountId, region: config.workload.region };
     setMockEnvironment(target);
 
-    const { resources, outputs } = await runProgram(async () => buildBootstrap(stack, rawConfig, organization));
+    const { resources, outputs } = await runProgram(async () => createBootstrap(config, read, yamlParse).outputs);
     return { project, stack, resources, outputs, notes: [] };
 }
 
@@ -178,11 +185,12 @@ function summarise(result: SynthResult): string {
     ].join("\n");
 }
 
-function parseArgs(argv: string[]): { stack: string; project?: "workload" | "bootstrap"; json?: string; promotionOutputs?: Record<string, unknown> | null } {
+function parseArgs(argv: string[]): { stack: string; project?: "workload" | "bootstrap"; json?: string; promotionOutputs?: Record<string, unknown> | null; stackFile?: string } {
     let stack: string | undefined;
     let project: "workload" | "bootstrap" | undefined;
     let json: string | undefined;
     let promotionOutputs: Record<string, unknown> | null | undefined;
+    let stackFile: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const next = () => {
@@ -192,6 +200,7 @@ function parseArgs(argv: string[]): { stack: string; project?: "workload" | "boo
         };
         if (arg === "--stack") stack = next();
         else if (arg === "--json") json = next();
+        else if (arg === "--stack-file") stackFile = next();
         else if (arg === "--project") {
             const v = next();
             if (v !== "workload" && v !== "bootstrap") throw new Error(`--project must be workload or bootstrap, got ${v}`);
@@ -200,10 +209,10 @@ function parseArgs(argv: string[]): { stack: string; project?: "workload" | "boo
         else if (arg === "--promotion-outputs") {
             const v = next();
             promotionOutputs = v === "none" ? null : JSON.parse(fs.readFileSync(v, "utf8"));
-        } else throw new Error(`unknown argument ${arg}; usage: npm run synth -- --stack dev|prod [--json FILE] [--promotion-outputs FILE|none] | --project bootstrap --stack pipeline|dev|prod [--json FILE]`);
+        } else throw new Error(`unknown argument ${arg}; usage: npm run synth -- --stack dev|prod [--json FILE] [--promotion-outputs FILE|none] [--stack-file FILE] | --project bootstrap --stack pipeline|dev|prod [--json FILE] [--stack-file FILE]`);
     }
     if (!stack) throw new Error("--stack is required; usage: npm run synth -- --stack dev|prod [--json FILE]");
-    return { stack, project, json, promotionOutputs };
+    return { stack, project, json, promotionOutputs, stackFile };
 }
 
 if (require.main === module) {
