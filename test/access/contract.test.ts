@@ -1,6 +1,7 @@
 /**
  * The access contract (test/access/contract.ts) evaluated by @cloud-copilot/iam-simulate on the synthesized
- * dev, prod and bootstrap graphs: every request gets the answer AWS must give. A failure prints the
+ * dev, prod and bootstrap graphs (and dev with the claims warehouse enabled, with its bootstrap): every
+ * request gets the answer AWS must give. A failure prints the
  * evaluator's analysis (which statements decided). docs/deploy.md's "Who can do what" is checked against the
  * same list, so the document cannot drift from what is proven.
  */
@@ -29,7 +30,7 @@ export function whoCanDoWhat(): string {
 const BEGIN = "<!-- access-contract:begin (generated from test/access/contract.ts: UPDATE_ACCESS_DOC=1 npx mocha test/access/contract.test.ts) -->";
 const END = "<!-- access-contract:end -->";
 
-describe("the access contract, by an independent IAM evaluator, on the dev, prod and bootstrap graphs", function () {
+describe("the access contract, by an independent IAM evaluator, on the dev, prod, warehouse and bootstrap graphs", function () {
     this.timeout(600_000);
     let graphs: Graphs;
     before(async () => {

@@ -9,7 +9,7 @@
  */
 import { PROJECT } from "../../stacks/config";
 import { type AccessQuestion, delegatingPolicy } from "./simulate";
-import { accountBlocksPublicAccess, accountOfGraph, blocksPublicAccess, bucketPolicy, lambdaPolicy, GraphName, Graphs, keyPolicy, managedPolicy, queuePolicy, role, topicPolicy } from "./graphs";
+import { accountBlocksPublicAccess, accountOfGraph, BOOTSTRAP_OF, blocksPublicAccess, bucketPolicy, lambdaPolicy, GraphName, Graphs, keyPolicy, managedPolicy, queuePolicy, role, topicPolicy } from "./graphs";
 
 export type Expected = "allow" | "deny";
 
@@ -37,7 +37,7 @@ const dataKey = (g: Graphs, stack: "dev" | "prod") => regional(g, stack, "kms", 
 const alertsKey = (g: Graphs, stack: "dev" | "prod") => regional(g, stack, "kms", "key/monitoring-alerts-key-key-id");
 
 /** The tags every resource of a stack carries: its AWS provider's default tags. */
-function stackTags(g: Graphs, stack: "dev" | "prod"): Record<string, string> {
+function stackTags(g: Graphs, stack: GraphName): Record<string, string> {
     const provider = g[stack].resources.find((r) => r.type === "pulumi:providers:aws");
     const tags = JSON.parse(provider?.inputs.defaultTags ?? "{}").tags ?? {};
     if (!tags.Project) throw new Error(`${stack}: the AWS provider's default tags carry no Project`);
@@ -48,10 +48,7 @@ function stackTags(g: Graphs, stack: "dev" | "prod"): Record<string, string> {
 export function asRole(g: Graphs, graph: GraphName, logical: string): Pick<AccessQuestion, "principal" | "identity" | "boundary"> {
     const r = role(g[graph], logical);
     let boundary: unknown;
-    if (r.boundaryArn) {
-        const stage = graph === "prod" || graph === "bootstrap-prod" ? "prod" : "dev";
-        boundary = managedPolicy(g[`bootstrap-${stage}`], r.boundaryArn);
-    }
+    if (r.boundaryArn) boundary = managedPolicy(g[BOOTSTRAP_OF[graph]], r.boundaryArn);
     return { principal: r.arn, identity: r.identity as any, boundary: boundary as any };
 }
 
@@ -85,6 +82,25 @@ function glueJob(g: Graphs, stack: "dev" | "prod", logical: string) {
     return { role: roleResource.name, script: object(job.inputs.command.scriptLocation), library: object(String(args["--extra-py-files"]).split(",")[0]), temp: object(`${args["--TempDir"]}spill-0001`) };
 }
 const other = (s: "dev" | "prod") => (s === "dev" ? "prod" : "dev");
+
+// The claims warehouse runs only where a stack file sets `claims.warehouse`: its requests are asked of the
+// `warehouse` graph (dev's stack file with that section) and its bootstrap, `bootstrap-warehouse`.
+const whAcct = (g: Graphs) => accountOfGraph(g.warehouse);
+const whArn = (g: Graphs, service: string, resource: string, region = REGION) => `arn:aws:${service}:${region}:${whAcct(g)}:${resource}`;
+/** The warehouse's workgroup: Redshift Serverless names it by its generated id, which the offline mocks make `<logical>-id`. */
+const WORKGROUP = "workgroup/claims-warehouse-workgroup-id";
+/** Another team's workgroup in the same account and region. */
+const FOREIGN_WORKGROUP = "workgroup/0b1c2d3e-payroll";
+const whClaimsBucket = (g: Graphs) => `glue-claims-dev-${whAcct(g)}`;
+/** An object of the warehouse graph's claims bucket, under its bucket policy, over TLS. */
+const whClaimsObject = (g: Graphs, key: string) => ({
+    resource: arnS3(whClaimsBucket(g), key),
+    resourceAccount: whAcct(g),
+    context: TLS,
+    resourcePolicy: bucketPolicy(g.warehouse, whClaimsBucket(g)) as any,
+});
+/** A Data API request against a workgroup (Redshift Serverless: the action's resource is the workgroup). */
+const DATA_API = ["redshift-data:BatchExecuteStatement", "redshift-serverless:GetCredentials"] as const;
 
 export const CONTRACT: ContractRequest[] = [
     // ---------------------------------------------------------------- the running pipeline: must allow
@@ -532,6 +548,125 @@ export const CONTRACT: ContractRequest[] = [
             },
         ]),
     ]),
+
+    // -------------------------------------------------------------------- the claims warehouse
+    ...DATA_API.flatMap((action): ContractRequest[] => [
+        {
+            title: `dev with the warehouse: the load function runs ${action} on its workgroup`,
+            who: "The claims warehouse",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, "warehouse", "claims-warehouse-load-role"), action, resource: whArn(g, "redshift-serverless", WORKGROUP) }),
+        },
+        {
+            title: `dev with the warehouse: the load function may not run ${action} on another workgroup`,
+            who: "The claims warehouse",
+            expect: "deny",
+            question: (g) => ({ ...asRole(g, "warehouse", "claims-warehouse-load-role"), action, resource: whArn(g, "redshift-serverless", FOREIGN_WORKGROUP) }),
+        },
+    ]),
+    {
+        title: "dev with the warehouse: Redshift's COPY role reads the claims bucket's processed/ Parquet",
+        who: "The claims warehouse",
+        expect: "allow",
+        question: (g) => ({ ...asRole(g, "warehouse", "claims-warehouse-copy-role"), action: "s3:GetObject", ...whClaimsObject(g, "processed/claims/ingest_date=2024-01-01/part-0.parquet") }),
+    },
+    {
+        title: "dev with the warehouse: Redshift's COPY role may not read the claims bucket's raw/ uploads",
+        who: "The claims warehouse",
+        expect: "deny",
+        question: (g) => ({ ...asRole(g, "warehouse", "claims-warehouse-copy-role"), action: "s3:GetObject", ...whClaimsObject(g, "raw/claims/claims_2024.csv") }),
+    },
+    ...(
+        [
+            ["through S3 (reading processed/)", { "kms:ViaService": `s3.${REGION}.amazonaws.com` }, "allow"],
+            ["directly, not through S3", {}, "deny"],
+        ] as const
+    ).map(
+        ([how, context, expect]): ContractRequest => ({
+            title: `dev with the warehouse: Redshift's COPY role decrypts with the data-lake key ${how}`,
+            who: "The claims warehouse",
+            expect,
+            question: (g) => ({
+                ...asRole(g, "warehouse", "claims-warehouse-copy-role"),
+                action: "kms:Decrypt",
+                resource: whArn(g, "kms", "key/data-lake-key-key-id"),
+                resourceTags: stackTags(g, "warehouse"),
+                context,
+                resourcePolicy: keyPolicy(g.warehouse, "data-lake-key") as any,
+            }),
+        }),
+    ),
+    {
+        title: "dev with the warehouse: Redshift assumes the COPY role (from its own account)",
+        who: "The claims warehouse",
+        expect: "allow",
+        question: (g) => assume(g, "warehouse", "claims-warehouse-copy-role", "redshift.amazonaws.com", "sts:AssumeRole", { "aws:SourceAccount": whAcct(g) }),
+    },
+    {
+        title: "dev with the warehouse: Redshift of another account may not assume the COPY role",
+        who: "Anyone else",
+        expect: "deny",
+        question: (g) => assume(g, "warehouse", "claims-warehouse-copy-role", "redshift.amazonaws.com", "sts:AssumeRole", { "aws:SourceAccount": OTHER_ACCOUNT }),
+    },
+    // The deploy role of an account whose stack file enables the warehouse manages it by the Project tag (its
+    // resources' ARNs carry generated ids): created only with the tag, changed only where the tag is.
+    ...(
+        [
+            ["creates the project-tagged workgroup", "redshift-serverless:CreateWorkgroup", "workgroup/3c4d5e6f-new", { "aws:RequestTag/Project": PROJECT }, undefined, "allow"],
+            ["updates the project's workgroup", "redshift-serverless:UpdateWorkgroup", WORKGROUP, {}, "project", "allow"],
+            ["may not delete another team's workgroup", "redshift-serverless:DeleteWorkgroup", FOREIGN_WORKGROUP, {}, "payroll", "deny"],
+            ["may not delete another team's namespace", "redshift-serverless:DeleteNamespace", "namespace/0b1c2d3e-payroll", {}, "payroll", "deny"],
+            ["creates the project-tagged VPC", "ec2:CreateVpc", "vpc/vpc-0new", { "aws:RequestTag/Project": PROJECT }, undefined, "allow"],
+            ["deletes the project's VPC", "ec2:DeleteVpc", "vpc/vpc-0a1b2c3d", {}, "project", "allow"],
+            ["may not delete another team's VPC", "ec2:DeleteVpc", "vpc/vpc-0payroll", {}, "payroll", "deny"],
+            ["may not open another team's security group", "ec2:AuthorizeSecurityGroupIngress", "security-group/sg-0payroll", {}, "payroll", "deny"],
+        ] as const
+    ).map(
+        ([what, action, resource, context, owner, expect]): ContractRequest => ({
+            title: `dev's deploy role with the warehouse ${what} (${action})`,
+            who: "Deploy roles",
+            expect,
+            question: (g) => ({
+                ...asRole(g, "bootstrap-warehouse", "access-deploy"),
+                action,
+                resource: whArn(g, action.split(":")[0], resource),
+                context,
+                ...(owner ? { resourceTags: owner === "project" ? stackTags(g, "warehouse") : { Project: "payroll" } } : {}),
+            }),
+        }),
+    ),
+    {
+        title: "dev's deploy role without the warehouse may not create a workgroup",
+        who: "Deploy roles",
+        expect: "deny",
+        question: (g) => ({
+            ...asRole(g, "bootstrap-dev", "access-deploy"),
+            action: "redshift-serverless:CreateWorkgroup",
+            resource: regional(g, "dev", "redshift-serverless", "workgroup/3c4d5e6f-new"),
+            context: { "aws:RequestTag/Project": PROJECT },
+        }),
+    },
+    ...stacks.map(
+        (s): ContractRequest => ({
+            title: `${s} (no warehouse): the boundary cuts a workload role off the Redshift Data API`,
+            who: "Permissions boundary",
+            expect: "deny",
+            question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), identity: ALLOW_ALL, action: "redshift-data:BatchExecuteStatement", resource: regional(g, s, "redshift-serverless", "workgroup/3c4d5e6f-any") }),
+        }),
+    ),
+    ...(
+        [
+            ["lets a workload role reach the Data API on the account's workgroups in the stack's region", REGION, "allow"],
+            ["cuts a workload role off the Data API on a workgroup in another region", "us-east-1", "deny"],
+        ] as const
+    ).map(
+        ([what, region, expect]): ContractRequest => ({
+            title: `dev with the warehouse: the boundary ${what}`,
+            who: "Permissions boundary",
+            expect,
+            question: (g) => ({ ...asRole(g, "warehouse", "claims-warehouse-load-role"), identity: ALLOW_ALL, action: "redshift-data:BatchExecuteStatement", resource: whArn(g, "redshift-serverless", WORKGROUP, region) }),
+        }),
+    ),
 
     // -------------------------------------------------------------------- delivery principals
     {

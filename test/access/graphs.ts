@@ -1,6 +1,7 @@
 /**
  * The synthesized graphs the access contract is evaluated on: the dev and prod workload stacks and the
- * bootstrap project's pipeline, dev and prod stacks, each produced by the offline synth (scripts/synth.ts)
+ * bootstrap project's pipeline, dev and prod stacks, and dev with the claims warehouse enabled (its stack file
+ * plus a `claims.warehouse` section) with the bootstrap of that stack file, each produced by the offline synth (scripts/synth.ts)
  * of the real program and stack files, in a child process (mocks are process-global). Also the lookups the
  * contract needs: a principal's identity policies and boundary, a resource's policy.
  */
@@ -9,27 +10,61 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import * as yaml from "js-yaml";
 import type { SynthResult } from "../../scripts/synth";
 
 const ROOT = path.resolve(__dirname, "../..");
 const run = promisify(execFile);
 
-export type GraphName = "dev" | "prod" | "bootstrap-pipeline" | "bootstrap-dev" | "bootstrap-prod";
+/**
+ * `warehouse`: dev's stack with `claims.warehouse` set (the warehouse is off in dev and prod);
+ * `bootstrap-warehouse`: dev's bootstrap reading that stack file (its deploy role and boundary then carry the
+ * warehouse's statements).
+ */
+export type GraphName = "dev" | "prod" | "bootstrap-pipeline" | "bootstrap-dev" | "bootstrap-prod" | "warehouse" | "bootstrap-warehouse";
 export type Graphs = Record<GraphName, SynthResult>;
 type Resource = SynthResult["resources"][number];
 
+/** The bootstrap graph whose boundary and deploy role govern a graph's roles. */
+export const BOOTSTRAP_OF: Readonly<Record<GraphName, GraphName>> = {
+    dev: "bootstrap-dev",
+    prod: "bootstrap-prod",
+    warehouse: "bootstrap-warehouse",
+    "bootstrap-pipeline": "bootstrap-pipeline",
+    "bootstrap-dev": "bootstrap-dev",
+    "bootstrap-prod": "bootstrap-prod",
+    "bootstrap-warehouse": "bootstrap-warehouse",
+};
+
+/** Pulumi.dev.yaml with a `claims.warehouse` section (defaults but the base capacity), as a temporary stack file. */
+function warehouseStackFile(dir: string): string {
+    const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, any> };
+    const key = "glue-data-pipeline:claims";
+    doc.config[key] = { ...(doc.config[key] ?? {}), warehouse: { baseCapacity: 8 } };
+    const file = path.join(dir, "Pulumi.dev-warehouse.yaml");
+    fs.writeFileSync(file, yaml.dump(doc));
+    return file;
+}
+
+function synthArgs(name: GraphName, dir: string): string[] {
+    if (name === "warehouse") return ["--stack", "dev", "--stack-file", warehouseStackFile(dir)];
+    if (name === "bootstrap-warehouse") return ["--project", "bootstrap", "--stack", "dev", "--stack-file", warehouseStackFile(dir)];
+    if (name.startsWith("bootstrap-")) return ["--project", "bootstrap", "--stack", name.slice("bootstrap-".length)];
+    return ["--stack", name];
+}
+
 async function synth(name: GraphName): Promise<SynthResult> {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "access-")), `${name}.json`);
-    const args = name.startsWith("bootstrap-") ? ["--project", "bootstrap", "--stack", name.slice("bootstrap-".length)] : ["--stack", name];
-    await run(path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", "scripts/synth.ts", ...args, "--json", out], { cwd: ROOT, maxBuffer: 64 << 20 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "access-"));
+    const out = path.join(dir, `${name}.json`);
+    await run(path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", "scripts/synth.ts", ...synthArgs(name, dir), "--json", out], { cwd: ROOT, maxBuffer: 64 << 20 });
     return JSON.parse(fs.readFileSync(out, "utf8"));
 }
 
 let loading: Promise<Graphs> | undefined;
-/** All five graphs, synthesized once per test process. */
+/** All seven graphs, synthesized once per test process. */
 export function loadGraphs(): Promise<Graphs> {
     loading ??= (async () => {
-        const names: GraphName[] = ["dev", "prod", "bootstrap-pipeline", "bootstrap-dev", "bootstrap-prod"];
+        const names: GraphName[] = ["dev", "prod", "bootstrap-pipeline", "bootstrap-dev", "bootstrap-prod", "warehouse", "bootstrap-warehouse"];
         const graphs = await Promise.all(names.map(synth));
         return Object.fromEntries(names.map((n, i) => [n, graphs[i]])) as Graphs;
     })();
