@@ -1,5 +1,6 @@
 /**
- * Every AWS SDK request each Lambda's code sends is allowed for the function's real role, in dev and prod.
+ * Every AWS SDK request each Lambda's code sends is allowed for the function's real role, in dev and prod (a
+ * function of a feature off by default, as the claims warehouse's load, in the graph that enables it).
  *
  * The requests are the ones its tests make it send to the emulator (recorded by test/support/sdkRecorder.ts
  * into test/access/sdkCommands.json), each given the deployed function's own names: its table, jobs, topics,
@@ -14,7 +15,7 @@ import * as path from "node:path";
 import type { SynthResult } from "../../scripts/synth";
 import { DOCUMENT_COMMANDS, readCommandList, type RecordedCommand } from "../support/sdkRecorder";
 import { asRole } from "./contract";
-import { FUNCTION_DEPLOYMENTS } from "./functionDeployments";
+import { DEPLOYED_ONLY_IN, FUNCTION_DEPLOYMENTS, graphsOf, type WorkloadGraph } from "./functionDeployments";
 import { accountOfGraph, bucketPolicy, type Graphs, loadGraphs, topicPolicy } from "./graphs";
 import { type AccessQuestion, decide } from "./simulate";
 
@@ -30,9 +31,31 @@ const NOT_DRIVEN: ReadonlyArray<RecordedCommand & { readonly why: string }> = [
         key: "quarantine/files/*",
         why: "sent only when a multipart quarantine copy fails half-way, which the emulator cannot be made to do",
     },
+    {
+        fn: "claims-warehouse-load",
+        service: "Glue",
+        operation: "GetJobRun",
+        why: "the load's tests give it a Glue double that returns the run's arguments (the emulator holds no run of the ETL job to read)",
+    },
+    {
+        fn: "claims-warehouse-load",
+        service: "SNS",
+        operation: "Publish",
+        why: "the load's tests give it an SNS double to read the alert it publishes",
+    },
 ];
 
-const PREFIX: Readonly<Record<string, string>> = { S3: "s3", DynamoDB: "dynamodb", Glue: "glue", SNS: "sns", SQS: "sqs", CloudWatch: "cloudwatch", "Secrets Manager": "secretsmanager", SFN: "states" };
+const PREFIX: Readonly<Record<string, string>> = {
+    S3: "s3",
+    DynamoDB: "dynamodb",
+    Glue: "glue",
+    SNS: "sns",
+    SQS: "sqs",
+    CloudWatch: "cloudwatch",
+    "Secrets Manager": "secretsmanager",
+    SFN: "states",
+    "Redshift Data": "redshift-data",
+};
 
 /**
  * The IAM actions an S3 request is authorized as, on the destination and (for copies) the source. Reading a
@@ -90,8 +113,30 @@ function bucketsOf(graph: SynthResult, fn: Fn): Array<{ bucket: string; eventPre
         .map((bucket) => ({ bucket, eventPrefix: "" }));
 }
 
+/**
+ * The Glue jobs a function acts on: those its environment names, and those whose run events invoke it (the
+ * job names in the pattern of an EventBridge rule targeting it: the event carries the job's name).
+ */
+function jobsOf(graph: SynthResult, fn: Fn): string[] {
+    const jobs = namesOf(graph, "aws:glue/job:Job", "name");
+    const rules = new Set(graph.resources.filter((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget" && String(r.inputs.arn).endsWith(`:function:${fn.inputs.name}`)).map((r) => r.inputs.rule));
+    const fromEvents = graph.resources
+        .filter((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && rules.has(r.inputs.name))
+        .flatMap((r) => (JSON.parse(r.inputs.eventPattern ?? "{}").detail?.jobName ?? []) as string[]);
+    return [...new Set([...envValues(fn), ...fromEvents])].filter((v) => jobs.has(v));
+}
+
+/**
+ * The ARN of a Redshift Serverless workgroup of a graph by name: `workgroup/<workgroupId>` (a generated id, not
+ * the name), which the offline mocks make `<logical name>-id`.
+ */
+function workgroupArn(graph: SynthResult, account: string, region: string, name: string): string | undefined {
+    const wg = graph.resources.find((r) => r.type === "aws:redshiftserverless/workgroup:Workgroup" && r.inputs.workgroupName === name);
+    return wg && `arn:aws:redshift-serverless:${region}:${account}:workgroup/${wg.name}-id`;
+}
+
 /** The questions one recorded request becomes for one deployed function of one stack. */
-export function questionsFor(g: Graphs, stack: "dev" | "prod", logical: string, c: RecordedCommand): Array<{ what: string; q: AccessQuestion }> {
+export function questionsFor(g: Graphs, stack: WorkloadGraph, logical: string, c: RecordedCommand): Array<{ what: string; q: AccessQuestion }> {
     const graph = g[stack];
     const fn = deployment(graph, logical);
     const roleLogical = String(fn.inputs.role).split("/").pop()!;
@@ -117,7 +162,11 @@ export function questionsFor(g: Graphs, stack: "dev" | "prod", logical: string, 
                 };
                 const reads = (action: string) => /^s3:(GetObject|GetObjectVersion|DeleteObject)$/.test(action);
                 const common = { resourceAccount: account, context: TLS, resourcePolicy: bucketPolicy(graph, b) as any };
-                if (target === "s3:ListBucket") ask(`${target} on ${b}`, { action: target, resource: `arn:aws:s3:::${b}`, ...common });
+                // A listing is authorized on the bucket with the listed prefix as s3:prefix.
+                if (target === "s3:ListBucket") {
+                    const prefix = (c.prefix ?? "").replace(/\*$/, "");
+                    ask(`${target} on ${b} (prefix "${prefix}")`, { action: target, resource: `arn:aws:s3:::${b}`, ...common, context: { ...TLS, ...(c.prefix !== undefined ? { "s3:prefix": prefix } : {}) } });
+                }
                 else ask(`${target} on ${b}/${key(c.key, reads(target))}`, { action: target, resource: `arn:aws:s3:::${b}/${key(c.key, reads(target))}`, ...common });
                 if (source) ask(`${source} on ${b}/${key(c.sourceKey, true)}`, { action: source, resource: `arn:aws:s3:::${b}/${key(c.sourceKey, true)}`, ...common });
             }
@@ -132,8 +181,7 @@ export function questionsFor(g: Graphs, stack: "dev" | "prod", logical: string, 
             break;
         }
         case "Glue": {
-            const jobs = values.filter((v) => namesOf(graph, "aws:glue/job:Job", "name").has(v));
-            for (const j of jobs) ask(`glue:${c.operation} on job ${j}`, { action: `glue:${c.operation}`, resource: arn("glue", `job/${j}`) });
+            for (const j of jobsOf(graph, fn)) ask(`glue:${c.operation} on job ${j}`, { action: `glue:${c.operation}`, resource: arn("glue", `job/${j}`) });
             break;
         }
         case "SNS": {
@@ -150,6 +198,28 @@ export function questionsFor(g: Graphs, stack: "dev" | "prod", logical: string, 
             // PutMetricData has no resource; the role's grant is held to the namespace the function publishes in.
             const namespace = fn.inputs.environment?.variables?.METRIC_NAMESPACE ?? "GluePipeline";
             ask(`cloudwatch:${c.operation} in ${namespace}`, { action: `cloudwatch:${c.operation}`, resource: "*", resourceAccount: account, context: { "cloudwatch:namespace": namespace } });
+            break;
+        }
+        case "Redshift Data": {
+            const workgroups = values.flatMap((v) => workgroupArn(graph, account, region, v) ?? []);
+            if (c.operation === "BatchExecuteStatement" || c.operation === "ExecuteStatement") {
+                for (const wg of workgroups) {
+                    ask(`redshift-data:${c.operation} on ${wg}`, { action: `redshift-data:${c.operation}`, resource: wg });
+                    // Without a secret the Data API connects as the caller's IAM identity, fetching temporary
+                    // database credentials of the workgroup with the caller's permissions.
+                    ask(`redshift-serverless:GetCredentials on ${wg}`, { action: "redshift-serverless:GetCredentials", resource: wg });
+                }
+            } else {
+                // Statement ids have no resource type: the role may follow only its own statements, which the Data
+                // API tells by the caller's user id (role id:session name) as statement-owner-iam-userid.
+                const userid = `AROA${roleLogical}:${fn.inputs.name}`;
+                ask(`redshift-data:${c.operation} of its own statement`, {
+                    action: `redshift-data:${c.operation}`,
+                    resource: "*",
+                    resourceAccount: account,
+                    context: { "aws:userid": userid, "redshift-data:statement-owner-iam-userid": userid, "aws:RequestedRegion": region },
+                });
+            }
             break;
         }
         default:
@@ -181,11 +251,17 @@ describe("every SDK request of each Lambda is allowed for its real role (recorde
         graphs = await loadGraphs();
     });
 
-    it("knows which function folder's code each deployed function of dev and prod runs", () => {
+    const WORKLOAD_GRAPHS: readonly WorkloadGraph[] = ["dev", "prod", "warehouse"];
+    const deployedIn = (logical: string) => WORKLOAD_GRAPHS.filter((s) => graphs[s].resources.some((r) => r.type === "aws:lambda/function:Function" && r.name === logical));
+
+    it("knows which function folder's code each deployed function of the workload graphs runs, and where it is deployed", () => {
         const mapped = new Set(Object.values(FUNCTION_DEPLOYMENTS).flat());
-        const deployed = (["dev", "prod"] as const).flatMap((s) => graphs[s].resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name));
+        const deployed = WORKLOAD_GRAPHS.flatMap((s) => graphs[s].resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name));
         assert.deepEqual([...new Set(deployed.filter((f) => !mapped.has(f)))].sort(), [], "add these function resources to FUNCTION_DEPLOYMENTS under their code's folder");
         for (const folder of Object.keys(FUNCTION_DEPLOYMENTS)) assert.ok(fs.existsSync(path.join(ROOT, "functions", folder)), `functions/${folder} exists`);
+        // Every function of dev also runs in the warehouse graph (dev plus the warehouse); a DEPLOYED_ONLY_IN
+        // function runs exactly where it says, so it is judged where it runs.
+        for (const logical of mapped) assert.deepEqual(deployedIn(logical), [...(DEPLOYED_ONLY_IN[logical] ?? WORKLOAD_GRAPHS)], logical);
     });
 
     it("the list is complete: every SDK command in a function's code was sent by its tests (or is in NOT_DRIVEN)", () => {
@@ -205,10 +281,22 @@ describe("every SDK request of each Lambda is allowed for its real role (recorde
         assert.notEqual((await decide(q)).decision, "allow");
     });
 
-    for (const stack of ["dev", "prod"] as const) {
-        for (const c of all) {
-            for (const logical of FUNCTION_DEPLOYMENTS[c.fn] ?? []) {
-                const title = `${stack}: ${logical} may ${c.service} ${c.operation}${c.versioned ? " (a version)" : ""}${c.key ? ` ${c.key}` : ""}${c.sourceKey ? ` from ${c.sourceKey}${c.sourceVersioned ? " (a version)" : ""}` : ""}${c.indexName ? ` on ${c.indexName}` : ""}`;
+    it("can fail: the warehouse load listing raw/ (outside processed/claims/) is refused", async () => {
+        const [{ q }] = questionsFor(graphs, "warehouse", "claims-warehouse-load-function", { fn: "claims-warehouse-load", service: "S3", operation: "ListObjectsV2", prefix: "raw/*" });
+        assert.notEqual((await decide(q)).decision, "allow");
+    });
+
+    it("can fail: the warehouse load following another caller's Data API statement is refused", async () => {
+        const [{ q }] = questionsFor(graphs, "warehouse", "claims-warehouse-load-function", { fn: "claims-warehouse-load", service: "Redshift Data", operation: "DescribeStatement" });
+        const foreign = { ...q, context: { ...q.context, "redshift-data:statement-owner-iam-userid": "AROAOTHER:someone" } };
+        assert.equal((await decide(q)).decision, "allow");
+        assert.notEqual((await decide(foreign)).decision, "allow");
+    });
+
+    for (const c of all) {
+        for (const logical of FUNCTION_DEPLOYMENTS[c.fn] ?? []) {
+            for (const stack of graphsOf(logical)) {
+                const title = `${stack}: ${logical} may ${c.service} ${c.operation}${c.versioned ? " (a version)" : ""}${c.key ? ` ${c.key}` : ""}${c.prefix ? ` under ${c.prefix}` : ""}${c.sourceKey ? ` from ${c.sourceKey}${c.sourceVersioned ? " (a version)" : ""}` : ""}${c.indexName ? ` on ${c.indexName}` : ""}`;
                 it(title, async () => {
                     const refused: string[] = [];
                     const analyses: string[] = [];

@@ -36,6 +36,8 @@ export interface RecordedCommand {
     /** S3: a version was named (VersionId, or `?versionId=` in a copy's source): IAM then asks for s3:GetObjectVersion. */
     readonly versioned?: true;
     readonly sourceVersioned?: true;
+    /** S3 ListObjectsV2: the listed prefix's first two folders (`processed/claims/*`), what IAM sees as `s3:prefix`. */
+    readonly prefix?: string;
     /** DynamoDB Query: the index, if any. */
     readonly indexName?: string;
 }
@@ -80,7 +82,7 @@ export function functionOnStack(stack: string): string | undefined {
 }
 
 const recorded = new Map<string, RecordedCommand>();
-const keyOf = (c: RecordedCommand) => JSON.stringify([c.fn, c.service, c.operation, c.key ?? "", c.sourceKey ?? "", c.indexName ?? "", !!c.versioned, !!c.sourceVersioned]);
+const keyOf = (c: RecordedCommand) => JSON.stringify([c.fn, c.service, c.operation, c.key ?? "", c.sourceKey ?? "", c.indexName ?? "", !!c.versioned, !!c.sourceVersioned, c.prefix ?? ""]);
 /** What the run is held to: the operations each function sends (new folders of test keys are not news). */
 const operationOf = (c: RecordedCommand) => `${c.fn} ${c.service} ${c.operation}`;
 
@@ -120,6 +122,7 @@ export function installSdkRecorder(): void {
                 operation,
                 ...(typeof input.Key === "string" && service === "S3" ? { key: keyPattern(input.Key) } : {}),
                 ...(typeof input.CopySource === "string" ? { sourceKey: keyPattern(sourceKeyOf(input.CopySource)) } : {}),
+                ...(typeof input.Prefix === "string" && service === "S3" ? { prefix: keyPattern(input.Prefix) } : {}),
                 ...(typeof input.IndexName === "string" ? { indexName: input.IndexName } : {}),
                 ...(service === "S3" && input.VersionId ? { versioned: true as const } : {}),
                 ...(typeof input.CopySource === "string" && /[?&]versionId=/.test(input.CopySource) ? { sourceVersioned: true as const } : {}),
