@@ -34,8 +34,10 @@ the differential oracle in glue/tests/test_fidelity.py:
   ``double`` is never inferred: a binary float cannot give back ``0.1`` or ``1e400`` as written, and
   exponent notation (``1e5``) stays a string.
 * **A later value** (after the sample) that does not fit its column's type is never coerced and never
-  fails the job: its row is quarantined with reason ``type_mismatch``. The same patterns run inside Spark
-  (:attr:`ColumnType.java_pattern`) and in Python (:meth:`ColumnType.accepts`).
+  fails the job: its row is quarantined with reason ``type_mismatch``. The same rules run in Python
+  (:meth:`ColumnType.accepts`) and inside Spark, as these patterns (:attr:`ColumnType.java_pattern`) or, for
+  numbers, the equivalent and cheaper comparison of the cast value formatted back with the text
+  (``csv_processing.fits``; glue/tests/test_csv_value_checks.py holds them equal).
 """
 
 from __future__ import annotations
