@@ -131,6 +131,23 @@ describe("replay against the emulator", function () {
         return { bucket: INPUT, key, size: put.size, eTag: put.etag, versionId: put.versionId };
     }
 
+    /** Writes the FAILED record a failed run of `object` leaves (plus `extra`); returns its file_id. */
+    async function putFailedRecord(object: Awaited<ReturnType<typeof upload>>, extra: Record<string, unknown>): Promise<string> {
+        const fileId = (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, object.key, object.versionId!);
+        await aws.putItem(TABLE, {
+            file_id: fileId,
+            processing_status: "FAILED",
+            source_bucket: INPUT,
+            source_key: object.key,
+            source_version: object.versionId,
+            source_file_path: `s3://${INPUT}/${object.key}`,
+            attempts: 1,
+            updated_at: "2026-03-01T12:00:00.000Z",
+            ...extra,
+        });
+        return fileId;
+    }
+
     describe("a poisoned event: the job did not exist when the file landed", () => {
         let fileId: string;
         beforeEach(async () => {
@@ -203,19 +220,10 @@ describe("replay against the emulator", function () {
     it("replays a FAILED file once (a run that failed, whose cause was fixed)", async () => {
         await aws.createGlueJob(JOB);
         const object = await upload("exports/customers.csv");
-        const fileId = (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, object.key, object.versionId!);
-        await aws.putItem(TABLE, {
-            file_id: fileId,
-            processing_status: "FAILED",
-            source_bucket: INPUT,
-            source_key: object.key,
-            source_version: object.versionId,
-            source_file_path: `s3://${INPUT}/${object.key}`,
+        const fileId = await putFailedRecord(object, {
             file_size_bytes: object.size,
             job_run_id: "jr_old",
             error_message: "Glue run jr_old ended TIMEOUT: Job run timed out",
-            attempts: 1,
-            updated_at: "2026-03-01T12:00:00.000Z",
         });
 
         const first = await run();
@@ -240,19 +248,7 @@ describe("replay against the emulator", function () {
             // Prepare: a failed run of the first version; then the key changes.
             await aws.createGlueJob(JOB);
             const object = await upload("exports/changed.csv");
-            const fileId = (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, object.key, object.versionId!);
-            await aws.putItem(TABLE, {
-                file_id: fileId,
-                processing_status: "FAILED",
-                source_bucket: INPUT,
-                source_key: object.key,
-                source_version: object.versionId,
-                source_file_path: `s3://${INPUT}/${object.key}`,
-                file_size_bytes: object.size,
-                error_message: "Glue run jr_old ended FAILED",
-                attempts: 1,
-                updated_at: "2026-03-01T12:00:00.000Z",
-            });
+            const fileId = await putFailedRecord(object, { file_size_bytes: object.size, error_message: "Glue run jr_old ended FAILED" });
             if (change === "overwritten") await upload("exports/changed.csv");
             else await aws.clients.s3.send(new DeleteObjectCommand({ Bucket: INPUT, Key: object.key }));
 
@@ -272,18 +268,7 @@ describe("replay against the emulator", function () {
     it("leaves a FAILED file of another flow alone instead of starting FileProcessorV2 on it", async () => {
         await aws.createGlueJob(JOB);
         const object = await upload("raw-data/2024/01/15/trips.parquet");
-        const fileId = (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, object.key, object.versionId!);
-        await aws.putItem(TABLE, {
-            file_id: fileId,
-            processing_status: "FAILED",
-            job_name: "ParquetToJson-dev",
-            source_bucket: INPUT,
-            source_key: object.key,
-            source_version: object.versionId,
-            source_file_path: `s3://${INPUT}/${object.key}`,
-            attempts: 1,
-            updated_at: "2026-03-01T12:00:00.000Z",
-        });
+        const fileId = await putFailedRecord(object, { job_name: "ParquetToJson-dev" });
 
         const report = await run();
 
