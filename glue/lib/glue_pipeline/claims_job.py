@@ -32,6 +32,7 @@ from pyspark.sql import functions as F
 from glue_pipeline import claims_transforms as ct
 from glue_pipeline.claims_schema import load_schema
 from glue_pipeline.csv_processing import METADATA_COLUMNS, CsvOptions, ReconciliationError, convert_csv
+from glue_pipeline.file_job import head_current
 from glue_pipeline.hadoop_fs import delete_path, literal_path, path_exists, path_size_bytes
 from glue_pipeline.metadata import STATUS_SOURCE_DELETED, STATUS_SUPERSEDED
 
@@ -184,18 +185,13 @@ def source_problem(input_path: str, expected_version: str | None, s3_client: Any
     rule, file_job.source_version_problem, with the claims flow's one version argument)."""
     if not expected_version or not input_path.startswith("s3://"):
         return None
-    bucket, _, key = input_path[len("s3://") :].partition("/")
     if s3_client is None:
         import boto3
 
         s3_client = boto3.client("s3")
-    try:
-        head = s3_client.head_object(Bucket=bucket, Key=key)
-    except Exception as err:  # noqa: BLE001 - only a 404 is an answer; anything else fails the run
-        code = str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
-        if code in ("404", "NoSuchKey", "NotFound"):
-            return STATUS_SOURCE_DELETED, f"{input_path} (validated version {expected_version}) was deleted before it was processed"
-        raise
+    head = head_current(s3_client, input_path)
+    if head is None:
+        return STATUS_SOURCE_DELETED, f"{input_path} (validated version {expected_version}) was deleted before it was processed"
     current = head.get("VersionId") or ""
     if current in ("", "null"):
         current = str(head.get("ETag", "")).strip('"')

@@ -155,6 +155,20 @@ def publish_outputs(spark: SparkSession, paths: RunPaths) -> None:
                 raise
 
 
+def head_current(client: Any, s3_path: str) -> dict[str, Any] | None:
+    """HeadObject of the key ``s3_path`` (s3://bucket/key) names, without a version: its current version's
+    head, or None when the key is gone (a 404, which a delete marker answers too). Any other error fails the
+    run: only a 404 is an answer."""
+    bucket, _, key = s3_path[len("s3://"):].partition("/")
+    try:
+        return client.head_object(Bucket=bucket, Key=key)
+    except Exception as err:  # noqa: BLE001 - only a 404 is an answer; anything else fails the run
+        code = str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
 def source_version_problem(client: Any, input_path: str, version_id: str | None, etag: str | None) -> tuple[str, str] | None:
     """``(status, reason)`` when the object version this run was started for is no longer the key's current
     version (SUPERSEDED) or the key is gone (SOURCE_DELETED); None when it is current, or when there is
@@ -162,15 +176,10 @@ def source_version_problem(client: Any, input_path: str, version_id: str | None,
     version_id = version_id if version_id and version_id != "null" else None
     if not input_path.startswith("s3://") or not (version_id or etag):
         return None
-    bucket, _, key = input_path[len("s3://"):].partition("/")
     wanted = f"version {version_id}" if version_id else f"ETag {etag}"
-    try:
-        head = client.head_object(Bucket=bucket, Key=key)
-    except Exception as err:  # noqa: BLE001 - only a 404 is an answer; anything else fails the run
-        code = str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
-        if code in ("404", "NoSuchKey", "NotFound"):
-            return STATUS_SOURCE_DELETED, f"{input_path} ({wanted}) was deleted before it was processed"
-        raise
+    head = head_current(client, input_path)
+    if head is None:
+        return STATUS_SOURCE_DELETED, f"{input_path} ({wanted}) was deleted before it was processed"
     current_version = head.get("VersionId")
     current_etag = str(head.get("ETag", "")).strip('"')
     if version_id:
