@@ -33,8 +33,22 @@ export interface RecordedResource {
     readonly retainOnDelete: boolean;
     /** Names this resource had before (the `aliases` option, by name): a rename that adopts, not replaces. */
     readonly aliasNames: string[];
+    /**
+     * The `aliases` option as sent to the engine: a whole old URN, or a spec whose unset parts default to the
+     * resource's own (name, type, parent). The engine also gives every child the aliases its parent has; the
+     * URN baseline test (test/stacks/urnBaseline.test.ts) resolves both as the engine does.
+     */
+    readonly aliases: RecordedAlias[];
     readonly inputs: Record<string, any>;
     readonly state: Record<string, any>;
+}
+
+export interface RecordedAlias {
+    readonly urn?: string;
+    readonly name?: string;
+    readonly type?: string;
+    readonly parentUrn?: string;
+    readonly noParent?: boolean;
 }
 
 export interface MockEnvironment {
@@ -263,6 +277,7 @@ export function installMocks(project = "glue-data-pipeline", stack = "dev", orga
                         dependencies: reading ? [] : req.getDependenciesList(),
                         retainOnDelete: reading ? false : req.getRetainondelete() === true,
                         aliasNames: reading ? [] : aliasNamesOf(req),
+                        aliases: reading ? [] : aliasesOf(req),
                         inputs,
                         state: (reading ? resp.getProperties() : resp.getObject())?.toJavaScript() ?? {},
                     });
@@ -274,6 +289,23 @@ export function installMocks(project = "glue-data-pipeline", stack = "dev", orga
     };
     record("registerResource");
     record("readResource");
+}
+
+/** The aliases of a register request, unset spec fields left out. */
+function aliasesOf(req: any): RecordedAlias[] {
+    const specs: RecordedAlias[] = (req.getAliasesList?.() ?? []).map((a: any) => {
+        const urn: string = a.getUrn?.() ?? "";
+        if (urn) return { urn };
+        const spec = a.getSpec();
+        const out: { -readonly [K in keyof RecordedAlias]: RecordedAlias[K] } = {};
+        if (spec.getName()) out.name = spec.getName();
+        if (spec.getType()) out.type = spec.getType();
+        if (spec.getParenturn()) out.parentUrn = spec.getParenturn();
+        if (spec.getNoparent()) out.noParent = true;
+        return out;
+    });
+    const urns: RecordedAlias[] = (req.getAliasurnsList?.() ?? []).map((urn: string) => ({ urn }));
+    return [...specs, ...urns];
 }
 
 /** Alias names of a register request: alias specs (name given) or, from older SDKs, alias URNs (the last `::` part). */
