@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { bundleFunction, REPO_ROOT } from "../components/lambdaBundle";
+import { bundleFunction, REPO_ROOT } from "../components/compute/lambdaBundle";
 
 const ENTRY = "functions/glue-trigger/handler.ts";
 const RUNS = Number(process.argv[2] ?? process.env.BENCH_RUNS ?? 10);

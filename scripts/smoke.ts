@@ -4,7 +4,7 @@
  *   npm run smoke -- --stack dev [--outputs FILE | --outputs-env VAR] [--role-arn ARN]... [--timeout SECONDS] [--no-marker] [--json]
  *
  * Reads the stack's outputs (`pulumi stack output --json --stack NAME`, a JSON file with --outputs, or the
- * JSON in an environment variable with --outputs-env: how `pulumi up` runs it, components/smokeCheck.ts),
+ * JSON in an environment variable with --outputs-env: how `pulumi up` runs it, components/delivery/smokeCheck.ts),
  * assumes each `--role-arn` in turn when given (the last one's credentials do the work: the smoke role),
  * uploads the bundled samples of the S3-triggered file flows to the input bucket under fresh keys — the
  * CSV flow (samples/csv → FileProcessorV2) and the Parquet flow (samples/parquet under
@@ -34,7 +34,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { SMOKE_LAYOUT, SmokeMarker } from "../components/smokeCheck";
+import { SMOKE_LAYOUT, SmokeMarker } from "../components/delivery/smokeCheck";
 import { deriveFileId, objectVersion, s3Uri } from "../functions/shared/s3Events";
 import { NOT_PROCESSED_STATUSES, ProcessingRecord } from "../functions/shared/processingRecords";
 import { PARQUET_PREFIXES } from "../stacks/etlFlows";

@@ -4,11 +4,11 @@
  * the promotion check compares these versions with what the source stack exported — so the two cannot
  * drift apart.
  */
-import { hashDirectory, hashFile, resolveRepoPath, sha256Hex } from "../components/glueEtlJob";
-import { CLAIMS_SOURCES } from "../components/claimsPipeline";
-import { GLUE_JOB_EVENTS_ENTRY } from "../components/glueJobEventHandler";
-import { bundleFunction } from "../components/lambdaBundle";
-import { INGEST_ENTRY, MEDALLION_JOB_SCRIPT } from "../components/medallionWorkflow";
+import { hashDirectory, hashFile, resolveRepoPath, sha256Hex } from "../components/glue/glueEtlJob";
+import { CLAIMS_SOURCES } from "../components/claims/claimsPipeline";
+import { GLUE_JOB_EVENTS_ENTRY } from "../components/monitoring/glueJobEventHandler";
+import { bundleFunction } from "../components/compute/lambdaBundle";
+import { INGEST_ENTRY, MEDALLION_JOB_SCRIPT } from "../components/workflow/medallionWorkflow";
 import { ArtifactVersions } from "./promotion";
 
 /** A Glue entry script (hashed as a file), the Glue library (a directory), or a Lambda handler (its bundle). */

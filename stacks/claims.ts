@@ -3,7 +3,7 @@
  * `claims` and `glue` settings, and what monitoring must watch of it. Kept out of stacks/workload.ts so that
  * the composition only calls it.
  *
- * The claims flow has a bucket of its own (`glue-claims-{stage}-{account}`; why: components/claimsBucket.ts),
+ * The claims flow has a bucket of its own (`glue-claims-{stage}-{account}`; why: components/claims/claimsBucket.ts),
  * so it shares no notification configuration with the input bucket's triggers.
  */
 import * as pulumi from "@pulumi/pulumi";

@@ -138,7 +138,7 @@ export interface StackConfig {
     /** When set, the stack refuses to deploy artifacts that the named stack has not deployed first. */
     readonly promotion?: PromotionSettings;
     /**
-     * Run the smoke check as the last step of `pulumi up` (components/smokeCheck.ts): the update fails when
+     * Run the smoke check as the last step of `pulumi up` (components/delivery/smokeCheck.ts): the update fails when
      * the release's files do not flow, and the `smoke` output names the release that passed. @default false
      */
     readonly smokeOnUp?: boolean;

@@ -3,7 +3,7 @@
  * stacks/workload.ts so that the composition only calls it: the workflow (schedule → state machine →
  * ingestion → Glue → crawler), the Athena workgroup over gold, what monitoring watches, and the outputs.
  *
- * The layers live in the stack's output bucket under `medallion/` (see components/medallionWorkflow.ts):
+ * The layers live in the stack's output bucket under `medallion/` (see components/workflow/medallionWorkflow.ts):
  * the bucket is already versioned, SSE-KMS encrypted, TLS-only, private and access-logged, and
  * {@link MEDALLION_LIFECYCLE_RULES} adds what the seed asks of raw data (deleted after 30 days). Silver and
  * gold follow the output bucket's own retention.

@@ -4,12 +4,12 @@
  * dev exports `artifacts` (an {@link ArtifactVersions}); a stack with `promotion.fromStack` reads that
  * output through a StackReference and refuses to deploy when its own artifacts differ, or when the output
  * is missing or malformed. With `promotion.requireSmoke` (the default), it also reads dev's `smoke` output,
- * which only a passing smoke check on dev's `pulumi up` sets (components/smokeCheck.ts), and refuses unless
+ * which only a passing smoke check on dev's `pulumi up` sets (components/delivery/smokeCheck.ts), and refuses unless
  * it names the release this stack deploys. Every message says what to do next, because it is read in a
  * failed preview.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { smokeMarkerProblem, SmokeMarker } from "../components/smokeCheck";
+import { smokeMarkerProblem, SmokeMarker } from "../components/delivery/smokeCheck";
 
 /** Content hashes (lowercase hex SHA-256) of everything a stack ships as code. */
 export interface ArtifactVersions {

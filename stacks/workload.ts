@@ -25,8 +25,8 @@ import {
 import { ARTIFACT_SOURCES, localArtifactVersions, releaseId, shippedArtifacts } from "./artifacts";
 import { StackConfig } from "./config";
 import { ArtifactVersions, promotedArtifacts } from "./promotion";
-import { permissionsBoundaryTransform } from "../components/deployRoles";
-import { MEDALLION_PREFIXES } from "../components/medallionWorkflow";
+import { permissionsBoundaryTransform } from "../components/delivery/deployRoles";
+import { MEDALLION_PREFIXES } from "../components/workflow/medallionWorkflow";
 import { createMedallion, MEDALLION_LIFECYCLE_RULES, MEDALLION_LOG_GROUP_PATTERNS, MedallionStack } from "./medallion";
 import {
     createInputNotifications,
@@ -38,7 +38,7 @@ import {
     ParquetToJsonStack,
 } from "./etlFlows";
 import { ClaimsStack, createClaims } from "./claims";
-import { SmokeCheck } from "../components/smokeCheck";
+import { SmokeCheck } from "../components/delivery/smokeCheck";
 
 /** Object keys the trigger accepts; anything else in the input bucket is ignored with a log line. */
 export const CSV_SUFFIX = ".csv";
@@ -270,7 +270,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             ...claimsArtifacts,
         }));
 
-    // Last: smoke drives the CSV and Parquet flows through what this update deployed (components/smokeCheck.ts).
+    // Last: smoke drives the CSV and Parquet flows through what this update deployed (components/delivery/smokeCheck.ts).
     const smoke = config.smokeOnUp
         ? new SmokeCheck(
               "smoke",

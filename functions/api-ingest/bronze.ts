@@ -7,7 +7,7 @@
  * under two names.
  */
 
-/** What the state machine passes to the function (see components/stateMachineDefinition.ts). */
+/** What the state machine passes to the function (see components/workflow/stateMachineDefinition.ts). */
 export interface IngestEvent {
     /** The schedule tick this run belongs to (EventBridge Scheduler's `<aws.scheduler.scheduled-time>`). */
     readonly scheduledTime?: string;

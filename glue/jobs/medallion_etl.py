@@ -1,7 +1,7 @@
 """MedallionEtl-{stage}: bronze API pages → silver records → gold tables (seed 004).
 
 Started by the medallion state machine with ``--run_id`` and ``--run_date`` (the ingestion's run); the layer
-locations are the job's default arguments (set by components/medallionWorkflow.ts):
+locations are the job's default arguments (set by components/workflow/medallionWorkflow.ts):
 
     --bronze_path s3://<bucket>/medallion/raw/        --silver_path s3://<bucket>/medallion/processed/
     --gold_path s3://<bucket>/medallion/curated/      --rejected_path s3://<bucket>/medallion/rejected/

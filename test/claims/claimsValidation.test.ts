@@ -545,7 +545,7 @@ describe("ClaimsValidationLambda against the emulator", function () {
         let handlerEnv: Record<string, string>;
 
         before(() => {
-            const { bundleFunction } = require("../../components/lambdaBundle") as typeof import("../../components/lambdaBundle");
+            const { bundleFunction } = require("../../components/compute/lambdaBundle") as typeof import("../../components/compute/lambdaBundle");
             bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "claims-validation-")), "index.js");
             fs.writeFileSync(bundlePath, bundleFunction("functions/claims-validation/handler.ts").code);
         });

@@ -4,11 +4,11 @@
  * the function wired to them, every grant scoped to its prefixes).
  */
 import * as assert from "node:assert/strict";
-import * as b from "../../components/claimsBucket";
-import * as p from "../../components/claimsPipeline";
-import { CLAIMS_ARCHIVE_TRANSITIONS } from "../../components/dataLakeBuckets";
-import { wildcardResourceViolations } from "../../components/iamPolicies";
-import * as t from "../../components/notificationTopics";
+import * as b from "../../components/claims/claimsBucket";
+import * as p from "../../components/claims/claimsPipeline";
+import { CLAIMS_ARCHIVE_TRANSITIONS } from "../../components/storage/dataLakeBuckets";
+import { wildcardResourceViolations } from "../../components/iam/iamPolicies";
+import * as t from "../../components/messaging/notificationTopics";
 import { CLAIMS_PREFIXES } from "../../functions/claims-validation/config";
 import { asList, descendantsOf, named, ofType, PolicyStatement, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 

@@ -1,14 +1,14 @@
 /**
- * The warehouse's deploy-role and boundary statements (components/claimsWarehouseAccess.ts), judged by the
+ * The warehouse's deploy-role and boundary statements (components/claims/claimsWarehouseAccess.ts), judged by the
  * IAM evaluator (@cloud-copilot/iam-simulate): the project's tagged network and Redshift Serverless resources
  * are manageable, other teams' are not; the admin secret only under Redshift's own prefix; the data-lake key
  * only through Redshift and Secrets Manager; the load function's Data API calls inside the boundary.
  */
 import * as assert from "node:assert/strict";
-import { copyRoleStatements, loadFunctionStatements } from "../../components/claimsWarehouse";
-import { WAREHOUSE_DEPLOY_COVERAGE, warehouseBoundaryStatements, warehouseDeployStatements } from "../../components/claimsWarehouseAccess";
-import { workloadBoundaryPolicy } from "../../components/deployRoles";
-import type { PolicyStatement } from "../../components/iamPolicies";
+import { copyRoleStatements, loadFunctionStatements } from "../../components/claims/claimsWarehouse";
+import { WAREHOUSE_DEPLOY_COVERAGE, warehouseBoundaryStatements, warehouseDeployStatements } from "../../components/claims/claimsWarehouseAccess";
+import { workloadBoundaryPolicy } from "../../components/delivery/deployRoles";
+import type { PolicyStatement } from "../../components/iam/iamPolicies";
 import { decide } from "./support/iamDecision";
 
 const ACCOUNT = "111111111111";

@@ -10,7 +10,7 @@
  * asserted is what this program asks awsx for.
  */
 import * as assert from "node:assert/strict";
-import * as w from "../../components/claimsWarehouse";
+import * as w from "../../components/claims/claimsWarehouse";
 import { decide, Decision } from "./support/iamDecision";
 import { asList, descendantsOf, named, ofType, PolicyStatement, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 

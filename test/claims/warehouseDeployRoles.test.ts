@@ -8,8 +8,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { WAREHOUSE_SERVICE_PRINCIPALS } from "../../components/claimsWarehouseAccess";
-import type * as DeployRolesModule from "../../components/deployRoles";
+import { WAREHOUSE_SERVICE_PRINCIPALS } from "../../components/claims/claimsWarehouseAccess";
+import type * as DeployRolesModule from "../../components/delivery/deployRoles";
 import { named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 import { recordedResources } from "../../scripts/offline/pulumiMocks";
 
@@ -33,7 +33,7 @@ describe("the bootstrap's access rules for the claims warehouse", () => {
         return recordedResources().map((r) => ({ type: r.type, name: r.name, inputs: JSON.stringify(r.inputs) }));
     };
     before(async () => {
-        mod = await import("../../components/deployRoles");
+        mod = await import("../../components/delivery/deployRoles");
     });
 
     it("an account without the warehouse keeps exactly what it had (same resources, same documents)", async () => {

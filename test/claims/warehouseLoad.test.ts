@@ -33,7 +33,7 @@ import { manifestKey } from "../../functions/claims-warehouse-load/manifest";
 import { WarehouseLoadRecords } from "../../functions/claims-warehouse-load/records";
 import { CLAIMS_PARQUET_COLUMNS, QUALIFIED_TABLE } from "../../functions/claims-warehouse-load/sql";
 import { emulatorEnv, EMULATOR_REGION, useEmulator } from "../support/emulator";
-import { bundleFunction } from "../../components/lambdaBundle";
+import { bundleFunction } from "../../components/compute/lambdaBundle";
 import { RedshiftDataOnPostgres } from "./support/redshiftDataOnPostgres";
 
 const TABLE = "etl-pipeline-metadata-test";

@@ -11,9 +11,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { copyRoleStatements, loadFunctionStatements } from "../../components/claimsWarehouse";
-import { warehouseBoundaryStatements, warehouseDeployStatements } from "../../components/claimsWarehouseAccess";
-import { policyDocument } from "../../components/iamPolicies";
+import { copyRoleStatements, loadFunctionStatements } from "../../components/claims/claimsWarehouse";
+import { warehouseBoundaryStatements, warehouseDeployStatements } from "../../components/claims/claimsWarehouseAccess";
+import { policyDocument } from "../../components/iam/iamPolicies";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const A = "111111111111";

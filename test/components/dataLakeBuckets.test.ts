@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import type { BucketNames, DataLakeBuckets, DataLakeBucketsArgs, LifecycleSpec, LifecycleTransition } from "../../components/dataLakeBuckets";
-import type { PolicyStatement } from "../../components/iamPolicies";
+import type { BucketNames, DataLakeBuckets, DataLakeBucketsArgs, LifecycleSpec, LifecycleTransition } from "../../components/storage/dataLakeBuckets";
+import type { PolicyStatement } from "../../components/iam/iamPolicies";
 import { RecordedResource, asList, descendantsOf, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 
 // Loaded in before(), after the --require'd mocks, as the house convention asks.
-let m: typeof import("../../components/dataLakeBuckets");
+let m: typeof import("../../components/storage/dataLakeBuckets");
 
 /** Seed 002's claims retention, written out here so the exported constant is checked against the seed. */
 const CLAIMS: readonly LifecycleTransition[] = [
@@ -39,7 +39,7 @@ const sid = (statements: PolicyStatement[], id: string) => {
 
 describe("DataLakeBuckets", () => {
     before(async () => {
-        m = await import("../../components/dataLakeBuckets");
+        m = await import("../../components/storage/dataLakeBuckets");
     });
 
     it("exports seed 002's claims archive transitions", () => assert.deepEqual(m.CLAIMS_ARCHIVE_TRANSITIONS, CLAIMS));

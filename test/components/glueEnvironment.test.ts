@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import type * as pulumi from "@pulumi/pulumi";
 
 // Static imports: test/support/pulumiMocks.ts is --require'd by mocha, so the mocks are installed first.
-import * as e from "../../components/glueEnvironment";
+import * as e from "../../components/glue/glueEnvironment";
 import { descendantsOf, named, ofType, resetRecorded, waitForRegistrations } from "../support/graph";
 
 const ACCOUNT = "111111111111";

@@ -9,8 +9,8 @@ import type * as pulumi from "@pulumi/pulumi";
 // Static imports: test/support/pulumiMocks.ts is --require'd by mocha, so the mocks are installed before
 // this file and the component modules load. (A dynamic import() stays a native ESM import under
 // module node16 and cannot resolve the extensionless .ts path.)
-import * as e from "../../components/glueEnvironment";
-import * as m from "../../components/glueEtlJob";
+import * as e from "../../components/glue/glueEnvironment";
+import * as m from "../../components/glue/glueEtlJob";
 import { asList, descendantsOf, named, ofType, PolicyStatement, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 
 type Args = m.GlueEtlJobArgs;

@@ -21,7 +21,7 @@ import {
     sqsSendMessageStatement,
     tlsOnlyBucketStatements,
     wildcardResourceViolations,
-} from "../../components/iamPolicies";
+} from "../../components/iam/iamPolicies";
 
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 // Static imports are safe here: these are pure functions, and the mocks are --require'd before this file.

@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import type { ProcessingMetadataTable, ProcessingMetadataTableArgs } from "../../components/processingMetadataTable";
+import type { ProcessingMetadataTable, ProcessingMetadataTableArgs } from "../../components/tracking/processingMetadataTable";
 import { descendantsOf, named, ofType, resetRecorded, waitForRegistrations } from "../support/graph";
 
 // Loaded in before(), after the --require'd mocks, as the house convention asks.
-let m: typeof import("../../components/processingMetadataTable");
+let m: typeof import("../../components/tracking/processingMetadataTable");
 
 const TABLE = "aws:dynamodb/table:Table";
 const ACCOUNT = "111111111111";
@@ -22,7 +22,7 @@ const output = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => 
 
 describe("ProcessingMetadataTable", () => {
     before(async () => {
-        m = await import("../../components/processingMetadataTable");
+        m = await import("../../components/tracking/processingMetadataTable");
     });
 
     describe("with defaults", () => {

@@ -2,14 +2,14 @@ import * as assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as vm from "node:vm";
-import type { PolicyStatement } from "../../components/iamPolicies";
-import type { S3TriggeredLambda, S3TriggeredLambdaArgs } from "../../components/s3TriggeredLambda";
+import type { PolicyStatement } from "../../components/iam/iamPolicies";
+import type { S3TriggeredLambda, S3TriggeredLambdaArgs } from "../../components/compute/s3TriggeredLambda";
 import { asList, descendantsOf, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 
 // Loaded in before(), after the --require'd mocks, as the house convention asks.
-let m: typeof import("../../components/s3TriggeredLambda");
-let policies: typeof import("../../components/iamPolicies");
-let bundleFunction: typeof import("../../components/lambdaBundle")["bundleFunction"];
+let m: typeof import("../../components/compute/s3TriggeredLambda");
+let policies: typeof import("../../components/iam/iamPolicies");
+let bundleFunction: typeof import("../../components/compute/lambdaBundle")["bundleFunction"];
 
 const ACCOUNT = "111111111111";
 const REGION = "eu-west-1";
@@ -45,9 +45,9 @@ async function archivedCode(code: any): Promise<Record<string, string>> {
 
 describe("S3TriggeredLambda", () => {
     before(async () => {
-        m = await import("../../components/s3TriggeredLambda");
-        policies = await import("../../components/iamPolicies");
-        ({ bundleFunction } = await import("../../components/lambdaBundle"));
+        m = await import("../../components/compute/s3TriggeredLambda");
+        policies = await import("../../components/iam/iamPolicies");
+        ({ bundleFunction } = await import("../../components/compute/lambdaBundle"));
     });
 
     describe("with the stack's arguments (bucket resource, KMS, extra statements)", () => {

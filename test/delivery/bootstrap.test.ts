@@ -10,7 +10,7 @@ import * as yaml from "js-yaml";
 import * as path from "node:path";
 import type * as BootstrapModule from "../../stacks/bootstrap";
 import type { BootstrapConfig, PipelineBootstrapConfig, WorkloadBootstrapConfig } from "../../stacks/bootstrapConfig";
-import { escSubject } from "../../components/pulumiOidcProvider";
+import { escSubject } from "../../components/delivery/pulumiOidcProvider";
 import { recordedResources } from "../../scripts/offline/pulumiMocks";
 import { named, ofType, resetRecorded, waitForRegistrations } from "../support/graph";
 import { allows, evaluate, webIdentity } from "../access/simulate";

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import type * as DeployRolesModule from "../../components/deployRoles";
-import { deploymentsSubject, escSubject } from "../../components/pulumiOidcProvider";
+import type * as DeployRolesModule from "../../components/delivery/deployRoles";
+import { deploymentsSubject, escSubject } from "../../components/delivery/pulumiOidcProvider";
 import { asList, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 import { allows, evaluate, IamRequest, webIdentity } from "../access/simulate";
 
@@ -38,7 +38,7 @@ const trustOf = (logical: string) => JSON.parse(named(logical, "aws:iam/role:Rol
 
 describe("DeployRoles", () => {
     before(async () => {
-        mod = await import("../../components/deployRoles");
+        mod = await import("../../components/delivery/deployRoles");
     });
 
     describe("for the dev stack", () => {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import type * as GlueTestRoleModule from "../../components/glueTestRole";
-import { wildcardResourceViolations } from "../../components/iamPolicies";
+import type * as GlueTestRoleModule from "../../components/delivery/glueTestRole";
+import { wildcardResourceViolations } from "../../components/iam/iamPolicies";
 import { named, resetRecorded, waitForRegistrations } from "../support/graph";
 import { evaluate, IamRequest } from "../access/simulate";
 
@@ -13,7 +13,7 @@ describe("GlueTestRole", () => {
     let policy: any;
 
     before(async () => {
-        mod = await import("../../components/glueTestRole");
+        mod = await import("../../components/delivery/glueTestRole");
         resetRecorded();
         const role = new mod.GlueTestRole("t", { stage: "dev", accountId: A, region: "eu-west-1", ciPrincipalArns: [CI] });
         await waitForRegistrations();

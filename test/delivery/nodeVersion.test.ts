@@ -7,8 +7,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { LAMBDA_NODE_TARGET } from "../../components/lambdaBundle";
-import { LAMBDA_RUNTIME } from "../../components/lambdaFunctionResources";
+import { LAMBDA_NODE_TARGET } from "../../components/compute/lambdaBundle";
+import { LAMBDA_RUNTIME } from "../../components/compute/lambdaFunctionResources";
 
 const ROOT = path.resolve(__dirname, "../..");
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");

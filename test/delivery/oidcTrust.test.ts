@@ -9,7 +9,7 @@ import {
     PULUMI_OIDC_SUB,
     pulumiOidcAudiences,
     pulumiOidcTrustStatement,
-} from "../../components/pulumiOidcProvider";
+} from "../../components/delivery/pulumiOidcProvider";
 import { evaluate, webIdentity } from "../access/simulate";
 
 const PROVIDER = "arn:aws:iam::111111111111:oidc-provider/api.pulumi.com/oidc";

@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
-import type * as PipelineCiModule from "../../components/pipelineCi";
+import type * as PipelineCiModule from "../../components/delivery/pipelineCi";
 
 describe("PipelineCi (argument checks; the assembled account is in bootstrap.test.ts)", () => {
     let mod: typeof PipelineCiModule;
     before(async () => {
-        mod = await import("../../components/pipelineCi");
+        mod = await import("../../components/delivery/pipelineCi");
     });
 
     const args = (overrides: Partial<PipelineCiModule.PipelineCiArgs> = {}): PipelineCiModule.PipelineCiArgs => ({

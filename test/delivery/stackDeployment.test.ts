@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import * as path from "node:path";
-import type * as StackDeploymentModule from "../../components/stackDeployment";
+import type * as StackDeploymentModule from "../../components/delivery/stackDeployment";
 import { named, ofType, resetRecorded, waitForRegistrations } from "../support/graph";
 import { DEV_ACCOUNT, PROD_ACCOUNT } from "./repoFacts";
 
@@ -14,7 +14,7 @@ const escYaml = (name: string) => fs.readFileSync(path.join(ROOT, "deploy/esc", 
 describe("StackDeployment", () => {
     let mod: typeof StackDeploymentModule;
     before(async () => {
-        mod = await import("../../components/stackDeployment");
+        mod = await import("../../components/delivery/stackDeployment");
     });
 
     async function build(stack: string, branch: string, overrides: Partial<StackDeploymentModule.StackDeploymentArgs> = {}) {
@@ -135,7 +135,7 @@ describe("StackDeployment", () => {
             ["the Glue job", ["glue/jobs/file_processor.py"], true, true],
             ["a Glue transform", ["glue/lib/glue_pipeline/transforms.py"], true, true],
             ["the trigger's code", ["functions/glue-trigger/trigger.ts"], true, true],
-            ["a component", ["components/dataLakeBuckets.ts"], true, true],
+            ["a component", ["components/storage/dataLakeBuckets.ts"], true, true],
             ["the lockfile", ["package-lock.json"], true, true],
             ["dev's stack file", ["Pulumi.dev.yaml"], true, false],
             ["prod's stack file", ["Pulumi.prod.yaml"], false, true],

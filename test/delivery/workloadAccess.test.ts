@@ -12,8 +12,8 @@ import * as yaml from "js-yaml";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { deployStatementFor, workloadBoundaryPolicy } from "../../components/deployRoles";
-import type { PolicyStatement } from "../../components/iamPolicies";
+import { deployStatementFor, workloadBoundaryPolicy } from "../../components/delivery/deployRoles";
+import type { PolicyStatement } from "../../components/iam/iamPolicies";
 import type { SynthResult } from "../../scripts/synth";
 import { PROJECT } from "../../stacks/config";
 import { asList, statementsOf } from "../support/graph";
@@ -62,7 +62,7 @@ for (const stack of ["dev", "prod"]) {
         it("creates only resource types the deploy role may manage", async () => {
             const types = [...new Set(graph.resources.filter((r) => r.type.startsWith("aws:")).map((r) => r.type))];
             const uncovered = types.filter((t) => deployStatementFor(t) === undefined);
-            assert.deepEqual(uncovered, [], "extend DEPLOY_POLICY_COVERAGE and the deploy policy in components/deployRoles.ts");
+            assert.deepEqual(uncovered, [], "extend DEPLOY_POLICY_COVERAGE and the deploy policy in components/delivery/deployRoles.ts");
         });
 
         it("gives its roles no permission the boundary would cut", async () => {
@@ -91,7 +91,7 @@ for (const stack of ["dev", "prod"]) {
                 }
             }
             assert.deepEqual(unaskable, [], "an action granted on no resource of a type it accepts grants nothing");
-            assert.deepEqual(outside, [], "widen workloadBoundaryPolicy (components/deployRoles.ts) or narrow the role");
+            assert.deepEqual(outside, [], "widen workloadBoundaryPolicy (components/delivery/deployRoles.ts) or narrow the role");
         });
 
         it("attaches no managed policy whose content the boundary check cannot see", async () => {

@@ -47,7 +47,7 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
         await aws.createBucket(INPUT, { versioned: true });
         await aws.createBucket(OUTPUT);
         await aws.createMetadataTable(TABLE);
-        // The component sets --metadata_table on every job that records its runs (components/glueEtlJob.ts).
+        // The component sets --metadata_table on every job that records its runs (components/glue/glueEtlJob.ts).
         await aws.createGlueJob(CSV_JOB, { defaultArguments: { "--metadata_table": TABLE } });
         await aws.createGlueJob(PARQUET_JOB, { defaultArguments: { "--metadata_table": TABLE } });
         const topic = await capturingTopic(aws.endpoint, `glue-pipeline-alerts-${STAGE}`);
@@ -173,8 +173,8 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
         assert.equal(result.marker, `s3://${OUTPUT}/smoke/passed/${RELEASE}.json`);
         const marker = await aws.clients.s3.send(new GetObjectCommand({ Bucket: OUTPUT, Key: `smoke/passed/${RELEASE}.json` }));
         assert.deepEqual(JSON.parse(await marker.Body!.transformToString()), result.summary);
-        // What `pulumi up` exports from smoke's --json line is this summary (components/smokeCheck.ts).
-        const { parseSmokeStdout } = require("../../components/smokeCheck") as typeof import("../../components/smokeCheck");
+        // What `pulumi up` exports from smoke's --json line is this summary (components/delivery/smokeCheck.ts).
+        const { parseSmokeStdout } = require("../../components/delivery/smokeCheck") as typeof import("../../components/delivery/smokeCheck");
         assert.deepEqual(parseSmokeStdout(`${JSON.stringify(result.summary)}\n`, RELEASE), {
             releaseId: RELEASE,
             passedAt: result.summary!.passedAt,

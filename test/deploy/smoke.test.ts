@@ -29,7 +29,7 @@ import {
     WrittenObject,
 } from "../../scripts/smoke";
 import { emulatorEnv, useEmulator } from "../support/emulator";
-import { smokeCommandLine } from "../../components/smokeCheck";
+import { smokeCommandLine } from "../../components/delivery/smokeCheck";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -304,7 +304,7 @@ describe("the smoke command against the AWS emulator", function () {
         const deployRole = "arn:aws:iam::123456789012:role/glue-data-pipeline-bootstrap/glue-data-pipeline-deploy-dev";
         const smokeRole = "arn:aws:iam::123456789012:role/SmokeRole-dev";
         const outputs = JSON.stringify({ inputBucket: "in-smoke", outputBucket: "out-smoke", metadataTable: "table-smoke", releaseId: "r-1", region: "eu-west-1" });
-        // Act: the command line of components/smokeCheck.ts, with the environment the resource sets.
+        // Act: the command line of components/delivery/smokeCheck.ts, with the environment the resource sets.
         const line = smokeCommandLine(true).replace(/^npm run --silent smoke --/, `"${path.join(REPO, "node_modules", ".bin", "ts-node")}" --transpile-only scripts/smoke.ts`);
         const run = spawnSync("/bin/sh", ["-c", `${line} --timeout 1`], {
             cwd: REPO,

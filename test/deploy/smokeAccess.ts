@@ -5,10 +5,10 @@
  * allowed, anything next to it refused. Shared by the component test (keys smoke builds) and the end-to-end
  * test (keys the real jobs wrote).
  */
-import { smokeRoleName, smokeRolePolicy, SmokeAccessScope } from "../../components/smokeCheck";
-import { bucketNames, dataLakeKeyPolicy } from "../../components/dataLakeBuckets";
-import { workloadBoundaryPolicy } from "../../components/deployRoles";
-import { metadataTableName } from "../../components/processingMetadataTable";
+import { smokeRoleName, smokeRolePolicy, SmokeAccessScope } from "../../components/delivery/smokeCheck";
+import { bucketNames, dataLakeKeyPolicy } from "../../components/storage/dataLakeBuckets";
+import { workloadBoundaryPolicy } from "../../components/delivery/deployRoles";
+import { metadataTableName } from "../../components/tracking/processingMetadataTable";
 import { OUTPUT_PREFIXES } from "../../stacks/workload";
 import { PARQUET_PREFIXES } from "../../stacks/etlFlows";
 import { decide, Decision } from "../access/simulate";

@@ -1,5 +1,5 @@
 /**
- * Smoke as the last step of `pulumi up` (components/smokeCheck.ts), under the recording mocks: the check
+ * Smoke as the last step of `pulumi up` (components/delivery/smokeCheck.ts), under the recording mocks: the check
  * exists only with `smokeOnUp`, runs after the flows' resources, again for each release, with the outputs
  * and role smoke reads from its environment; the smoke role is scoped to what smoke does (judged by an IAM
  * evaluator) and carries the boundary; the command line is one scripts/smoke.ts parses; its result line is
@@ -14,7 +14,7 @@ import {
     smokeKeyPatterns,
     smokeMarkerProblem,
     smokeRoleTrustPolicy,
-} from "../../components/smokeCheck";
+} from "../../components/delivery/smokeCheck";
 import { deriveJobPaths } from "../../functions/glue-trigger/trigger";
 import { newRunId, parseSmokeArgs, smokeKey, smokeSamples } from "../../scripts/smoke";
 import { PARQUET_SUFFIX } from "../../stacks/etlFlows";
@@ -24,7 +24,7 @@ import { valueOf } from "../support/outputs";
 import { buildWorkload, stackConfig } from "../support/workload";
 import { FLOW_PREFIXES, judge, PROJECT, smokeScope } from "./smokeAccess";
 import { decide, delegatingPolicy } from "../access/simulate";
-import { deployRolePolicy, WorkloadScope } from "../../components/deployRoles";
+import { deployRolePolicy, WorkloadScope } from "../../components/delivery/deployRoles";
 
 const ACCOUNT = "111111111111";
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-dev`;

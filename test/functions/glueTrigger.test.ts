@@ -733,7 +733,7 @@ describe("GlueTriggerLambda against the emulator", function () {
                 saved[name] = process.env[name];
                 process.env[name] = value;
             }
-            const { bundleFunction } = require("../../components/lambdaBundle") as typeof import("../../components/lambdaBundle");
+            const { bundleFunction } = require("../../components/compute/lambdaBundle") as typeof import("../../components/compute/lambdaBundle");
             const bundle = bundleFunction("functions/glue-trigger/handler.ts");
             bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "glue-trigger-")), "index.js");
             fs.writeFileSync(bundlePath, bundle.code);

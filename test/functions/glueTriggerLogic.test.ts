@@ -170,7 +170,7 @@ describe("job paths and arguments", () => {
         assert.equal(out.status, 0, out.stderr);
         const accepted: string[] = JSON.parse(out.stdout);
         const sent = Object.keys(buildJobArguments(deriveJobPaths("in", "a.csv", ".csv", "out"), "a.csv", "id", { versionId: "v", etag: "e" }));
-        // metadata_table is not per file: it is the job's default argument (components/glueEtlJob.ts).
+        // metadata_table is not per file: it is the job's default argument (components/glue/glueEtlJob.ts).
         assert.deepEqual(sent.map((name) => name.replace(/^--/, "")).sort(), accepted.filter((name) => name !== "metadata_table").sort());
     });
 });

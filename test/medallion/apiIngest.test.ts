@@ -290,7 +290,7 @@ describe("ApiIngestion against a flaky API, Secrets Manager and S3 on the emulat
 
     describe("the shipped bundle", () => {
         it("handler.ts bundled by esbuild runs from its environment alone", async () => {
-            const { bundleFunction } = require("../../components/lambdaBundle") as typeof import("../../components/lambdaBundle");
+            const { bundleFunction } = require("../../components/compute/lambdaBundle") as typeof import("../../components/compute/lambdaBundle");
             const bundle = bundleFunction("functions/api-ingest/handler.ts");
             const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "api-ingest-")), "index.js");
             fs.writeFileSync(file, bundle.code);

@@ -1,12 +1,12 @@
 /** AthenaWorkgroup under mocks: enforced, encrypted, cut off, with the named queries over gold and the analyst policy. */
 import assert from "node:assert/strict";
-import type { AthenaWorkgroupArgs } from "../../components/athenaWorkgroup";
-import type { AthenaWorkgroup } from "../../components/athenaWorkgroup";
+import type { AthenaWorkgroupArgs } from "../../components/analytics/athenaWorkgroup";
+import type { AthenaWorkgroup } from "../../components/analytics/athenaWorkgroup";
 import { asList, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 import { valueOf } from "../support/outputs";
 
-let m: typeof import("../../components/athenaWorkgroup");
-let policies: typeof import("../../components/iamPolicies");
+let m: typeof import("../../components/analytics/athenaWorkgroup");
+let policies: typeof import("../../components/iam/iamPolicies");
 
 const ACCOUNT = "111111111111";
 const REGION = "eu-west-1";
@@ -31,8 +31,8 @@ function args(overrides: Partial<AthenaWorkgroupArgs> = {}): AthenaWorkgroupArgs
 
 describe("AthenaWorkgroup", () => {
     before(async () => {
-        m = await import("../../components/athenaWorkgroup");
-        policies = await import("../../components/iamPolicies");
+        m = await import("../../components/analytics/athenaWorkgroup");
+        policies = await import("../../components/iam/iamPolicies");
     });
 
     describe("with the medallion queries", () => {

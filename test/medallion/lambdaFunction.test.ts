@@ -3,12 +3,12 @@
  * with S3TriggeredLambda (test/components/s3TriggeredLambda.test.ts proves that one unchanged).
  */
 import assert from "node:assert/strict";
-import type { LambdaFunctionArgs } from "../../components/lambdaFunction";
+import type { LambdaFunctionArgs } from "../../components/compute/lambdaFunction";
 import { asList, descendantsOf, named, ofType, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 import { valueOf } from "../support/outputs";
 
-let m: typeof import("../../components/lambdaFunction");
-let bundleFunction: typeof import("../../components/lambdaBundle")["bundleFunction"];
+let m: typeof import("../../components/compute/lambdaFunction");
+let bundleFunction: typeof import("../../components/compute/lambdaBundle")["bundleFunction"];
 
 const ACCOUNT = "111111111111";
 const REGION = "eu-west-1";
@@ -18,8 +18,8 @@ const base: LambdaFunctionArgs = { functionName: "ApiIngestion-dev", entry: ENTR
 
 describe("LambdaFunction", () => {
     before(async () => {
-        m = await import("../../components/lambdaFunction");
-        ({ bundleFunction } = await import("../../components/lambdaBundle"));
+        m = await import("../../components/compute/lambdaFunction");
+        ({ bundleFunction } = await import("../../components/compute/lambdaBundle"));
     });
 
     describe("invoked synchronously (the Step Functions case)", () => {

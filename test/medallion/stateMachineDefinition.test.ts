@@ -15,7 +15,7 @@ import {
     crawlerPollLimit,
     medallionStateMachineDefinition,
     reachableStates,
-} from "../../components/stateMachineDefinition";
+} from "../../components/workflow/stateMachineDefinition";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator: (definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }) => { isValid: boolean; errorsText: (sep?: string) => string } = require("asl-validator");

@@ -1,5 +1,5 @@
 /**
- * The medallion state machine *executed*: the definition from components/stateMachineDefinition.ts (built
+ * The medallion state machine *executed*: the definition from components/workflow/stateMachineDefinition.ts (built
  * with seconds instead of minutes) runs on moto's ASL interpreter, which calls Glue (StartJobRun + GetJobRun
  * polling for `.sync`, StartCrawler, GetCrawler via the aws-sdk integration) and SNS on the same emulator.
  *
@@ -14,7 +14,7 @@
  * Glue job runs are not executed either (moto's runs go STARTING → RUNNING → SUCCEEDED).
  */
 import assert from "node:assert/strict";
-import { MedallionDefinitionParams, MedallionTiming, medallionStateMachineDefinition } from "../../components/stateMachineDefinition";
+import { MedallionDefinitionParams, MedallionTiming, medallionStateMachineDefinition } from "../../components/workflow/stateMachineDefinition";
 import { EMULATOR_ACCOUNT_ID, EMULATOR_REGION, enteredStates, SfnEmulator } from "./support/sfnEmulator";
 
 const JOB = "MedallionEtl-test";

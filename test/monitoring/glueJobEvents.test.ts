@@ -283,7 +283,7 @@ describe("job-events handler against the emulator", function () {
 
     describe("the shipped handler", () => {
         it("bundles, starts with a valid environment, and refuses an invalid one naming the variables", async () => {
-            const { bundleFunction } = await import("../../components/lambdaBundle");
+            const { bundleFunction } = await import("../../components/compute/lambdaBundle");
             const bundle = bundleFunction("functions/glue-job-events/handler.ts");
             const script = [
                 "const m = new module.constructor();",

@@ -4,12 +4,12 @@
  * the dashboards' contents; the handler's rule, retries, dead letters and least-privilege role.
  */
 import * as assert from "node:assert/strict";
-import type { AlarmSpec, PipelineMonitoring, PipelineMonitoringArgs } from "../../components/pipelineMonitoring";
+import type { AlarmSpec, PipelineMonitoring, PipelineMonitoringArgs } from "../../components/monitoring/pipelineMonitoring";
 import { asList, descendantsOf, named, ofType, RecordedResource, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 
-let m: typeof import("../../components/pipelineMonitoring");
-let h: typeof import("../../components/glueJobEventHandler");
-let policies: typeof import("../../components/iamPolicies");
+let m: typeof import("../../components/monitoring/pipelineMonitoring");
+let h: typeof import("../../components/monitoring/glueJobEventHandler");
+let policies: typeof import("../../components/iam/iamPolicies");
 
 const ACCOUNT = "111111111111";
 const REGION = "eu-west-1";
@@ -47,9 +47,9 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 
 describe("PipelineMonitoring", () => {
     before(async () => {
-        m = await import("../../components/pipelineMonitoring");
-        h = await import("../../components/glueJobEventHandler");
-        policies = await import("../../components/iamPolicies");
+        m = await import("../../components/monitoring/pipelineMonitoring");
+        h = await import("../../components/monitoring/glueJobEventHandler");
+        policies = await import("../../components/iam/iamPolicies");
     });
 
     describe("alarm specifications (pure)", () => {
@@ -444,8 +444,8 @@ describe("PipelineMonitoring", () => {
 
 describe("GlueJobEventHandler", () => {
     before(async () => {
-        h = await import("../../components/glueJobEventHandler");
-        policies = await import("../../components/iamPolicies");
+        h = await import("../../components/monitoring/glueJobEventHandler");
+        policies = await import("../../components/iam/iamPolicies");
     });
 
     it("matches the final states of exactly the watched jobs", () => {
@@ -461,7 +461,7 @@ describe("GlueJobEventHandler", () => {
         let statements: ReturnType<typeof statementsOf>;
         before(async () => {
             resetRecorded();
-            m = await import("../../components/pipelineMonitoring");
+            m = await import("../../components/monitoring/pipelineMonitoring");
             new m.PipelineMonitoring("mon", fullArgs());
             await waitForRegistrations();
             statements = statementsOf(named("mon-glue-events-policy", "aws:iam/rolePolicy:RolePolicy").inputs.policy);
@@ -561,7 +561,7 @@ describe("GlueJobEventHandler", () => {
 
     it("keeps the metric names the handler publishes equal to those the alarms read", async () => {
         const runtime = await import("../../functions/glue-job-events/metrics");
-        m = await import("../../components/pipelineMonitoring");
+        m = await import("../../components/monitoring/pipelineMonitoring");
         assert.deepEqual(m.PIPELINE_METRICS, runtime.METRIC_NAMES);
     });
 });

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import type { SynthResult } from "../../scripts/synth";
-import { BOOTSTRAP_IAM_PATH as COMPONENTS_BOOTSTRAP_PATH } from "../../components/deployRoles";
+import { BOOTSTRAP_IAM_PATH as COMPONENTS_BOOTSTRAP_PATH } from "../../components/delivery/deployRoles";
 import { BOOTSTRAP_IAM_PATH, INVARIANTS } from "../../policy/invariants";
 import { POLICIES } from "../../policy/policies";
 import { ALL_GRAPHS, synthOnce } from "../support/synthGraphs";

@@ -1,7 +1,7 @@
 /**
  * Queries over the resources the mocks recorded: the one way tests look at what a component created.
  */
-import type { PolicyStatement } from "../../components/iamPolicies";
+import type { PolicyStatement } from "../../components/iam/iamPolicies";
 import { RecordedResource, recordedResources, resetRecorded, waitForRegistrations } from "../../scripts/offline/pulumiMocks";
 
 export { resetRecorded, waitForRegistrations };

@@ -8,8 +8,8 @@
  */
 import * as assert from "node:assert/strict";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { dataLakeKeyPolicy } from "../../../components/dataLakeBuckets";
-import type { PolicyStatement } from "../../../components/iamPolicies";
+import { dataLakeKeyPolicy } from "../../../components/storage/dataLakeBuckets";
+import type { PolicyStatement } from "../../../components/iam/iamPolicies";
 
 export type Decision = "allow" | "implicit-deny" | "deny";
 

@@ -9,7 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bucketNames } from "./dataLakeBuckets";
+import { bucketNames } from "../storage/dataLakeBuckets";
 import { BOOTSTRAP_IAM_PATH, bootstrapRoleArn, partitionOf } from "./deployRoles";
 import {
     dynamoDbItemStatement,
@@ -20,8 +20,8 @@ import {
     s3ReadStatements,
     s3WriteStatement,
     wildcardResourceViolations,
-} from "./iamPolicies";
-import { metadataTableName, STATUS_INDEX_NAME } from "./processingMetadataTable";
+} from "../iam/iamPolicies";
+import { metadataTableName, STATUS_INDEX_NAME } from "../tracking/processingMetadataTable";
 
 /** Seed 000's name, per stage. */
 export const glueTestRoleName = (stage: string): string => `GlueTestRole-${stage}`;

@@ -11,7 +11,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiservice from "@pulumi/pulumiservice";
 import { BOOTSTRAP_IAM_PATH, bootstrapRoleArn, partitionOf } from "./deployRoles";
-import { PolicyDocument, policyDocument } from "./iamPolicies";
+import { PolicyDocument, policyDocument } from "../iam/iamPolicies";
 import { escTrust, pulumiOidcTrustStatement, requireOrganization } from "./pulumiOidcProvider";
 
 export const ciRoleName = (project: string): string => `${project}-ci`;

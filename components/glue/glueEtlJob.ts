@@ -39,9 +39,9 @@ import {
     s3ReadWriteStatements,
     serviceAssumeRolePolicy,
     wildcardResourceViolations,
-} from "./iamPolicies";
+} from "../iam/iamPolicies";
 import { DEFAULT_GLUE_LOG_RETENTION_DAYS, encryptedJobLogGroupNames, GlueJobEnvironment, parseArn } from "./glueEnvironment";
-import { REPO_ROOT } from "./lambdaBundle";
+import { REPO_ROOT } from "../compute/lambdaBundle";
 
 // ---------------------------------------------------------------------------------------------------------
 // Types and defaults

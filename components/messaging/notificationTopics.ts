@@ -10,7 +10,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { kmsUseStatement, PolicyDocument, policyDocument, PolicyStatement } from "./iamPolicies";
+import { kmsUseStatement, PolicyDocument, policyDocument, PolicyStatement } from "../iam/iamPolicies";
 
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

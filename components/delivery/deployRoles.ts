@@ -24,8 +24,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyDocument, policyDocument, PolicyStatement } from "./iamPolicies";
-import { WAREHOUSE_DEPLOY_COVERAGE, WAREHOUSE_SERVICE_PRINCIPALS, warehouseBoundaryStatements, warehouseDeployStatements } from "./claimsWarehouseAccess";
+import { PolicyDocument, policyDocument, PolicyStatement } from "../iam/iamPolicies";
+import { WAREHOUSE_DEPLOY_COVERAGE, WAREHOUSE_SERVICE_PRINCIPALS, warehouseBoundaryStatements, warehouseDeployStatements } from "../claims/claimsWarehouseAccess";
 import { DEPLOYMENT_OPERATIONS, DeploymentOperation, deploymentsTrust, escTrust, pulumiOidcTrustStatement } from "./pulumiOidcProvider";
 // Used inside functions only (smokeCheck imports partitionOf from here): the cycle is safe at load time.
 import { assumeSmokeRoleStatement, smokeRoleName } from "./smokeCheck";
@@ -537,7 +537,7 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             Resource: roles,
             Condition: { StringEquals: { ...projectTag, "iam:PassedToService": [...WORKLOAD_SERVICE_PRINCIPALS, ...(scope.claimsWarehouse ? WAREHOUSE_SERVICE_PRINCIPALS : [])] } },
         },
-        // With smokeOnUp, the stack's last step runs smoke as SmokeRole-<stage> (components/smokeCheck.ts): the
+        // With smokeOnUp, the stack's last step runs smoke as SmokeRole-<stage> (components/delivery/smokeCheck.ts): the
         // deploy role reads no data itself, it hands the check to the one role that may, and to no other.
         ...(scope.smokeCheck ? [assumeSmokeRoleStatement(p, a, scope.stage)] : []),
 

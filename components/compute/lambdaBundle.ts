@@ -27,7 +27,7 @@ export interface LambdaBundle {
 const cache = new Map<string, LambdaBundle>();
 
 /** Repository root, whether this file runs from source (ts-node) or from a compiled `dist/` copy. */
-export const REPO_ROOT = path.resolve(__dirname, "..").replace(/[\\/]dist$/, "");
+export const REPO_ROOT = path.resolve(__dirname, "../..").replace(/[\\/]dist$/, "");
 
 /**
  * Bundles `entry` (absolute, or relative to the repository root) into one minified CommonJS file.

@@ -20,7 +20,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyStatement } from "./iamPolicies";
+import { PolicyStatement } from "../iam/iamPolicies";
 
 /** The issuer of every Pulumi Cloud OIDC token (Deployments and ESC alike). */
 export const PULUMI_OIDC_ISSUER_URL = "https://api.pulumi.com/oidc";

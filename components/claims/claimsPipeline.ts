@@ -18,11 +18,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClaimsBucket, CLAIMS_BUCKET_PREFIXES } from "./claimsBucket";
-import { GlueExecutionClass, GlueEtlJob, BucketRef } from "./glueEtlJob";
-import { GlueJobEnvironment } from "./glueEnvironment";
-import { dynamoDbItemStatement, glueJobRunStatement, PolicyStatement, s3ObjectArns, s3ReadStatements, s3WriteStatement } from "./iamPolicies";
-import { NotificationTopics, topicPublishStatements } from "./notificationTopics";
-import { S3TriggeredLambda } from "./s3TriggeredLambda";
+import { GlueExecutionClass, GlueEtlJob, BucketRef } from "../glue/glueEtlJob";
+import { GlueJobEnvironment } from "../glue/glueEnvironment";
+import { dynamoDbItemStatement, glueJobRunStatement, PolicyStatement, s3ObjectArns, s3ReadStatements, s3WriteStatement } from "../iam/iamPolicies";
+import { NotificationTopics, topicPublishStatements } from "../messaging/notificationTopics";
+import { S3TriggeredLambda } from "../compute/s3TriggeredLambda";
 
 /** Where the claims code lives in the repository. */
 export const CLAIMS_SOURCES = {

@@ -10,7 +10,7 @@ import {
     policyDocument,
     s3ObjectArns,
     tlsOnlyBucketStatements,
-} from "./iamPolicies";
+} from "../iam/iamPolicies";
 
 /** The three buckets that hold pipeline data (the access-log bucket is separate: it cannot use SSE-KMS). */
 export type DataBucketRole = "input" | "output" | "assets";

@@ -21,7 +21,7 @@ import {
     serviceAssumeRolePolicy,
     sqsSendMessageStatement,
     wildcardResourceViolations,
-} from "./iamPolicies";
+} from "../iam/iamPolicies";
 import { LambdaBundle, REPO_ROOT, bundleFunction } from "./lambdaBundle";
 
 export const LAMBDA_RUNTIME = "nodejs22.x";

@@ -18,7 +18,7 @@ import * as command from "@pulumi/command";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { partitionOf } from "./deployRoles";
-import { PolicyDocument, policyDocument, PolicyStatement } from "./iamPolicies";
+import { PolicyDocument, policyDocument, PolicyStatement } from "../iam/iamPolicies";
 
 /** Physical name of a stage's smoke role, like `GlueTestRole-<stage>`. */
 export const smokeRoleName = (stage: string): string => `SmokeRole-${stage}`;

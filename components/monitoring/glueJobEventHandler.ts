@@ -11,8 +11,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyDocument, PolicyStatement, glueJobRunStatement, kmsUseStatement, policyDocument, serviceAssumeRolePolicy } from "./iamPolicies";
-import { bundleFunction } from "./lambdaBundle";
+import { PolicyDocument, PolicyStatement, glueJobRunStatement, kmsUseStatement, policyDocument, serviceAssumeRolePolicy } from "../iam/iamPolicies";
+import { bundleFunction } from "../compute/lambdaBundle";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
     DEFAULT_LOG_RETENTION_DAYS,
@@ -22,7 +22,7 @@ import {
     LOG_RETENTION_DAYS,
     executionPolicy,
     lambdaLogGroupName,
-} from "./s3TriggeredLambda";
+} from "../compute/s3TriggeredLambda";
 
 /** The handler, relative to the repository root. */
 export const GLUE_JOB_EVENTS_ENTRY = "functions/glue-job-events/handler.ts";

@@ -18,8 +18,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GlueJobEnvironment, parseArn } from "./glueEnvironment";
-import { BucketRef, GlueEtlJob, GlueExecutionClass } from "./glueEtlJob";
+import { GlueJobEnvironment, parseArn } from "../glue/glueEnvironment";
+import { BucketRef, GlueEtlJob, GlueExecutionClass } from "../glue/glueEtlJob";
 import {
     PolicyDocument,
     PolicyStatement,
@@ -32,10 +32,10 @@ import {
     serviceAssumeRolePolicy,
     sqsSendMessageStatement,
     wildcardResourceViolations,
-} from "./iamPolicies";
-import { LambdaFunction } from "./lambdaFunction";
-import { deadLetterQueuePolicy } from "./lambdaFunctionResources";
-import { emailSubscriptionId, tlsOnlyTopicPolicy } from "./notificationTopics";
+} from "../iam/iamPolicies";
+import { LambdaFunction } from "../compute/lambdaFunction";
+import { deadLetterQueuePolicy } from "../compute/lambdaFunctionResources";
+import { emailSubscriptionId, tlsOnlyTopicPolicy } from "../messaging/notificationTopics";
 import { MedallionTiming, medallionStateMachineDefinition } from "./stateMachineDefinition";
 
 /** Key prefixes of the medallion layers in the data bucket. */

@@ -4,13 +4,13 @@
  * cut off past a bytes-scanned limit (Athena bills per byte scanned), and CloudWatch gets query metrics.
  * Named queries ship with it, and the IAM policy document that lets a principal use this workgroup (and only
  * read what it needs) is an output: attaching it to analysts is the account administrators' act — the
- * workload's deploy role creates no managed policies (components/deployRoles.ts).
+ * workload's deploy role creates no managed policies (components/delivery/deployRoles.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyDocument, kmsUseStatement, normalizePrefix, policyDocument, s3ReadStatements, s3ReadWriteStatements, wildcardResourceViolations } from "./iamPolicies";
-import { BucketRef } from "./glueEtlJob";
-import { parseArn } from "./glueEnvironment";
+import { PolicyDocument, kmsUseStatement, normalizePrefix, policyDocument, s3ReadStatements, s3ReadWriteStatements, wildcardResourceViolations } from "../iam/iamPolicies";
+import { BucketRef } from "../glue/glueEtlJob";
+import { parseArn } from "../glue/glueEnvironment";
 
 /** 1 GiB: a mistaken full scan of a year of daily partitions stops costing money quickly. */
 export const DEFAULT_BYTES_SCANNED_CUTOFF = 1024 ** 3;

@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyStatement } from "./iamPolicies";
+import { PolicyStatement } from "../iam/iamPolicies";
 import {
     accountOfArn,
     createLambdaFunctionResources,

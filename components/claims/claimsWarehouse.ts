@@ -36,9 +36,9 @@ import {
     s3ObjectArns,
     s3ReadStatements,
     serviceAssumeRolePolicy,
-} from "./iamPolicies";
-import { LambdaFunction } from "./lambdaFunction";
-import { topicPublishStatements } from "./notificationTopics";
+} from "../iam/iamPolicies";
+import { LambdaFunction } from "../compute/lambdaFunction";
+import { topicPublishStatements } from "../messaging/notificationTopics";
 
 export const CLAIMS_WAREHOUSE_DEFAULTS = {
     baseCapacity: 8,
@@ -260,7 +260,7 @@ export class ClaimsWarehouse extends pulumi.ComponentResource {
             `${name}-copy-role`,
             {
                 // Auto-named (`<logical name>-` and 7 hex digits), like every role of the stacks: the deploy
-                // role may create and tag only roles named that way (components/deployRoles.ts).
+                // role may create and tag only roles named that way (components/delivery/deployRoles.ts).
                 description: `COPY role of the claims warehouse (${args.stage}): reads processed/ of the claims bucket`,
                 assumeRolePolicy: pulumi.output(args.accountId).apply((account) => JSON.stringify(copyRoleTrustPolicy(account))),
                 tags,

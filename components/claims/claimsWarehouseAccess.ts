@@ -2,7 +2,7 @@
  * What the claims warehouse (ClaimsWarehouse) adds to the account's access rules, for an account whose
  * stacks enable it, and only then: the deploy role's statements to manage the VPC and Redshift Serverless,
  * the workload boundary's statements for the load function's Data API calls, and the service principals the
- * deploy role may pass the COPY role to. components/deployRoles.ts and the bootstrap add them when the
+ * deploy role may pass the COPY role to. components/delivery/deployRoles.ts and the bootstrap add them when the
  * bootstrap's configuration says the account runs the warehouse; accounts that do not keep today's rules.
  *
  * Scoping: EC2 and Redshift Serverless resources have generated ids in their ARNs (`vpc-…`, `namespace/<uuid>`),
@@ -10,7 +10,7 @@
  * (the provider's default tags), everything else only on resources carrying it. Describe/List calls have no
  * resource type and are limited to the stack's region.
  */
-import type { PolicyStatement } from "./iamPolicies";
+import type { PolicyStatement } from "../iam/iamPolicies";
 
 /** What the statements are scoped to (a subset of deployRoles' WorkloadScope). */
 export interface WarehouseAccessScope {

@@ -16,10 +16,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS } from "./dataLakeBuckets";
+import { KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS } from "../storage/dataLakeBuckets";
 import { DEFAULT_METRIC_NAMESPACE, GlueJobEventHandler } from "./glueJobEventHandler";
-import { PolicyDocument, policyDocument } from "./iamPolicies";
-import { emailSubscriptionId } from "./notificationTopics";
+import { PolicyDocument, policyDocument } from "../iam/iamPolicies";
+import { emailSubscriptionId } from "../messaging/notificationTopics";
 
 // ---------------------------------------------------------------------------------------------------------
 // What is monitored

@@ -31,8 +31,8 @@ import {
     LifecycleTransition,
     lifecycleRules,
     validateAccountId,
-} from "./dataLakeBuckets";
-import { PolicyStatement, policyDocument, tlsOnlyBucketStatements } from "./iamPolicies";
+} from "../storage/dataLakeBuckets";
+import { PolicyStatement, policyDocument, tlsOnlyBucketStatements } from "../iam/iamPolicies";
 
 /** Prefixes of the claims bucket (seed 002's layout). */
 export const CLAIMS_BUCKET_PREFIXES = {

@@ -1,0 +1,2 @@
+/** The analytics components. */
+export * from "./athenaWorkgroup";

@@ -1,0 +1,5 @@
+/** The claims components. */
+export * from "./claimsBucket";
+export * from "./claimsPipeline";
+export * from "./claimsWarehouse";
+export * from "./claimsWarehouseAccess";

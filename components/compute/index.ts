@@ -1,0 +1,5 @@
+/** The compute components. */
+export * from "./lambdaBundle";
+export * from "./lambdaFunction";
+export * from "./lambdaFunctionResources";
+export * from "./s3TriggeredLambda";

@@ -1,0 +1,3 @@
+/** The glue components. */
+export * from "./glueEnvironment";
+export * from "./glueEtlJob";

@@ -1,0 +1,2 @@
+/** The iam components. */
+export * from "./iamPolicies";

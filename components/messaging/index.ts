@@ -1,0 +1,2 @@
+/** The messaging components. */
+export * from "./notificationTopics";

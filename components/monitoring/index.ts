@@ -1,0 +1,3 @@
+/** The monitoring components. */
+export * from "./glueJobEventHandler";
+export * from "./pipelineMonitoring";

@@ -1,0 +1,2 @@
+/** The storage components. */
+export * from "./dataLakeBuckets";

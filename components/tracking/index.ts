@@ -1,0 +1,2 @@
+/** The tracking components. */
+export * from "./processingMetadataTable";

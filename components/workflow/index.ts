@@ -1,0 +1,3 @@
+/** The workflow components. */
+export * from "./medallionWorkflow";
+export * from "./stateMachineDefinition";
