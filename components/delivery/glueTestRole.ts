@@ -1,5 +1,5 @@
 /**
- * Seed 000's GlueTestRole: what integration tests in the pipeline account assume in a workload account to
+ * The requirements' GlueTestRole: what integration tests in the pipeline account assume in a workload account to
  * exercise a deployed pipeline — drop a CSV under a test prefix of the input bucket, start and watch runs
  * of the stack's Glue jobs, read what they wrote under the same prefix, check the file's metadata record,
  * read the job logs, and clean up. Nothing else: no configuration changes, no data outside the prefix.
@@ -23,13 +23,13 @@ import {
 } from "../iam/iamPolicies";
 import { metadataTableName, STATUS_INDEX_NAME } from "../tracking/processingMetadataTable";
 
-/** Seed 000's name, per stage. */
+/** The requirements' name, per stage. */
 export const glueTestRoleName = (stage: string): string => `GlueTestRole-${stage}`;
 
 /** Prefix (in the input bucket, and under processed/ and quarantine/ of the output bucket) tests own. */
 export const DEFAULT_TEST_PREFIX = "integration-tests/";
 
-/** The seed's Glue jobs, by base name; a stage's job is `<base>-<stage>`. */
+/** The requirements' Glue jobs, by base name; a stage's job is `<base>-<stage>`. */
 export const SEED_JOB_BASE_NAMES: readonly string[] = ["FileProcessorV2", "ProcessLegislators"];
 
 export interface GlueTestScope {
@@ -107,7 +107,7 @@ export interface GlueTestRoleArgs {
     readonly region: string;
     /** Roles of the pipeline account that run integration tests (role ARNs; a whole account is refused). */
     readonly ciPrincipalArns: readonly string[];
-    /** Base names of the Glue jobs tests may run; the stage is appended. @default the seed's two jobs */
+    /** Base names of the Glue jobs tests may run; the stage is appended. @default the requirements' two jobs */
     readonly jobBaseNames?: readonly string[];
     /** @default "integration-tests/" */
     readonly testPrefix?: string;

@@ -1,5 +1,5 @@
 /**
- * The pipeline account's part (seed 000: "CI/CD pipelines and deployment orchestration"): the identity
+ * The pipeline account's part ("CI/CD pipelines and deployment orchestration"): the identity
  * continuous integration runs as, without any stored secret.
  *
  * GitHub Actions → (GitHub OIDC token, exchanged by Pulumi Cloud for a short-lived token of the CI team)

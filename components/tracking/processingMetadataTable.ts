@@ -1,5 +1,5 @@
 /**
- * The DynamoDB table that tracks every file through the pipeline (seed 001's `etl-pipeline-metadata`).
+ * The DynamoDB table that tracks every file through the pipeline (the requirements' `etl-pipeline-metadata`).
  * The record's attributes and status values are the contract in the shared context; only keys and
  * indexed attributes are declared here, because DynamoDB is schemaless for everything else.
  */

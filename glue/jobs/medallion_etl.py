@@ -1,4 +1,4 @@
-"""MedallionEtl-{stage}: bronze API pages → silver records → gold tables (seed 004).
+"""MedallionEtl-{stage}: bronze API pages → silver records → gold tables.
 
 Started by the medallion state machine with ``--run_id`` and ``--run_date`` (the ingestion's run); the layer
 locations are the job's default arguments (set by components/workflow/medallionWorkflow.ts):

@@ -1,4 +1,4 @@
-"""ParquetToJson: one Parquet file -> JSON Lines, schema validated, bad rows quarantined, the run recorded (seed 001).
+"""ParquetToJson: one Parquet file -> JSON Lines, schema validated, bad rows quarantined, the run recorded.
 
 This is the exact script uploaded to Glue; the ``glue_pipeline`` package comes with --extra-py-files.
 Arguments (Glue passes ``--name value``; locally the same flags): --input_path (the .parquet object),

@@ -1,4 +1,4 @@
-"""ProcessLegislators: persons, memberships and organizations (JSON Lines) -> the legislators history (seed 000).
+"""ProcessLegislators: persons, memberships and organizations (JSON Lines) -> the legislators history.
 
 This is the exact script uploaded to Glue; the ``glue_pipeline`` package comes with --extra-py-files.
 Arguments: --input_path (directory holding persons.json, memberships.json, organizations.json),

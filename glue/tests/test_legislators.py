@@ -1,4 +1,4 @@
-"""ProcessLegislators (seed 000): the join on the bundled sample, its Parquet read back with pyarrow, every
+"""ProcessLegislators: the join on the bundled sample, its Parquet read back with pyarrow, every
 membership accounted for, and the input problems that must fail the run rather than lose rows."""
 
 from __future__ import annotations

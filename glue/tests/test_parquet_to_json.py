@@ -1,4 +1,4 @@
-"""ParquetToJson (seed 001): schema validation, data-quality rules, the entry point on the bundled sample with its
+"""ParquetToJson: schema validation, data-quality rules, the entry point on the bundled sample with its
 JSON read back, and the metadata record through the moto emulator."""
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def table(aws_env: str) -> str:
 
 
 def claimed_record(table: str, file_id: str) -> None:
-    """What the trigger leaves on the record before the job starts (seed 001's attributes and ours)."""
+    """What the trigger leaves on the record before the job starts (the requirements' attributes and ours)."""
     boto3.client("dynamodb").put_item(
         TableName=table,
         Item={

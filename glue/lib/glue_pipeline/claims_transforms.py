@@ -1,4 +1,4 @@
-"""Healthcare claims transforms (seed 002): split valid from invalid records, keep the latest version of each
+"""Healthcare claims transforms: split valid from invalid records, keep the latest version of each
 claim, fill and standardise, enrich (derived fields, categories, risk score), aggregate; plus the Spark
 settings the job runs with. Pure DataFrame → DataFrame functions; reading and writing live in claims_job.
 
@@ -52,7 +52,7 @@ HUNDRED_MB = 100_000_000
 
 
 def partition_count(input_size_bytes: int) -> int:
-    """Shuffle partitions for a file of this size (seed 002): 200 above 1 GB, 50 above 100 MB, else 10.
+    """Shuffle partitions for a file of this size: 200 above 1 GB, 50 above 100 MB, else 10.
     Adaptive execution then coalesces them to the data actually shuffled."""
     if input_size_bytes < 0:
         raise ValueError(f"input size must not be negative, got {input_size_bytes}")

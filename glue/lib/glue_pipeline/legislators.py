@@ -1,4 +1,4 @@
-"""ProcessLegislators (seed 000): the AWS Glue legislators join, persons x memberships x organizations -> history.
+"""ProcessLegislators: the AWS Glue legislators join, persons x memberships x organizations -> history.
 
 Inputs are the three JSON Lines files of the AWS sample dataset (s3://awsglue-datasets/examples/us-legislators/
 all/): ``persons.json``, ``memberships.json``, ``organizations.json`` under one input directory.

@@ -1,4 +1,4 @@
-"""Medallion transforms (seed 004): bronze API pages → silver records → gold tables, as pure DataFrame functions.
+"""Medallion transforms: bronze API pages → silver records → gold tables, as pure DataFrame functions.
 
 Bronze is what the ingestion Lambda landed: one JSON page per object, records in its ``data`` (or ``items``,
 ``results``, ``records``) array, byte for byte as the API sent them. Each record is an order:

@@ -1,4 +1,4 @@
-"""Parquet -> JSON Lines (seed 001): schema validated against an expected schema, rows checked for data quality,
+"""Parquet -> JSON Lines: schema validated against an expected schema, rows checked for data quality,
 bad rows quarantined with their reasons, every row accounted for.
 
 The expected schema is data, not code (:class:`ExpectedSchema`, JSON-serialisable), so a job can be pointed at
