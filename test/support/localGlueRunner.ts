@@ -2,8 +2,11 @@
  * A local stand-in for the Glue service's execution of job runs: the emulator (moto) records the runs the
  * trigger starts, with their arguments, but runs nothing; this runs each of them on local Spark with the
  * job's real entry script from glue/jobs (the file uploaded to Glue), against the emulated buckets and
- * metadata table. The Python half (local_glue_runner.py) explains how data moves: the pyspark wheel has no
- * S3 file system, so inputs are downloaded from the emulator and outputs uploaded back to the run's paths.
+ * metadata table. The job gets the run's arguments as Glue passes them (its s3:// paths, --source_version_id
+ * and --source_etag), so its source-version check HEADs the emulator's versioned bucket. The Python half
+ * (local_glue_runner.py) explains how the bytes move: the pyspark wheel has no S3 file system, so Hadoop's
+ * s3:// is mounted on local copies of the buckets, filled from the emulator before a run and written back to
+ * it after.
  *
  * Every run given to one call shares one Python process and so one Spark start: batch them.
  */
@@ -28,8 +31,10 @@ export interface LocalRunResult {
     readonly error?: string;
     /** The job's own summary (what it prints as one JSON line). */
     readonly summary?: Record<string, unknown>;
-    /** Keys the run's outputs were uploaded to. */
+    /** Keys under the run's output locations that it wrote (new or changed objects). */
     readonly uploaded: readonly string[];
+    /** Keys under the run's output locations that it removed (e.g. a previous output it replaced). */
+    readonly deleted: readonly string[];
 }
 
 /**
@@ -73,5 +78,6 @@ export async function runJobRunsLocally(aws: EmulatorHandle, scripts: Readonly<R
         ...(r.error ? { error: r.error } : {}),
         ...(r.summary ? { summary: r.summary } : {}),
         uploaded: r.uploaded ?? [],
+        deleted: r.deleted ?? [],
     }));
 }
