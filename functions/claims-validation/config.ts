@@ -1,22 +1,10 @@
 /** The claims validation function's configuration, read from its environment once per cold start. */
 import { Env, readEnv, S3_BUCKET_NAME } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";
+import { CLAIMS_FILE_SUFFIX, CLAIMS_PREFIXES, CLAIMS_VALIDATION_ENV as ENV } from "./contract";
 
-/** Where the claims flow keeps things in its bucket (seed 002's layout). */
-export const CLAIMS_PREFIXES = {
-    /** Claims files land here; only these keys are validated. */
-    raw: "raw/claims/",
-    /** The Glue job's partitioned Parquet (`year=/month=/file_id=`). */
-    processed: "processed/claims/",
-    /** The Glue job's aggregation table. */
-    aggregations: "processed/aggregations/",
-    /** One JSON report per validated file version. */
-    reports: "validation-reports/",
-    /** Whole files that failed validation (`files/`) and single records the job rejected (`records/`). */
-    quarantine: "quarantine/",
-    /** The Glue job's intermediate files (expire after days). */
-    temp: "temp/",
-} as const;
+// The layout is shared with the component that grants it: it lives in the contract.
+export { CLAIMS_PREFIXES };
 
 export interface ClaimsValidationConfig {
     /** The claims Glue job, e.g. healthcare-claims-etl-dev. */
@@ -63,20 +51,20 @@ function parseScore(raw: string | undefined): number {
  */
 export function loadClaimsValidationConfig(env: Env): ClaimsValidationConfig {
     return readEnv(env, (r) => ({
-        glueJobName: r.string("GLUE_JOB_NAME", { pattern: GLUE_JOB_NAME, describe: "a Glue job name (1-255 characters)" }),
-        metadataTable: r.string("METADATA_TABLE", { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
-        dataBucket: r.string("DATA_BUCKET", { pattern: S3_BUCKET_NAME, describe: "an S3 bucket name (not an s3:// URI)" }),
-        rawPrefix: r.string("RAW_PREFIX", { default: CLAIMS_PREFIXES.raw, pattern: PREFIX, describe: "a key prefix ending in '/' (not starting with '/')" }),
-        fileSuffix: r.string("FILE_SUFFIX", { default: ".csv", pattern: /^[^/]+$/, describe: "a file name suffix such as .csv" }).toLowerCase(),
-        processingTopicArn: r.string("PROCESSING_TOPIC_ARN", { pattern: SNS_TOPIC_ARN, describe: "an SNS topic ARN" }),
-        errorTopicArn: r.string("ERROR_TOPIC_ARN", { pattern: SNS_TOPIC_ARN, describe: "an SNS topic ARN" }),
-        minQualityScore: r.parse("MIN_QUALITY_SCORE", parseScore, 95),
-        maxIssueSamples: r.int("MAX_ISSUE_SAMPLES", { default: 50, min: 0, max: 1000 }),
-        maxRecordLines: r.int("MAX_RECORD_LINES", { default: 1000, min: 1, max: 100_000 }),
+        glueJobName: r.string(ENV.glueJobName, { pattern: GLUE_JOB_NAME, describe: "a Glue job name (1-255 characters)" }),
+        metadataTable: r.string(ENV.metadataTable, { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
+        dataBucket: r.string(ENV.dataBucket, { pattern: S3_BUCKET_NAME, describe: "an S3 bucket name (not an s3:// URI)" }),
+        rawPrefix: r.string(ENV.rawPrefix, { default: CLAIMS_PREFIXES.raw, pattern: PREFIX, describe: "a key prefix ending in '/' (not starting with '/')" }),
+        fileSuffix: r.string(ENV.fileSuffix, { default: CLAIMS_FILE_SUFFIX, pattern: /^[^/]+$/, describe: "a file name suffix such as .csv" }).toLowerCase(),
+        processingTopicArn: r.string(ENV.processingTopicArn, { pattern: SNS_TOPIC_ARN, describe: "an SNS topic ARN" }),
+        errorTopicArn: r.string(ENV.errorTopicArn, { pattern: SNS_TOPIC_ARN, describe: "an SNS topic ARN" }),
+        minQualityScore: r.parse(ENV.minQualityScore, parseScore, 95),
+        maxIssueSamples: r.int(ENV.maxIssueSamples, { default: 50, min: 0, max: 1000 }),
+        maxRecordLines: r.int(ENV.maxRecordLines, { default: 1000, min: 1, max: 100_000 }),
         // Lambda's longest timeout is 900 s; the lease must outlive the invocation that holds it.
-        claimLeaseSeconds: r.int("CLAIM_LEASE_SECONDS", { default: 960, min: 31, max: 3600 }),
-        startAttempts: r.int("START_ATTEMPTS", { default: 3, min: 1, max: 10 }),
-        multipartCopyThresholdBytes: r.int("MULTIPART_COPY_THRESHOLD_BYTES", { default: MAX_SINGLE_COPY_BYTES, min: 5 * 1024 ** 2, max: MAX_SINGLE_COPY_BYTES }),
-        logLevel: r.parse("LOG_LEVEL", (raw) => parseLogLevel(raw), "INFO"),
+        claimLeaseSeconds: r.int(ENV.claimLeaseSeconds, { default: 960, min: 31, max: 3600 }),
+        startAttempts: r.int(ENV.startAttempts, { default: 3, min: 1, max: 10 }),
+        multipartCopyThresholdBytes: r.int(ENV.multipartCopyThresholdBytes, { default: MAX_SINGLE_COPY_BYTES, min: 5 * 1024 ** 2, max: MAX_SINGLE_COPY_BYTES }),
+        logLevel: r.parse(ENV.logLevel, (raw) => parseLogLevel(raw), "INFO"),
     }));
 }

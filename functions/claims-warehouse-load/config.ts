@@ -1,6 +1,7 @@
 /** The warehouse load function's configuration, read from its environment once per cold start. */
 import { Env, readEnv, S3_BUCKET_NAME } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";
+import { WAREHOUSE_LOAD_ENV as ENV } from "./contract";
 
 export interface WarehouseLoadConfig {
     /** The Redshift Serverless workgroup the Data API runs the load on. */
@@ -29,14 +30,14 @@ const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256
 /** @throws EnvironmentError naming every missing or invalid variable. */
 export function loadWarehouseLoadConfig(env: Env): WarehouseLoadConfig {
     return readEnv(env, (r) => ({
-        workgroupName: r.string("WORKGROUP_NAME", { pattern: WORKGROUP, describe: "a Redshift Serverless workgroup name" }),
-        databaseName: r.string("DATABASE_NAME", { pattern: DATABASE, describe: "a Redshift database name" }),
-        copyRoleArn: r.string("COPY_ROLE_ARN", { pattern: ROLE_ARN, describe: "an IAM role ARN" }),
-        dataBucket: r.string("DATA_BUCKET", { pattern: S3_BUCKET_NAME, describe: "an S3 bucket name" }),
-        metadataTable: r.string("METADATA_TABLE", { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
-        errorTopicArn: r.string("ERROR_TOPIC_ARN", { pattern: SNS_TOPIC_ARN, describe: "an SNS topic ARN" }),
-        leaseSeconds: r.int("LOAD_LEASE_SECONDS", { default: 960, min: 60, max: 86400 }),
-        reserveMs: r.int("RESERVE_MS", { default: 15000, min: 0, max: 120000 }),
-        logLevel: r.parse("LOG_LEVEL", (raw) => parseLogLevel(raw), "INFO"),
+        workgroupName: r.string(ENV.workgroupName, { pattern: WORKGROUP, describe: "a Redshift Serverless workgroup name" }),
+        databaseName: r.string(ENV.databaseName, { pattern: DATABASE, describe: "a Redshift database name" }),
+        copyRoleArn: r.string(ENV.copyRoleArn, { pattern: ROLE_ARN, describe: "an IAM role ARN" }),
+        dataBucket: r.string(ENV.dataBucket, { pattern: S3_BUCKET_NAME, describe: "an S3 bucket name" }),
+        metadataTable: r.string(ENV.metadataTable, { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
+        errorTopicArn: r.string(ENV.errorTopicArn, { pattern: SNS_TOPIC_ARN, describe: "an SNS topic ARN" }),
+        leaseSeconds: r.int(ENV.leaseSeconds, { default: 960, min: 60, max: 86400 }),
+        reserveMs: r.int(ENV.reserveMs, { default: 15000, min: 0, max: 120000 }),
+        logLevel: r.parse(ENV.logLevel, (raw) => parseLogLevel(raw), "INFO"),
     }));
 }

@@ -1,6 +1,7 @@
 /** The trigger's configuration, read from its environment once per cold start. */
 import { Env, readEnv, S3_BUCKET_NAME } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";
+import { GLUE_TRIGGER_DEFAULTS, GLUE_TRIGGER_ENV as ENV } from "./contract";
 
 export interface TriggerConfig {
     /** Glue job to start, e.g. FileProcessorV2-dev. */
@@ -56,22 +57,22 @@ function parseBoolean(name: string, raw: string | undefined): boolean | undefine
  */
 export function loadTriggerConfig(env: Env): TriggerConfig {
     return readEnv(env, (r) => ({
-        glueJobName: r.string("GLUE_JOB_NAME", { pattern: GLUE_JOB_NAME, describe: "a Glue job name (1-255 characters)" }),
-        metadataTable: r.string("METADATA_TABLE", { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
-        outputBucket: r.string("OUTPUT_BUCKET", {
+        glueJobName: r.string(ENV.glueJobName, { pattern: GLUE_JOB_NAME, describe: "a Glue job name (1-255 characters)" }),
+        metadataTable: r.string(ENV.metadataTable, { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
+        outputBucket: r.string(ENV.outputBucket, {
             pattern: S3_BUCKET_NAME,
             describe: "an S3 bucket name (not an s3:// URI)",
         }),
         fileSuffix: r
-            .string("FILE_SUFFIX", { default: ".csv", pattern: /^[^/]+$/, describe: "a file name suffix such as .csv, without '/'" })
+            .string(ENV.fileSuffix, { default: GLUE_TRIGGER_DEFAULTS.fileSuffix, pattern: /^[^/]+$/, describe: "a file name suffix such as .csv, without '/'" })
             .toLowerCase(),
         // The lease must outlive one invocation (30 s timeout), or a slow but live Lambda could be taken over.
-        claimLeaseSeconds: r.int("CLAIM_LEASE_SECONDS", { default: 60, min: 31, max: 3600 }),
-        startAttempts: r.int("START_ATTEMPTS", { default: 3, min: 1, max: 10 }),
-        logLevel: r.parse("LOG_LEVEL", (raw) => parseLogLevel(raw), "INFO"),
-        ...optional("keyPrefix", r.string("KEY_PREFIX", { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as raw-data/ (ending with '/', no leading '/')" })),
-        ...optional("outputPrefix", r.string("OUTPUT_PREFIX", { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as processed-data/ (ending with '/', no leading '/')" })),
-        ...optional("datedKeys", r.parse("DATED_KEYS", (raw) => parseBoolean("DATED_KEYS", raw), undefined)),
+        claimLeaseSeconds: r.int(ENV.claimLeaseSeconds, { default: 60, min: 31, max: 3600 }),
+        startAttempts: r.int(ENV.startAttempts, { default: 3, min: 1, max: 10 }),
+        logLevel: r.parse(ENV.logLevel, (raw) => parseLogLevel(raw), "INFO"),
+        ...optional("keyPrefix", r.string(ENV.keyPrefix, { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as raw-data/ (ending with '/', no leading '/')" })),
+        ...optional("outputPrefix", r.string(ENV.outputPrefix, { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as processed-data/ (ending with '/', no leading '/')" })),
+        ...optional("datedKeys", r.parse(ENV.datedKeys, (raw) => parseBoolean(ENV.datedKeys, raw), undefined)),
     }));
 }
 
