@@ -12,6 +12,7 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Logger, LogSink, serialiseError } from "../shared/logger";
+import { createClientTracer } from "../shared/tracing";
 import { BackoffOptions, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
 import { describeUrl, FetchFn, fetchPageWithRetry, firstPageUrl, HttpStatusError } from "./apiClient";
 import { IngestEvent, pageKey, resolveRun } from "./bronze";
@@ -83,8 +84,9 @@ export interface IngestDepsOverrides extends Partial<Omit<IngestDeps, "config">>
  */
 export function createIngestDeps(config: IngestConfig, overrides: IngestDepsOverrides = {}): IngestDeps {
     const requestHandler = { connectionTimeout: 3000, requestTimeout: 15_000 };
-    const s3 = overrides.s3 ?? new S3Client({ requestHandler });
-    const secretsManager = overrides.secretsManager ?? new SecretsManagerClient({ requestHandler });
+    const tracer = createClientTracer(SERVICE_NAME);
+    const s3 = overrides.s3 ?? tracer.trace(new S3Client({ requestHandler }));
+    const secretsManager = overrides.secretsManager ?? tracer.trace(new SecretsManagerClient({ requestHandler }));
     return {
         config,
         s3,

@@ -17,6 +17,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
+import { createClientTracer } from "../shared/tracing";
 import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
 import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
@@ -236,17 +237,18 @@ export interface ValidationOverrides extends Partial<Omit<ValidationDeps, "confi
 export function createValidationDeps(config: ClaimsValidationConfig, overrides: ValidationOverrides = {}): ValidationDeps {
     // Reading a large object is one long request; only the connection set-up is bounded tightly.
     const requestHandler = { connectionTimeout: 3000, requestTimeout: 60_000 };
-    const doc = DynamoDBDocumentClient.from(overrides.dynamodb ?? new DynamoDBClient({ requestHandler }), {
+    const tracer = createClientTracer(SERVICE_NAME);
+    const doc = DynamoDBDocumentClient.from(overrides.dynamodb ?? tracer.trace(new DynamoDBClient({ requestHandler })), {
         marshallOptions: { removeUndefinedValues: true },
     });
     const now = overrides.now ?? (() => new Date());
     return {
         config,
         schema: overrides.schema ?? compileSchema(),
-        s3: overrides.s3 ?? new S3Client({ requestHandler }),
+        s3: overrides.s3 ?? tracer.trace(new S3Client({ requestHandler })),
         // One attempt per call: startJob owns retries (an ambiguous failure may have started a run).
-        glue: overrides.glue ?? new GlueClient({ maxAttempts: 1, requestHandler }),
-        sns: overrides.sns ?? new SNSClient({ requestHandler }),
+        glue: overrides.glue ?? tracer.trace(new GlueClient({ maxAttempts: 1, requestHandler })),
+        sns: overrides.sns ?? tracer.trace(new SNSClient({ requestHandler })),
         records: overrides.records ?? new ProcessingRecordStore(doc, config.metadataTable, now),
         claimsRecords: overrides.claimsRecords ?? new ClaimsRecordWriter(doc, config.metadataTable, now),
         logger: overrides.logger ?? new Logger({ service: SERVICE_NAME, level: config.logLevel, sink: overrides.logSink }),

@@ -27,6 +27,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
 import { errorNotification } from "../claims-validation/messages";
 import { Logger, LogSink } from "../shared/logger";
+import { createClientTracer } from "../shared/tracing";
 import { ProcessingStatus } from "../shared/processingRecords";
 import { awsErrorName, backoffCeilingMs, BackoffOptions, retryWithBackoff, sleep as defaultSleep } from "../shared/retry";
 import { WarehouseLoadConfig } from "./config";
@@ -64,17 +65,18 @@ export interface WarehouseLoadOverrides extends Partial<Omit<WarehouseLoadDeps, 
 
 export function createWarehouseLoadDeps(config: WarehouseLoadConfig, overrides: WarehouseLoadOverrides = {}): WarehouseLoadDeps {
     const requestHandler = { connectionTimeout: 2000, requestTimeout: 15000 };
+    const tracer = createClientTracer(SERVICE_NAME);
     const now = overrides.now ?? (() => new Date());
     return {
         config,
-        s3: overrides.s3 ?? new S3Client({ requestHandler }),
-        glue: overrides.glue ?? new GlueClient({ requestHandler }),
-        redshiftData: overrides.redshiftData ?? new RedshiftDataClient({ requestHandler }),
-        sns: overrides.sns ?? new SNSClient({ requestHandler }),
+        s3: overrides.s3 ?? tracer.trace(new S3Client({ requestHandler })),
+        glue: overrides.glue ?? tracer.trace(new GlueClient({ requestHandler })),
+        redshiftData: overrides.redshiftData ?? tracer.trace(new RedshiftDataClient({ requestHandler })),
+        sns: overrides.sns ?? tracer.trace(new SNSClient({ requestHandler })),
         records:
             overrides.records ??
             new WarehouseLoadRecords(
-                DynamoDBDocumentClient.from(overrides.dynamodb ?? new DynamoDBClient({ requestHandler }), { marshallOptions: { removeUndefinedValues: true } }),
+                DynamoDBDocumentClient.from(overrides.dynamodb ?? tracer.trace(new DynamoDBClient({ requestHandler })), { marshallOptions: { removeUndefinedValues: true } }),
                 config.metadataTable,
                 now,
             ),

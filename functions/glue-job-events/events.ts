@@ -20,6 +20,7 @@ import { GetJobRunCommand, GetJobRunsCommand, GlueClient, JobRun } from "@aws-sd
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
+import { createClientTracer } from "../shared/tracing";
 import {
     IN_FLIGHT_STATUSES,
     NOT_PROCESSED_STATUSES,
@@ -79,15 +80,16 @@ export interface JobEventsOverrides extends Partial<Omit<JobEventsDeps, "config"
 /** Builds clients once (module scope in production); tests replace what they need. */
 export function createJobEventsDeps(config: JobEventsConfig, overrides: JobEventsOverrides = {}): JobEventsDeps {
     const requestHandler = { connectionTimeout: 2000, requestTimeout: 10000 };
+    const tracer = createClientTracer(SERVICE_NAME);
     return {
         config,
-        glue: overrides.glue ?? new GlueClient({ requestHandler }),
-        cloudwatch: overrides.cloudwatch ?? new CloudWatchClient({ requestHandler }),
-        sns: overrides.sns ?? new SNSClient({ requestHandler }),
+        glue: overrides.glue ?? tracer.trace(new GlueClient({ requestHandler })),
+        cloudwatch: overrides.cloudwatch ?? tracer.trace(new CloudWatchClient({ requestHandler })),
+        sns: overrides.sns ?? tracer.trace(new SNSClient({ requestHandler })),
         records:
             overrides.records ??
             new ProcessingRecordStore(
-                DynamoDBDocumentClient.from(overrides.dynamodb ?? new DynamoDBClient({ requestHandler }), {
+                DynamoDBDocumentClient.from(overrides.dynamodb ?? tracer.trace(new DynamoDBClient({ requestHandler })), {
                     marshallOptions: { removeUndefinedValues: true },
                 }),
                 config.metadataTable,

@@ -20,6 +20,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
+import { createClientTracer } from "../shared/tracing";
 import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
 import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
@@ -62,20 +63,21 @@ export interface DepsOverrides extends Partial<Omit<TriggerDeps, "config">> {
 export function createTriggerDeps(config: TriggerConfig, overrides: DepsOverrides = {}): TriggerDeps {
     // Each call gets its own socket timeout so one hung request cannot eat the whole 30 s budget.
     const requestHandler = { connectionTimeout: 2000, requestTimeout: 5000 };
+    const tracer = createClientTracer(SERVICE_NAME);
     const records =
         overrides.records ??
         new ProcessingRecordStore(
-            DynamoDBDocumentClient.from(overrides.dynamodb ?? new DynamoDBClient({ requestHandler }), {
+            DynamoDBDocumentClient.from(overrides.dynamodb ?? tracer.trace(new DynamoDBClient({ requestHandler })), {
                 marshallOptions: { removeUndefinedValues: true },
             }),
             config.metadataTable,
         );
     return {
         config,
-        s3: overrides.s3 ?? new S3Client({ requestHandler }),
+        s3: overrides.s3 ?? tracer.trace(new S3Client({ requestHandler })),
         // maxAttempts 1: the SDK would otherwise retry throttling and 5xx on its own, outside our time
         // budget, and retry ambiguous failures that may have started a run. startJobWithRetry owns retries.
-        glue: overrides.glue ?? new GlueClient({ maxAttempts: 1, requestHandler }),
+        glue: overrides.glue ?? tracer.trace(new GlueClient({ maxAttempts: 1, requestHandler })),
         records,
         logger: overrides.logger ?? new Logger({ service: SERVICE_NAME, level: config.logLevel, sink: overrides.logSink }),
         backoff: overrides.backoff ?? DEFAULT_START_BACKOFF,

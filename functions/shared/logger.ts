@@ -1,16 +1,29 @@
 /**
- * A small structured logger: one JSON object per line, so CloudWatch Logs Insights can filter on any field
- * (`level`, `file_id`, `aws_request_id`, ...) without parsing free text.
+ * Structured logging for every function: Powertools for AWS Lambda's Logger, writing one JSON object per line
+ * so CloudWatch Logs Insights can filter on any field (`level`, `file_id`, `aws_request_id`, `event`, ...)
+ * without parsing free text.
  *
- * Lines go straight to stdout rather than through `console.log`: in the Lambda Node.js runtime `console`
- * prefixes every line with a timestamp, request id and level in tab-separated text, which would make the
- * line stop being JSON.
+ * What Powertools gives us: level filtering that honours Lambda's advanced logging controls
+ * (AWS_LAMBDA_LOG_LEVEL), debug sampling (POWERTOOLS_LOGGER_SAMPLE_RATE), safe serialisation (circular
+ * references dropped, bigint as text), reserved keys protected. What we keep from the logger it replaced, because
+ * dashboards, the replay script and tests read it:
+ *
+ * - the line shape `timestamp` (UTC ISO-8601), `level` (DEBUG/INFO/WARN/ERROR), `service`, `message`, then the
+ *   context fields at the top level, shallowly merged (a child's fields, then the call's) — the operations
+ *   dashboard's Insights query reads `event`, `job_name`, `job_run_id`, `state`, `file_id`, `error_message`,
+ *   `record_update` as top-level fields; `xray_trace_id` is added when Lambda sets one;
+ * - errors as {@link serialiseError} shapes them (AWS SDK v3's HTTP status and request id, the cause chain);
+ * - `child(fields)`: an immutable logger carrying extra fields, so one record's `file_id` never leaks into the
+ *   next record's lines (Powertools' appendKeys mutates the one shared instance);
+ * - a `sink` for where lines go (tests collect them; the replay script silences them), and a `clock`.
+ *
+ * Lines go straight to stdout rather than through the runtime's `console`, which would prefix them.
  */
+import { LogFormatter, LogItem, Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
+import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
 
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const SEVERITY: Readonly<Record<LogLevel, number>> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
 /** Where finished lines go. Tests pass a collecting sink; production writes to stdout. */
 export type LogSink = (line: string) => void;
@@ -69,16 +82,35 @@ function safeJson(value: unknown): string {
     }
 }
 
-function replacer(_key: string, value: unknown): unknown {
-    if (value instanceof Error) return serialiseError(value);
-    if (typeof value === "bigint") return value.toString();
-    return value;
+/** Our line shape (see the module comment) instead of Powertools' default keys. */
+class PipelineLogFormatter extends LogFormatter {
+    constructor(private readonly clock?: () => Date) {
+        super();
+    }
+
+    formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+        return new LogItem({
+            attributes: {
+                timestamp: (this.clock?.() ?? attributes.timestamp).toISOString(),
+                level: attributes.logLevel,
+                service: attributes.serviceName,
+                message: attributes.message,
+                ...(attributes.xRayTraceId ? { xray_trace_id: attributes.xRayTraceId } : {}),
+                // Shallow, as before: a context field replaces a child's field of the same name whole.
+                ...additional,
+            },
+        });
+    }
+
+    formatError(error: Error): LogAttributes {
+        return { ...serialiseError(error) };
+    }
 }
 
 export interface LoggerOptions {
     /** Written on every line as `service`, e.g. the function's name. */
     readonly service: string;
-    /** @default "INFO" */
+    /** @default "INFO" (Lambda's advanced logging controls, when set, take precedence) */
     readonly level?: LogLevel;
     /** @default stdoutSink */
     readonly sink?: LogSink;
@@ -88,75 +120,42 @@ export interface LoggerOptions {
     readonly clock?: () => Date;
 }
 
-export class Logger {
-    readonly level: LogLevel;
-    private readonly service: string;
-    private readonly sink: LogSink;
-    private readonly fields: LogFields;
-    private readonly clock: () => Date;
+export class Logger extends PowertoolsLogger {
+    // Set after super(): lines Powertools prints while constructing (configuration warnings) go to stdout.
+    private readonly options: LoggerOptions;
 
     constructor(options: LoggerOptions) {
-        this.service = options.service;
-        this.level = options.level ?? "INFO";
-        this.sink = options.sink ?? stdoutSink;
-        this.fields = options.fields ?? {};
-        this.clock = options.clock ?? (() => new Date());
-    }
-
-    /** A logger that adds `fields` to every line (e.g. the request id, then the file id). */
-    child(fields: LogFields): Logger {
-        return new Logger({
-            service: this.service,
-            level: this.level,
-            sink: this.sink,
-            clock: this.clock,
-            fields: { ...this.fields, ...fields },
+        super({
+            serviceName: options.service,
+            logLevel: options.level ?? "INFO",
+            persistentKeys: { ...options.fields },
+            logFormatter: new PipelineLogFormatter(options.clock),
         });
+        this.options = options;
     }
 
-    isEnabled(level: LogLevel): boolean {
-        return SEVERITY[level] >= SEVERITY[this.level];
+    /** A logger that adds `fields` to every line (e.g. the request id, then the file id); this one is unchanged. */
+    child(fields: LogFields): Logger {
+        return new Logger({ ...this.options, fields: { ...this.options.fields, ...fields } });
     }
 
-    debug(message: string, fields?: LogFields): void {
-        this.write("DEBUG", message, fields);
-    }
-
-    info(message: string, fields?: LogFields): void {
-        this.write("INFO", message, fields);
-    }
-
-    warn(message: string, fields?: LogFields): void {
-        this.write("WARN", message, fields);
-    }
-
-    error(message: string, fields?: LogFields): void {
-        this.write("ERROR", message, fields);
-    }
-
-    private write(level: LogLevel, message: string, fields?: LogFields): void {
-        if (!this.isEnabled(level)) return;
-        const entry = {
-            timestamp: this.clock().toISOString(),
-            level,
-            service: this.service,
-            message,
-            ...this.fields,
-            ...fields,
-        };
+    protected printLog(logLevel: number, log: LogItem): void {
+        log.prepareForPrint();
+        const attributes = log.getAttributes();
         let line: string;
         try {
-            line = JSON.stringify(entry, replacer);
+            line = JSON.stringify(attributes, this.getJsonReplacer());
         } catch (err) {
-            // A circular context object must cost us that line's context, never the log line itself.
+            // A context value that refuses to serialise (a throwing toJSON or getter) must cost us that line's
+            // context, never the line itself. Circular references do not get here: the replacer drops them.
             line = JSON.stringify({
-                timestamp: entry.timestamp,
-                level,
-                service: this.service,
-                message,
+                timestamp: attributes.timestamp,
+                level: attributes.level,
+                service: attributes.service,
+                message: attributes.message,
                 log_error: `context not serialisable: ${(err as Error).message}`,
             });
         }
-        this.sink(line);
+        (this.options?.sink ?? stdoutSink)(line);
     }
 }

@@ -77,14 +77,40 @@ describe("structured logger", () => {
 
     it("still writes the line when the context cannot be serialised", () => {
         const { logger, parsed } = capture();
-        const circular: Record<string, unknown> = {};
-        circular.self = circular;
+        const refusing = { toJSON: () => { throw new Error("no"); } };
 
-        logger.info("odd context", { circular });
+        logger.info("odd context", { refusing, file_id: "f1" });
 
         const [line] = parsed();
         assert.equal(line.message, "odd context");
-        assert.match(line.log_error, /context not serialisable/);
+        assert.equal(line.level, "INFO");
+        assert.match(line.log_error, /context not serialisable: no/);
+    });
+
+    it("writes a line whose context is circular, without the cycle", () => {
+        const { logger, parsed } = capture();
+        const circular: Record<string, unknown> = { name: "c" };
+        circular.self = circular;
+
+        logger.info("odd context", { circular, file_id: "f1" });
+
+        const [line] = parsed();
+        assert.equal(line.message, "odd context");
+        assert.equal(line.file_id, "f1");
+        assert.deepEqual(line.circular, { name: "c" });
+    });
+
+    it("adds the X-Ray trace id Lambda sets, so a line leads to its trace", () => {
+        const saved = process.env._X_AMZN_TRACE_ID;
+        process.env._X_AMZN_TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        try {
+            const { logger, parsed } = capture();
+            logger.info("traced");
+            assert.equal(parsed()[0].xray_trace_id, "1-5759e988-bd862e3fe1be46a994272793");
+        } finally {
+            if (saved === undefined) delete process.env._X_AMZN_TRACE_ID;
+            else process.env._X_AMZN_TRACE_ID = saved;
+        }
     });
 
     it("describes non-Error throwables too", () => {
