@@ -12,8 +12,9 @@ the same flags take paths):
     --source_file, --source_version, --file_id, --validation_report   (recorded; --file_id also names the partition)
 
 and the job's default arguments --metadata_table (the run is recorded on the file's metadata record: RUNNING,
-then SUCCEEDED with the counts or FAILED), --processing_topic_arn (job_status_update SUCCEEDED/FAILED) and
---error_topic_arn (an error when the run fails). Optional --reference_date (YYYY-MM-DD, "today" for the
+then SUCCEEDED with the counts or FAILED), --processing_topic_arn (the run's one terminal job_status_update:
+SUCCEEDED, FAILED, or SUPERSEDED / SOURCE_DELETED when the validated version is no longer the key's current one;
+see glue_pipeline.claims_notifications) and --error_topic_arn (an error when the run fails). Optional --reference_date (YYYY-MM-DD, "today" for the
 not-in-future rule; default the run's UTC date) and --max_record_lines.
 
 The logic is in glue_pipeline.claims_job (and the transforms it calls); this file parses arguments, records
@@ -90,6 +91,10 @@ def main(argv: Sequence[str] | None = None, publisher: Publisher | None = None) 
                 status, reason = problem
                 if recorder:
                     recorder.not_processed(status, reason)
+                if processing_topic:
+                    # The STARTED the validation Lambda published for this run gets its terminal update.
+                    details = {**attributes, "source_version": args.get("source_version"), "reason": reason}
+                    publish(processing_topic, job_status_update(job_id, status, input_uri, datetime.now(timezone.utc), details))
                 summary = {"job_name": runtime.job_name, "job_run_id": runtime.job_run_id, "file_id": file_id,
                            "source_file": source_file, "source_version": args.get("source_version"),
                            "processing_status": status, "outcome": status, "reason": reason}  # fmt: skip

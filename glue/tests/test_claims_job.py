@@ -1,7 +1,8 @@
 """The claims job's entry point (the script uploaded to Glue) on local Spark with the bundled sample files:
 counts reconciled, year=/month=/file_id= partitions written, bad records quarantined with their reasons,
 a replay idempotent, another file's partitions untouched; the run recorded on its metadata record and its
-outcome published to SNS, both in the AWS emulator (moto), for a run that succeeds and one that fails."""
+outcome published to SNS, both in the AWS emulator (moto), for a run that succeeds, one that fails, and one
+whose validated version was replaced or deleted before it ran."""
 
 from __future__ import annotations
 
@@ -239,6 +240,13 @@ def test_a_file_replaced_or_deleted_after_validation_is_not_processed(emulated: 
     assert (f"validated version {validated}, now " if change == "replaced" else "deleted before it was processed") in record["error_message"]
     assert not (tmp_path / "processed").exists(), "nothing written"
     assert emulated.messages("errors") == [], "not a failure: the newer upload (or the deletion) is handled on its own"
+    # The STARTED the validation Lambda published gets its terminal update: this status, with the reason.
+    [ended] = emulated.messages("processing")
+    assert list(ended["body"]) == ["event_type", "job_id", "status", "input_file", "timestamp"]
+    assert (ended["body"]["event_type"], ended["body"]["status"], ended["body"]["input_file"]) == ("job_status_update", status, f"s3://{bucket}/raw/claims/a.csv")
+    assert ended["body"]["job_id"].startswith("local-"), "a local run's id (Glue's run id on Glue)"
+    assert (ended["attributes"]["status"], ended["attributes"]["file_id"], ended["attributes"]["source_version"]) == (status, file_id, validated)
+    assert ended["attributes"]["reason"] == record["error_message"]
 
 
 def test_a_current_version_and_an_unversioned_etag_pass_the_check() -> None:

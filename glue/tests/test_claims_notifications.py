@@ -1,5 +1,6 @@
-"""The claims job's SNS messages, field by field against seed 002's examples (the same fixture the validation
-Lambda's tests use), and a publisher that never turns a failed notification into a failed run."""
+"""The claims job's SNS messages, field by field against the claims flow's documented examples (the same
+fixture the validation Lambda's tests use), and a publisher that never turns a failed notification into a
+failed run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from glue_pipeline.claims_notifications import error_notification, job_status_update, seed_timestamp, sns_publisher
+from glue_pipeline.claims_notifications import NOT_PROCESSED_STATUSES, error_notification, job_status_update, seed_timestamp, sns_publisher
 
 SEED = json.loads((Path(__file__).resolve().parents[2] / "test" / "fixtures" / "claims" / "seed_messages.json").read_text())
 AT = datetime(2024, 1, 1, 12, 0, 0, 456000, tzinfo=timezone.utc)
@@ -25,7 +26,7 @@ def shape(value: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED"])
+@pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED", *NOT_PROCESSED_STATUSES])
 def test_job_status_update_has_the_seed_format(status: str) -> None:
     out = job_status_update("jr_0123", status, "s3://bucket/key", AT, {"rows_written": 75})
     body = json.loads(out.message)
@@ -33,10 +34,23 @@ def test_job_status_update_has_the_seed_format(status: str) -> None:
     assert list(body) == list(seed)
     assert shape(body) == shape(seed)
     assert body["event_type"] == seed["event_type"]
-    assert body["status"] in seed["status"].split("|")
+    # The documented statuses, and the two terminal ones of a run with nothing to process (same keys, same types).
+    assert body["status"] in [*seed["status"].split("|"), *NOT_PROCESSED_STATUSES]
     assert (body["job_id"], body["status"], body["input_file"], body["timestamp"]) == ("jr_0123", status, seed["input_file"], seed["timestamp"])
     assert out.attributes["rows_written"] == {"DataType": "Number", "StringValue": "75"}
     assert out.attributes["event_type"] == {"DataType": "String", "StringValue": "job_status_update"}
+
+
+def test_a_run_with_nothing_to_process_ends_with_its_own_status_and_reason() -> None:
+    """A subscriber that saw STARTED gets a terminal update naming why nothing was processed, never FAILED."""
+    reason = "s3://b/raw/claims/a.csv was replaced after validation (validated version v1, now v2)"
+    out = job_status_update("jr_0123", "SUPERSEDED", "s3://b/raw/claims/a.csv", AT, {"source_version": "v1", "reason": reason})
+    assert json.loads(out.message)["status"] == "SUPERSEDED"
+    assert out.subject == "Claims job superseded: s3://b/raw/claims/a.csv"
+    assert out.attributes["status"] == {"DataType": "String", "StringValue": "SUPERSEDED"}
+    assert out.attributes["reason"] == {"DataType": "String", "StringValue": reason}
+    assert out.attributes["source_version"] == {"DataType": "String", "StringValue": "v1"}
+    assert set(NOT_PROCESSED_STATUSES) == {"SUPERSEDED", "SOURCE_DELETED"}, "the metadata record's own statuses"
 
 
 def test_error_notification_equals_the_seed_example() -> None:

@@ -1,7 +1,16 @@
-"""Seed 002's SNS messages, as the claims job publishes them: ``job_status_update`` (SUCCEEDED or FAILED) on the
-processing topic, ``error`` on the error topic. The same formats as the validation Lambda's
-(functions/claims-validation/messages.ts): the body has the seed's keys only; extras travel as message
-attributes. Both are tested against the seed's examples (test/fixtures/claims/seed_messages.json).
+"""The claims flow's SNS messages, as the claims job publishes them: ``job_status_update`` on the processing
+topic, ``error`` on the error topic. The same formats as the validation Lambda's
+(functions/claims-validation/messages.ts): the body has the flow's documented keys only; extras travel as
+message attributes. Both are tested against the documented examples (test/fixtures/claims/seed_messages.json).
+
+The processing topic's promise: every ``job_status_update`` STARTED (the validation Lambda's, when it starts a
+run) is followed by exactly one terminal update with the same ``job_id``. SUCCEEDED and FAILED are the
+documented ones. A run that finds the validated version replaced (SUPERSEDED) or the key deleted
+(SOURCE_DELETED) processes nothing and is not a failure; it ends with that status, the metadata record's own,
+and its reason as an attribute. Not silence, which would leave a subscriber waiting for an outcome that never
+comes; not FAILED, which alarms and invites a replay of a version that must not be processed. The newer
+upload's own validation publishes its own STARTED. The Lambda never publishes these two (it records them
+without starting a run, so no STARTED is left open), which is why only this side's list has them.
 """
 
 from __future__ import annotations
@@ -13,9 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from glue_pipeline.metadata import STATUS_SOURCE_DELETED, STATUS_SUPERSEDED
+
 LOG = logging.getLogger(__name__)
 
-JOB_STATUSES = ("STARTED", "SUCCEEDED", "FAILED")
+# The documented three, then the terminal statuses of a run that had nothing to process (module doc).
+NOT_PROCESSED_STATUSES = (STATUS_SUPERSEDED, STATUS_SOURCE_DELETED)
+JOB_STATUSES = ("STARTED", "SUCCEEDED", "FAILED", *NOT_PROCESSED_STATUSES)
 MAX_ERROR_MESSAGE_CHARS = 4000
 
 
