@@ -81,3 +81,24 @@ export async function runJobRunsLocally(aws: EmulatorHandle, scripts: Readonly<R
         deleted: r.deleted ?? [],
     }));
 }
+
+/**
+ * The rows of Parquet files (their bytes, e.g. what a local run wrote to the emulator), in file order, read
+ * with pyarrow from the same virtual environment: Node has no Parquet reader here, and the values a test
+ * compares are what any reader of the output would see.
+ */
+export function readParquetRows(files: readonly Uint8Array[]): Record<string, unknown>[] {
+    const script = [
+        "import base64, io, json, sys",
+        "import pyarrow.parquet as pq",
+        "rows = [row for f in json.load(sys.stdin) for row in pq.read_table(io.BytesIO(base64.b64decode(f))).to_pylist()]",
+        "print(json.dumps(rows, default=str))",
+    ].join("\n");
+    const out = spawnSync(PYTHON, ["-c", script], {
+        input: JSON.stringify(files.map((f) => Buffer.from(f).toString("base64"))),
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    if (out.status !== 0) throw new Error(`reading Parquet failed (${out.status ?? out.signal}): ${(out.stderr ?? "").slice(-2000)}`);
+    return JSON.parse(out.stdout);
+}
