@@ -10,22 +10,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    AsyncInvocationSettings,
     LambdaFunctionBasics,
     createLambdaFunctionResources,
+    validateAsyncInvocation,
     validateEntryAndEnvironment,
     validateFunctionName,
     validateFunctionSettings,
 } from "./lambdaFunctionResources";
 
+export type { AsyncInvocationSettings } from "./lambdaFunctionResources";
+
 const LABEL = "LambdaFunction";
 export const LAMBDA_FUNCTION_DEFAULTS = { timeoutSeconds: 30, memorySizeMb: 256 } as const;
-
-export interface AsyncInvocationSettings {
-    /** Retries after a failed asynchronous invocation (0-2). @default 2 */
-    readonly maximumRetryAttempts?: number;
-    /** Seconds an event may wait before it goes to the DLQ (60-21600). @default 21600 */
-    readonly maximumEventAgeSeconds?: number;
-}
 
 export interface LambdaFunctionArgs extends LambdaFunctionBasics {
     /** @default 30 */
@@ -45,15 +42,7 @@ export interface LambdaFunctionArgs extends LambdaFunctionBasics {
 export function validateLambdaFunctionArgs(args: LambdaFunctionArgs): void {
     validateFunctionName(LABEL, args.functionName);
     validateFunctionSettings(LABEL, args, LAMBDA_FUNCTION_DEFAULTS);
-    if (args.asyncInvocation) {
-        const { maximumRetryAttempts = 2, maximumEventAgeSeconds = 21600 } = args.asyncInvocation;
-        if (!Number.isInteger(maximumRetryAttempts) || maximumRetryAttempts < 0 || maximumRetryAttempts > 2) {
-            throw new Error(`${LABEL}: asyncInvocation.maximumRetryAttempts must be a whole number from 0 to 2, got ${maximumRetryAttempts}`);
-        }
-        if (!Number.isInteger(maximumEventAgeSeconds) || maximumEventAgeSeconds < 60 || maximumEventAgeSeconds > 21600) {
-            throw new Error(`${LABEL}: asyncInvocation.maximumEventAgeSeconds must be a whole number from 60 to 21600, got ${maximumEventAgeSeconds}`);
-        }
-    }
+    if (args.asyncInvocation) validateAsyncInvocation(LABEL, args.asyncInvocation, "asyncInvocation.");
     for (const invoker of args.invokers ?? []) {
         if (!/^[a-z0-9.-]+\.amazonaws\.com$/.test(invoker.principal)) {
             throw new Error(`${LABEL}: invokers principal ${JSON.stringify(invoker.principal)} is not a service principal`);
@@ -86,7 +75,6 @@ export class LambdaFunction extends pulumi.ComponentResource {
             ...args,
             label: LABEL,
             defaults: LAMBDA_FUNCTION_DEFAULTS,
-            deadLetterQueue: args.asyncInvocation !== undefined,
             defaultDescription: `Function ${args.functionName}`,
         });
         this.function = core.function;
@@ -95,19 +83,7 @@ export class LambdaFunction extends pulumi.ComponentResource {
         this.logGroup = core.logGroup;
         this.deadLetterQueue = core.deadLetterQueue;
         this.deadLetterQueuePolicy = core.deadLetterQueuePolicy;
-
-        if (args.asyncInvocation && this.deadLetterQueue) {
-            this.eventInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
-                `${name}-async`,
-                {
-                    functionName: this.function.name,
-                    maximumRetryAttempts: args.asyncInvocation.maximumRetryAttempts ?? 2,
-                    maximumEventAgeInSeconds: args.asyncInvocation.maximumEventAgeSeconds ?? 21600,
-                    destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
-                },
-                { parent: this, dependsOn: [this.rolePolicy] },
-            );
-        }
+        this.eventInvokeConfig = core.eventInvokeConfig;
         this.permissions = (args.invokers ?? []).map(
             (invoker, i) =>
                 new aws.lambda.Permission(

@@ -1,12 +1,13 @@
 /**
  * What every TypeScript Lambda function of this project is made of, whoever invokes it: the esbuild bundle,
- * its own log group (created before the function), a least-privilege role with an inline policy, optionally
- * an SQS dead-letter queue, and the function itself. S3TriggeredLambda and LambdaFunction both build on
+ * its own log group (created before the function), a least-privilege role with an inline policy, the function
+ * itself and, for a function invoked asynchronously, an SQS dead-letter queue with the retry settings that
+ * lead to it. S3TriggeredLambda, LambdaFunction and GlueJobEventHandler all build on
  * {@link createLambdaFunctionResources} and add what their invocation needs (S3 permission and notification;
- * nothing, for a function Step Functions invokes synchronously).
+ * EventBridge rules; nothing, for a function Step Functions invokes synchronously).
  *
  * Children are created with `{ parent }` under the names `${name}-logs`, `-dlq`, `-dlq-policy`, `-role`,
- * `-policy`, `-function`, so a component that moved onto this helper keeps its URNs.
+ * `-policy`, `-function`, `-async`, so a component that moved onto this helper keeps its URNs.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -31,6 +32,9 @@ export const LAMBDA_HANDLER = "index.handler";
 export const DEFAULT_LOG_RETENTION_DAYS = 14;
 /** SQS's maximum: two weeks to notice, fix and replay a failed event. */
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
+export const DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 2;
+/** Lambda's own maximum: a burst that is throttled keeps retrying for up to 6 h before going to the DLQ. */
+export const DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 21600;
 
 /** Retention values CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -98,11 +102,31 @@ export function validateEnvironmentKey(label: string, key: string): void {
  * Checks the numeric settings, the log retention, the entry file and plain environment keys, with the
  * given defaults for timeout and memory. Throws with a message naming the component and the field.
  */
-export function validateFunctionSettings(label: string, args: LambdaFunctionBasics, defaults: { timeoutSeconds: number; memorySizeMb: number }): void {
+export function validateFunctionSettings(
+    label: string,
+    args: Pick<LambdaFunctionBasics, "timeoutSeconds" | "memorySizeMb" | "reservedConcurrency" | "logRetentionDays">,
+    defaults: { timeoutSeconds: number; memorySizeMb: number }): void {
     requireIntegerIn(label, args.timeoutSeconds ?? defaults.timeoutSeconds, 1, 900, "timeoutSeconds");
     requireIntegerIn(label, args.memorySizeMb ?? defaults.memorySizeMb, 128, 10240, "memorySizeMb");
     if (args.reservedConcurrency !== undefined) requireIntegerIn(label, args.reservedConcurrency, 0, 100000, "reservedConcurrency");
     validateRetention(label, args.logRetentionDays);
+}
+
+/** How Lambda retries a failed asynchronous invocation before the event goes to the dead-letter queue. */
+export interface AsyncInvocationSettings {
+    /** Retries after a failed asynchronous invocation (0-2). @default 2 */
+    readonly maximumRetryAttempts?: number;
+    /** Seconds an event may wait (throttled or retrying) before it goes to the DLQ (60-21600). @default 21600 */
+    readonly maximumEventAgeSeconds?: number;
+}
+
+/**
+ * Checks the async retry settings; `fieldPrefix` is how the component's args name them (e.g.
+ * `asyncInvocation.`), so the message names the field the caller wrote.
+ */
+export function validateAsyncInvocation(label: string, settings: AsyncInvocationSettings, fieldPrefix = ""): void {
+    requireIntegerIn(label, settings.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS, 0, 2, `${fieldPrefix}maximumRetryAttempts`);
+    requireIntegerIn(label, settings.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS, 60, 21600, `${fieldPrefix}maximumEventAgeSeconds`);
 }
 
 export function validateRetention(label: string, logRetentionDays: number | undefined): void {
@@ -165,13 +189,28 @@ export function deadLetterQueuePolicy(queueArn: string): PolicyDocument {
     ]);
 }
 
+/** A function invoked asynchronously: its retry settings, and the dead-letter queue they end in. */
+export interface AsyncInvocationSpec extends AsyncInvocationSettings {
+    /**
+     * How the DLQ is encrypted. `sqsManaged` even when the function has a key, for a queue another service
+     * sends to (EventBridge cannot send to a queue under a customer key its key policy does not admit it to).
+     * @default "functionKey": the function's `kmsKeyArn`, else SQS-managed
+     */
+    readonly deadLetterQueueEncryption?: "functionKey" | "sqsManaged";
+    /** The DLQ's policy (JSON) from its ARN. @default TLS only ({@link deadLetterQueuePolicy}) */
+    readonly deadLetterQueuePolicy?: (queueArn: pulumi.Output<string>) => pulumi.Input<string>;
+}
+
 export interface LambdaFunctionSpec extends LambdaFunctionBasics {
     /** Names the component in error messages. */
     readonly label: string;
     /** Timeout and memory when the args leave them unset. */
     readonly defaults: { readonly timeoutSeconds: number; readonly memorySizeMb: number };
-    /** Create an SQS dead-letter queue (for asynchronous invocations). */
-    readonly deadLetterQueue: boolean;
+    /**
+     * Invoked asynchronously: creates the SQS dead-letter queue (and its policy) and the event invoke config
+     * (retries, event age, the DLQ as on-failure destination). @default none: invoked synchronously
+     */
+    readonly asyncInvocation?: AsyncInvocationSpec;
     /** Description when the args give none (the bundle's short hash is appended). */
     readonly defaultDescription: string;
 }
@@ -179,20 +218,24 @@ export interface LambdaFunctionSpec extends LambdaFunctionBasics {
 export interface LambdaFunctionResources {
     readonly bundle: LambdaBundle;
     readonly logGroup: aws.cloudwatch.LogGroup;
+    /** Only with `asyncInvocation`. */
     readonly deadLetterQueue?: aws.sqs.Queue;
     readonly deadLetterQueuePolicy?: aws.sqs.QueuePolicy;
+    readonly eventInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
     readonly role: aws.iam.Role;
     readonly rolePolicy: aws.iam.RolePolicy;
     readonly function: aws.lambda.Function;
 }
 
 /**
- * Creates the bundle, log group, optional DLQ, role, policy and function as children of `parent`. The
- * caller validates its arguments first (so that nothing is created for invalid ones).
+ * Creates the bundle, log group, role, policy and function as children of `parent`, and with
+ * `asyncInvocation` the DLQ, its policy and the event invoke config. The caller validates its arguments
+ * first (so that nothing is created for invalid ones).
  */
 export function createLambdaFunctionResources(parent: pulumi.Resource, name: string, spec: LambdaFunctionSpec): LambdaFunctionResources {
     const bundle = bundleFunction(spec.entry);
     const kmsKeyArn = spec.kmsKeyArn;
+    const asyncInvocation = spec.asyncInvocation;
 
     const logGroup = new aws.cloudwatch.LogGroup(
         `${name}-logs`,
@@ -207,13 +250,14 @@ export function createLambdaFunctionResources(parent: pulumi.Resource, name: str
 
     let deadLetterQueue: aws.sqs.Queue | undefined;
     let deadLetterQueuePolicyResource: aws.sqs.QueuePolicy | undefined;
-    if (spec.deadLetterQueue) {
+    if (asyncInvocation) {
+        const queueKey = asyncInvocation.deadLetterQueueEncryption === "sqsManaged" ? undefined : kmsKeyArn;
         deadLetterQueue = new aws.sqs.Queue(
             `${name}-dlq`,
             {
                 name: `${spec.functionName}-dlq`,
                 messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-                ...(kmsKeyArn !== undefined ? { kmsMasterKeyId: kmsKeyArn } : { sqsManagedSseEnabled: true }),
+                ...(queueKey !== undefined ? { kmsMasterKeyId: queueKey } : { sqsManagedSseEnabled: true }),
                 tags: spec.tags,
             },
             { parent },
@@ -222,7 +266,9 @@ export function createLambdaFunctionResources(parent: pulumi.Resource, name: str
             `${name}-dlq-policy`,
             {
                 queueUrl: deadLetterQueue.url,
-                policy: deadLetterQueue.arn.apply((arn) => JSON.stringify(deadLetterQueuePolicy(arn))),
+                policy: asyncInvocation.deadLetterQueuePolicy
+                    ? asyncInvocation.deadLetterQueuePolicy(deadLetterQueue.arn)
+                    : deadLetterQueue.arn.apply((arn) => JSON.stringify(deadLetterQueuePolicy(arn))),
             },
             { parent },
         );
@@ -288,5 +334,20 @@ export function createLambdaFunctionResources(parent: pulumi.Resource, name: str
         { parent, dependsOn: [logGroup, rolePolicy] },
     );
 
-    return { bundle, logGroup, deadLetterQueue, deadLetterQueuePolicy: deadLetterQueuePolicyResource, role, rolePolicy, function: fn };
+    const eventInvokeConfig =
+        asyncInvocation && deadLetterQueue
+            ? new aws.lambda.FunctionEventInvokeConfig(
+                  `${name}-async`,
+                  {
+                      functionName: fn.name,
+                      maximumRetryAttempts: asyncInvocation.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
+                      maximumEventAgeInSeconds: asyncInvocation.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS,
+                      destinationConfig: { onFailure: { destination: deadLetterQueue.arn } },
+                  },
+                  // Lambda checks that the role may send to the destination when the config is saved.
+                  { parent, dependsOn: [rolePolicy] },
+              )
+            : undefined;
+
+    return { bundle, logGroup, deadLetterQueue, deadLetterQueuePolicy: deadLetterQueuePolicyResource, eventInvokeConfig, role, rolePolicy, function: fn };
 }

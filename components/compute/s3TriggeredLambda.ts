@@ -6,8 +6,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyStatement } from "../iam/iamPolicies";
 import {
+    AsyncInvocationSettings,
     accountOfArn,
     createLambdaFunctionResources,
+    validateAsyncInvocation,
     validateEntryAndEnvironment,
     validateFunctionName,
     validateFunctionSettings,
@@ -17,6 +19,8 @@ import {
 export {
     DEAD_LETTER_RETENTION_SECONDS,
     DEFAULT_LOG_RETENTION_DAYS,
+    DEFAULT_MAXIMUM_EVENT_AGE_SECONDS,
+    DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
     LAMBDA_ARCHITECTURE,
     LAMBDA_HANDLER,
     LAMBDA_RUNTIME,
@@ -31,9 +35,6 @@ export type { ExecutionPolicyParams } from "./lambdaFunctionResources";
 
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_MEMORY_MB = 256;
-export const DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 2;
-/** Lambda's own maximum: a burst that is throttled keeps retrying for up to 6 h before going to the DLQ. */
-export const DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 21600;
 export const OBJECT_CREATED_EVENTS: readonly string[] = ["s3:ObjectCreated:*"];
 
 const LABEL = "S3TriggeredLambda";
@@ -44,7 +45,8 @@ export interface BucketReference {
     readonly arn: pulumi.Input<string>;
 }
 
-export interface S3TriggeredLambdaArgs {
+/** With the async retry settings (`maximumRetryAttempts`, `maximumEventAgeSeconds`) of every S3-invoked function. */
+export interface S3TriggeredLambdaArgs extends AsyncInvocationSettings {
     /** Function name (`GlueTriggerLambda-{stage}`); also names the log group and the DLQ. 1-64 of `A-Za-z0-9-_`. */
     readonly functionName: string;
     /** Handler source, relative to the repository root (e.g. `functions/glue-trigger/handler.ts`), exporting `handler`. */
@@ -73,10 +75,10 @@ export interface S3TriggeredLambdaArgs {
      * S3, DynamoDB, Glue, KMS and SQS actions. @default none
      */
     readonly policyStatements?: pulumi.Input<readonly PolicyStatement[]>;
-    /** @default 30 (seed 000) */
+    /** @default 30 */
     readonly timeoutSeconds?: number;
     /**
-     * Memory in MB. Default 256 rather than the seed's 128: Lambda's CPU share scales with memory, and at 128 MB
+     * Memory in MB. Default 256 rather than Lambda's 128: Lambda's CPU share scales with memory, and at 128 MB
      * the cold start of a bundle carrying AWS SDK v3 clients takes roughly twice as long; since the function runs
      * about twice as fast, the GB-seconds billed are about the same, and at this volume the cost is cents.
      * @default 256
@@ -88,26 +90,16 @@ export interface S3TriggeredLambdaArgs {
      * a new account keeps only 10 unreserved executions and a reservation fails there. @default none
      */
     readonly reservedConcurrency?: number;
-    /** Async retries after a failed invocation (0-2). @default 2 */
-    readonly maximumRetryAttempts?: number;
-    /** Seconds an event may wait (throttled or retrying) before it goes to the DLQ (60-21600). @default 21600 */
-    readonly maximumEventAgeSeconds?: number;
     /**
      * KMS key for environment variables, the log group and the DLQ. The key policy must let
      * `logs.<region>.amazonaws.com` use it for this log group (DataLakeBuckets' key does for `/aws/lambda/*`).
      * @default AWS-managed encryption (SQS-managed SSE for the DLQ)
      */
     readonly kmsKeyArn?: pulumi.Input<string>;
-    /** Days the log group keeps events. @default 14 (seed 000) */
+    /** Days the log group keeps events. @default 14 */
     readonly logRetentionDays?: number;
     readonly description?: string;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-}
-
-function requireIntegerIn(value: number, min: number, max: number, field: string): void {
-    if (!Number.isInteger(value) || value < min || value > max) {
-        throw new Error(`${LABEL}: ${field} must be a whole number from ${min} to ${max}, got ${value}`);
-    }
 }
 
 /** Checks the plain (non-Output) arguments; throws with a message naming the field. */
@@ -124,8 +116,7 @@ export function validateS3TriggeredLambdaArgs(args: S3TriggeredLambdaArgs): void
         throw new Error(`${LABEL}: events ${JSON.stringify(events)} must be S3 event types such as s3:ObjectCreated:*`);
     }
     validateFunctionSettings(LABEL, args, { timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, memorySizeMb: DEFAULT_MEMORY_MB });
-    requireIntegerIn(args.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS, 0, 2, "maximumRetryAttempts");
-    requireIntegerIn(args.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS, 60, 21600, "maximumEventAgeSeconds");
+    validateAsyncInvocation(LABEL, args);
     validateEntryAndEnvironment(LABEL, args);
 }
 
@@ -173,28 +164,18 @@ export class S3TriggeredLambda extends pulumi.ComponentResource {
             ...args,
             label: LABEL,
             defaults: { timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, memorySizeMb: DEFAULT_MEMORY_MB },
-            deadLetterQueue: true,
+            // S3 invokes asynchronously: a failed event is retried, then kept in the DLQ, never dropped silently.
+            asyncInvocation: { maximumRetryAttempts: args.maximumRetryAttempts, maximumEventAgeSeconds: args.maximumEventAgeSeconds },
             defaultDescription: `Invoked by S3 object-created events (${args.filterSuffix})`,
         });
         const bundle = core.bundle;
         this.logGroup = core.logGroup;
         this.deadLetterQueue = core.deadLetterQueue!;
         this.deadLetterQueuePolicy = core.deadLetterQueuePolicy!;
+        this.eventInvokeConfig = core.eventInvokeConfig!;
         this.role = core.role;
         this.rolePolicy = core.rolePolicy;
         this.function = core.function;
-
-        this.eventInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
-            `${name}-async`,
-            {
-                functionName: this.function.name,
-                maximumRetryAttempts: args.maximumRetryAttempts ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
-                maximumEventAgeInSeconds: args.maximumEventAgeSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS,
-                destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
-            },
-            // Lambda checks that the role may send to the destination when the config is saved.
-            { parent: this, dependsOn: [this.rolePolicy] },
-        );
 
         const sourceAccount = args.bucketOwnerAccountId !== undefined ? pulumi.output(args.bucketOwnerAccountId) : this.function.arn.apply(accountOfArn);
         this.permission = new aws.lambda.Permission(

@@ -11,21 +11,14 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyDocument, PolicyStatement, glueJobRunStatement, kmsUseStatement, policyDocument, serviceAssumeRolePolicy } from "../iam/iamPolicies";
-import { bundleFunction } from "../compute/lambdaBundle";
-import {
-    DEAD_LETTER_RETENTION_SECONDS,
-    DEFAULT_LOG_RETENTION_DAYS,
-    LAMBDA_ARCHITECTURE,
-    LAMBDA_HANDLER,
-    LAMBDA_RUNTIME,
-    LOG_RETENTION_DAYS,
-    executionPolicy,
-    lambdaLogGroupName,
-} from "../compute/s3TriggeredLambda";
+import { PolicyDocument, PolicyStatement, glueJobRunStatement, kmsUseStatement, policyDocument } from "../iam/iamPolicies";
+import { createLambdaFunctionResources, validateFunctionName, validateFunctionSettings } from "../compute/lambdaFunctionResources";
 
+const LABEL = "GlueJobEventHandler";
 /** The handler, relative to the repository root. */
 export const GLUE_JOB_EVENTS_ENTRY = "functions/glue-job-events/handler.ts";
+/** GetJobRun, GetJobRuns, DynamoDB, PutMetricData and Publish, each with SDK retries, fit in 60 s. */
+export const GLUE_JOB_EVENTS_DEFAULTS = { timeoutSeconds: 60, memorySizeMb: 256 } as const;
 /** Namespace of the metrics the handler publishes (its METRIC_NAMESPACE). */
 export const DEFAULT_METRIC_NAMESPACE = "GluePipeline";
 /** How often file counts per status are published. */
@@ -67,7 +60,7 @@ export interface GlueJobEventHandlerArgs {
     readonly replayCommand?: string;
     /** When file counts per status are published; false for never. @default "rate(5 minutes)" */
     readonly statusCountSchedule?: string | false;
-    /** @default 14 (seed 000's Lambda retention) */
+    /** @default 14, as for every function */
     readonly logRetentionDays?: number;
     /** @default 256 */
     readonly memorySizeMb?: number;
@@ -171,17 +164,13 @@ export class GlueJobEventHandler extends pulumi.ComponentResource {
     constructor(name: string, args: GlueJobEventHandlerArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("glue-pipeline:monitoring:GlueJobEventHandler", name, {}, opts);
 
-        if (!/^[A-Za-z0-9_-]{1,64}$/.test(args.functionName ?? "")) {
-            throw new Error(`GlueJobEventHandler: functionName ${JSON.stringify(args.functionName)} must be 1-64 letters, digits, '-' or '_'`);
-        }
+        validateFunctionName(LABEL, args.functionName);
         if (!args.jobs || args.jobs.length === 0) throw new Error("GlueJobEventHandler: jobs must name at least one Glue job");
-        const retention = args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
-        if (!LOG_RETENTION_DAYS.includes(retention)) {
-            throw new Error(`GlueJobEventHandler: logRetentionDays ${retention} is not one CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(", ")})`);
-        }
+        // Checked here first for this component's own wording, which PipelineMonitoring's callers see.
         if (args.reservedConcurrency !== undefined && !(Number.isInteger(args.reservedConcurrency) && args.reservedConcurrency >= 0 && args.reservedConcurrency <= 100000)) {
             throw new Error(`GlueJobEventHandler: reservedConcurrency must be an integer 0-100000, got ${args.reservedConcurrency}`);
         }
+        validateFunctionSettings(LABEL, args, GLUE_JOB_EVENTS_DEFAULTS);
         const namespace = args.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
         if (!/^(?!AWS\/)[A-Za-z0-9.\-_/#:]{1,255}$/.test(namespace)) {
             throw new Error(`GlueJobEventHandler: metricNamespace ${JSON.stringify(namespace)} must be a custom namespace (not AWS/...)`);
@@ -193,118 +182,78 @@ export class GlueJobEventHandler extends pulumi.ComponentResource {
         const statusIndex = args.statusIndexName ?? "by-status";
         this.functionName = args.functionName;
         this.metricNamespace = namespace;
-
-        const bundle = bundleFunction(GLUE_JOB_EVENTS_ENTRY);
-        this.bundleSha256 = bundle.sha256;
         const tags = args.tags;
 
-        this.logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-logs`,
-            { name: lambdaLogGroupName(args.functionName), retentionInDays: retention, kmsKeyId: args.kmsKeyArn, tags },
-            { parent: this },
-        );
-
-        // SQS-managed encryption, not the stack key: EventBridge cannot send to a queue under a customer key
-        // unless that key's policy admits events.amazonaws.com, and these messages are run ids, not data.
-        this.deadLetterQueue = new aws.sqs.Queue(
-            `${name}-dlq`,
-            { name: `${args.functionName}-dlq`, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags },
-            { parent: this },
-        );
-
-        this.role = new aws.iam.Role(
-            `${name}-role`,
-            {
-                description: `Execution role of ${args.functionName}`,
-                assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")),
-                tags,
-            },
-            { parent: this },
-        );
-        const jobArns = pulumi.all(args.jobs.map((j) => pulumi.output(j.arn)));
-        this.rolePolicy = new aws.iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: this.role.id,
-                policy: pulumi
-                    .all([
-                        this.logGroup.arn,
-                        this.deadLetterQueue.arn,
-                        pulumi.output(args.kmsKeyArn),
-                        jobArns,
-                        pulumi.output(args.metadataTable.arn),
-                        pulumi.output(args.alertsTopicArn),
-                        pulumi.output(args.alertsKmsKeyArn),
-                    ])
-                    .apply(([logGroupArn, dlqArn, keyArn, jobs, tableArn, topicArn, alertsKeyArn]) =>
-                        JSON.stringify(
-                            executionPolicy({
-                                logGroupArn,
-                                deadLetterQueueArn: dlqArn,
-                                kmsKeyArn: keyArn,
-                                extraStatements: jobEventsPolicyStatements({
-                                    jobArns: jobs,
-                                    tableArn,
-                                    statusIndexName: statusIndex,
-                                    topicArn,
-                                    alertsKmsKeyArn: alertsKeyArn,
-                                    metricNamespace: namespace,
-                                }),
-                            }),
-                        ),
-                    ),
-            },
-            { parent: this },
-        );
-
+        // The rules come first: the dead-letter queue's policy admits EventBridge on behalf of exactly them.
         const jobNames = pulumi.all(args.jobs.map((j) => pulumi.output(j.name)));
-        this.function = new aws.lambda.Function(
-            `${name}-function`,
+        this.stateChangeRule = new aws.cloudwatch.EventRule(
+            `${name}-state-change`,
             {
-                name: args.functionName,
-                description: `Glue job state changes → records, run metrics, failure notifications; bundle ${bundle.sha256.slice(0, 12)}`,
-                runtime: LAMBDA_RUNTIME,
-                architectures: [LAMBDA_ARCHITECTURE],
-                handler: LAMBDA_HANDLER,
-                code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundle.code) }),
-                role: this.role.arn,
-                timeout: args.timeoutSeconds ?? 60,
-                memorySize: args.memorySizeMb ?? 256,
-                reservedConcurrentExecutions: args.reservedConcurrency,
-                environment: {
-                    variables: {
-                        METADATA_TABLE: args.metadataTable.name,
-                        ALERTS_TOPIC_ARN: args.alertsTopicArn,
-                        METRIC_NAMESPACE: namespace,
-                        STAGE: args.stage,
-                        GLUE_JOB_NAMES: jobNames.apply((names) => names.join(",")),
-                        JOB_LOG_GROUPS: pulumi
-                            .all(args.jobs.map((j) => pulumi.all([j.name, j.logGroups?.output, j.logGroups?.error])))
-                            .apply((rows) =>
-                                JSON.stringify(Object.fromEntries(rows.filter(([, o, e]) => o && e).map(([job, output, error]) => [job, { output, error }]))),
-                            ),
-                        REPLAY_COMMAND: args.replayCommand ?? `npm run replay -- --stack ${pulumi.getStack()}`,
-                        ...(args.releaseId !== undefined ? { RELEASE_ID: args.releaseId } : {}),
-                    },
-                },
-                kmsKeyArn: args.kmsKeyArn,
-                tracingConfig: { mode: "Active" },
-                loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+                name: `${args.functionName}-state-change`,
+                description: "Final states of the pipeline's Glue job runs",
+                eventPattern: jobNames.apply((names) => JSON.stringify(glueJobStateChangePattern(names))),
                 tags,
             },
-            { parent: this, dependsOn: [this.logGroup, this.rolePolicy] },
+            { parent: this },
         );
+        if (schedule !== false) {
+            this.scheduleRule = new aws.cloudwatch.EventRule(
+                `${name}-schedule`,
+                { name: `${args.functionName}-status-counts`, description: "Publishes file counts per processing status", scheduleExpression: schedule, tags },
+                { parent: this },
+            );
+        }
+        const ruleArns = pulumi.all([this.stateChangeRule.arn, ...(this.scheduleRule ? [this.scheduleRule.arn] : [])]);
 
-        this.eventInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
-            `${name}-async`,
-            {
-                functionName: this.function.name,
-                maximumRetryAttempts: 2,
-                maximumEventAgeInSeconds: 21600,
-                destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
+        const core = createLambdaFunctionResources(this, name, {
+            label: LABEL,
+            functionName: args.functionName,
+            entry: GLUE_JOB_EVENTS_ENTRY,
+            defaults: GLUE_JOB_EVENTS_DEFAULTS,
+            defaultDescription: "Glue job state changes → records, run metrics, failure notifications",
+            timeoutSeconds: args.timeoutSeconds,
+            memorySizeMb: args.memorySizeMb,
+            reservedConcurrency: args.reservedConcurrency,
+            kmsKeyArn: args.kmsKeyArn,
+            logRetentionDays: args.logRetentionDays,
+            tags,
+            policyStatements: pulumi
+                .all([
+                    pulumi.all(args.jobs.map((j) => pulumi.output(j.arn))),
+                    pulumi.output(args.metadataTable.arn),
+                    pulumi.output(args.alertsTopicArn),
+                    pulumi.output(args.alertsKmsKeyArn),
+                ])
+                .apply(([jobArns, tableArn, topicArn, alertsKmsKeyArn]) =>
+                    jobEventsPolicyStatements({ jobArns, tableArn, statusIndexName: statusIndex, topicArn, alertsKmsKeyArn, metricNamespace: namespace }),
+                ),
+            environment: {
+                METADATA_TABLE: args.metadataTable.name,
+                ALERTS_TOPIC_ARN: args.alertsTopicArn,
+                METRIC_NAMESPACE: namespace,
+                STAGE: args.stage,
+                GLUE_JOB_NAMES: jobNames.apply((names) => names.join(",")),
+                JOB_LOG_GROUPS: pulumi
+                    .all(args.jobs.map((j) => pulumi.all([j.name, j.logGroups?.output, j.logGroups?.error])))
+                    .apply((rows) => JSON.stringify(Object.fromEntries(rows.filter(([, o, e]) => o && e).map(([job, output, error]) => [job, { output, error }])))),
+                REPLAY_COMMAND: args.replayCommand ?? `npm run replay -- --stack ${pulumi.getStack()}`,
+                ...(args.releaseId !== undefined ? { RELEASE_ID: args.releaseId } : {}),
             },
-            { parent: this, dependsOn: [this.rolePolicy] },
-        );
+            asyncInvocation: {
+                // SQS-managed encryption, not the stack key: EventBridge cannot send to a queue under a customer
+                // key unless that key's policy admits events.amazonaws.com, and these messages are run ids, not data.
+                deadLetterQueueEncryption: "sqsManaged",
+                deadLetterQueuePolicy: (queueArn) => pulumi.all([queueArn, ruleArns]).apply(([arn, rules]) => JSON.stringify(jobEventsQueuePolicy(arn, rules))),
+            },
+        });
+        this.bundleSha256 = core.bundle.sha256;
+        this.logGroup = core.logGroup;
+        this.deadLetterQueue = core.deadLetterQueue!;
+        this.deadLetterQueuePolicy = core.deadLetterQueuePolicy!;
+        this.eventInvokeConfig = core.eventInvokeConfig!;
+        this.role = core.role;
+        this.rolePolicy = core.rolePolicy;
+        this.function = core.function;
 
         const target = (role: string, rule: aws.cloudwatch.EventRule) => {
             const t = new aws.cloudwatch.EventTarget(
@@ -325,40 +274,14 @@ export class GlueJobEventHandler extends pulumi.ComponentResource {
             return { t, permission };
         };
 
-        this.stateChangeRule = new aws.cloudwatch.EventRule(
-            `${name}-state-change`,
-            {
-                name: `${args.functionName}-state-change`,
-                description: "Final states of the pipeline's Glue job runs",
-                eventPattern: jobNames.apply((names) => JSON.stringify(glueJobStateChangePattern(names))),
-                tags,
-            },
-            { parent: this },
-        );
         const stateChange = target("state-change", this.stateChangeRule);
         this.stateChangeTarget = stateChange.t;
         this.stateChangePermission = stateChange.permission;
-
-        if (schedule !== false) {
-            this.scheduleRule = new aws.cloudwatch.EventRule(
-                `${name}-schedule`,
-                { name: `${args.functionName}-status-counts`, description: "Publishes file counts per processing status", scheduleExpression: schedule, tags },
-                { parent: this },
-            );
+        if (this.scheduleRule) {
             const scheduled = target("schedule", this.scheduleRule);
             this.scheduleTarget = scheduled.t;
             this.schedulePermission = scheduled.permission;
         }
-
-        const ruleArns = pulumi.all([this.stateChangeRule.arn, ...(this.scheduleRule ? [this.scheduleRule.arn] : [])]);
-        this.deadLetterQueuePolicy = new aws.sqs.QueuePolicy(
-            `${name}-dlq-policy`,
-            {
-                queueUrl: this.deadLetterQueue.url,
-                policy: pulumi.all([this.deadLetterQueue.arn, ruleArns]).apply(([arn, rules]) => JSON.stringify(jobEventsQueuePolicy(arn, rules))),
-            },
-            { parent: this },
-        );
 
         this.registerOutputs({
             functionName: this.function.name,
