@@ -25,14 +25,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    accessLogBucketPolicy,
     CLAIMS_ARCHIVE_TRANSITIONS,
     DEFAULT_ABORT_INCOMPLETE_UPLOAD_DAYS,
     LifecycleTransition,
     lifecycleRules,
     validateAccountId,
 } from "../storage/dataLakeBuckets";
-import { PolicyStatement, policyDocument, tlsOnlyBucketStatements } from "../iam/iamPolicies";
+import { accessLogDeliveryStatement, denyNonKmsUploadStatement, HardenedBucket } from "../storage/hardenedBucket";
+import { PolicyStatement, tlsOnlyBucketStatements } from "../iam/iamPolicies";
 
 /** Prefixes of the claims bucket (seed 002's layout). */
 export const CLAIMS_BUCKET_PREFIXES = {
@@ -113,22 +113,11 @@ export function claimsLifecycleRules(spec: ClaimsLifecycleSpec): aws.types.input
  * SSE-KMS), never with an explicit other algorithm.
  */
 export function claimsBucketPolicyStatements(bucketArn: string): PolicyStatement[] {
-    return [
-        ...tlsOnlyBucketStatements(bucketArn),
-        {
-            Sid: "DenyNonKmsEncryption",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:PutObject",
-            Resource: `${bucketArn}/*`,
-            // Only an explicit wrong header is refused. S3 sends this key only when the request carries the
-            // header; for an absent key a negated operator (IfExists or not) matches, which refused every
-            // ordinary upload (`aws s3 cp`, the validation report, the quarantine copy). `Null: false` limits
-            // the Deny to requests that send the header; those without it get the bucket's default SSE-KMS.
-            Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" }, Null: { "s3:x-amz-server-side-encryption": "false" } },
-        },
-    ];
+    return [...tlsOnlyBucketStatements(bucketArn), denyNonKmsUploadStatement(bucketArn)];
 }
+
+/** Prefix of the data bucket's server access logs in the log bucket. */
+export const CLAIMS_ACCESS_LOG_PREFIX = "claims/";
 
 export interface ClaimsBucketArgs {
     readonly stage: string;
@@ -149,6 +138,10 @@ export interface ClaimsBucketArgs {
 }
 
 export class ClaimsBucket extends pulumi.ComponentResource {
+    /** The claims data bucket, hardened (its resources are also exposed one by one below). */
+    public readonly data: HardenedBucket;
+    /** Its access-log bucket. */
+    public readonly accessLogs: HardenedBucket;
     public readonly bucket: aws.s3.Bucket;
     public readonly accessLogBucket: aws.s3.Bucket;
     public readonly versioning: aws.s3.BucketVersioning;
@@ -187,76 +180,54 @@ export class ClaimsBucket extends pulumi.ComponentResource {
         );
 
         const allowDestroy = args.allowDestroy ?? false;
-        const keep: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: !allowDestroy };
         const tags = args.tags;
         this.bucketNames = pulumi.output(args.accountId).apply((id) => claimsBucketNames(args.stage, id));
+        // Both buckets' resources sat directly under this component before HardenedBucket existed.
+        const common = { allowDestroy, tags, formerParent: this };
 
-        const bucket = (role: keyof ClaimsBucketNames, suffix: string) =>
-            new aws.s3.Bucket(`${name}-${suffix}`, { bucket: this.bucketNames.apply((n) => n[role]), forceDestroy: allowDestroy, tags }, keep);
-        const guard = (b: aws.s3.Bucket, suffix: string) => ({
-            publicAccessBlock: new aws.s3.BucketPublicAccessBlock(
-                `${name}-${suffix}-public-access`,
-                { bucket: b.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-                keep,
-            ),
-            ownership: new aws.s3.BucketOwnershipControls(`${name}-${suffix}-ownership`, { bucket: b.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, keep),
-        });
-
-        // --- access logs first: the data bucket's logging depends on the delivery policy -------------------
-        this.accessLogBucket = bucket("accessLogs", "access-logs");
-        const logGuard = guard(this.accessLogBucket, "access-logs");
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-access-logs-sse`,
-            { bucket: this.accessLogBucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-            keep,
-        );
-        this.accessLogLifecycle = new aws.s3.BucketLifecycleConfiguration(`${name}-access-logs-lifecycle`, { bucket: this.accessLogBucket.id, rules: logRules }, keep);
-
-        this.bucket = bucket("data", "data");
-        this.accessLogPolicy = new aws.s3.BucketPolicy(
-            `${name}-access-logs-policy`,
+        // The log bucket's delivery grant names the data bucket, whose logging waits for that grant: the log
+        // bucket is built first and learns the data bucket's ARN once it exists.
+        const [dataBucketArn, resolveDataBucketArn] = pulumi.deferredOutput<string>();
+        this.accessLogs = new HardenedBucket(
+            `${name}-access-logs`,
             {
-                bucket: this.accessLogBucket.id,
-                policy: pulumi
-                    .all([this.accessLogBucket.arn, pulumi.output(args.accountId), this.bucket.arn])
-                    .apply(([logArn, account, dataArn]) => JSON.stringify(accessLogBucketPolicy(logArn, account, [{ bucketArn: dataArn, prefix: "claims/" }]))),
+                ...common,
+                bucketName: this.bucketNames.apply((n) => n.accessLogs),
+                // SSE-S3 and unversioned: S3 log delivery cannot write SSE-KMS, and logs are append-only.
+                versioning: false,
+                lifecycleRules: logRules,
+                policyStatements: (logArn) =>
+                    pulumi
+                        .all([logArn, pulumi.output(args.accountId), dataBucketArn])
+                        .apply(([arn, account, dataArn]) => [accessLogDeliveryStatement(arn, account, [{ bucketArn: dataArn, prefix: CLAIMS_ACCESS_LOG_PREFIX }])]),
             },
-            { ...keep, dependsOn: [logGuard.publicAccessBlock] },
+            { parent: this },
         );
+        this.data = new HardenedBucket(
+            `${name}-data`,
+            {
+                ...common,
+                bucketName: this.bucketNames.apply((n) => n.data),
+                kmsKeyArn: args.kmsKeyArn,
+                lifecycleRules: dataRules,
+                policyStatements: (arn) => arn.apply((a) => [denyNonKmsUploadStatement(a)]),
+                accessLogs: { bucket: this.accessLogs, prefix: CLAIMS_ACCESS_LOG_PREFIX },
+            },
+            { parent: this },
+        );
+        resolveDataBucketArn(this.data.arn);
 
-        // --- the data bucket --------------------------------------------------------------------------------
-        const g = guard(this.bucket, "data");
-        this.publicAccessBlock = g.publicAccessBlock;
-        this.ownership = g.ownership;
-        this.versioning = new aws.s3.BucketVersioning(`${name}-data-versioning`, { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } }, keep);
-        this.encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-data-sse`,
-            {
-                bucket: this.bucket.id,
-                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }],
-            },
-            keep,
-        );
-        this.lifecycle = new aws.s3.BucketLifecycleConfiguration(
-            `${name}-data-lifecycle`,
-            { bucket: this.bucket.id, rules: dataRules },
-            { ...keep, dependsOn: [this.versioning] },
-        );
-        this.policy = new aws.s3.BucketPolicy(
-            `${name}-data-policy`,
-            { bucket: this.bucket.id, policy: this.bucket.arn.apply((arn) => JSON.stringify(policyDocument(claimsBucketPolicyStatements(arn)))) },
-            { ...keep, dependsOn: [g.publicAccessBlock] },
-        );
-        this.logging = new aws.s3.BucketLogging(
-            `${name}-data-logging`,
-            {
-                bucket: this.bucket.id,
-                targetBucket: this.accessLogBucket.id,
-                targetPrefix: "claims/",
-                targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
-            },
-            { ...keep, dependsOn: [this.accessLogPolicy, logGuard.ownership] },
-        );
+        this.accessLogBucket = this.accessLogs.bucket;
+        this.accessLogLifecycle = this.accessLogs.lifecycle;
+        this.accessLogPolicy = this.accessLogs.policy;
+        this.bucket = this.data.bucket;
+        this.publicAccessBlock = this.data.publicAccessBlock;
+        this.ownership = this.data.ownership;
+        this.versioning = this.data.versioning!;
+        this.encryption = this.data.encryption;
+        this.lifecycle = this.data.lifecycle;
+        this.policy = this.data.policy;
+        this.logging = this.data.logging!;
 
         this.registerOutputs({ bucketName: this.bucket.bucket, accessLogBucketName: this.accessLogBucket.bucket });
     }

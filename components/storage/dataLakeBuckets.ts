@@ -4,13 +4,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    PolicyStatement,
-    normalizePrefix,
-    policyDocument,
-    s3ObjectArns,
-    tlsOnlyBucketStatements,
-} from "../iam/iamPolicies";
+import { PolicyStatement, normalizePrefix, policyDocument, tlsOnlyBucketStatements } from "../iam/iamPolicies";
+import { HardenedBucket, HardenedBucketArgs, LifecycleRule, accessLogDeliveryStatement } from "./hardenedBucket";
 
 /** The three buckets that hold pipeline data (the access-log bucket is separate: it cannot use SSE-KMS). */
 export type DataBucketRole = "input" | "output" | "assets";
@@ -165,18 +160,6 @@ export interface DataLakeBucketsArgs {
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-/** The configuration resources that make one bucket safe; exposed so that callers can depend on them. */
-export interface BucketControls {
-    readonly versioning?: aws.s3.BucketVersioning;
-    readonly encryption: aws.s3.BucketServerSideEncryptionConfiguration;
-    readonly lifecycle: aws.s3.BucketLifecycleConfiguration;
-    readonly policy: aws.s3.BucketPolicy;
-    readonly publicAccessBlock: aws.s3.BucketPublicAccessBlock;
-    readonly ownership: aws.s3.BucketOwnershipControls;
-    readonly logging?: aws.s3.BucketLogging;
-}
-
-type LifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
 
 export interface LifecycleSpec {
     readonly expirationDays: number | null;
@@ -356,20 +339,7 @@ export function dataLakeKeyPolicy(params: KeyPolicyParams) {
  * under each source bucket's prefix, only for our account's source buckets (confused-deputy protection).
  */
 export function accessLogBucketPolicy(logBucketArn: string, accountId: string, sources: readonly { bucketArn: string; prefix: string }[], minimumTlsVersion = 1.2) {
-    return policyDocument([
-        ...tlsOnlyBucketStatements(logBucketArn, minimumTlsVersion),
-        {
-            Sid: "S3ServerAccessLogsDelivery",
-            Effect: "Allow",
-            Principal: { Service: "logging.s3.amazonaws.com" },
-            Action: "s3:PutObject",
-            Resource: s3ObjectArns(logBucketArn, sources.map((s) => s.prefix)),
-            Condition: {
-                ArnLike: { "aws:SourceArn": sources.map((s) => s.bucketArn) },
-                StringEquals: { "aws:SourceAccount": accountId },
-            },
-        },
-    ]);
+    return policyDocument([...tlsOnlyBucketStatements(logBucketArn, minimumTlsVersion), accessLogDeliveryStatement(logBucketArn, accountId, sources)]);
 }
 
 /** Access-log prefix of a data bucket in the log bucket. */
@@ -404,9 +374,10 @@ export class DataLakeBuckets extends pulumi.ComponentResource {
     /** ARN of the key that encrypts the data buckets (created or given). */
     public readonly kmsKeyArn: pulumi.Output<string>;
     public readonly bucketNames: pulumi.Output<BucketNames>;
-    /** Per data bucket, the resources configuring it. */
-    public readonly controls: Readonly<Record<DataBucketRole, BucketControls>>;
-    public readonly accessLogControls: Omit<BucketControls, "versioning" | "logging">;
+    /** Per data bucket, the hardened bucket and the resources configuring it. */
+    public readonly controls: Readonly<Record<DataBucketRole, HardenedBucket>>;
+    /** The access-log bucket and the resources configuring it. */
+    public readonly accessLogControls: HardenedBucket;
 
     constructor(name: string, args: DataLakeBucketsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("glue-pipeline:storage:DataLakeBuckets", name, {}, opts);
@@ -477,127 +448,57 @@ export class DataLakeBuckets extends pulumi.ComponentResource {
             this.kmsKeyArn = this.kmsKey.arn;
         }
 
-        const newBucket = (role: keyof BucketNames, suffix: string) =>
-            new aws.s3.Bucket(
+        // The log bucket's delivery grant names the data buckets, and their logging waits for that grant: the
+        // log bucket is built first and learns the data buckets' ARNs once they exist.
+        const [dataBucketArns, resolveDataBucketArns] = pulumi.deferredOutput<string[]>();
+        const hardened = (suffix: string, role: keyof BucketNames, bucketArgs: Omit<HardenedBucketArgs, "bucketName" | "allowDestroy" | "tags" | "formerParent" | "minimumTlsVersion">) =>
+            new HardenedBucket(
                 `${name}-${suffix}`,
-                { bucket: this.bucketNames.apply((n) => n[role]), forceDestroy: allowDestroy, tags: args.tags },
-                keep,
+                {
+                    ...bucketArgs,
+                    bucketName: this.bucketNames.apply((n) => n[role]),
+                    minimumTlsVersion: minimumTls,
+                    allowDestroy,
+                    tags: args.tags,
+                    // These resources sat directly under this component before HardenedBucket existed.
+                    formerParent: this,
+                },
+                { parent: this },
             );
-        const guard = (bucket: aws.s3.Bucket, suffix: string) => ({
-            publicAccessBlock: new aws.s3.BucketPublicAccessBlock(
-                `${name}-${suffix}-public-access`,
-                { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-                keep,
-            ),
-            ownership: new aws.s3.BucketOwnershipControls(
-                `${name}-${suffix}-ownership`,
-                { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-                keep,
-            ),
-        });
 
-        // The log bucket first: data buckets' logging depends on its delivery policy.
-        this.accessLogBucket = newBucket("accessLogs", "access-logs");
-        const logGuard = guard(this.accessLogBucket, "access-logs");
-        const logEncryption = new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-access-logs-sse`,
-            { bucket: this.accessLogBucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-            keep,
-        );
-        const logLifecycle = new aws.s3.BucketLifecycleConfiguration(
-            `${name}-access-logs-lifecycle`,
-            {
-                bucket: this.accessLogBucket.id,
-                rules: lifecycleRules(
-                    { expirationDays: logRetention, expirationPrefixes: [""], noncurrentVersionExpirationDays: null, abortIncompleteMultipartUploadDays: abortDays, prefixRules: [] },
-                    "accessLogs",
-                ),
-            },
-            keep,
-        );
-        this.inputBucket = newBucket("input", "input");
-        this.outputBucket = newBucket("output", "output");
-        this.assetsBucket = newBucket("assets", "assets");
-        const dataBuckets: Record<DataBucketRole, aws.s3.Bucket> = { input: this.inputBucket, output: this.outputBucket, assets: this.assetsBucket };
-
-        const logPolicy = new aws.s3.BucketPolicy(
-            `${name}-access-logs-policy`,
-            {
-                bucket: this.accessLogBucket.id,
-                policy: pulumi
-                    .all([this.accessLogBucket.arn, accountId, this.inputBucket.arn, this.outputBucket.arn, this.assetsBucket.arn])
-                    .apply(([logArn, id, input, output, assets]) =>
-                        JSON.stringify(
-                            accessLogBucketPolicy(
-                                logArn,
-                                id,
-                                [
-                                    { bucketArn: input, prefix: accessLogPrefix("input") },
-                                    { bucketArn: output, prefix: accessLogPrefix("output") },
-                                    { bucketArn: assets, prefix: accessLogPrefix("assets") },
-                                ],
-                                minimumTls,
-                            ),
-                        ),
+        // SSE-S3: S3 server access logging cannot deliver to a bucket whose default encryption is SSE-KMS.
+        this.accessLogControls = hardened("access-logs", "accessLogs", {
+            versioning: false,
+            lifecycleRules: lifecycleRules(
+                { expirationDays: logRetention, expirationPrefixes: [""], noncurrentVersionExpirationDays: null, abortIncompleteMultipartUploadDays: abortDays, prefixRules: [] },
+                "accessLogs",
+            ),
+            policyStatements: (logArn) =>
+                pulumi.all([logArn, accountId, dataBucketArns]).apply(([arn, id, sources]) => [
+                    accessLogDeliveryStatement(
+                        arn,
+                        id,
+                        DATA_BUCKET_ROLES.map((role, i) => ({ bucketArn: sources[i], prefix: accessLogPrefix(role) })),
                     ),
-            },
-            // A policy is rejected while the public access block is being applied concurrently.
-            { ...keep, dependsOn: [logGuard.publicAccessBlock] },
-        );
-        this.accessLogControls = { ...logGuard, encryption: logEncryption, lifecycle: logLifecycle, policy: logPolicy };
+                ]),
+        });
+        this.accessLogBucket = this.accessLogControls.bucket;
 
-        const controls = {} as Record<DataBucketRole, BucketControls>;
+        const controls = {} as Record<DataBucketRole, HardenedBucket>;
         for (const role of DATA_BUCKET_ROLES) {
-            const bucket = dataBuckets[role];
             const extraStatements = args[role]?.policyStatements ?? [];
-            const g = guard(bucket, role);
-            const versioning = new aws.s3.BucketVersioning(
-                `${name}-${role}-versioning`,
-                { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-                keep,
-            );
-            const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
-                `${name}-${role}-sse`,
-                {
-                    bucket: bucket.id,
-                    rules: [
-                        {
-                            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.kmsKeyArn },
-                            // Bucket keys cut KMS requests (and their cost) by orders of magnitude for Spark's many objects.
-                            bucketKeyEnabled: true,
-                        },
-                    ],
-                },
-                keep,
-            );
-            const lifecycle = new aws.s3.BucketLifecycleConfiguration(
-                `${name}-${role}-lifecycle`,
-                { bucket: bucket.id, rules: lifecycleRules(specs[role], role) },
-                // Noncurrent-version rules are meaningful only once versioning is on.
-                { ...keep, dependsOn: [versioning] },
-            );
-            const policy = new aws.s3.BucketPolicy(
-                `${name}-${role}-policy`,
-                {
-                    bucket: bucket.id,
-                    policy: bucket.arn.apply((arn) => JSON.stringify(policyDocument([...tlsOnlyBucketStatements(arn, minimumTls), ...extraStatements]))),
-                },
-                { ...keep, dependsOn: [g.publicAccessBlock] },
-            );
-            const logging = new aws.s3.BucketLogging(
-                `${name}-${role}-logging`,
-                {
-                    bucket: bucket.id,
-                    targetBucket: this.accessLogBucket.id,
-                    targetPrefix: accessLogPrefix(role),
-                    // Date-partitioned keys, so Athena can prune access logs by day.
-                    targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
-                },
-                { ...keep, dependsOn: [logPolicy, logGuard.ownership] },
-            );
-            controls[role] = { ...g, versioning, encryption, lifecycle, policy, logging };
+            controls[role] = hardened(role, role, {
+                kmsKeyArn: this.kmsKeyArn,
+                lifecycleRules: lifecycleRules(specs[role], role),
+                policyStatements: () => [...extraStatements],
+                accessLogs: { bucket: this.accessLogControls, prefix: accessLogPrefix(role) },
+            });
         }
         this.controls = controls;
+        this.inputBucket = controls.input.bucket;
+        this.outputBucket = controls.output.bucket;
+        this.assetsBucket = controls.assets.bucket;
+        resolveDataBucketArns(pulumi.all(DATA_BUCKET_ROLES.map((role) => controls[role].arn)));
 
         this.registerOutputs({
             inputBucketName: this.inputBucket.bucket,

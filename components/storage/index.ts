@@ -1,2 +1,3 @@
 /** The storage components. */
+export * from "./hardenedBucket";
 export * from "./dataLakeBuckets";

@@ -17,6 +17,7 @@ const CLAIMS: readonly LifecycleTransition[] = [
 const ACCOUNT = "111111111111";
 const REGION = "eu-west-1";
 const BUCKET = "aws:s3/bucket:Bucket";
+const HARDENED = "glue-pipeline:storage:HardenedBucket";
 const ROLES = ["input", "output", "assets"] as const;
 const ALL_BUCKETS = [...ROLES, "access-logs"] as const;
 
@@ -69,7 +70,8 @@ describe("DataLakeBuckets", () => {
         it("keeps data on delete: retainOnDelete on buckets, their protections and the key; no forceDestroy", () => {
             for (const b of ALL_BUCKETS) {
                 assert.equal(inputsOf(`d-${b}`, BUCKET).forceDestroy, false, b);
-                for (const part of ["", "-sse", "-policy", "-public-access", "-ownership", "-lifecycle"]) {
+                assert.equal(named(`d-${b}`, BUCKET).retainOnDelete, true, `d-${b}`);
+                for (const part of ["-sse", "-policy", "-public-access", "-ownership", "-lifecycle"]) {
                     assert.equal(named(`d-${b}${part}`).retainOnDelete, true, `d-${b}${part}`);
                 }
             }
@@ -209,11 +211,22 @@ describe("DataLakeBuckets", () => {
             }
         });
 
-        it("parents every child to the component", () => {
+        it("parents every child to the component, each bucket's resources through its HardenedBucket", () => {
             const root: RecordedResource = named("d", "glue-pipeline:storage:DataLakeBuckets");
             const children = descendantsOf(root);
-            assert.equal(children.length, 4 * 6 + 3 * 2 + 2, children.map((c) => c.name).join(", "));
+            assert.equal(children.length, 4 + 4 * 6 + 3 * 2 + 2, children.map((c) => c.name).join(", "));
             for (const c of children) assert.ok(c.name.startsWith("d-"), c.name);
+            for (const b of ALL_BUCKETS) {
+                const hardened = named(`d-${b}`, HARDENED);
+                assert.equal(hardened.parent, root.urn, b);
+                const parts = descendantsOf(hardened);
+                assert.equal(parts.length, b === "access-logs" ? 6 : 8, `${b}: ${parts.map((p) => p.name).join(", ")}`);
+                for (const part of parts) {
+                    assert.equal(part.parent, hardened.urn, part.name);
+                    // An existing stack knew these directly under the component: the alias adopts them.
+                    assert.ok(part.aliases.some((a) => a.parentUrn === root.urn && a.name === undefined && a.type === undefined), part.name);
+                }
+            }
         });
     });
 
@@ -222,7 +235,7 @@ describe("DataLakeBuckets", () => {
         it("force-destroys buckets and does not retain them or the key", () => {
             for (const b of ALL_BUCKETS) {
                 assert.equal(inputsOf(`x-${b}`, BUCKET).forceDestroy, true, b);
-                assert.equal(named(`x-${b}`).retainOnDelete, false, b);
+                assert.equal(named(`x-${b}`, BUCKET).retainOnDelete, false, b);
             }
             assert.equal(named("x-key").retainOnDelete, false);
         });
