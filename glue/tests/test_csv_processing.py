@@ -10,6 +10,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -181,6 +182,49 @@ def test_records_spanning_input_splits_are_stitched(spark: SparkSession, write_c
     assert (result.rows_in, result.rows_written, result.rows_quarantined) == (60, 60, 0)
 
 
+def _source_order_file() -> tuple[str, list[int]]:
+    """Records spanning lines at the start, in the middle (two adjacent, one after a blank line, one with a
+    CRLF) and at the end, among one-line rows and a quarantined one; the ids of the written rows in order."""
+    rows = ['1,"starts\nthe file"', "2,plain", "3,plain", "", '4,"after a blank\nline"', '5,"adjacent\r\nCRLF"\r',
+            '6,"three\nlines\nlong"', "7,too,many", "8,plain", *[f"{i},row {i}" for i in range(9, 40)], '40,"ends\nthe file"']
+    return "id,text\n" + "\n".join(rows) + "\n", [i for i in range(1, 41) if i != 7]
+
+
+def _written_in_order(spark: SparkSession, out: str) -> tuple[list[int], list[int]]:
+    """The ids as Spark reads the dataset (files by name, rows by position) and, independently, as pyarrow
+    reads its files one by one in name order."""
+    spark_ids = [
+        r.id for r in spark.read.parquet(out).select("id", "_metadata.file_name", "_metadata.row_index")
+        .orderBy("file_name", "row_index").collect()
+    ]
+    arrow_ids = [i for part in sorted(Path(out).glob("part-*.parquet")) for i in pq.read_table(part).column("id").to_pylist()]
+    return spark_ids, arrow_ids
+
+
+def test_records_spanning_lines_are_written_in_source_order(spark: SparkSession, write_csv, tmp_path: Path) -> None:
+    text, ids = _source_order_file()
+    result, out, _ = convert(spark, write_csv("order.csv", text), tmp_path)
+
+    assert [r.id for r in spark.read.parquet(out).collect()] == ids  # one split: one file, read as written
+    assert _written_in_order(spark, out) == (ids, ids)
+    assert (result.rows_written, result.rows_quarantined, result.multiline_records) == (39, 1, 5)
+    assert spark.read.parquet(out).where("id = 5").first().text == "adjacent\r\nCRLF"
+    assert [p.name for p in Path(out).iterdir() if p.name.startswith("_") and p.is_dir()] == []
+
+
+def test_source_order_holds_across_input_splits(spark: SparkSession, write_csv, tmp_path: Path) -> None:
+    text, ids = _source_order_file()
+    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "64")  # a dozen splits, records across their edges
+    try:
+        result, out, _ = convert(spark, write_csv("order.csv", text), tmp_path)
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+
+    assert _written_in_order(spark, out) == (ids, ids)
+    assert len(list(Path(out).glob("part-*.parquet"))) > 3 and result.rows_written == 39
+
+
 def test_empty_and_header_only_files(spark: SparkSession, write_csv, tmp_path: Path) -> None:
     empty, _, _ = convert(spark, write_csv("empty.csv", ""), tmp_path / "a")
     blank, _, _ = convert(spark, write_csv("blank.csv", "\n  \n"), tmp_path / "b")
@@ -245,6 +289,15 @@ class TestResolveRecords:
         result = resolve_records([(0, 3), (100, 1)], texts, self.blocks, max_record_lines=10)
         assert result.records == [StitchedRecord((0, 3), 3, '9,"a\n\nb"', True)]
         assert (result.blank_lines_inside, result.conflicts, result.missing) == (1, set(), [])
+
+    def test_a_records_place_counts_the_rows_written_before_it_in_its_split(self) -> None:
+        # Split 0: header (0), blank (1), row (2), record (3); split 100: blank (0), aside (1), row (2), record (3).
+        blocks = BlockIndex.of([(0, 0, 3, [1]), (100, 0, 4, [0])])
+        aside = {0: [3], 100: [1, 3]}
+        assert blocks.rows_before((0, 3), 1, aside) == (0, 1)
+        assert blocks.rows_before((100, 3), 1, aside) == (1, 1)
+        assert blocks.rows_before((100, 0), 1, aside) == (1, 0)
+        assert blocks.rows_before((0, 1), 2, aside) == (0, 0)  # a blank line before the header is preamble
 
     def test_asks_for_missing_lines_then_reports_conflicts(self) -> None:
         first = resolve_records([(0, 1)], {(0, 1): '1,"x'}, self.blocks, max_record_lines=10)

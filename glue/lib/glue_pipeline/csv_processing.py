@@ -16,7 +16,8 @@ parallelism and handles the few multi-line records on the driver:
    quoting rules (one text-only pass gives the line counts of the input splits, so records can continue
    across splits and quarantined records get file line numbers), and the resulting records are parsed
    again: good ones are
-   appended to the Parquet output, the others quarantined with a reason. If a line in the middle of a
+   put in their source places in the Parquet output (the main pass's files are rewritten in source order,
+   only for files that have such records), the others quarantined with a reason. If a line in the middle of a
    multi-line value happened to parse as a good row on its own, the main pass is redone with that line
    forced aside, so a quoted newline can never produce a wrong row.
 
@@ -43,7 +44,7 @@ import csv
 import json
 import logging
 import sys
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +56,7 @@ from pyspark.sql import types as T
 
 from glue_pipeline.column_names import clean_column_names
 from glue_pipeline.csv_quoting import check_delimiter, ends_inside_quotes, is_blank, opens_quoted_field_regex, split_records
-from glue_pipeline.hadoop_fs import delete_path, file_size_bytes, literal_path, path_size_bytes
+from glue_pipeline.hadoop_fs import _path_and_fs, delete_path, file_size_bytes, literal_path, path_size_bytes, rename_path
 from glue_pipeline.value_rules import ColumnType, infer_types
 
 # Python's csv module refuses fields over 131,072 characters by default; here a field, line or header is
@@ -72,6 +73,11 @@ LINE_TEXT = "value"
 LINE_KIND = "_line_kind"
 PARSED = "_parsed"
 BAD_UTF8 = "_bad_utf8"
+# A stitched record's place: its input split and how many of the split's rows the main pass wrote before it.
+SPLIT = "_split"
+ROWS_BEFORE = "_rows_before"
+SOURCE_ORDER = "_source_order"
+IN_SOURCE_ORDER_DIR = "_in_source_order"  # where the output is rewritten (a reader skips "_" names)
 
 KIND_PREAMBLE = "preamble"  # the header record and any blank lines before it
 KIND_BLANK = "blank"
@@ -399,10 +405,9 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
 
     ``forced_aside`` holds (``_line_block``, ``_line_index``) keys to set aside whatever they parse to.
     """
-    raw = F.col(LINE_TEXT)
     # The line without the \r of a \r\n end (the raw line, \r included, is what travels to the driver, so a
     # \r\n inside a quoted value is rebuilt byte for byte).
-    text = F.when(raw.endswith("\r"), raw.substr(F.lit(1), F.length(raw) - 1)).otherwise(raw)
+    text = _without_cr(F.col(LINE_TEXT))
     forced: Column = F.lit(False)
     if forced_aside is not None:
         marked = forced_aside.select(LINE_BLOCK, LINE_INDEX, F.lit(True).alias("_forced"))
@@ -424,7 +429,7 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
         # expensive step of the job) a second time on every line.
         F.when(F.spark_partition_id() < 0, F.lit(None))
         .when((F.col(LINE_BLOCK) == 0) & (F.col(LINE_INDEX) < layout.preamble_lines), F.lit(KIND_PREAMBLE))
-        .when(maybe_blank & F.expr("trim(BOTH ' \\t' FROM _line) = ''"), F.lit(KIND_BLANK))
+        .when(maybe_blank & _blank(F.col("_line")), F.lit(KIND_BLANK))
         .when(corrupt | F.col("_forced_aside") | opens_quote | suspect, F.lit(KIND_SET_ASIDE))
         .otherwise(F.lit(KIND_GOOD))
     )
@@ -436,9 +441,18 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
     return with_casts(parsed, layout).select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, *casts, kind.alias(LINE_KIND))
 
 
-def typed_rows(parsed: DataFrame, layout: CsvLayout) -> DataFrame:
-    """The parsed struct as columns with the cleaned names (drops everything else); the casts of
-    :func:`with_casts` are used when ``parsed`` has them."""
+def _without_cr(raw: Column) -> Column:
+    return F.when(raw.endswith("\r"), raw.substr(F.lit(1), F.length(raw) - 1)).otherwise(raw)
+
+
+def _blank(line: Column) -> Column:
+    """A line (without its \r) holding only spaces and tabs: :func:`glue_pipeline.csv_quoting.is_blank`."""
+    return F.call_function("btrim", line, F.lit(" \t")) == ""
+
+
+def typed_rows(parsed: DataFrame, layout: CsvLayout, keep: Sequence[str] = ()) -> DataFrame:
+    """The parsed struct as columns with the cleaned names, then the ``keep`` columns (drops everything
+    else); the casts of :func:`with_casts` are used when ``parsed`` has them."""
     present = set(parsed.columns)
 
     def cast(i: int) -> Column | None:
@@ -448,7 +462,8 @@ def typed_rows(parsed: DataFrame, layout: CsvLayout) -> DataFrame:
         *[
             typed_value(F.col(f"{PARSED}._c{i}"), column, cast(i)).alias(name)
             for i, (name, column) in enumerate(zip(layout.columns, layout.column_types))
-        ]
+        ],
+        *keep,
     )
 
 
@@ -472,11 +487,19 @@ class BlockIndex:
     starts: tuple[int, ...]  # split offsets, ascending
     first_index: tuple[int, ...]
     last_index: tuple[int, ...]
+    # Per split, the ascending indexes of its blank lines (the preamble's included): with the set-aside
+    # lines they tell which lines of a split were written as rows, so a record can be put back in its place.
+    blank: tuple[tuple[int, ...], ...] = ()
 
     @classmethod
-    def of(cls, stats: Iterable[tuple[int, int, int]]) -> BlockIndex:
-        ordered = sorted(stats)
-        return cls(tuple(s[0] for s in ordered), tuple(s[1] for s in ordered), tuple(s[2] for s in ordered))
+    def of(cls, stats: Iterable[tuple[int, int, int] | tuple[int, int, int, Sequence[int]]]) -> BlockIndex:
+        ordered = sorted(stats, key=lambda s: s[0])
+        return cls(
+            tuple(s[0] for s in ordered),
+            tuple(s[1] for s in ordered),
+            tuple(s[2] for s in ordered),
+            tuple(tuple(sorted(s[3])) if len(s) > 3 else () for s in ordered),  # type: ignore[misc]
+        )
 
     def _position(self, block: int) -> int:
         pos = bisect_right(self.starts, block) - 1
@@ -496,6 +519,19 @@ class BlockIndex:
         pos = self._position(key[0])
         before = sum(self.last_index[p] - self.first_index[p] + 1 for p in range(pos))
         return before + key[1] - self.first_index[pos] + 1
+
+    def rows_before(self, key: Key, preamble_lines: int, set_aside: Mapping[int, Sequence[int]]) -> tuple[int, int]:
+        """(split position, rows the main pass wrote from that split before ``key``): where a record
+        starting at ``key`` belongs among them. Every other line of the split before ``key`` is preamble,
+        blank or set aside (``set_aside``: ascending line indexes per split offset)."""
+        pos = self._position(key[0])
+        first, index = self.first_index[pos], key[1]
+        blank = self.blank[pos] if self.blank else ()
+        # Lines [first, preamble_end) are the preamble (the header and blank lines before it, split 0 only).
+        preamble_end = max(first, min(index, preamble_lines if key[0] == 0 else first))
+        blank_after_preamble = bisect_left(blank, index) - bisect_left(blank, preamble_end)
+        aside = bisect_left(set_aside.get(key[0], ()), index)
+        return pos, index - preamble_end - blank_after_preamble - aside
 
     def following(self, key: Key, count: int) -> list[Key]:
         keys: list[Key] = []
@@ -698,9 +734,18 @@ def fetch_lines(spark: SparkSession, lines: DataFrame, keys: Iterable[Key]) -> d
 
 
 def block_index(lines: DataFrame) -> BlockIndex:
-    """Line counts per input split (one pass over the text, no parsing)."""
-    stats = lines.groupBy(LINE_BLOCK).agg(F.min(LINE_INDEX), F.max(LINE_INDEX)).collect()
-    return BlockIndex.of((row[0], row[1], row[2]) for row in stats)
+    """Line counts and blank lines per input split (one pass over the text, no parsing)."""
+    raw = F.col(LINE_TEXT)
+    # A blank line is empty, "\r", or starts with a space or a tab: the cheap test guards the trim.
+    blank = F.when(
+        (raw == "") | (raw == "\r") | raw.startswith(" ") | raw.startswith("\t"), _blank(_without_cr(raw))
+    ).otherwise(F.lit(False))
+    stats = (
+        lines.groupBy(LINE_BLOCK)
+        .agg(F.min(LINE_INDEX), F.max(LINE_INDEX), F.collect_list(F.when(blank, F.col(LINE_INDEX))))
+        .collect()
+    )
+    return BlockIndex.of((row[0], row[1], row[2], row[3]) for row in stats)
 
 
 def _resolve(
@@ -725,27 +770,35 @@ def _classify_records(
     records: list[StitchedRecord],
     layout: CsvLayout,
     blocks: BlockIndex,
+    main: _MainPass,
     output_path: str,
     metadata: tuple[datetime, str, str],
 ) -> tuple[int, list[tuple[str, str, int, int, str]]]:
-    """Parses stitched records: appends the good ones to the output, returns (written, quarantined)."""
+    """Parses stitched records: puts the good ones in their source places among the rows the main pass
+    wrote (:func:`_merge_in_source_order`), returns (written, quarantined)."""
     width = len(layout.columns)
     quarantined: list[tuple[str, str, int, int, str]] = []
-    candidates: list[tuple[int, str]] = []
+    candidates: list[tuple[int, str, int, int]] = []
+    aside: dict[int, list[int]] = {}
+    for block, index in sorted(main.set_aside):
+        aside.setdefault(block, []).append(index)
     for number, record in enumerate(records):
         line_number = blocks.line_number(record.first_key)
         refused = _refusal(record, line_number)
         if refused is not None:
             quarantined.append((*refused, line_number, record.line_count, record.text))
         else:
-            candidates.append((number, record.text))
+            split, before = blocks.rows_before(record.first_key, layout.preamble_lines, aside)
+            candidates.append((number, record.text, split, before))
     if not candidates:
         return 0, quarantined
     # Parsed once and cached (these records are few): the bad ones are collected, the good ones written.
     parsed = (
-        spark.createDataFrame(candidates, "_record long, value string")
-        .select("_record", F.from_csv(F.col("value"), layout.ddl(), layout.parse_options).alias(PARSED))
-        .select("_record", PARSED, (F.col(f"{PARSED}.{CORRUPT_RECORD}").isNull() & ~misfit(PARSED, layout)).alias("_good"))
+        spark.createDataFrame(candidates, f"_record long, value string, {SPLIT} long, {ROWS_BEFORE} long")
+        .select(
+            "_record", SPLIT, ROWS_BEFORE, F.from_csv(F.col("value"), layout.ddl(), layout.parse_options).alias(PARSED)
+        )
+        .select("*", (F.col(f"{PARSED}.{CORRUPT_RECORD}").isNull() & ~misfit(PARSED, layout)).alias("_good"))
         .persist()
     )
     try:
@@ -758,11 +811,70 @@ def _classify_records(
             reason, detail = _reason(record.text, row[PARSED], layout, width)
             quarantined.append((reason, detail, blocks.line_number(record.first_key), record.line_count, record.text))
         if good_count:
-            rows = add_metadata_columns(typed_rows(parsed.where("_good"), layout), *metadata)
-            rows.write.mode("append").option("compression", "snappy").parquet(output_path)
+            places = (SPLIT, ROWS_BEFORE, "_record")
+            rows = add_metadata_columns(typed_rows(parsed.where("_good"), layout, keep=places), *metadata)
+            splits = {row[SPLIT] for row in parsed.where("_good").select(SPLIT).distinct().collect()}
+            _merge_in_source_order(spark, output_path, rows, splits, len(blocks.starts))
     finally:
         parsed.unpersist()
     return good_count, quarantined
+
+
+def _merge_in_source_order(
+    spark: SparkSession, output_path: str, stitched: DataFrame, record_splits: set[int], splits: int
+) -> None:
+    """Rewrites the main pass's output with the stitched records' rows in their source places.
+
+    The main pass wrote one Parquet file per input split (``part-<split>-…``, the split's rows in line order),
+    before the records that span lines were known. Each split's file is read back with its row numbers, the
+    split's records go before the row that followed them in the source (``stitched``: the rows, with their
+    split and the number of the split's rows before them), and the splits are written again as one dataset,
+    one file per split in split order. Only files with such records pay for this (a Parquet read and write
+    of the output, no CSV parsing); files without them are written once, by the main pass.
+    """
+    files = _part_files(spark, output_path)
+    if any(split >= splits for split in files):
+        raise ReconciliationError(f"{sorted(files)} Parquet files for {splits} input splits: the row order is unknown")
+    columns = [c for c in stitched.columns if c not in (SPLIT, ROWS_BEFORE, "_record")]
+    pieces: list[DataFrame] = []
+    for split in sorted(set(files) | record_splits):
+        # Row r of the file sorts at 2r+1, a record before that row at 2r (records sharing a gap by their order).
+        piece = stitched.where(F.col(SPLIT) == split).select(
+            *columns, (F.col(ROWS_BEFORE) * 2).alias(SOURCE_ORDER), "_record"
+        )
+        if split in files:
+            written = spark.read.parquet(literal_path(files[split])).select(
+                *columns, (F.col("_metadata.row_index") * 2 + 1).alias(SOURCE_ORDER), F.lit(0).cast("long").alias("_record")
+            )
+            piece = written.unionByName(piece)
+        # One partition per split: a union keeps its inputs' partitions in order, so the files are written
+        # (and named) in split order.
+        pieces.append(piece.coalesce(1).sortWithinPartitions(SOURCE_ORDER, "_record").drop(SOURCE_ORDER, "_record"))
+    merged = pieces[0]
+    for piece in pieces[1:]:
+        merged = merged.union(piece)
+    staging = f"{output_path.rstrip('/')}/{IN_SOURCE_ORDER_DIR}"
+    merged.write.mode("overwrite").option("compression", "snappy").parquet(staging)
+    for name in _names(spark, output_path):
+        if name != IN_SOURCE_ORDER_DIR:
+            delete_path(spark, f"{output_path.rstrip('/')}/{name}")
+    for name in _names(spark, staging):
+        rename_path(spark, f"{staging}/{name}", f"{output_path.rstrip('/')}/{name}")
+    delete_path(spark, staging)
+
+
+def _names(spark: SparkSession, directory: str) -> list[str]:
+    path, fs = _path_and_fs(spark, directory)
+    return sorted(str(status.getPath().getName()) for status in fs.listStatus(path))
+
+
+def _part_files(spark: SparkSession, directory: str) -> dict[int, str]:
+    """The Parquet files a write left in ``directory``, by partition number (Spark's ``part-<n>-…`` names)."""
+    return {
+        int(name.split("-")[1]): f"{directory.rstrip('/')}/{name}"
+        for name in _names(spark, directory)
+        if name.startswith("part-") and name.endswith(".parquet")
+    }
 
 
 def _refusal(record: StitchedRecord, line_number: int) -> tuple[str, str] | None:
@@ -870,7 +982,7 @@ def convert_csv(
             f"{len(main.set_aside)} set-aside lines and {resolution.blank_lines_inside} blank lines inside quoted "
             f"values were grouped into records covering {covered} lines"
         )
-    extra_written, quarantined = _classify_records(spark, resolution.records, layout, blocks, output_path, metadata)
+    extra_written, quarantined = _classify_records(spark, resolution.records, layout, blocks, main, output_path, metadata)
     _write_quarantine(spark, quarantine_path, quarantined, source_file, processing_job, processed_at)
 
     rows_in = main.good_rows + len(resolution.records)
