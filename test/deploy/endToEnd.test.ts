@@ -15,22 +15,21 @@ import * as assert from "node:assert/strict";
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import type { S3Event } from "aws-lambda";
 import { ARTIFACT_SOURCES } from "../../stacks/artifacts";
-import { CSV_SUFFIX, OUTPUT_PREFIXES } from "../../stacks/workload";
-import { PARQUET_PREFIXES, PARQUET_SUFFIX } from "../../stacks/etlFlows";
+import { CSV_PREFIXES as OUTPUT_PREFIXES, CSV_SUFFIX } from "../../stacks/flows/csv";
+import { PARQUET_PREFIXES, PARQUET_SUFFIX } from "../../stacks/flows/parquetToJson";
 import { METRIC_NAMES } from "../../functions/glue-job-events/metrics";
 import { Logger } from "../../functions/shared/logger";
 import type { TriggerSummary } from "../../functions/glue-trigger/trigger";
 import type { Upload } from "../../scripts/smoke";
 import { s3Event } from "../fixtures/s3Events";
 import { useEmulator } from "../support/emulator";
+import { createEmulatedStack, emulatedStackNames } from "./emulatedStack";
 import { judge, smokeScope } from "./smokeAccess";
 import { runJobRunsLocally, LocalRunResult } from "../support/localGlueRunner";
 import { glueStateChange, metricStats, motoCloudWatchClient, motoGlueClient, capturingTopic } from "../monitoring/support";
 
 const STAGE = "e2e";
-const INPUT = `glue-input-${STAGE}-123456789012`;
-const OUTPUT = `glue-output-${STAGE}-123456789012`;
-const TABLE = `etl-pipeline-metadata-${STAGE}`;
+const { inputBucket: INPUT, outputBucket: OUTPUT, metadataTable: TABLE } = emulatedStackNames(STAGE);
 const CSV_JOB = `FileProcessorV2-${STAGE}`;
 const PARQUET_JOB = `ParquetToJson-${STAGE}`;
 const NAMESPACE = "GluePipeline";
@@ -44,12 +43,7 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
 
     it("every sample of the CSV and Parquet flows is processed, recorded, measured and passes the smoke checks", async () => {
         // Prepare: what the stack creates, in the emulator.
-        await aws.createBucket(INPUT, { versioned: true });
-        await aws.createBucket(OUTPUT);
-        await aws.createMetadataTable(TABLE);
-        // The component sets --metadata_table on every job that records its runs (components/glue/glueEtlJob.ts).
-        await aws.createGlueJob(CSV_JOB, { defaultArguments: { "--metadata_table": TABLE } });
-        await aws.createGlueJob(PARQUET_JOB, { defaultArguments: { "--metadata_table": TABLE } });
+        await createEmulatedStack(aws, STAGE, [CSV_JOB, PARQUET_JOB]);
         const topic = await capturingTopic(aws.endpoint, `glue-pipeline-alerts-${STAGE}`);
         const cloudwatch = motoCloudWatchClient(aws.endpoint);
 

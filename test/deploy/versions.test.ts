@@ -20,12 +20,11 @@ import type { RecordOutcome } from "../../functions/glue-trigger/trigger";
 import { s3Event } from "../fixtures/s3Events";
 import { useEmulator } from "../support/emulator";
 import { readParquetRows, runJobRunsLocally } from "../support/localGlueRunner";
+import { createEmulatedStack, emulatedStackNames } from "./emulatedStack";
 
 const STAGE = "versions";
-const INPUT = `glue-input-${STAGE}-123456789012`;
-const OUTPUT = `glue-output-${STAGE}-123456789012`;
-const TABLE = `etl-pipeline-metadata-${STAGE}`;
 const JOB = `FileProcessorV2-${STAGE}`;
+const { inputBucket: INPUT, outputBucket: OUTPUT, metadataTable: TABLE } = emulatedStackNames(STAGE);
 
 describe("end to end, offline: a version replaced or deleted after its run was started is not processed", function () {
     // One Spark start for three runs; a guard against a hang, not a speed check.
@@ -33,11 +32,8 @@ describe("end to end, offline: a version replaced or deleted after its run was s
     const aws = useEmulator();
 
     it("the v1 run ends SUPERSEDED and writes nothing, the v2 run writes v2's rows, a deleted object's run ends SOURCE_DELETED", async () => {
-        // Prepare: what the stack creates (components/storage: a versioned input bucket), in the emulator.
-        await aws.createBucket(INPUT, { versioned: true });
-        await aws.createBucket(OUTPUT);
-        await aws.createMetadataTable(TABLE);
-        await aws.createGlueJob(JOB, { defaultArguments: { "--metadata_table": TABLE } });
+        // Prepare: what the stack creates (a versioned input bucket among it), in the emulator.
+        await createEmulatedStack(aws, STAGE, [JOB]);
         const triggerConfig: typeof import("../../functions/glue-trigger/config") = require("../../functions/glue-trigger/config");
         const trigger: typeof import("../../functions/glue-trigger/trigger") = require("../../functions/glue-trigger/trigger");
         const deps = trigger.createTriggerDeps(
