@@ -1,2 +1,3 @@
 /** The messaging components. */
+export * from "./encryptedTopic";
 export * from "./notificationTopics";

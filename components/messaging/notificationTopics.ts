@@ -10,10 +10,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { kmsUseStatement, PolicyDocument, policyDocument, PolicyStatement } from "../iam/iamPolicies";
+import { kmsUseStatement, PolicyStatement } from "../iam/iamPolicies";
+import { EncryptedTopic, validateEmails } from "./encryptedTopic";
 
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface NotificationTopicsArgs {
     /** Name of the processing topic, e.g. `healthcare-claims-processing-dev`. */
@@ -37,30 +37,7 @@ export function validateNotificationTopicsArgs(args: Pick<NotificationTopicsArgs
     if (args.processingTopicName === args.errorTopicName) {
         throw new Error("NotificationTopics: processingTopicName and errorTopicName are the same; errors must not reach the processing topic's subscribers");
     }
-    const seen = new Set<string>();
-    for (const email of args.errorEmails ?? []) {
-        if (!EMAIL.test(email)) throw new Error(`NotificationTopics: errorEmails: ${JSON.stringify(email)} is not an email address`);
-        if (seen.has(email.toLowerCase())) throw new Error(`NotificationTopics: errorEmails: ${email} is listed twice`);
-        seen.add(email.toLowerCase());
-    }
-}
-
-/** A stable logical-name part for a subscription, so reordering the list does not replace subscriptions. */
-export const emailSubscriptionId = (email: string): string => email.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-
-/** The topic policy: nothing reaches the topic except over TLS (account principals publish through IAM). */
-export function tlsOnlyTopicPolicy(topicArn: string): PolicyDocument {
-    if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(topicArn)) throw new Error(`tlsOnlyTopicPolicy: ${JSON.stringify(topicArn)} is not a topic ARN`);
-    return policyDocument([
-        {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sns:*",
-            Resource: topicArn,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-    ]);
+    validateEmails(args.errorEmails ?? [], "NotificationTopics", "errorEmails");
 }
 
 /** What a role needs to publish to encrypted topics: sns:Publish on them and data keys of their key. */
@@ -74,6 +51,8 @@ export function topicPublishStatements(topicArns: readonly string[], kmsKeyArn: 
 }
 
 export class NotificationTopics extends pulumi.ComponentResource {
+    public readonly processing: EncryptedTopic;
+    public readonly errors: EncryptedTopic;
     public readonly processingTopic: aws.sns.Topic;
     public readonly errorTopic: aws.sns.Topic;
     public readonly processingTopicPolicy: aws.sns.TopicPolicy;
@@ -85,31 +64,28 @@ export class NotificationTopics extends pulumi.ComponentResource {
     constructor(name: string, args: NotificationTopicsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("glue-pipeline:messaging:NotificationTopics", name, {}, opts);
         validateNotificationTopicsArgs(args);
-        const tags = args.tags;
-        const topic = (role: string, topicName: string, display: string) => {
-            const t = new aws.sns.Topic(
+        const topic = (role: string, topicName: string, displayName: string, errorEmails: readonly string[] = []) =>
+            new EncryptedTopic(
                 `${name}-${role}`,
-                { name: topicName, displayName: display.slice(0, 100), kmsMasterKeyId: args.kmsKeyArn, tags },
+                {
+                    topicName,
+                    displayName,
+                    kmsKeyArn: args.kmsKeyArn,
+                    subscriptions: errorEmails.map((email) => ({ email })),
+                    tags: args.tags,
+                    // These resources sat directly under this component before EncryptedTopic existed.
+                    formerParent: this,
+                },
                 { parent: this },
             );
-            const policy = new aws.sns.TopicPolicy(
-                `${name}-${role}-policy`,
-                { arn: t.arn, policy: t.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))) },
-                { parent: this },
-            );
-            return [t, policy] as const;
-        };
         const prefix = args.displayNamePrefix;
-        [this.processingTopic, this.processingTopicPolicy] = topic("processing", args.processingTopicName, prefix ? `${prefix} processing` : args.processingTopicName);
-        [this.errorTopic, this.errorTopicPolicy] = topic("errors", args.errorTopicName, prefix ? `${prefix} errors` : args.errorTopicName);
-        this.errorSubscriptions = (args.errorEmails ?? []).map(
-            (email) =>
-                new aws.sns.TopicSubscription(
-                    `${name}-errors-email-${emailSubscriptionId(email)}`,
-                    { topic: this.errorTopic.arn, protocol: "email", endpoint: email },
-                    { parent: this },
-                ),
-        );
+        this.processing = topic("processing", args.processingTopicName, prefix ? `${prefix} processing` : args.processingTopicName);
+        this.errors = topic("errors", args.errorTopicName, prefix ? `${prefix} errors` : args.errorTopicName, args.errorEmails);
+        this.processingTopic = this.processing.topic;
+        this.processingTopicPolicy = this.processing.topicPolicy;
+        this.errorTopic = this.errors.topic;
+        this.errorTopicPolicy = this.errors.topicPolicy;
+        this.errorSubscriptions = this.errors.subscriptions;
         this.processingTopicArn = this.processingTopic.arn;
         this.errorTopicArn = this.errorTopic.arn;
         this.registerOutputs({ processingTopicArn: this.processingTopicArn, errorTopicArn: this.errorTopicArn });

@@ -18,8 +18,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS } from "../storage/dataLakeBuckets";
 import { DEFAULT_METRIC_NAMESPACE, GlueJobEventHandler } from "./glueJobEventHandler";
-import { PolicyDocument, policyDocument } from "../iam/iamPolicies";
-import { emailSubscriptionId } from "../messaging/notificationTopics";
+import { PolicyDocument, PolicyStatement, policyDocument } from "../iam/iamPolicies";
+import { EncryptedTopic, denyInsecureTopicTransport, emailSubscriptionId, validateEmails } from "../messaging/encryptedTopic";
 
 // ---------------------------------------------------------------------------------------------------------
 // What is monitored
@@ -447,16 +447,8 @@ export function metricAlarmArgs(spec: AlarmSpec): aws.cloudwatch.MetricAlarmArgs
 // Topic, key and subscriptions (pure)
 // ---------------------------------------------------------------------------------------------------------
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 export function validateAlertEmails(emails: readonly string[]): void {
-    const seen = new Set<string>();
-    for (const email of emails) {
-        if (typeof email !== "string" || !EMAIL.test(email)) throw new Error(`PipelineMonitoring: alertEmails: ${JSON.stringify(email)} is not an email address`);
-        const key = email.toLowerCase();
-        if (seen.has(key)) throw new Error(`PipelineMonitoring: alertEmails: ${email} is listed twice`);
-        seen.add(key);
-    }
+    validateEmails(emails, "PipelineMonitoring", "alertEmails");
 }
 
 /** A logical-name-safe, stable id for a subscription: reordering the list must not replace subscriptions. */
@@ -494,26 +486,21 @@ export function alertsKeyPolicy(accountId: string, partition = "aws"): PolicyDoc
  * policies (the job-events handler's role names this topic).
  */
 export function alertsTopicPolicy(topicArn: string): PolicyDocument {
+    return policyDocument([cloudWatchAlarmsPublishStatement(topicArn), denyInsecureTopicTransport(topicArn)]);
+}
+
+/** CloudWatch alarms of the topic's account (and only those) may publish to it. */
+export function cloudWatchAlarmsPublishStatement(topicArn: string): PolicyStatement {
     const [, partition, , region, account] = topicArn.split(":");
     if (!/^\d{12}$/.test(account ?? "")) throw new Error(`alertsTopicPolicy: ${JSON.stringify(topicArn)} is not a topic ARN`);
-    return policyDocument([
-        {
-            Sid: "CloudWatchAlarmsPublish",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: "sns:Publish",
-            Resource: topicArn,
-            Condition: { ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` } },
-        },
-        {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sns:*",
-            Resource: topicArn,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-    ]);
+    return {
+        Sid: "CloudWatchAlarmsPublish",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: topicArn,
+        Condition: { ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` } },
+    };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -817,6 +804,8 @@ export interface PipelineMonitoringArgs {
 export class PipelineMonitoring extends pulumi.ComponentResource {
     public readonly alertsKey?: aws.kms.Key;
     public readonly alertsKeyAlias?: aws.kms.Alias;
+    /** The alerts topic with its policy and subscriptions. */
+    public readonly alerts: EncryptedTopic;
     public readonly alertsTopic: aws.sns.Topic;
     public readonly alertsTopicPolicy: aws.sns.TopicPolicy;
     public readonly subscriptions: aws.sns.TopicSubscription[];
@@ -880,25 +869,25 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
             this.alertsKmsKeyArn = this.alertsKey.arn;
         }
 
-        this.alertsTopic = new aws.sns.Topic(
+        this.alerts = new EncryptedTopic(
             `${name}-alerts`,
-            { name: alertsTopicName(stage), displayName: `Glue pipeline ${stage} alerts`, kmsMasterKeyId: this.alertsKmsKeyArn, tags },
+            {
+                topicName: alertsTopicName(stage),
+                displayName: `Glue pipeline ${stage} alerts`,
+                kmsKeyArn: this.alertsKmsKeyArn,
+                // The topic's policy replaces SNS's default one: CloudWatch alarms of this account may publish.
+                policyStatements: (arn) => [cloudWatchAlarmsPublishStatement(arn)],
+                subscriptions: emails.map((email) => ({ email, logicalName: `${name}-email-${subscriptionId(email)}` })),
+                tags,
+                // These resources sat directly under this component before EncryptedTopic existed.
+                formerParent: this,
+            },
             { parent: this },
         );
+        this.alertsTopic = this.alerts.topic;
         this.alertsTopicArn = this.alertsTopic.arn;
-        this.alertsTopicPolicy = new aws.sns.TopicPolicy(
-            `${name}-alerts-policy`,
-            { arn: this.alertsTopic.arn, policy: this.alertsTopic.arn.apply((arn) => JSON.stringify(alertsTopicPolicy(arn))) },
-            { parent: this },
-        );
-        this.subscriptions = emails.map(
-            (email) =>
-                new aws.sns.TopicSubscription(
-                    `${name}-email-${subscriptionId(email)}`,
-                    { topic: this.alertsTopic.arn, protocol: "email", endpoint: email },
-                    { parent: this },
-                ),
-        );
+        this.alertsTopicPolicy = this.alerts.topicPolicy;
+        this.subscriptions = this.alerts.subscriptions;
 
         // --- the job-events handler, itself monitored --------------------------------------------------------
         const functions = [...(args.functions ?? [])];

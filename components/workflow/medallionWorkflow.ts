@@ -35,7 +35,7 @@ import {
 } from "../iam/iamPolicies";
 import { LambdaFunction } from "../compute/lambdaFunction";
 import { deadLetterQueuePolicy } from "../compute/lambdaFunctionResources";
-import { emailSubscriptionId, tlsOnlyTopicPolicy } from "../messaging/notificationTopics";
+import { EncryptedTopic, emailSubscriptionId } from "../messaging/encryptedTopic";
 import { MedallionTiming, medallionStateMachineDefinition } from "./stateMachineDefinition";
 
 /** Key prefixes of the medallion layers in the data bucket. */
@@ -303,6 +303,8 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
     /** Where the crawler logs under the stack's security configuration. */
     public readonly crawlerEncryptedLogGroup: aws.cloudwatch.LogGroup;
     public readonly crawler: aws.glue.Crawler;
+    /** The notification topic with its policy and failure-mail subscriptions. */
+    public readonly notifications: EncryptedTopic;
     public readonly topic: aws.sns.Topic;
     public readonly topicPolicy: aws.sns.TopicPolicy;
     public readonly failureSubscriptions: aws.sns.TopicSubscription[];
@@ -510,24 +512,27 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
         this.crawlerName = this.crawler.name;
 
         // --- notifications -----------------------------------------------------------------------------------
-        this.topic = new aws.sns.Topic(
+        this.notifications = new EncryptedTopic(
             `${name}-topic`,
-            { name: names.topic, displayName: `Medallion workflow ${stage}`, kmsMasterKeyId: key, tags },
+            {
+                topicName: names.topic,
+                displayName: `Medallion workflow ${stage}`,
+                kmsKeyArn: key,
+                subscriptions: failureSubscriptionNames(name, failureEmails).map(({ email, name: logicalName, previousName }) => ({
+                    email,
+                    logicalName,
+                    filterPolicy: { status: ["FAILED"] },
+                    previousNames: [previousName],
+                })),
+                tags,
+                // These resources sat directly under this component before EncryptedTopic existed.
+                formerParent: this,
+            },
             { parent: this },
         );
-        this.topicPolicy = new aws.sns.TopicPolicy(
-            `${name}-topic-policy`,
-            { arn: this.topic.arn, policy: this.topic.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))) },
-            { parent: this },
-        );
-        this.failureSubscriptions = failureSubscriptionNames(name, failureEmails).map(
-            ({ email, name: subscriptionName, previousName }) =>
-                new aws.sns.TopicSubscription(
-                    subscriptionName,
-                    { topic: this.topic.arn, protocol: "email", endpoint: email, filterPolicy: JSON.stringify({ status: ["FAILED"] }) },
-                    { parent: this, aliases: [{ name: previousName }] },
-                ),
-        );
+        this.topic = this.notifications.topic;
+        this.topicPolicy = this.notifications.topicPolicy;
+        this.failureSubscriptions = this.notifications.subscriptions;
         this.topicArn = this.topic.arn;
 
         // --- the state machine -------------------------------------------------------------------------------
