@@ -21,8 +21,9 @@ import { createClientTracer } from "../shared/tracing";
 import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
 import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
+import { BatchInvocationContext, processS3Records } from "../shared/s3Batch";
 import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
-import { checkSourceVersion } from "../shared/sourceVersion";
+import { checkSourceVersion, SourceCheck } from "../shared/sourceVersion";
 import { ClaimsRecordWriter } from "./claimsRecords";
 import { CLAIMS_PREFIXES, ClaimsValidationConfig } from "./config";
 import { CsvRecordReader } from "./csvRecords";
@@ -263,10 +264,9 @@ export function createValidationDeps(config: ClaimsValidationConfig, overrides: 
     };
 }
 
-export interface InvocationContext {
-    readonly awsRequestId?: string;
+export interface InvocationContext extends BatchInvocationContext {
+    /** Named in error notifications. @default deps.functionName */
     readonly functionName?: string;
-    readonly getRemainingTimeInMillis?: () => number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -346,7 +346,24 @@ async function publish(deps: ValidationDeps, topicArn: string, message: Outgoing
     }
 }
 
-/** Handles one S3 record end to end. Never throws: a failure is returned as a `failed` outcome. */
+/** A claims file whose version is current, on its way through the steps below. */
+interface ClaimsFile {
+    readonly uri: string;
+    readonly bucket: string;
+    readonly key: string;
+    readonly fileId: string;
+    /** The version being validated, as S3 reported it current. */
+    readonly facts: Extract<SourceCheck, { state: "current" }>;
+    readonly paths: ClaimsPaths;
+    /** Named in error notifications. */
+    readonly functionName: string;
+}
+
+/**
+ * Handles one S3 record end to end, in named steps: which file it is, whether its version is still current,
+ * the claim, validation and its report, then quarantine or the job start. Never throws: a failure is
+ * returned as a `failed` outcome, and the claim given back.
+ */
 export async function processClaimsRecord(
     record: S3EventRecordLike,
     deps: ValidationDeps,
@@ -363,13 +380,9 @@ export async function processClaimsRecord(
         const plan = planRecord(record, config.fileSuffix);
         uri = s3Uri(plan.bucket, plan.key);
         log = baseLog.child({ s3_uri: uri });
-        if (plan.action === "ignore") {
-            log.info("record ignored", { reason: plan.reason });
-            return { outcome: "ignored", uri, reason: plan.reason };
-        }
-        const stem = claimsStem(plan.key, config.rawPrefix, config.fileSuffix);
-        if (plan.bucket !== config.dataBucket || stem === undefined) {
-            const reason = `not a claims file: expected s3://${config.dataBucket}/${config.rawPrefix}<name>${config.fileSuffix}`;
+        const stem = plan.action === "process" ? claimsStem(plan.key, config.rawPrefix, config.fileSuffix) : undefined;
+        if (plan.action === "ignore" || plan.bucket !== config.dataBucket || stem === undefined) {
+            const reason = plan.action === "ignore" ? plan.reason : `not a claims file: expected s3://${config.dataBucket}/${config.rawPrefix}<name>${config.fileSuffix}`;
             log.info("record ignored", { reason });
             return { outcome: "ignored", uri, reason };
         }
@@ -380,30 +393,12 @@ export async function processClaimsRecord(
         log = log.child({ file_id: fileId });
         const source: SourceObject = { fileId, bucket: plan.bucket, key: plan.key, version: facts.version, sizeBytes: facts.sizeBytes };
         const paths = claimsPaths(plan.bucket, plan.key, stem, fileId);
-
-        const notProcessed = async (status: NotProcessedStatus, reason: string): Promise<FileOutcome> => {
-            const written = await deps.records.reject(source, reason, { jobName: config.glueJobName, status });
-            if (!written.recorded) {
-                log.info("duplicate delivery skipped", { existing_status: written.existing?.processing_status });
-                return { outcome: "skipped", uri, fileId: source.fileId, existingStatus: written.existing?.processing_status };
-            }
-            // A newer version superseding an older one is ordinary; a refused key or a vanished object is not.
-            (status === ProcessingStatus.SUPERSEDED ? log.info : log.warn).call(log, "file not processed", { status, reason });
-            if (status === ProcessingStatus.REJECTED) {
-                // Someone uploaded a file that will never be processed: tell them, as for a failed validation.
-                await publish(
-                    deps,
-                    config.errorTopicArn,
-                    errorNotification({ errorMessage: reason, errorType: "InvalidKey", functionName, file: plan.key, at: deps.now(), attributes: { file_id: source.fileId } }),
-                    log,
-                );
-            }
-            return { outcome: "notProcessed", uri, fileId: source.fileId, status, reason };
-        };
+        const notProcessed = (status: NotProcessedStatus, reason: string) => recordNotProcessed(deps, { uri, source, functionName }, status, reason, log);
         if (facts.state === "gone") return await notProcessed(ProcessingStatus.SOURCE_DELETED, facts.reason);
         const keyReason = rejectedClaimsKeyReason(plan.key, paths);
         if (keyReason) return await notProcessed(ProcessingStatus.REJECTED, keyReason);
         if (facts.state === "superseded") return await notProcessed(ProcessingStatus.SUPERSEDED, facts.reason);
+        const file: ClaimsFile = { uri, bucket: plan.bucket, key: plan.key, fileId, facts, paths, functionName };
 
         const claim = await deps.records.claim({
             source,
@@ -420,127 +415,18 @@ export async function processClaimsRecord(
         claimedAttempt = claim.attempt;
         log = log.child({ attempt: claim.attempt });
 
-        // --- validate --------------------------------------------------------------------------------------
-        const started = deps.now();
-        const object = await deps.s3.send(
-            new GetObjectCommand({ Bucket: plan.bucket, Key: plan.key, ...(facts.isVersionId ? { VersionId: facts.version } : { IfMatch: `"${facts.version}"` }) }),
-        );
-        const result = await validateStream(object.Body as AsyncIterable<Uint8Array>, {
-            schema: deps.schema,
-            referenceDate: utcDate(started),
-            maxRecordLines: config.maxRecordLines,
-            maxIssueSamples: config.maxIssueSamples,
-            shouldStop: () => remainingMs() < deps.reserveMs,
-        });
-        if (result.stoppedEarly) {
-            // Not a data problem: the file stays where it is, claimable again by a replay or redelivery.
-            const reason =
-                `validation stopped after ${result.accumulator.totalRecords} records (${result.linesRead} lines) to stay within ` +
-                `the function's timeout; the file was left in place. Raise the function's timeout or memory, then replay it.`;
-            await deps.records.markStartFailed(fileId, claim.attempt, reason);
-            await publish(
-                deps,
-                config.errorTopicArn,
-                errorNotification({ errorMessage: reason, errorType: "ValidationTimeout", functionName, file: plan.key, at: deps.now(), attributes: { file_id: fileId } }),
-                log,
-            );
-            log.error("validation incomplete", { reason });
-            return { outcome: "incomplete", uri, fileId, reason };
-        }
-        const report = buildReport({
-            schema: deps.schema,
-            file: { bucket: plan.bucket, key: plan.key, version: facts.version, size_bytes: facts.sizeBytes, file_id: fileId },
-            reportLocation: paths.reportUri,
-            header: result.header,
-            analysis: result.analysis,
-            fileIssues: result.fileIssues,
-            accumulator: result.accumulator,
-            minQualityScore: config.minQualityScore,
-            linesRead: result.linesRead,
-            referenceDate: utcDate(started),
-            validatedAt: started,
-            durationMs: deps.now().getTime() - started.getTime(),
-        });
-        await deps.s3.send(
-            new PutObjectCommand({
-                Bucket: config.dataBucket,
-                Key: paths.reportKey,
-                Body: JSON.stringify(report, null, 2),
-                ContentType: "application/json",
-            }),
-        );
+        const validated = await validateFile(deps, file, claim.attempt, remainingMs, log);
+        if ("outcome" in validated) return validated;
+        const { report } = validated;
         log = log.child({ quality_score: report.quality_score, validation_status: report.validation_status });
         log.info("file validated", { summary: report.summary, rule_counts: report.rule_counts, report_location: paths.reportUri });
         if (!(await deps.claimsRecords.recordValidation(fileId, claim.attempt, { reportPath: paths.reportUri, qualityScore: report.quality_score, recordsValidated: report.summary.total_records }))) {
             throw new Error("the claim on this file was taken over by another invocation while it was being validated");
         }
-        const attributes = { file_id: fileId, quality_score: report.quality_score, report_location: paths.reportUri };
 
-        // --- failed: quarantine the file -----------------------------------------------------------------------
-        if (!report.decision.passed) {
-            const quarantineUri = s3Uri(config.dataBucket, paths.quarantineFileKey);
-            const moved = await moveObjectVersion(
-                deps.s3,
-                { bucket: plan.bucket, key: plan.key, version: facts.version, isVersionId: facts.isVersionId, sizeBytes: facts.sizeBytes },
-                { bucket: config.dataBucket, key: paths.quarantineFileKey },
-                {
-                    multipartThresholdBytes: config.multipartCopyThresholdBytes,
-                    contentType: "text/csv",
-                    metadata: { "source-key": encodeURIComponent(plan.key), "source-version": facts.version, "file-id": fileId, "validation-report": paths.reportKey },
-                },
-            );
-            const reason = `failed validation: ${report.decision.reasons.join("; ")} (report ${paths.reportUri})`;
-            if (!(await deps.claimsRecords.recordQuarantined(fileId, claim.attempt, reason, quarantineUri))) {
-                log.warn("REJECTED not recorded: the claim was taken over");
-            }
-            await publish(
-                deps,
-                config.errorTopicArn,
-                errorNotification({ errorMessage: reason, errorType: "ValidationError", functionName, file: plan.key, at: deps.now(), attributes }),
-                log,
-            );
-            log.warn("file quarantined", { quarantine_uri: quarantineUri, source_deleted: moved.sourceDeleted, reasons: report.decision.reasons });
-            return { outcome: "quarantined", uri, fileId, quarantineUri, report };
-        }
-
-        // --- passed: start the job -------------------------------------------------------------------------------
-        let jobRunId: string;
-        try {
-            jobRunId = await startJobRun(deps.glue, deps.config.glueJobName, claimsJobArguments(paths, plan.key, fileId, facts.version), {
-                maxAttempts: deps.config.startAttempts,
-                backoff: deps.startBackoff,
-                sleep: deps.sleep,
-                random: deps.random,
-                remainingMs,
-                // One StartJobRun call and the record write: the validation's own reserve was spent before.
-                reserveMs: 5000,
-                log,
-            });
-        } catch (err) {
-            const message = err instanceof Error ? err.message : String(err);
-            await publish(
-                deps,
-                config.errorTopicArn,
-                errorNotification({ errorMessage: `the claims job could not be started: ${message}`, errorType: "StartJobError", functionName, file: plan.key, at: deps.now(), attributes }),
-                log,
-            );
-            throw err;
-        }
-        try {
-            const written = await deps.records.markStarted(fileId, claim.attempt, jobRunId);
-            if (written.recorded === "CLAIM_LOST") log.error("job run started but the claim was taken over meanwhile", { job_run_id: jobRunId });
-        } catch (writeErr) {
-            // The run exists: report it started rather than let a retry start a second one.
-            log.error("job run started but STARTED could not be recorded", { job_run_id: jobRunId, error: writeErr });
-        }
-        await publish(
-            deps,
-            config.processingTopicArn,
-            jobStatusUpdate({ jobId: jobRunId, status: "STARTED", inputFile: paths.inputUri, at: deps.now(), attributes: { ...attributes, job_name: config.glueJobName } }),
-            log,
-        );
-        log.info("claims job started", { job_run_id: jobRunId, job_name: config.glueJobName });
-        return { outcome: "started", uri, fileId, jobRunId, report };
+        return report.decision.passed
+            ? await startClaimsJob(deps, file, claim.attempt, report, remainingMs, log)
+            : await quarantineFile(deps, file, claim.attempt, report, log);
     } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         if (fileId !== undefined && claimedAttempt !== undefined) {
@@ -559,33 +445,199 @@ export async function processClaimsRecord(
 }
 
 /**
- * Handles every record of an S3 event in turn. A failing record does not stop the others; when any
- * failed, one ValidationBatchError naming them is thrown at the end so Lambda retries (then the DLQ).
+ * Ends a file without validation or a run: SOURCE_DELETED, REJECTED (its key) or SUPERSEDED. The conditional
+ * write skips a duplicate of an event already handled; a refused key is also told to the uploader.
+ */
+async function recordNotProcessed(
+    deps: ValidationDeps,
+    file: { readonly uri: string; readonly source: SourceObject; readonly functionName: string },
+    status: NotProcessedStatus,
+    reason: string,
+    log: Logger,
+): Promise<FileOutcome> {
+    const { uri, source } = file;
+    const written = await deps.records.reject(source, reason, { jobName: deps.config.glueJobName, status });
+    if (!written.recorded) {
+        log.info("duplicate delivery skipped", { existing_status: written.existing?.processing_status });
+        return { outcome: "skipped", uri, fileId: source.fileId, existingStatus: written.existing?.processing_status };
+    }
+    // A newer version superseding an older one is ordinary; a refused key or a vanished object is not.
+    (status === ProcessingStatus.SUPERSEDED ? log.info : log.warn).call(log, "file not processed", { status, reason });
+    if (status === ProcessingStatus.REJECTED) {
+        // Someone uploaded a file that will never be processed: tell them, as for a failed validation.
+        await publish(
+            deps,
+            deps.config.errorTopicArn,
+            errorNotification({ errorMessage: reason, errorType: "InvalidKey", functionName: file.functionName, file: source.key, at: deps.now(), attributes: { file_id: source.fileId } }),
+            log,
+        );
+    }
+    return { outcome: "notProcessed", uri, fileId: source.fileId, status, reason };
+}
+
+/**
+ * Streams the claimed version through the schema and rules and writes the report. When the invocation's time
+ * runs short first, the file is left in place (START_FAILED, claimable again) and the outcome is `incomplete`.
+ */
+async function validateFile(
+    deps: ValidationDeps,
+    file: ClaimsFile,
+    attempt: number,
+    remainingMs: () => number,
+    log: Logger,
+): Promise<{ readonly report: ValidationReport } | FileOutcome> {
+    const { config } = deps;
+    const { facts, paths, fileId } = file;
+    const started = deps.now();
+    const object = await deps.s3.send(
+        new GetObjectCommand({ Bucket: file.bucket, Key: file.key, ...(facts.isVersionId ? { VersionId: facts.version } : { IfMatch: `"${facts.version}"` }) }),
+    );
+    const result = await validateStream(object.Body as AsyncIterable<Uint8Array>, {
+        schema: deps.schema,
+        referenceDate: utcDate(started),
+        maxRecordLines: config.maxRecordLines,
+        maxIssueSamples: config.maxIssueSamples,
+        shouldStop: () => remainingMs() < deps.reserveMs,
+    });
+    if (result.stoppedEarly) {
+        // Not a data problem: the file stays where it is, claimable again by a replay or redelivery.
+        const reason =
+            `validation stopped after ${result.accumulator.totalRecords} records (${result.linesRead} lines) to stay within ` +
+            `the function's timeout; the file was left in place. Raise the function's timeout or memory, then replay it.`;
+        await deps.records.markStartFailed(fileId, attempt, reason);
+        await publish(
+            deps,
+            config.errorTopicArn,
+            errorNotification({ errorMessage: reason, errorType: "ValidationTimeout", functionName: file.functionName, file: file.key, at: deps.now(), attributes: { file_id: fileId } }),
+            log,
+        );
+        log.error("validation incomplete", { reason });
+        return { outcome: "incomplete", uri: file.uri, fileId, reason };
+    }
+    const report = buildReport({
+        schema: deps.schema,
+        file: { bucket: file.bucket, key: file.key, version: facts.version, size_bytes: facts.sizeBytes, file_id: fileId },
+        reportLocation: paths.reportUri,
+        header: result.header,
+        analysis: result.analysis,
+        fileIssues: result.fileIssues,
+        accumulator: result.accumulator,
+        minQualityScore: config.minQualityScore,
+        linesRead: result.linesRead,
+        referenceDate: utcDate(started),
+        validatedAt: started,
+        durationMs: deps.now().getTime() - started.getTime(),
+    });
+    await deps.s3.send(
+        new PutObjectCommand({
+            Bucket: config.dataBucket,
+            Key: paths.reportKey,
+            Body: JSON.stringify(report, null, 2),
+            ContentType: "application/json",
+        }),
+    );
+    return { report };
+}
+
+/** What notifications about a validated file carry. */
+const reportAttributes = (file: ClaimsFile, report: ValidationReport) => ({ file_id: file.fileId, quality_score: report.quality_score, report_location: file.paths.reportUri });
+
+/** A file that failed validation: moved to quarantine, recorded REJECTED, and the uploader told why. */
+async function quarantineFile(deps: ValidationDeps, file: ClaimsFile, attempt: number, report: ValidationReport, log: Logger): Promise<FileOutcome> {
+    const { config } = deps;
+    const { facts, paths, fileId } = file;
+    const quarantineUri = s3Uri(config.dataBucket, paths.quarantineFileKey);
+    const moved = await moveObjectVersion(
+        deps.s3,
+        { bucket: file.bucket, key: file.key, version: facts.version, isVersionId: facts.isVersionId, sizeBytes: facts.sizeBytes },
+        { bucket: config.dataBucket, key: paths.quarantineFileKey },
+        {
+            multipartThresholdBytes: config.multipartCopyThresholdBytes,
+            contentType: "text/csv",
+            metadata: { "source-key": encodeURIComponent(file.key), "source-version": facts.version, "file-id": fileId, "validation-report": paths.reportKey },
+        },
+    );
+    const reason = `failed validation: ${report.decision.reasons.join("; ")} (report ${paths.reportUri})`;
+    if (!(await deps.claimsRecords.recordQuarantined(fileId, attempt, reason, quarantineUri))) {
+        log.warn("REJECTED not recorded: the claim was taken over");
+    }
+    await publish(
+        deps,
+        config.errorTopicArn,
+        errorNotification({ errorMessage: reason, errorType: "ValidationError", functionName: file.functionName, file: file.key, at: deps.now(), attributes: reportAttributes(file, report) }),
+        log,
+    );
+    log.warn("file quarantined", { quarantine_uri: quarantineUri, source_deleted: moved.sourceDeleted, reasons: report.decision.reasons });
+    return { outcome: "quarantined", uri: file.uri, fileId, quarantineUri, report };
+}
+
+/**
+ * A file that passed: the claims job started for exactly this version, STARTED recorded, and a
+ * `job_status_update` published. A start that fails is told to the uploader and rethrown (the caller gives
+ * the claim back).
+ */
+async function startClaimsJob(
+    deps: ValidationDeps,
+    file: ClaimsFile,
+    attempt: number,
+    report: ValidationReport,
+    remainingMs: () => number,
+    log: Logger,
+): Promise<FileOutcome> {
+    const { config } = deps;
+    const { paths, fileId } = file;
+    const attributes = reportAttributes(file, report);
+    let jobRunId: string;
+    try {
+        jobRunId = await startJobRun(deps.glue, config.glueJobName, claimsJobArguments(paths, file.key, fileId, file.facts.version), {
+            maxAttempts: config.startAttempts,
+            backoff: deps.startBackoff,
+            sleep: deps.sleep,
+            random: deps.random,
+            remainingMs,
+            // One StartJobRun call and the record write: the validation's own reserve was spent before.
+            reserveMs: 5000,
+            log,
+        });
+    } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        await publish(
+            deps,
+            config.errorTopicArn,
+            errorNotification({ errorMessage: `the claims job could not be started: ${message}`, errorType: "StartJobError", functionName: file.functionName, file: file.key, at: deps.now(), attributes }),
+            log,
+        );
+        throw err;
+    }
+    try {
+        const written = await deps.records.markStarted(fileId, attempt, jobRunId);
+        if (written.recorded === "CLAIM_LOST") log.error("job run started but the claim was taken over meanwhile", { job_run_id: jobRunId });
+    } catch (writeErr) {
+        // The run exists: report it started rather than let a retry start a second one.
+        log.error("job run started but STARTED could not be recorded", { job_run_id: jobRunId, error: writeErr });
+    }
+    await publish(
+        deps,
+        config.processingTopicArn,
+        jobStatusUpdate({ jobId: jobRunId, status: "STARTED", inputFile: paths.inputUri, at: deps.now(), attributes: { ...attributes, job_name: config.glueJobName } }),
+        log,
+    );
+    log.info("claims job started", { job_run_id: jobRunId, job_name: config.glueJobName });
+    return { outcome: "started", uri: file.uri, fileId, jobRunId, report };
+}
+
+/**
+ * Handles every record of an S3 event in turn (../shared/s3Batch). A failing record does not stop the
+ * others; when any failed, one ValidationBatchError naming them is thrown at the end so Lambda retries
+ * (then the DLQ).
  */
 export async function handleClaimsEvent(event: S3EventLike, context: InvocationContext | undefined, deps: ValidationDeps): Promise<ValidationSummary> {
-    const log = deps.logger.child(context?.awsRequestId ? { aws_request_id: context.awsRequestId } : {});
-    const getRemaining = context?.getRemainingTimeInMillis;
-    const remainingMs = getRemaining ? () => getRemaining.call(context) : () => Number.POSITIVE_INFINITY;
     const functionName = context?.functionName ?? deps.functionName;
-    const records = event.Records ?? [];
-    if (records.length === 0) log.info("event has no records (e.g. s3:TestEvent); nothing to do");
-
-    const files: FileOutcome[] = [];
-    for (const record of records) files.push(await processClaimsRecord(record, deps, remainingMs, log, functionName));
-    const count = (kind: FileOutcome["outcome"]) => files.filter((f) => f.outcome === kind).length;
-    const summary: ValidationSummary = {
-        started: count("started"),
-        quarantined: count("quarantined"),
-        incomplete: count("incomplete"),
-        notProcessed: count("notProcessed"),
-        skipped: count("skipped"),
-        ignored: count("ignored"),
-        failed: count("failed"),
-        files,
-    };
-    const { files: _omit, ...counts } = summary;
-    log.info("event handled", counts);
-    const failures = files.filter((f): f is Extract<FileOutcome, { outcome: "failed" }> => f.outcome === "failed");
-    if (failures.length > 0) throw new ValidationBatchError(failures, files.length);
-    return summary;
+    const { counts, outcomes } = await processS3Records<FileOutcome>(event, context, {
+        logger: deps.logger,
+        outcomeKinds: ["started", "quarantined", "incomplete", "notProcessed", "skipped", "ignored", "failed"],
+        processRecord: (record, remainingMs, log) => processClaimsRecord(record, deps, remainingMs, log, functionName),
+        batchError: (failures, total) => new ValidationBatchError(failures, total),
+    });
+    return { ...counts, files: outcomes };
 }

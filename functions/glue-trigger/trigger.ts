@@ -24,6 +24,7 @@ import { createClientTracer } from "../shared/tracing";
 import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
 import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
+import { BatchInvocationContext, processS3Records } from "../shared/s3Batch";
 import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
 import { checkSourceVersion, RunVersion } from "../shared/sourceVersion";
 import { TriggerConfig } from "./config";
@@ -88,10 +89,7 @@ export function createTriggerDeps(config: TriggerConfig, overrides: DepsOverride
 }
 
 /** The part of the Lambda context the trigger uses (all optional so tests and local runs can omit it). */
-export interface InvocationContext {
-    readonly awsRequestId?: string;
-    readonly getRemainingTimeInMillis?: () => number;
-}
+export type InvocationContext = BatchInvocationContext;
 
 // ---------------------------------------------------------------------------------------------------------
 // Pure decisions
@@ -313,34 +311,17 @@ export async function processRecord(
 }
 
 /**
- * Handles every record of an S3 event, one after another (S3 sends one record per event in practice, and
- * sequential starts share the time budget predictably). A failing record does not stop the others; when
- * any failed, one TriggerBatchError naming them is thrown after all were handled, so Lambda's async retries
- * and then the DLQ take over. Redelivered records that already started are skipped by their claim.
+ * Handles every record of an S3 event (../shared/s3Batch: one after another, a failing record not stopping
+ * the others); when any failed, one TriggerBatchError naming them is thrown after all were handled, so
+ * Lambda's async retries and then the DLQ take over. Redelivered records that already started are skipped
+ * by their claim.
  */
 export async function handleS3Event(event: S3EventLike, context: InvocationContext | undefined, deps: TriggerDeps): Promise<TriggerSummary> {
-    const log = deps.logger.child(context?.awsRequestId ? { aws_request_id: context.awsRequestId } : {});
-    const getRemaining = context?.getRemainingTimeInMillis;
-    const remainingMs = getRemaining ? () => getRemaining.call(context) : () => Number.POSITIVE_INFINITY;
-    const records = event.Records ?? [];
-    if (records.length === 0) log.info("event has no records (e.g. s3:TestEvent); nothing to do");
-
-    const outcomes: RecordOutcome[] = [];
-    for (const record of records) outcomes.push(await processRecord(record, deps, remainingMs, log));
-
-    const count = (kind: RecordOutcome["outcome"]) => outcomes.filter((o) => o.outcome === kind).length;
-    const summary: TriggerSummary = {
-        started: count("started"),
-        skipped: count("skipped"),
-        ignored: count("ignored"),
-        rejected: count("rejected"),
-        failed: count("failed"),
-        records: outcomes,
-    };
-    const { records: _omit, ...counts } = summary;
-    log.info("event handled", counts);
-
-    const failures = outcomes.filter((o): o is Extract<RecordOutcome, { outcome: "failed" }> => o.outcome === "failed");
-    if (failures.length > 0) throw new TriggerBatchError(failures, outcomes.length);
-    return summary;
+    const { counts, outcomes } = await processS3Records<RecordOutcome>(event, context, {
+        logger: deps.logger,
+        outcomeKinds: ["started", "skipped", "ignored", "rejected", "failed"],
+        processRecord: (record, remainingMs, log) => processRecord(record, deps, remainingMs, log),
+        batchError: (failures, total) => new TriggerBatchError(failures, total),
+    });
+    return { ...counts, records: outcomes };
 }
