@@ -5,6 +5,22 @@
  *
  * Shared by every flow that starts work for a file (CSV trigger, Parquet→JSON, claims validation, replay):
  * each one claims the record first, starts its work, then records the outcome of the start.
+ *
+ * Why not Powertools' idempotency utility (the functions use its Logger and Tracer): it remembers that a
+ * handler already ran for a payload — a record keyed by the payload's hash, INPROGRESS then COMPLETED with the
+ * cached return value, expiring after a TTL, deleted when the handler throws so a retry runs afresh. Ours is
+ * not a cache of one function's result but the file's lasting state, shared by several writers:
+ *
+ * - the key is the object version (`file_id` from bucket, key and version id or ETag), known only after S3 says
+ *   which version is current, not any hash of the event (two differently-shaped deliveries of one version
+ *   must meet on one record);
+ * - it never expires: the Glue job moves it on (RUNNING → SUCCEEDED/FAILED), the job-events handler marks runs
+ *   that died, the monitors count it by status through the `by-status` index, and operators read its history;
+ * - it has more states than "in progress / done": terminal ones written without any run (REJECTED, SUPERSEDED,
+ *   SOURCE_DELETED), START_FAILED that stays recorded (with its error) yet may be claimed again, FAILED that
+ *   only an explicit replay may reset and claim;
+ * - a claim is a lease with an attempt number: an expired lease is taken over, and every later write is
+ *   conditional on the attempt, so a Lambda that lost its claim learns it (CLAIM_LOST) instead of overwriting.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
