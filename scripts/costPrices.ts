@@ -35,7 +35,7 @@ export interface PriceTable {
     readonly sqs: { readonly requestsPerMillion: number };
     /** Billed per second while queries run, at least 60 s each time, at the capacity in use (≥ the workgroup's base). */
     readonly redshiftServerless: { readonly rpuHour: number; readonly managedStorageGbMonth: number; readonly minimumBilledSeconds: number };
-    /** Allowances of the always-free tier, per account and month (the seed gives each stage its own account). */
+    /** Allowances of the always-free tier, per account and month (the requirements give each stage its own account). */
     readonly freeTier: {
         readonly lambdaRequests: number;
         readonly lambdaGbSeconds: number;

@@ -4,7 +4,7 @@ import { SEED_ESTIMATES } from "./costWorkloads";
 
 const usd = (n: number) => (n < 0.005 && n > 0 ? "<$0.01" : `$${n.toFixed(2)}`);
 
-/** Maps our services onto the seed's four rows (the seed has no DynamoDB, KMS or SNS row). */
+/** Maps our services onto the published estimate's four rows (it has no DynamoDB, KMS or SNS row). */
 const SEED_ROW: Readonly<Record<Service, keyof (typeof SEED_ESTIMATES)["dev"] | undefined>> = {
     Glue: "glue",
     Lambda: "lambda",

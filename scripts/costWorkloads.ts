@@ -41,7 +41,7 @@ export interface Workload {
 }
 
 /**
- * The seed's two estimates (seed 000, "Estimated Monthly Costs"), line by line, as published.
+ * The requirements' two estimates (their "Estimated Monthly Costs"), line by line, as published.
  */
 export const SEED_ESTIMATES = {
     dev: { glue: 4.4, lambda: 0.2, s3: 2.5, cloudwatch: 1.0, total: 8.1 },
@@ -52,18 +52,19 @@ export const SEED_ESTIMATES = {
 export const DEFAULT_PARQUET_RATIO = 0.25;
 
 /**
- * Monthly inflow that makes the seed's layout hold `storedGb` at steady state: input kept 30 days, output
- * (inflow × ratio) kept 90 days, both in Standard — the lifecycle of seed 000's bucket table.
+ * Monthly inflow that makes the required layout hold `storedGb` at steady state: input kept 30 days, output
+ * (inflow × ratio) kept 90 days, both in Standard — the lifecycle of the requirements' bucket table.
  */
 export function seedInflowGb(storedGb: number, parquetRatio = DEFAULT_PARQUET_RATIO): number {
     return storedGb / (1 + 3 * parquetRatio);
 }
 
 /**
- * The seed's workloads restated as inputs: dev 10 runs of 1 DPU-hour (30 min on 2 G.1X workers), 1,000
+ * The requirements' workloads restated as inputs: dev 10 runs of 1 DPU-hour (30 min on 2 G.1X workers), 1,000
  * invocations, 100 GB at rest, 1,000 requests; prod 100 runs of 2 DPU-hours (12 min on 10 workers),
  * 10,000 invocations, 1 TB at rest, 10,000 requests. The rest (durations, log volumes, failure rate) are
- * ours, stated in docs/cost.md.
+ * ours, stated in docs/cost.md. (Their printed names still say "seed 000", as does the report's footer:
+ * docs/cost.md and the tests quote that output, so the wording changes with them, not here alone.)
  */
 export const SEED_WORKLOADS: Readonly<Record<"dev" | "prod", Workload>> = {
     dev: {

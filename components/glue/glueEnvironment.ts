@@ -8,7 +8,7 @@
  *   KMS key: S3 output with SSE-KMS, CloudWatch Logs with SSE-KMS, job bookmarks with CSE-KMS. (Glue accepts
  *   only `SSE-KMS` for CloudWatch Logs; client-side `CSE-KMS` exists only for bookmarks.);
  * - the CloudWatch log groups Glue writes to that are shared by every job, all with a finite retention
- *   (30 days by default, the seed's table).
+ *   (30 days by default, the requirements' table).
  *
  * Which log groups Glue writes to (Glue developer guide, "Logging for AWS Glue jobs", "Security
  * configuration with continuous logging", "Encrypting data written by AWS Glue"):
@@ -39,7 +39,7 @@ export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-/** The seed's retention for Glue job logs. */
+/** The requirements' retention for Glue job logs. */
 export const DEFAULT_GLUE_LOG_RETENTION_DAYS = 30;
 
 /** Log groups Glue writes to for jobs without an encrypting security configuration. */
