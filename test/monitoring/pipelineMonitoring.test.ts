@@ -4,10 +4,10 @@
  * the dashboards' contents; the handler's rule, retries, dead letters and least-privilege role.
  */
 import * as assert from "node:assert/strict";
-import type { AlarmSpec, PipelineMonitoring, PipelineMonitoringArgs } from "../../components/monitoring/pipelineMonitoring";
+import type { AlarmSpec, PipelineMonitoring, PipelineMonitoringArgs } from "../../components/monitoring";
 import { asList, descendantsOf, named, ofType, RecordedResource, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 
-let m: typeof import("../../components/monitoring/pipelineMonitoring");
+let m: typeof import("../../components/monitoring");
 let h: typeof import("../../components/monitoring/glueJobEventHandler");
 let policies: typeof import("../../components/iam/iamPolicies");
 
@@ -47,7 +47,7 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 
 describe("PipelineMonitoring", () => {
     before(async () => {
-        m = await import("../../components/monitoring/pipelineMonitoring");
+        m = await import("../../components/monitoring");
         h = await import("../../components/monitoring/glueJobEventHandler");
         policies = await import("../../components/iam/iamPolicies");
     });
@@ -461,7 +461,7 @@ describe("GlueJobEventHandler", () => {
         let statements: ReturnType<typeof statementsOf>;
         before(async () => {
             resetRecorded();
-            m = await import("../../components/monitoring/pipelineMonitoring");
+            m = await import("../../components/monitoring");
             new m.PipelineMonitoring("mon", fullArgs());
             await waitForRegistrations();
             statements = statementsOf(named("mon-glue-events-policy", "aws:iam/rolePolicy:RolePolicy").inputs.policy);
@@ -561,7 +561,7 @@ describe("GlueJobEventHandler", () => {
 
     it("keeps the metric names the handler publishes equal to those the alarms read", async () => {
         const runtime = await import("../../functions/glue-job-events/metrics");
-        m = await import("../../components/monitoring/pipelineMonitoring");
+        m = await import("../../components/monitoring");
         assert.deepEqual(m.PIPELINE_METRICS, runtime.METRIC_NAMES);
     });
 });

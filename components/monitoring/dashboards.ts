@@ -1,0 +1,255 @@
+/**
+ * PipelineMonitoring's two CloudWatch dashboards as plain data (pure): the pipeline overview (files, records,
+ * error rates, durations, DPU-hours) and the operational view (alarms, files in flight and waiting for
+ * replay, dead-letter queues, throttling, recent failed runs), laid out on CloudWatch's 24-column grid.
+ */
+import { AlarmThresholds, PIPELINE_METRICS } from "./monitoredResources";
+
+export interface DashboardInputs {
+    readonly stage: string;
+    readonly region: string;
+    readonly metricNamespace: string;
+    readonly glueJobs: readonly { label: string; name: string }[];
+    readonly functions: readonly { label: string; name: string }[];
+    readonly queues: readonly { label: string; name: string }[];
+    readonly tables: readonly { label: string; name: string }[];
+    readonly stateMachines: readonly { label: string; arn: string }[];
+    readonly alarmArns: readonly string[];
+    /** Log group of the job-events handler (its "job run did not succeed" lines), when it exists. */
+    readonly eventsLogGroup?: string;
+    readonly thresholds: AlarmThresholds;
+}
+
+export interface Widget {
+    readonly type: "metric" | "text" | "alarm" | "log";
+    readonly x: number;
+    readonly y: number;
+    readonly width: number;
+    readonly height: number;
+    readonly properties: Record<string, unknown>;
+}
+
+type Row = unknown[];
+
+/** Lays widgets out left to right on CloudWatch's 24-column grid. */
+function layout(items: Array<Omit<Widget, "x" | "y">>): Widget[] {
+    const out: Widget[] = [];
+    let x = 0;
+    let y = 0;
+    let rowHeight = 0;
+    for (const item of items) {
+        if (x + item.width > 24) {
+            x = 0;
+            y += rowHeight;
+            rowHeight = 0;
+        }
+        out.push({ ...item, x, y });
+        x += item.width;
+        rowHeight = Math.max(rowHeight, item.height);
+    }
+    return out;
+}
+
+function metricWidget(title: string, region: string, metrics: Row[], extra: Record<string, unknown> = {}): Omit<Widget, "x" | "y"> {
+    return { type: "metric", width: 12, height: 6, properties: { title, region, view: "timeSeries", stacked: false, metrics, ...extra } };
+}
+
+const text = (markdown: string): Omit<Widget, "x" | "y"> => ({ type: "text", width: 24, height: 2, properties: { markdown } });
+
+/** Dashboard body of the pipeline overview: files processed, records, error rates, durations, DPU-hours. */
+export function overviewDashboard(d: DashboardInputs): { widgets: Widget[] } {
+    const ns = d.metricNamespace;
+    const hour = 3600;
+    const items: Array<Omit<Widget, "x" | "y">> = [
+        text(
+            `# Glue pipeline (${d.stage}): overview\nFiles processed, records, error rates, durations and DPU-hours, from the run metrics the ` +
+                `job-events handler publishes (namespace \`${ns}\`) and Lambda's own. Alarms, queues and failures: dashboard \`glue-pipeline-${d.stage}-operations\`.`,
+        ),
+    ];
+    if (d.glueJobs.length > 0) {
+        items.push(
+            metricWidget(
+                "Files processed per hour (succeeded / failed runs)",
+                d.region,
+                d.glueJobs.flatMap((j, i) => [
+                    [ns, PIPELINE_METRICS.jobRunFailed, "JobName", j.name, { stat: "SampleCount", id: `runs${i}`, visible: false }],
+                    [ns, PIPELINE_METRICS.jobRunFailed, "JobName", j.name, { stat: "Sum", id: `failed${i}`, label: `${j.label} failed` }],
+                    [{ expression: `runs${i} - failed${i}`, id: `ok${i}`, label: `${j.label} succeeded` }],
+                ]),
+                { period: hour, stacked: true, view: "bar" },
+            ),
+            metricWidget(
+                "Records written and quarantined per hour",
+                d.region,
+                d.glueJobs.flatMap((j) => [
+                    [ns, PIPELINE_METRICS.recordsWritten, "JobName", j.name, { stat: "Sum", label: `${j.label} written` }],
+                    [ns, PIPELINE_METRICS.rowsQuarantined, "JobName", j.name, { stat: "Sum", label: `${j.label} quarantined` }],
+                ]),
+                { period: hour },
+            ),
+        );
+    }
+    items.push(
+        metricWidget(
+            "Error rates (%)",
+            d.region,
+            [
+                ...d.glueJobs.flatMap((j, i) => [
+                    [ns, PIPELINE_METRICS.jobRunFailed, "JobName", j.name, { stat: "Average", id: `outcome${i}`, visible: false, period: hour }],
+                    [{ expression: `100 * outcome${i}`, id: `glue_rate${i}`, label: `${j.label} failed runs %` }],
+                ]),
+                ...d.functions.flatMap((f, i) => [
+                    ["AWS/Lambda", "Errors", "FunctionName", f.name, { stat: "Sum", id: `err${i}`, visible: false }],
+                    ["AWS/Lambda", "Invocations", "FunctionName", f.name, { stat: "Sum", id: `inv${i}`, visible: false }],
+                    [{ expression: `100 * FILL(err${i}, 0) / inv${i}`, id: `fn_rate${i}`, label: `${f.label} errors %` }],
+                ]),
+            ],
+            {
+                period: 300,
+                yAxis: { left: { min: 0, max: 100 } },
+                annotations: {
+                    horizontal: [
+                        ...(d.glueJobs.length > 0 ? [{ label: "Glue alarm", value: d.thresholds.glueFailureRatePercent }] : []),
+                        ...(d.functions.length > 0 ? [{ label: "Lambda alarm", value: d.thresholds.lambdaErrorRatePercent }] : []),
+                    ],
+                },
+            },
+        ),
+    );
+    if (d.glueJobs.length > 0) {
+        items.push(
+            metricWidget(
+                "Glue run duration (s)",
+                d.region,
+                d.glueJobs.flatMap((j) => [
+                    [ns, PIPELINE_METRICS.jobRunDurationSeconds, "JobName", j.name, { stat: "Average", label: `${j.label} average` }],
+                    [ns, PIPELINE_METRICS.jobRunDurationSeconds, "JobName", j.name, { stat: "Maximum", label: `${j.label} longest` }],
+                ]),
+                { period: hour },
+            ),
+            metricWidget(
+                "Glue run duration ÷ recent average",
+                d.region,
+                d.glueJobs.map((j) => [ns, PIPELINE_METRICS.jobRunDurationRatio, "JobName", j.name, { stat: "Maximum", label: j.label }]),
+                { period: hour, annotations: { horizontal: [{ label: "alarm", value: d.thresholds.glueDurationRatio }] } },
+            ),
+            metricWidget(
+                "DPU-hours per day",
+                d.region,
+                d.glueJobs.map((j) => [ns, PIPELINE_METRICS.jobRunDpuHours, "JobName", j.name, { stat: "Sum", label: j.label }]),
+                { period: 86400, view: "bar" },
+            ),
+        );
+    }
+    if (d.functions.length > 0) {
+        items.push(
+            metricWidget(
+                "Lambda duration p95 (ms)",
+                d.region,
+                d.functions.map((f) => ["AWS/Lambda", "Duration", "FunctionName", f.name, { stat: "p95", label: f.label }]),
+                { period: 300 },
+            ),
+        );
+    }
+    return { widgets: layout(items) };
+}
+
+/** Statuses shown as "in flight" and as "waiting for replay" (the handler publishes FilesByStatus for these). */
+export const IN_FLIGHT_STATUSES = ["CLAIMED", "STARTED", "RUNNING"] as const;
+export const REPLAY_STATUSES = ["START_FAILED", "FAILED"] as const;
+
+/** Dashboard body of the operational view: alarms, runs in flight, queue depths, recent failures. */
+export function operationsDashboard(d: DashboardInputs): { widgets: Widget[] } {
+    const ns = d.metricNamespace;
+    // The handler publishes a count only when it is not zero (cost); FILL turns the gaps back into zeros.
+    const statusRows = (statuses: readonly string[], prefix: string): Row[] =>
+        statuses.flatMap((s, i) => [
+            [ns, PIPELINE_METRICS.filesByStatus, "Status", s, { stat: "Maximum", id: `${prefix}${i}`, visible: false }],
+            [{ expression: `FILL(${prefix}${i}, 0)`, id: `${prefix}_filled${i}`, label: s }],
+        ]);
+    const items: Array<Omit<Widget, "x" | "y">> = [
+        text(
+            `# Glue pipeline (${d.stage}): operations\nAlarm states, files in flight and waiting for replay, dead-letter queues, throttling, and the latest failed runs. ` +
+                `To re-run failed files once: \`npm run replay -- --stack <stack>\`.`,
+        ),
+        { type: "alarm", width: 24, height: 4, properties: { title: "Alarms", alarms: [...d.alarmArns], sortBy: "stateUpdatedTimestamp" } },
+    ];
+    if (d.glueJobs.length > 0) {
+        items.push(
+            metricWidget("Files in flight (claimed, started, running in Glue)", d.region, statusRows(IN_FLIGHT_STATUSES, "live"), { period: 300, stacked: true }),
+            metricWidget("Files waiting for replay (START_FAILED, FAILED)", d.region, statusRows(REPLAY_STATUSES, "replay"), { period: 300, stacked: true }),
+        );
+    }
+    if (d.queues.length > 0) {
+        items.push(
+            metricWidget(
+                "Dead-letter queue depth and oldest message age (s)",
+                d.region,
+                d.queues.flatMap((q) => [
+                    ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.name, { stat: "Maximum", label: `${q.label} messages` }],
+                    ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q.name, { stat: "Maximum", label: `${q.label} oldest (s)`, yAxis: "right" }],
+                ]),
+                { period: 300 },
+            ),
+        );
+    }
+    if (d.functions.length > 0) {
+        items.push(
+            metricWidget(
+                "Lambda concurrency, throttles and errors",
+                d.region,
+                d.functions.flatMap((f) => [
+                    ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", f.name, { stat: "Maximum", label: `${f.label} concurrent` }],
+                    ["AWS/Lambda", "Throttles", "FunctionName", f.name, { stat: "Sum", label: `${f.label} throttles` }],
+                    ["AWS/Lambda", "Errors", "FunctionName", f.name, { stat: "Sum", label: `${f.label} errors` }],
+                ]),
+                { period: 300 },
+            ),
+        );
+    }
+    if (d.tables.length > 0) {
+        items.push(
+            metricWidget(
+                "DynamoDB throttled requests",
+                d.region,
+                d.tables.flatMap((t) => [
+                    ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", t.name, { stat: "Sum", label: `${t.label} reads` }],
+                    ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", t.name, { stat: "Sum", label: `${t.label} writes` }],
+                ]),
+                { period: 300 },
+            ),
+        );
+    }
+    if (d.stateMachines.length > 0) {
+        items.push(
+            metricWidget(
+                "Step Functions executions",
+                d.region,
+                d.stateMachines.flatMap((m) => [
+                    ["AWS/States", "ExecutionsStarted", "StateMachineArn", m.arn, { stat: "Sum", label: `${m.label} started` }],
+                    ["AWS/States", "ExecutionsFailed", "StateMachineArn", m.arn, { stat: "Sum", label: `${m.label} failed` }],
+                    ["AWS/States", "ExecutionsTimedOut", "StateMachineArn", m.arn, { stat: "Sum", label: `${m.label} timed out` }],
+                ]),
+                { period: 300 },
+            ),
+        );
+    }
+    if (d.eventsLogGroup) {
+        items.push({
+            type: "log",
+            width: 24,
+            height: 6,
+            properties: {
+                title: "Recent runs that did not succeed",
+                region: d.region,
+                view: "table",
+                query:
+                    `SOURCE '${d.eventsLogGroup}' | fields @timestamp, job_name, job_run_id, state, file_id, source_file_path, error_message, record_update` +
+                    " | filter event = 'job_run_not_succeeded' | sort @timestamp desc | limit 20",
+            },
+        });
+    }
+    return { widgets: layout(items) };
+}
+
+export const dashboardNames = (stage: string) => ({ overview: `glue-pipeline-${stage}-overview`, operations: `glue-pipeline-${stage}-operations` });

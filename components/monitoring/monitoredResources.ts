@@ -1,0 +1,83 @@
+/**
+ * What PipelineMonitoring watches: the items a flow hands it (Glue jobs, functions, dead-letter queues,
+ * tables, state machines), the metrics the job-events handler publishes, and the alarm thresholds.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Every monitored item has a label: short, unique within its kind, used in alarm names and dashboard titles. */
+export interface Labelled {
+    /** e.g. the resource's physical name when it is known at preview (`FileProcessorV2-dev`). */
+    readonly label: string;
+}
+
+export interface MonitoredGlueJob extends Labelled {
+    readonly name: pulumi.Input<string>;
+    readonly arn: pulumi.Input<string>;
+    /** Where its runs log, for notifications (GlueEtlJob's outputLogGroup/errorLogGroup names). @default derived from the run */
+    readonly logGroups?: { readonly output: pulumi.Input<string>; readonly error: pulumi.Input<string> };
+}
+
+export interface MonitoredFunction extends Labelled {
+    readonly name: pulumi.Input<string>;
+    /**
+     * Minutes of continuous throttling before the alarm fires. A function with reserved concurrency is
+     * throttled by design during a burst (its async events wait and are retried), so a brief throttle is
+     * not news; a backlog that does not drain is. @default 15
+     */
+    readonly throttleMinutes?: number;
+}
+
+export interface MonitoredQueue extends Labelled {
+    readonly name: pulumi.Input<string>;
+}
+
+export interface MonitoredTable extends Labelled {
+    readonly name: pulumi.Input<string>;
+    /** GSIs whose throttling counts too (a throttled GSI write throttles the table's writes). @default none */
+    readonly globalSecondaryIndexes?: readonly string[];
+}
+
+export interface MonitoredStateMachine extends Labelled {
+    readonly arn: pulumi.Input<string>;
+}
+
+/** The metrics the job-events handler publishes (functions/glue-job-events/metrics.ts; a test keeps them equal). */
+export const PIPELINE_METRICS = {
+    jobRunFailed: "JobRunFailed",
+    jobRunDurationSeconds: "JobRunDurationSeconds",
+    jobRunDurationRatio: "JobRunDurationRatio",
+    jobRunDpuHours: "JobRunDpuHours",
+    recordsWritten: "RecordsWritten",
+    rowsQuarantined: "RowsQuarantined",
+    filesByStatus: "FilesByStatus",
+} as const;
+
+export interface AlarmThresholds {
+    /** Seed 000: job failure rate > 10 %. */
+    readonly glueFailureRatePercent: number;
+    /** The window the failure rate is computed over. */
+    readonly glueFailureWindowMinutes: number;
+    /** Seed 000: duration > 2× average. */
+    readonly glueDurationRatio: number;
+    readonly glueDurationWindowMinutes: number;
+    /** Seed 000: Lambda error rate > 5 %. */
+    readonly lambdaErrorRatePercent: number;
+    readonly lambdaPeriodMinutes: number;
+    readonly queuePeriodMinutes: number;
+    readonly tablePeriodMinutes: number;
+    readonly stateMachinePeriodMinutes: number;
+}
+
+export const DEFAULT_THRESHOLDS: AlarmThresholds = {
+    glueFailureRatePercent: 10,
+    glueFailureWindowMinutes: 60,
+    glueDurationRatio: 2,
+    glueDurationWindowMinutes: 60,
+    lambdaErrorRatePercent: 5,
+    lambdaPeriodMinutes: 5,
+    queuePeriodMinutes: 5,
+    tablePeriodMinutes: 5,
+    stateMachinePeriodMinutes: 5,
+};
+
+export const DEFAULT_THROTTLE_MINUTES = 15;
