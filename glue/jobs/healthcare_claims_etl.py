@@ -32,7 +32,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from glue_pipeline.claims_job import ClaimsPaths, run_claims, source_problem
+from glue_pipeline.claims_job import ClaimsPaths, SourceChanged, run_claims, source_problem
 from glue_pipeline.claims_notifications import Publisher, error_notification, job_status_update, sns_publisher
 from glue_pipeline.csv_processing import CsvOptions
 from glue_pipeline.metadata import MetadataRecorder
@@ -83,34 +83,45 @@ def main(argv: Sequence[str] | None = None, publisher: Publisher | None = None) 
         staging=_directory(str(args["staging_path"])),
     )
     started = time.monotonic()
+
+    def source_check() -> tuple[str, str] | None:
+        return source_problem(input_path, args.get("source_version"))
+
+    def not_processed(status: str, reason: str) -> dict[str, Any]:
+        # Not a failure: the newer version (or the deletion) is handled by its own event.
+        if recorder:
+            recorder.not_processed(status, reason)
+        if processing_topic:
+            # The STARTED the validation Lambda published for this run gets its terminal update.
+            details = {**attributes, "source_version": args.get("source_version"), "reason": reason}
+            publish(processing_topic, job_status_update(job_id, status, input_uri, datetime.now(timezone.utc), details))
+        summary = {"job_name": runtime.job_name, "job_run_id": runtime.job_run_id, "file_id": file_id,
+                   "source_file": source_file, "source_version": args.get("source_version"),
+                   "processing_status": status, "outcome": status, "reason": reason}  # fmt: skip
+        print(json.dumps(summary, ensure_ascii=False), flush=True)
+        runtime.commit()
+        return summary
+
     try:
         with recorder.track() if recorder else nullcontext():
-            problem = source_problem(input_path, args.get("source_version"))
+            # Checked before the read and again once the source is staged (claims_job's module doc, step 1).
+            problem = source_check()
             if problem is not None:
-                # Not a failure: the newer version (or the deletion) is handled by its own event.
-                status, reason = problem
-                if recorder:
-                    recorder.not_processed(status, reason)
-                if processing_topic:
-                    # The STARTED the validation Lambda published for this run gets its terminal update.
-                    details = {**attributes, "source_version": args.get("source_version"), "reason": reason}
-                    publish(processing_topic, job_status_update(job_id, status, input_uri, datetime.now(timezone.utc), details))
-                summary = {"job_name": runtime.job_name, "job_run_id": runtime.job_run_id, "file_id": file_id,
-                           "source_file": source_file, "source_version": args.get("source_version"),
-                           "processing_status": status, "outcome": status, "reason": reason}  # fmt: skip
-                print(json.dumps(summary, ensure_ascii=False), flush=True)
-                runtime.commit()
-                return summary
-            result = run_claims(
-                runtime.spark,
-                paths,
-                source_file=source_file,
-                file_id=file_id,
-                processing_job=runtime.job_name,
-                processed_at=processed_at,
-                reference_date=reference,
-                csv_options=CsvOptions(max_record_lines=int(str(args["max_record_lines"])), infer_types=False),
-            )
+                return not_processed(*problem)
+            try:
+                result = run_claims(
+                    runtime.spark,
+                    paths,
+                    source_file=source_file,
+                    file_id=file_id,
+                    processing_job=runtime.job_name,
+                    processed_at=processed_at,
+                    reference_date=reference,
+                    csv_options=CsvOptions(max_record_lines=int(str(args["max_record_lines"])), infer_types=False),
+                    source_check=source_check,
+                )
+            except SourceChanged as changed:
+                return not_processed(changed.status, changed.reason)
             if recorder:
                 recorder.succeeded(
                     rows_in=result.rows_in,

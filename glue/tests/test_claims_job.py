@@ -249,6 +249,41 @@ def test_a_file_replaced_or_deleted_after_validation_is_not_processed(emulated: 
     assert ended["attributes"]["reason"] == record["error_message"]
 
 
+def test_a_file_replaced_while_the_run_read_it_is_not_published(
+    emulated: Emulated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second look, once the source is staged: a version that stopped being current while the run read it
+    is not published under the validated version's file id. What an earlier run of the file wrote stays."""
+    file_id = "f" * 64
+    job.main(argv(tmp_path, "claims_2024_03.csv", file_id))  # the earlier run: partitions and malformed records
+    written = [tmp_path / "processed", tmp_path / "quarantine"]
+
+    def snapshot() -> dict[str, bytes]:
+        return {str(p): p.read_bytes() for root in written for p in sorted(root.rglob("*")) if p.is_file()}
+
+    before = snapshot()
+    assert any("malformed" in k for k in before) and any("file_id=" in k for k in before)
+    emulated.started(file_id)
+    reason = "s3://claims/raw/claims/claims_2024_03.csv was replaced after validation (validated version v1, now v2)"
+    # The local input has no versions: the check answers current before the read, replaced after it.
+    answers = iter([None, ("SUPERSEDED", reason)])
+    monkeypatch.setattr(job, "source_problem", lambda path, version: next(answers))
+    args = argv(tmp_path, "claims_2024_03.csv", file_id, metadata_table=TABLE, source_version="v1",
+                processing_topic_arn=emulated.topics["processing"], error_topic_arn=emulated.topics["errors"])  # fmt: skip
+
+    summary = job.main(args)
+
+    assert (summary["processing_status"], summary["reason"]) == ("SUPERSEDED", reason)
+    assert next(answers, "asked twice") == "asked twice"
+    record = emulated.record(file_id)
+    assert (record["processing_status"], record["error_message"]) == ("SUPERSEDED", reason)
+    assert snapshot() == before, "nothing of the replaced read was published"
+    assert not (tmp_path / "temp/staging" / file_id).exists(), "staging removed"
+    [ended] = emulated.messages("processing")
+    assert (ended["body"]["status"], ended["attributes"]["reason"]) == ("SUPERSEDED", reason)
+    assert emulated.messages("errors") == []
+
+
 def test_a_current_version_and_an_unversioned_etag_pass_the_check() -> None:
     from glue_pipeline.claims_job import source_problem
 

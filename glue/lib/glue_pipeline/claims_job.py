@@ -3,8 +3,11 @@
 Steps (each record ends in exactly one place, and the counts are checked to add up):
 
 1. **Read** with the CSV reader every job shares (:func:`glue_pipeline.csv_processing.convert_csv`), all
-   columns as strings, into a staging directory: malformed records (wrong field count, unclosed quote) are
-   quarantined there under ``<quarantine>/malformed/`` with their reason.
+   columns as strings, into a staging directory, with the malformed records (wrong field count, unclosed
+   quote) and their reason. This is the run's only read of the source: when the run was given a source check,
+   it asks it again here, and a version replaced or deleted since the check before the read (the entry
+   script's) ends the run with :class:`SourceChanged` before anything outside staging is written. Otherwise
+   the malformed records move to ``<quarantine>/malformed/``.
 2. **Validate** the staged records with the declared rules (:mod:`glue_pipeline.claims_rules`, the rules the
    validation Lambda applied to admit the file), materialised once to Parquet under the staging directory;
    records breaking any rule are quarantined under ``<quarantine>/rules/`` with every rule they break.
@@ -22,6 +25,7 @@ Steps (each record ends in exactly one place, and the counts are checked to add 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -33,7 +37,7 @@ from glue_pipeline import claims_transforms as ct
 from glue_pipeline.claims_schema import load_schema
 from glue_pipeline.csv_processing import METADATA_COLUMNS, CsvOptions, ReconciliationError, convert_csv
 from glue_pipeline.file_job import head_current
-from glue_pipeline.hadoop_fs import delete_path, literal_path, path_exists, path_size_bytes
+from glue_pipeline.hadoop_fs import delete_path, literal_path, path_exists, path_size_bytes, rename_path
 from glue_pipeline.metadata import STATUS_SOURCE_DELETED, STATUS_SUPERSEDED
 
 LOG = logging.getLogger(__name__)
@@ -70,6 +74,10 @@ class ClaimsPaths:
         return f"{self.staging}rows/"
 
     @property
+    def staged_malformed(self) -> str:
+        return f"{self.staging}malformed/"
+
+    @property
     def checked_rows(self) -> str:
         return f"{self.staging}checked/"
 
@@ -92,6 +100,20 @@ class ClaimsRunSummary:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+# (status, reason): SUPERSEDED or SOURCE_DELETED with why, as source_problem answers; None when current.
+SourceCheck = Callable[[], "tuple[str, str] | None"]
+
+
+class SourceChanged(Exception):
+    """The validated version stopped being the key's current one while the run read it (``status``
+    SUPERSEDED or SOURCE_DELETED): the run wrote nothing outside its staging directory, which it removed."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
 
 
 class ClaimsFileRejected(ValueError):
@@ -214,8 +236,10 @@ def run_claims(
     processed_at: datetime,
     reference_date: date,
     csv_options: CsvOptions | None = None,
+    source_check: SourceCheck | None = None,
 ) -> ClaimsRunSummary:
-    """Processes one file (module doc). Raises ReconciliationError when the counts do not add up.
+    """Processes one file (module doc). Raises ReconciliationError when the counts do not add up, and
+    SourceChanged when ``source_check`` reports a problem once the source has been read.
 
     The claims settings (AQE, shuffle width, partition values as strings) hold for this run only: locally one
     session serves every job (the runner, the tests), and they must not change how the next job reads."""
@@ -225,6 +249,7 @@ def run_claims(
         return _run_claims(
             spark, paths, source_file=source_file, file_id=file_id, processing_job=processing_job,
             processed_at=processed_at, reference_date=reference_date, csv_options=csv_options,
+            source_check=source_check,
         )  # fmt: skip
     finally:
         for key, value in previous.items():
@@ -244,6 +269,7 @@ def _run_claims(
     processed_at: datetime,
     reference_date: date,
     csv_options: CsvOptions | None,
+    source_check: SourceCheck | None,
 ) -> ClaimsRunSummary:
     schema = load_schema()
     if not path_exists(spark, paths.input):
@@ -259,7 +285,16 @@ def _run_claims(
     conf = ct.configure_spark(spark, input_size)
     # Every column a string: the declared schema types the values (inference would strip leading zeros).
     options = replace(csv_options or CsvOptions(), infer_types=False)
-    conversion = convert_csv(spark, paths.input, paths.staged_rows, paths.malformed, source_file, processing_job, processed_at, options)
+    conversion = convert_csv(spark, paths.input, paths.staged_rows, paths.staged_malformed, source_file, processing_job, processed_at, options)
+    # The second look at the source (module doc, step 1): everything after this reads the staged rows.
+    problem = source_check() if source_check is not None else None
+    if problem is not None:
+        delete_path(spark, paths.staging)
+        raise SourceChanged(*problem)
+    # Replaces the file's previous malformed records, or removes them when this read found none.
+    delete_path(spark, paths.malformed)
+    if path_exists(spark, paths.staged_malformed):
+        rename_path(spark, paths.staged_malformed, paths.malformed)
     summary = ClaimsRunSummary(
         outcome=conversion.outcome,
         rows_in=conversion.rows_in,
