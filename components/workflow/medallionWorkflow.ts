@@ -15,228 +15,39 @@
  * (GlueEtlJob), the crawler with its role and log group, the notification topic, the state machine with
  * its role and log group, and the schedule with its role and dead-letter queue. Lifecycle of the prefixes
  * is the bucket's (DataLakeBuckets' `output.prefixRules`, see stacks/workload.ts), not this component's.
+ *
+ * Its pure parts live next to it: settings and checks (./medallionSettings.ts), the IAM policies
+ * (./medallionPolicies.ts) and the state machine's definition (./stateMachineDefinition.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GlueJobEnvironment, parseArn } from "../glue/glueEnvironment";
 import { BucketRef, GlueEtlJob, GlueExecutionClass } from "../glue/glueEtlJob";
-import {
-    PolicyDocument,
-    PolicyStatement,
-    cloudWatchLogsWriteStatement,
-    glueJobRunStatement,
-    kmsUseStatement,
-    policyDocument,
-    s3ReadStatements,
-    s3WriteStatement,
-    serviceAssumeRolePolicy,
-    sqsSendMessageStatement,
-    wildcardResourceViolations,
-} from "../iam/iamPolicies";
+import { serviceAssumeRolePolicy } from "../iam/iamPolicies";
 import { LambdaFunction } from "../compute/lambdaFunction";
 import { deadLetterQueuePolicy } from "../compute/lambdaFunctionResources";
-import { EncryptedTopic, emailSubscriptionId } from "../messaging/encryptedTopic";
+import { EncryptedTopic } from "../messaging/encryptedTopic";
+import { crawlerPolicy, encryptedCrawlerLogGroupName, ingestStatements, schedulerPolicy, stateMachinePolicy } from "./medallionPolicies";
+import {
+    CRAWLER_LOG_GROUP,
+    DEFAULT_MEDALLION_SCHEDULE,
+    GOLD_TABLE_PREFIX,
+    INGEST_MEMORY_MB,
+    INGEST_TIMEOUT_SECONDS,
+    MEDALLION_JOB_TIMEOUT_MINUTES,
+    MEDALLION_PREFIXES,
+    MedallionPrefixes,
+    crawlerConfiguration,
+    failureSubscriptionNames,
+    setApiKeyCommand,
+    stateMachineLogGroupName,
+    validateScheduleExpression,
+} from "./medallionSettings";
 import { MedallionTiming, medallionStateMachineDefinition } from "./stateMachineDefinition";
 
-/** Key prefixes of the medallion layers in the data bucket. */
-export interface MedallionPrefixes {
-    readonly raw: string;
-    readonly silver: string;
-    readonly gold: string;
-    readonly rejected: string;
-    readonly state: string;
-}
-
-export const MEDALLION_PREFIXES: MedallionPrefixes = {
-    raw: "medallion/raw/",
-    silver: "medallion/processed/",
-    gold: "medallion/curated/",
-    rejected: "medallion/rejected/",
-    state: "medallion/_state/",
-};
-
-/**
- * Logical names of the failure-mail subscriptions: one per address, named by the address so that reordering
- * or removing another address neither replaces nor unconfirms it (SNS e-mail subscriptions are confirmed by
- * the recipient; a replaced one must be confirmed again). `previousName` is the name by list index that
- * stacks deployed before carry: an alias to it adopts their subscriptions without replacing them, provided the
- * list is not reordered in the same update (then an address inherits another's index and is replaced once).
- */
-export function failureSubscriptionNames(component: string, emails: readonly string[]): Array<{ email: string; name: string; previousName: string }> {
-    return emails.map((email, i) => ({ email, name: `${component}-failure-email-${emailSubscriptionId(email)}`, previousName: `${component}-failure-email-${i}` }));
-}
-
-/** Seed 004: daily at 09:00 UTC. */
-export const DEFAULT_MEDALLION_SCHEDULE = "cron(0 9 * * ? *)";
-/**
- * Seed 004: "Concurrent executions: 10 (prevents API rate limit)". A value to configure, not a default: a
- * reservation must leave the account's minimum unreserved concurrency free, which a new account cannot.
- */
-export const SEED_INGEST_CONCURRENCY = 10;
-/** Seed 004: Lambda timeout 5 minutes, 512 MB. */
-export const INGEST_TIMEOUT_SECONDS = 300;
-export const INGEST_MEMORY_MB = 512;
-/** Seed 004: Glue timeout 30 minutes. */
-export const MEDALLION_JOB_TIMEOUT_MINUTES = 30;
+/** Where the flow's code lives in the repository (the artifacts the stack builds and uploads). */
 export const MEDALLION_JOB_SCRIPT = "glue/jobs/medallion_etl.py";
 export const INGEST_ENTRY = "functions/api-ingest/handler.ts";
-/** Crawler table names get this prefix, so gold tables cannot collide with other flows' in the shared database. */
-export const GOLD_TABLE_PREFIX = "medallion_";
-/** Where Glue crawlers without a security configuration log (an account-wide name). */
-export const CRAWLER_LOG_GROUP = "/aws-glue/crawlers";
-/** Step Functions' recommended prefix: the Logs resource policy it needs stays small under /aws/vendedlogs/. */
-export const stateMachineLogGroupName = (name: string): string => `/aws/vendedlogs/states/${name}`;
-
-/** Scheduler expressions: cron(6 fields), rate(n unit) or at(yyyy-mm-ddThh:mm:ss). */
-export function validateScheduleExpression(expression: string): string {
-    const cron = /^cron\((\S+\s+){5}\S+\)$/;
-    const rate = /^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$/;
-    const at = /^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$/;
-    if (typeof expression !== "string" || !(cron.test(expression) || rate.test(expression) || at.test(expression))) {
-        throw new Error(`MedallionWorkflow: scheduleExpression ${JSON.stringify(expression)} is not cron(m h dom mon dow yr), rate(n unit) or at(...)`);
-    }
-    if (cron.test(expression)) {
-        const [, , dom, , dow] = expression.slice(5, -1).trim().split(/\s+/);
-        // EventBridge requires exactly one of day-of-month and day-of-week to be "?".
-        if ((dom === "?") === (dow === "?")) throw new Error(`MedallionWorkflow: scheduleExpression ${expression}: exactly one of day-of-month and day-of-week must be "?"`);
-    }
-    return expression;
-}
-
-/** The Glue crawler's `configuration`: tables one level below the gold prefix, schema changes merged in. */
-export function crawlerConfiguration(goldPrefix: string): string {
-    const level = goldPrefix.split("/").filter(Boolean).length + 1;
-    return JSON.stringify({
-        Version: 1.0,
-        // One table per folder under the gold prefix (orders/, daily_sales/); year=/month=/day= are partitions.
-        Grouping: { TableLevelConfiguration: level, TableGroupingPolicy: "CombineCompatibleSchemas" },
-        CrawlerOutput: {
-            // A new column is added to the table; partitions take the table's schema, so old ones stay queryable.
-            Tables: { AddOrUpdateBehavior: "MergeNewColumns" },
-            Partitions: { AddOrUpdateBehavior: "InheritFromTable" },
-        },
-    });
-}
-
-/** The command that sets the API key (shown in outputs and errors; the key never passes through Pulumi). */
-export const setApiKeyCommand = (secretArn: string): string => `aws secretsmanager put-secret-value --secret-id ${secretArn} --secret-string '<api key>'`;
-
-export interface IngestPolicyInputs {
-    readonly secretArn: string;
-    readonly bucketArn: string;
-    readonly rawPrefix: string;
-}
-
-/** What the ingestion function may do beyond its logs and key: read the one secret, put pages under raw/. */
-export function ingestStatements(p: IngestPolicyInputs): PolicyStatement[] {
-    return [
-        { Sid: "ReadApiKey", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: p.secretArn },
-        // Put only: no list, no get, no delete — the function writes pages and needs nothing else.
-        s3WriteStatement(p.bucketArn, [p.rawPrefix], {}, "WriteBronze"),
-    ];
-}
-
-export interface StateMachinePolicyInputs {
-    readonly functionArn: string;
-    readonly jobArn: string;
-    readonly crawlerArn: string;
-    readonly topicArn: string;
-    readonly kmsKeyArn: string;
-}
-
-/**
- * The state machine role: invoke the one function, run and watch the one job (.sync polls GetJobRun and
- * stops the run with BatchStopJobRun when the task times out), start and read the one crawler, publish to
- * the one topic (encrypted: key use), deliver its logs and traces (these actions have no resource ARNs).
- */
-export function stateMachinePolicy(p: StateMachinePolicyInputs): PolicyDocument {
-    const doc = policyDocument([
-        { Sid: "InvokeIngestion", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [p.functionArn, `${p.functionArn}:*`] },
-        glueJobRunStatement(p.jobArn, ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"], "RunMedallionJob"),
-        glueJobRunStatement(p.crawlerArn, ["glue:StartCrawler", "glue:GetCrawler"], "RunCrawler"),
-        { Sid: "Notify", Effect: "Allow", Action: ["sns:Publish"], Resource: p.topicArn },
-        kmsUseStatement(p.kmsKeyArn, "encryptDecrypt", { sid: "EncryptNotifications" }),
-        {
-            Sid: "DeliverLogs",
-            Effect: "Allow",
-            Action: [
-                "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-            ],
-            Resource: "*",
-        },
-        { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], Resource: "*" },
-    ]);
-    assertNoWildcards(doc, "state machine");
-    return doc;
-}
-
-/** The schedule's role: start executions of the one state machine, nothing else; send failures to its DLQ. */
-export function schedulerPolicy(p: { stateMachineArn: string; deadLetterQueueArn: string; kmsKeyArn: string }): PolicyDocument {
-    const doc = policyDocument([
-        { Sid: "StartWorkflow", Effect: "Allow", Action: ["states:StartExecution"], Resource: p.stateMachineArn },
-        sqsSendMessageStatement(p.deadLetterQueueArn, "SendToDeadLetterQueue"),
-        kmsUseStatement(p.kmsKeyArn, "encryptDecrypt", { sid: "EncryptDeadLetters" }),
-    ]);
-    assertNoWildcards(doc, "scheduler");
-    return doc;
-}
-
-export interface CrawlerPolicyInputs {
-    readonly databaseArn: string;
-    readonly bucketArn: string;
-    readonly goldPrefix: string;
-    readonly kmsKeyArn: string;
-    readonly logGroupArn: string;
-    /** The group the crawler logs to under its security configuration ({@link encryptedCrawlerLogGroupName}). */
-    readonly encryptedLogGroupArn?: string;
-}
-
-/**
- * The group a crawler with a security configuration that encrypts CloudWatch logs writes to, as AWS names
- * it: `/aws-glue/crawlers-role<role path><role name>-<security configuration>` (instead of the account-wide
- * `/aws-glue/crawlers`). The name is AWS's convention, not provable offline.
- */
-export function encryptedCrawlerLogGroupName(securityConfigurationName: string, roleName: string, rolePath = "/"): string {
-    if (!rolePath.startsWith("/") || !rolePath.endsWith("/")) throw new Error(`encryptedCrawlerLogGroupName: role path must start and end with '/' (got ${rolePath})`);
-    return `/aws-glue/crawlers-role${rolePath}${roleName}-${securityConfigurationName}`;
-}
-
-/** The crawler's role: read gold, decrypt it, maintain tables and partitions of the one database, log. */
-export function crawlerPolicy(p: CrawlerPolicyInputs): PolicyDocument {
-    const { partition, region, account, resource } = parseArn(p.databaseArn);
-    const database = resource.replace(/^database\//, "");
-    const glueArn = (r: string) => `arn:${partition}:glue:${region}:${account}:${r}`;
-    const doc = policyDocument([
-        ...s3ReadStatements(p.bucketArn, [p.goldPrefix], "ReadGold"),
-        kmsUseStatement(p.kmsKeyArn, "decrypt", { sid: "DecryptGold" }),
-        {
-            Sid: "MaintainCatalog",
-            Effect: "Allow",
-            Action: [
-                "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
-                "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
-                "glue:UpdatePartition", "glue:BatchUpdatePartition",
-            ],
-            Resource: [glueArn("catalog"), glueArn(`database/${database}`), glueArn(`table/${database}/*`)],
-        },
-        { ...cloudWatchLogsWriteStatement(p.logGroupArn), Sid: "WriteCrawlerLogs" },
-        ...(p.encryptedLogGroupArn
-            ? [
-                  { ...cloudWatchLogsWriteStatement(p.encryptedLogGroupArn), Sid: "WriteEncryptedCrawlerLogs" },
-                  // Glue associates the security configuration's key with the group when it starts logging.
-                  { Sid: "EncryptCrawlerLogs", Effect: "Allow" as const, Action: ["logs:AssociateKmsKey"], Resource: p.encryptedLogGroupArn },
-              ]
-            : []),
-    ]);
-    assertNoWildcards(doc, "crawler");
-    return doc;
-}
-
-function assertNoWildcards(doc: PolicyDocument, what: string): void {
-    const violations = wildcardResourceViolations(doc);
-    if (violations.length > 0) throw new Error(`MedallionWorkflow: ${what} policy grants data-plane actions on "*": ${JSON.stringify(violations)}`);
-}
 
 export interface MedallionWorkflowArgs {
     /** Stage (`dev`, `prod`): part of every name. */

@@ -4,7 +4,7 @@
  * and stateMachineExecution.test.ts runs.
  */
 import assert from "node:assert/strict";
-import type { MedallionWorkflow, MedallionWorkflowArgs } from "../../components/workflow/medallionWorkflow";
+import type { MedallionWorkflow, MedallionWorkflowArgs } from "../../components/workflow";
 import { asList, descendantsOf, named, ofType, PolicyStatement, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 import { valueOf } from "../support/outputs";
 import { recordedResources } from "../../scripts/offline/pulumiMocks";
@@ -12,7 +12,7 @@ import { recordedResources } from "../../scripts/offline/pulumiMocks";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator: (d: unknown) => { isValid: boolean; errorsText: (s?: string) => string } = require("asl-validator");
 
-let mw: typeof import("../../components/workflow/medallionWorkflow");
+let mw: typeof import("../../components/workflow");
 let policies: typeof import("../../components/iam/iamPolicies");
 let sm: typeof import("../../components/workflow/stateMachineDefinition");
 
@@ -56,7 +56,7 @@ const sids = (statements: PolicyStatement[]) => statements.map((s) => s.Sid);
 
 describe("MedallionWorkflow", () => {
     before(async () => {
-        mw = await import("../../components/workflow/medallionWorkflow");
+        mw = await import("../../components/workflow");
         policies = await import("../../components/iam/iamPolicies");
         sm = await import("../../components/workflow/stateMachineDefinition");
     });
@@ -339,7 +339,7 @@ describe("MedallionWorkflow", () => {
 
 describe("failure-mail subscription names", () => {
     it("do not move when the list is reordered or shortened (no replacement, no new confirmation)", async () => {
-        const { failureSubscriptionNames } = await import("../../components/workflow/medallionWorkflow");
+        const { failureSubscriptionNames } = await import("../../components/workflow");
         const names = (emails: string[]) => new Map(failureSubscriptionNames("medallion", emails).map((s) => [s.email, s.name]));
         const before = names(["a@example.com", "Ops.Team+x@example.org"]);
         assert.deepEqual([...before.values()], ["medallion-failure-email-a-example-com", "medallion-failure-email-ops-team-x-example-org"]);
@@ -348,7 +348,7 @@ describe("failure-mail subscription names", () => {
     });
 
     it("carry the index name as previousName, the alias that adopts an existing stack's subscription", async () => {
-        const { failureSubscriptionNames } = await import("../../components/workflow/medallionWorkflow");
+        const { failureSubscriptionNames } = await import("../../components/workflow");
         assert.deepEqual(
             failureSubscriptionNames("m", ["a@example.com", "b@example.com"]).map((s) => s.previousName),
             ["m-failure-email-0", "m-failure-email-1"],
