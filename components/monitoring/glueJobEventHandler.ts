@@ -13,14 +13,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyDocument, PolicyStatement, glueJobRunStatement, kmsUseStatement, policyDocument } from "../iam/iamPolicies";
 import { createLambdaFunctionResources, validateFunctionName, validateFunctionSettings } from "../compute/lambdaFunctionResources";
+import { DEFAULT_METRIC_NAMESPACE, GLUE_JOB_EVENTS_ENV as ENV } from "../../functions/glue-job-events/contract";
 
 const LABEL = "GlueJobEventHandler";
 /** The handler, relative to the repository root. */
 export const GLUE_JOB_EVENTS_ENTRY = "functions/glue-job-events/handler.ts";
 /** GetJobRun, GetJobRuns, DynamoDB, PutMetricData and Publish, each with SDK retries, fit in 60 s. */
 export const GLUE_JOB_EVENTS_DEFAULTS = { timeoutSeconds: 60, memorySizeMb: 256 } as const;
-/** Namespace of the metrics the handler publishes (its METRIC_NAMESPACE). */
-export const DEFAULT_METRIC_NAMESPACE = "GluePipeline";
+// The handler's environment names and default namespace (its METRIC_NAMESPACE), shared with its config.
+export { DEFAULT_METRIC_NAMESPACE } from "../../functions/glue-job-events/contract";
 /** How often file counts per status are published. */
 export const DEFAULT_STATUS_COUNT_SCHEDULE = "rate(5 minutes)";
 /** Final run states. Glue emits state-change events for SUCCEEDED, FAILED, TIMEOUT and STOPPED; ERROR is matched in case. */
@@ -228,16 +229,16 @@ export class GlueJobEventHandler extends pulumi.ComponentResource {
                     jobEventsPolicyStatements({ jobArns, tableArn, statusIndexName: statusIndex, topicArn, alertsKmsKeyArn, metricNamespace: namespace }),
                 ),
             environment: {
-                METADATA_TABLE: args.metadataTable.name,
-                ALERTS_TOPIC_ARN: args.alertsTopicArn,
-                METRIC_NAMESPACE: namespace,
-                STAGE: args.stage,
-                GLUE_JOB_NAMES: jobNames.apply((names) => names.join(",")),
-                JOB_LOG_GROUPS: pulumi
+                [ENV.metadataTable]: args.metadataTable.name,
+                [ENV.alertsTopicArn]: args.alertsTopicArn,
+                [ENV.metricNamespace]: namespace,
+                [ENV.stage]: args.stage,
+                [ENV.glueJobNames]: jobNames.apply((names) => names.join(",")),
+                [ENV.jobLogGroups]: pulumi
                     .all(args.jobs.map((j) => pulumi.all([j.name, j.logGroups?.output, j.logGroups?.error])))
                     .apply((rows) => JSON.stringify(Object.fromEntries(rows.filter(([, o, e]) => o && e).map(([job, output, error]) => [job, { output, error }])))),
-                REPLAY_COMMAND: args.replayCommand ?? `npm run replay -- --stack ${pulumi.getStack()}`,
-                ...(args.releaseId !== undefined ? { RELEASE_ID: args.releaseId } : {}),
+                [ENV.replayCommand]: args.replayCommand ?? `npm run replay -- --stack ${pulumi.getStack()}`,
+                ...(args.releaseId !== undefined ? { [ENV.releaseId]: args.releaseId } : {}),
             },
             asyncInvocation: {
                 // SQS-managed encryption, not the stack key: EventBridge cannot send to a queue under a customer

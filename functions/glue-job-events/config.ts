@@ -1,6 +1,7 @@
 /** The job-events handler's configuration, read from its environment once per cold start. */
 import { Env, readEnv } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";
+import { DEFAULT_METRIC_NAMESPACE, GLUE_JOB_EVENTS_ENV as ENV } from "./contract";
 
 export interface JobEventsConfig {
     /** The processing-metadata table, e.g. etl-pipeline-metadata-dev. */
@@ -36,12 +37,12 @@ function parseJobLogGroups(raw: string | undefined): Record<string, JobLogGroups
     try {
         parsed = JSON.parse(raw);
     } catch {
-        throw new Error("JOB_LOG_GROUPS must be a JSON object of job name → {output, error}");
+        throw new Error(`${ENV.jobLogGroups} must be a JSON object of job name → {output, error}`);
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("JOB_LOG_GROUPS must be a JSON object of job name → {output, error}");
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(`${ENV.jobLogGroups} must be a JSON object of job name → {output, error}`);
     for (const [job, groups] of Object.entries(parsed)) {
         const g = groups as Partial<JobLogGroups> | null;
-        if (typeof g?.output !== "string" || typeof g?.error !== "string") throw new Error(`JOB_LOG_GROUPS: ${job} needs "output" and "error" log group names`);
+        if (typeof g?.output !== "string" || typeof g?.error !== "string") throw new Error(`${ENV.jobLogGroups}: ${job} needs "output" and "error" log group names`);
     }
     return parsed as Record<string, JobLogGroups>;
 }
@@ -53,7 +54,7 @@ const METRIC_NAMESPACE = /^(?!AWS\/)[A-Za-z0-9.\-_/#:]{1,255}$/;
 
 function parseJobNames(raw: string | undefined): string[] {
     const names = (raw ?? "").split(",").map((n) => n.trim()).filter((n) => n !== "");
-    if (names.length === 0) throw new Error("GLUE_JOB_NAMES is required: a comma-separated list of Glue job names");
+    if (names.length === 0) throw new Error(`${ENV.glueJobNames} is required: a comma-separated list of Glue job names`);
     return [...new Set(names)];
 }
 
@@ -63,18 +64,18 @@ function parseJobNames(raw: string | undefined): string[] {
  */
 export function loadJobEventsConfig(env: Env): JobEventsConfig {
     return readEnv(env, (r) => {
-        const baselineRuns = r.int("DURATION_BASELINE_RUNS", { default: 10, min: 1, max: 100 });
+        const baselineRuns = r.int(ENV.baselineRuns, { default: 10, min: 1, max: 100 });
         return {
-            metadataTable: r.string("METADATA_TABLE", { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
-            alertsTopicArn: r.string("ALERTS_TOPIC_ARN", { pattern: SNS_TOPIC_ARN, describe: "an SNS topic ARN" }),
-            metricNamespace: r.string("METRIC_NAMESPACE", { default: "GluePipeline", pattern: METRIC_NAMESPACE, describe: "a custom CloudWatch namespace (not AWS/...)" }),
-            stage: r.string("STAGE", { pattern: /^[a-z][a-z0-9-]{0,30}$/, describe: "a stage name such as dev" }),
-            glueJobNames: r.parse("GLUE_JOB_NAMES", parseJobNames, []),
-            jobLogGroups: r.parse("JOB_LOG_GROUPS", parseJobLogGroups, {}),
-            replayCommand: r.string("REPLAY_COMMAND", { default: "npm run replay -- --stack <stack>" }),
+            metadataTable: r.string(ENV.metadataTable, { pattern: DYNAMODB_TABLE_NAME, describe: "a DynamoDB table name" }),
+            alertsTopicArn: r.string(ENV.alertsTopicArn, { pattern: SNS_TOPIC_ARN, describe: "an SNS topic ARN" }),
+            metricNamespace: r.string(ENV.metricNamespace, { default: DEFAULT_METRIC_NAMESPACE, pattern: METRIC_NAMESPACE, describe: "a custom CloudWatch namespace (not AWS/...)" }),
+            stage: r.string(ENV.stage, { pattern: /^[a-z][a-z0-9-]{0,30}$/, describe: "a stage name such as dev" }),
+            glueJobNames: r.parse(ENV.glueJobNames, parseJobNames, []),
+            jobLogGroups: r.parse(ENV.jobLogGroups, parseJobLogGroups, {}),
+            replayCommand: r.string(ENV.replayCommand, { default: "npm run replay -- --stack <stack>" }),
             baselineRuns,
-            baselineMinRuns: r.int("DURATION_BASELINE_MIN_RUNS", { default: 3, min: 1, max: baselineRuns }),
-            logLevel: r.parse("LOG_LEVEL", (raw) => parseLogLevel(raw), "INFO"),
+            baselineMinRuns: r.int(ENV.baselineMinRuns, { default: 3, min: 1, max: baselineRuns }),
+            logLevel: r.parse(ENV.logLevel, (raw) => parseLogLevel(raw), "INFO"),
         };
     });
 }
