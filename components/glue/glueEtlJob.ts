@@ -90,7 +90,7 @@ export interface GlueEtlJobArgs {
     readonly datalakeFormats?: readonly GlueDatalakeFormat[];
     /**
      * Extra default arguments (`--name`: value). They may not set the arguments this component owns (see
-     * {@link RESERVED_JOB_ARGUMENTS}); a conflict is an error naming the keys. @default none
+     * RESERVED_JOB_ARGUMENTS in ./jobArguments.ts); a conflict is an error naming the keys. @default none
      */
     readonly defaultArguments?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Prefixes the job reads (list + get). @default none */
