@@ -1,5 +1,5 @@
 /**
- * ClaimsBucket: the healthcare claims data lake of seed 002 — one bucket holding the claims files and all
+ * ClaimsBucket: the claims flow's data lake — one bucket holding the claims files and all
  * that is derived from them, with its own access-log bucket.
  *
  * Why a bucket of its own rather than prefixes of DataLakeBuckets' input/output buckets:
@@ -10,7 +10,7 @@
  * - claims are PHI: a separate bucket keeps them under their own bucket policy, IAM grants and access-log
  *   trail, away from roles of the generic pipeline.
  *
- * Layout (seed 002): `raw/claims/` (landing), `processed/claims/` and `processed/aggregations/` (the Glue
+ * Layout (the claims flow's requirements): `raw/claims/` (landing), `processed/claims/` and `processed/aggregations/` (the Glue
  * job's Parquet), `validation-reports/`, `quarantine/` (files that failed validation, records the job
  * rejected), `temp/` (the job's intermediate files).
  *
@@ -34,7 +34,7 @@ import {
 import { accessLogDeliveryStatement, denyNonKmsUploadStatement, HardenedBucket } from "../storage/hardenedBucket";
 import { PolicyStatement, tlsOnlyBucketStatements } from "../iam/iamPolicies";
 
-/** Prefixes of the claims bucket (seed 002's layout). */
+/** Prefixes of the claims bucket (the claims flow's layout). */
 export const CLAIMS_BUCKET_PREFIXES = {
     raw: "raw/claims/",
     processed: "processed/claims/",

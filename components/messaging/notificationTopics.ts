@@ -1,5 +1,5 @@
 /**
- * NotificationTopics: seed 002's two SNS topics — a processing topic (`job_status_update` messages) and an
+ * NotificationTopics: the claims flow's two SNS topics — a processing topic (`job_status_update` messages) and an
  * error topic (`error` messages, emailed to whoever the stack configures) — both encrypted with a
  * customer-managed KMS key and reachable only over TLS.
  *

@@ -53,14 +53,14 @@ export const PIPELINE_METRICS = {
 } as const;
 
 export interface AlarmThresholds {
-    /** Seed 000: job failure rate > 10 %. */
+    /** The requirements: job failure rate > 10 %. */
     readonly glueFailureRatePercent: number;
     /** The window the failure rate is computed over. */
     readonly glueFailureWindowMinutes: number;
-    /** Seed 000: duration > 2× average. */
+    /** The requirements: duration > 2× average. */
     readonly glueDurationRatio: number;
     readonly glueDurationWindowMinutes: number;
-    /** Seed 000: Lambda error rate > 5 %. */
+    /** The requirements: Lambda error rate > 5 %. */
     readonly lambdaErrorRatePercent: number;
     readonly lambdaPeriodMinutes: number;
     readonly queuePeriodMinutes: number;

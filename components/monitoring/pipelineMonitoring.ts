@@ -58,7 +58,7 @@ export interface PipelineMonitoringArgs {
      * ({@link alertsKeyPolicy}). @default a key created here with that policy
      */
     readonly alertsKmsKeyArn?: pulumi.Input<string>;
-    /** @default DEFAULT_THRESHOLDS (seed 000's values) */
+    /** @default DEFAULT_THRESHOLDS (the requirements' values) */
     readonly thresholds?: Partial<AlarmThresholds>;
     /** @default "GluePipeline" */
     readonly metricNamespace?: string;

@@ -1,5 +1,5 @@
 /**
- * The pipeline's S3 storage: input, output and assets buckets (seed 000's names), an access-log bucket, and
+ * The pipeline's S3 storage: input, output and assets buckets (the requirements' names), an access-log bucket, and
  * the KMS key that encrypts them — secure by default, data kept on delete unless the stack says otherwise.
  */
 import * as aws from "@pulumi/aws";
@@ -56,7 +56,7 @@ function bucketNamesUnchecked(stage: string, accountId: string): BucketNames {
     };
 }
 
-/** The four bucket names for a stage and account (seed 000's convention), validated. */
+/** The four bucket names for a stage and account (the requirements' convention), validated. */
 export function bucketNames(stage: string, accountId: string): BucketNames {
     validateStage(stage);
     validateAccountId(accountId);
@@ -70,7 +70,7 @@ export interface LifecycleTransition {
 }
 
 /**
- * A per-prefix lifecycle rule added to a bucket's defaults, e.g. seed 002's claims archive. A rule without
+ * A per-prefix lifecycle rule added to a bucket's defaults, e.g. the claims flow's archive. A rule without
  * `expirationDays` keeps objects forever, so its prefix must not also be under the bucket's expiration.
  */
 export interface PrefixLifecycleRule {
@@ -84,7 +84,7 @@ export interface PrefixLifecycleRule {
     readonly expirationDays?: number;
 }
 
-/** Seed 002's claims retention: Standard → IA at 30 d → Glacier at 90 d → Deep Archive at 365 d, never deleted. */
+/** The claims flow's retention: Standard → IA at 30 d → Glacier at 90 d → Deep Archive at 365 d, never deleted. */
 export const CLAIMS_ARCHIVE_TRANSITIONS: readonly LifecycleTransition[] = [
     { days: 30, storageClass: "STANDARD_IA" },
     { days: 90, storageClass: "GLACIER" },
@@ -111,7 +111,7 @@ export interface DataBucketRetention {
     readonly policyStatements?: readonly PolicyStatement[];
 }
 
-/** Seed defaults: input 30 d, output 90 d, assets permanent; noncurrent versions kept 30 d (assets 90 d). */
+/** The requirements' defaults: input 30 d, output 90 d, assets permanent; noncurrent versions kept 30 d (assets 90 d). */
 export const DEFAULT_RETENTION: Readonly<Record<DataBucketRole, Required<Pick<DataBucketRetention, "expirationDays" | "noncurrentVersionExpirationDays">>>> = {
     input: { expirationDays: 30, noncurrentVersionExpirationDays: 30 },
     output: { expirationDays: 90, noncurrentVersionExpirationDays: 30 },
@@ -352,9 +352,9 @@ export const accessLogPrefix = (role: DataBucketRole): string => `${role}/`;
  * expire, TLS ≥ 1.2 enforced by policy, all public access blocked, ACLs disabled (BucketOwnerEnforced),
  * server access logs delivered to the log bucket under `<role>/`.
  *
- * Assets bucket: seed 000 says "versioning disabled, permanent". We keep it versioned: it holds the job
+ * Assets bucket: the requirements say "versioning disabled, permanent". We keep it versioned: it holds the job
  * scripts and the zipped library Glue runs, so a bad upload must be recoverable and an audit must be able
- * to say which script version ran. Current objects never expire (permanent, as the seed asks); only
+ * to say which script version ran. Current objects never expire (permanent, as the requirements ask); only
  * superseded versions go after `noncurrentVersionExpirationDays` (90 by default), which bounds the cost.
  *
  * Access-log bucket: SSE-S3, because S3 server access logging cannot deliver to a bucket whose default

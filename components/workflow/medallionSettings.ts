@@ -33,17 +33,17 @@ export function failureSubscriptionNames(component: string, emails: readonly str
     return emails.map((email, i) => ({ email, name: `${component}-failure-email-${emailSubscriptionId(email)}`, previousName: `${component}-failure-email-${i}` }));
 }
 
-/** Seed 004: daily at 09:00 UTC. */
+/** The medallion flow's requirements: daily at 09:00 UTC. */
 export const DEFAULT_MEDALLION_SCHEDULE = "cron(0 9 * * ? *)";
 /**
- * Seed 004: "Concurrent executions: 10 (prevents API rate limit)". A value to configure, not a default: a
+ * The medallion flow's requirements: "Concurrent executions: 10 (prevents API rate limit)". A value to configure, not a default: a
  * reservation must leave the account's minimum unreserved concurrency free, which a new account cannot.
  */
 export const SEED_INGEST_CONCURRENCY = 10;
-/** Seed 004: Lambda timeout 5 minutes, 512 MB. */
+/** The medallion flow's requirements: Lambda timeout 5 minutes, 512 MB. */
 export const INGEST_TIMEOUT_SECONDS = 300;
 export const INGEST_MEMORY_MB = 512;
-/** Seed 004: Glue timeout 30 minutes. */
+/** The medallion flow's requirements: Glue timeout 30 minutes. */
 export const MEDALLION_JOB_TIMEOUT_MINUTES = 30;
 /** Crawler table names get this prefix, so gold tables cannot collide with other flows' in the shared database. */
 export const GOLD_TABLE_PREFIX = "medallion_";

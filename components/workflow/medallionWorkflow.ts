@@ -1,9 +1,9 @@
 /**
- * MedallionWorkflow (seed 004): a daily EventBridge Scheduler schedule starts a Step Functions state
+ * MedallionWorkflow (the medallion flow): a daily EventBridge Scheduler schedule starts a Step Functions state
  * machine that pages an HTTP API into bronze (ApiIngestion Lambda), runs the medallion Glue job
  * (bronze → silver → gold), crawls gold into the Glue Data Catalog and reports on SNS.
  *
- * Layout in the data bucket (the seed's diagram, under one root so it cannot collide with other flows):
+ * Layout in the data bucket (the requirements' diagram, under one root so it cannot collide with other flows):
  *
  *     medallion/raw/YYYY/MM/DD/<run>/page-NNNNN.json      bronze: API pages byte for byte (expire after 30 days)
  *     medallion/processed/YYYY/MM/DD/                      silver: validated, de-duplicated records (JSON lines)
@@ -81,17 +81,17 @@ export interface MedallionWorkflowArgs {
     readonly noDataIsFailure?: boolean;
     /** Addresses that get FAILED messages (SNS filter policy on `status`). @default none */
     readonly failureEmails?: readonly string[];
-    /** Reserved concurrency of the ingestion function (seed 004 caps it at SEED_INGEST_CONCURRENCY). @default none */
+    /** Reserved concurrency of the ingestion function (the requirements cap it at SEED_INGEST_CONCURRENCY). @default none */
     readonly ingestConcurrency?: number;
     /** Glue version. @default GlueEtlJob's */
     readonly glueVersion?: string;
-    /** Maximum Glue workers (auto scaling). @default 10 (seed: "Max capacity: 10 DPU") */
+    /** Maximum Glue workers (auto scaling). @default 10 (the requirements: "Max capacity: 10 DPU") */
     readonly maxWorkers?: number;
     /** @default "STANDARD" (a Flex run may wait for capacity past the 30-minute task timeout) */
     readonly executionClass?: GlueExecutionClass;
     /** Size the job aims each gold Parquet file at. @default 128 */
     readonly targetFileMb?: number;
-    /** Timings of the state machine. @default the seed's */
+    /** Timings of the state machine. @default the requirements' */
     readonly timing?: Partial<MedallionTiming>;
     /** Create `/aws-glue/crawlers` (account-wide; turn off if it exists and is managed elsewhere). @default true */
     readonly manageCrawlerLogGroup?: boolean;
@@ -212,7 +212,7 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
                 memorySizeMb: INGEST_MEMORY_MB,
                 reservedConcurrency: args.ingestConcurrency,
                 kmsKeyArn: key,
-                // Lambda logs keep the project's 14 days (seed 000), like every other function's.
+                // Lambda logs keep the project's 14 days (the requirements), like every other function's.
                 tags,
             },
             { parent: this },
@@ -232,7 +232,7 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
                 timeoutMinutes: MEDALLION_JOB_TIMEOUT_MINUTES,
                 // One run at a time: runs share the bookmark. A second start waits in Glue's queue.
                 maxConcurrentRuns: 1,
-                // Step Functions retries a failed run (seed: twice); Glue must not retry it as well.
+                // Step Functions retries a failed run (the requirements: twice); Glue must not retry it as well.
                 maxRetries: 0,
                 executionClass,
                 jobRunQueuing: executionClass !== "FLEX",

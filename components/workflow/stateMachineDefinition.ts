@@ -16,7 +16,7 @@
  * sources, and a failed execution would page someone (and count against the failure alarms) for it. The
  * run still publishes a NO_DATA message, so a team that expects data daily can subscribe to that status
  * (the message carries a `status` attribute for SNS filter policies), or set `noDataIsFailure` to make it
- * the seed's "send failure notification" path.
+ * the requirements' "send failure notification" path.
  */
 
 /** One Retry rule (ASL "Retriers"). */
@@ -136,16 +136,16 @@ export interface RetryTiming {
     readonly backoffRate: number;
 }
 
-/** Every number in the definition; the defaults are the seed's. */
+/** Every number in the definition; the defaults are the requirements'. */
 export interface MedallionTiming {
-    /** The whole execution (seed: 60 minutes). Past it the execution is TIMED_OUT; see MedallionWorkflow's rule. */
+    /** The whole execution (the requirements: 60 minutes). Past it the execution is TIMED_OUT; see MedallionWorkflow's rule. */
     readonly executionTimeoutSeconds: number;
     /**
-     * The ingestion task. The function's own timeout is 5 minutes (seed); the task allows 15 s more, so that
+     * The ingestion task. The function's own timeout is 5 minutes (the requirements); the task allows 15 s more, so that
      * the function's timeout error (with its logs) is what surfaces, not a bare States.Timeout.
      */
     readonly ingestTimeoutSeconds: number;
-    /** The Glue job run (seed: 30 minutes). A timed-out run is not retried: the next try would not fit the hour. */
+    /** The Glue job run (the requirements: 30 minutes). A timed-out run is not retried: the next try would not fit the hour. */
     readonly glueTimeoutSeconds: number;
     /** Each AWS API call (start/get crawler, SNS publish). */
     readonly apiCallTimeoutSeconds: number;
@@ -155,7 +155,7 @@ export interface MedallionTiming {
     readonly crawlerTimeoutSeconds: number;
     /** The function failed (after its own in-Lambda retries of the API). */
     readonly ingestRetry: RetryTiming;
-    /** The Glue run failed (seed: "Job Failure: Retry 2 times via Step Functions"). */
+    /** The Glue run failed (the requirements: "Job Failure: Retry 2 times via Step Functions"). */
     readonly glueRetry: RetryTiming;
     /** Throttling and transient service errors of Lambda, Glue and SNS themselves. */
     readonly serviceRetry: RetryTiming;
@@ -187,7 +187,7 @@ export interface MedallionDefinitionParams {
     readonly subjectPrefix?: string;
     /** Make "the API returned no records" a failed run with a failure notification. @default false */
     readonly noDataIsFailure?: boolean;
-    /** Overrides of the seed's timings (tests run the same definition with seconds instead of minutes). */
+    /** Overrides of the requirements' timings (tests run the same definition with seconds instead of minutes). */
     readonly timing?: Partial<MedallionTiming>;
 }
 
