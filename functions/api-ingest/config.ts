@@ -7,6 +7,7 @@
  */
 import { Env, readEnv, S3_BUCKET_NAME } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";
+import { API_INGEST_DEFAULTS as DEFAULTS, API_INGEST_ENV as ENV } from "./contract";
 
 export interface IngestConfig {
     /** The endpoint of the first page, e.g. `https://api.example.com/v1/orders`. */
@@ -25,7 +26,7 @@ export interface IngestConfig {
     readonly maxPages: number;
     /** Abort one HTTP request (headers and body) after this long; a slow answer is then retried. */
     readonly requestTimeoutMs: number;
-    /** Attempts per page, including the first (seed: "retry 3 times with exponential backoff"). */
+    /** Attempts per page, including the first (the requirement: "retry 3 times with exponential backoff"). */
     readonly fetchAttempts: number;
     /** Backoff ceiling of the first retry; doubles per retry up to `backoffMaxMs`. */
     readonly backoffBaseMs: number;
@@ -45,19 +46,19 @@ const PREFIX = /^(?:[A-Za-z0-9!_.*'()-]+\/)+$/;
  * plain HTTP to anything else would hand it to every hop on the way.
  */
 export function parseApiBaseUrl(raw: string | undefined): URL {
-    if (raw === undefined) throw new Error("API_BASE_URL is required but not set");
+    if (raw === undefined) throw new Error(`${ENV.apiBaseUrl} is required but not set`);
     let url: URL;
     try {
         url = new URL(raw);
     } catch {
-        throw new Error(`API_BASE_URL must be an absolute URL, got "${raw}"`);
+        throw new Error(`${ENV.apiBaseUrl} must be an absolute URL, got "${raw}"`);
     }
     const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
     if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-        throw new Error(`API_BASE_URL must use https (http is accepted only for a loopback host), got "${raw}"`);
+        throw new Error(`${ENV.apiBaseUrl} must use https (http is accepted only for a loopback host), got "${raw}"`);
     }
-    if (url.username || url.password) throw new Error("API_BASE_URL must not carry credentials; the key comes from Secrets Manager");
-    if (url.hash) throw new Error(`API_BASE_URL must not have a #fragment, got "${raw}"`);
+    if (url.username || url.password) throw new Error(`${ENV.apiBaseUrl} must not carry credentials; the key comes from Secrets Manager`);
+    if (url.hash) throw new Error(`${ENV.apiBaseUrl} must not have a #fragment, got "${raw}"`);
     return url;
 }
 
@@ -67,25 +68,25 @@ export function parseApiBaseUrl(raw: string | undefined): URL {
  */
 export function loadIngestConfig(env: Env): IngestConfig {
     return readEnv(env, (r) => {
-        const backoffBaseMs = r.int("BACKOFF_BASE_MS", { default: 500, min: 1, max: 60_000 });
+        const backoffBaseMs = r.int(ENV.backoffBaseMs, { default: 500, min: 1, max: 60_000 });
         return {
-            apiBaseUrl: r.parse("API_BASE_URL", parseApiBaseUrl, new URL("https://invalid.example")),
-            apiKeySecretId: r.string("API_KEY_SECRET_ID", { pattern: SECRET_ID, describe: "a Secrets Manager secret ARN or name" }),
-            apiKeyHeader: r.string("API_KEY_HEADER", { default: "x-api-key", pattern: HEADER_NAME, describe: "an HTTP header name" }),
-            bronzeBucket: r.string("BRONZE_BUCKET", { pattern: S3_BUCKET_NAME, describe: "an S3 bucket name (not an s3:// URI)" }),
-            bronzePrefix: r.string("BRONZE_PREFIX", {
-                default: "raw/",
+            apiBaseUrl: r.parse(ENV.apiBaseUrl, parseApiBaseUrl, new URL("https://invalid.example")),
+            apiKeySecretId: r.string(ENV.apiKeySecretId, { pattern: SECRET_ID, describe: "a Secrets Manager secret ARN or name" }),
+            apiKeyHeader: r.string(ENV.apiKeyHeader, { default: DEFAULTS.apiKeyHeader, pattern: HEADER_NAME, describe: "an HTTP header name" }),
+            bronzeBucket: r.string(ENV.bronzeBucket, { pattern: S3_BUCKET_NAME, describe: "an S3 bucket name (not an s3:// URI)" }),
+            bronzePrefix: r.string(ENV.bronzePrefix, {
+                default: DEFAULTS.bronzePrefix,
                 pattern: PREFIX,
                 describe: "a key prefix such as raw/ (no leading '/', ending in '/')",
             }),
-            pageSize: r.int("PAGE_SIZE", { default: 100, min: 1, max: 10_000 }),
-            maxPages: r.int("MAX_PAGES", { default: 1000, min: 1, max: 100_000 }),
-            requestTimeoutMs: r.int("REQUEST_TIMEOUT_MS", { default: 10_000, min: 100, max: 120_000 }),
-            fetchAttempts: r.int("FETCH_ATTEMPTS", { default: 4, min: 1, max: 10 }),
+            pageSize: r.int(ENV.pageSize, { default: DEFAULTS.pageSize, min: 1, max: 10_000 }),
+            maxPages: r.int(ENV.maxPages, { default: 1000, min: 1, max: 100_000 }),
+            requestTimeoutMs: r.int(ENV.requestTimeoutMs, { default: 10_000, min: 100, max: 120_000 }),
+            fetchAttempts: r.int(ENV.fetchAttempts, { default: 4, min: 1, max: 10 }),
             backoffBaseMs,
-            backoffMaxMs: r.int("BACKOFF_MAX_MS", { default: 20_000, min: backoffBaseMs, max: 120_000 }),
-            secretCacheSeconds: r.int("SECRET_CACHE_SECONDS", { default: 300, min: 0, max: 3600 }),
-            logLevel: r.parse("LOG_LEVEL", (raw) => parseLogLevel(raw), "INFO"),
+            backoffMaxMs: r.int(ENV.backoffMaxMs, { default: 20_000, min: backoffBaseMs, max: 120_000 }),
+            secretCacheSeconds: r.int(ENV.secretCacheSeconds, { default: 300, min: 0, max: 3600 }),
+            logLevel: r.parse(ENV.logLevel, (raw) => parseLogLevel(raw), "INFO"),
         };
     });
 }
