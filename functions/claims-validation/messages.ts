@@ -1,10 +1,10 @@
 /**
- * The two SNS message formats of the claims flow, exactly as seed 002 ("SNS Message Formats") specifies
+ * The two SNS message formats of the claims flow, exactly as the claims flow's requirements ("SNS Message Formats") specify
  * them: a `job_status_update` on the processing topic, an `error` on the error topic. The message body has
- * the seed's keys and nothing else, so every subscriber written against the seed parses it; what a
+ * the specified keys and nothing else, so every subscriber written against that specification parses it; what a
  * subscriber may want to filter on (file id, quality score, report location) travels as SNS message
  * attributes instead. The Glue job publishes the same formats (glue_pipeline/claims_notifications.py);
- * both are tested against the seed's examples (test/fixtures/claims/seed_messages.json).
+ * both are tested against the specification's examples (test/fixtures/claims/seed_messages.json).
  */
 import type { MessageAttributeValue } from "@aws-sdk/client-sns";
 

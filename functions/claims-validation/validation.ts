@@ -72,7 +72,7 @@ export function claimsStem(key: string, rawPrefix: string, suffix: string): stri
     return stem === "" || stem.endsWith("/") ? undefined : stem;
 }
 
-/** Every location of one file version's journey (all in the claims bucket, seed 002's layout). */
+/** Every location of one file version's journey (all in the claims bucket, the claims flow's layout). */
 export function claimsPaths(bucket: string, key: string, stem: string, fileId: string): ClaimsPaths {
     const root = `s3://${bucket}/`;
     const reportKey = `${CLAIMS_PREFIXES.reports}${stem}/${fileId}.json`;

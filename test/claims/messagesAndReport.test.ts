@@ -1,5 +1,5 @@
 /**
- * The SNS message formats, field by field against seed 002's examples, and the report's score and
+ * The SNS message formats, field by field against the claims flow's specified examples, and the report's score and
  * pass/fail decision.
  */
 import assert from "node:assert/strict";

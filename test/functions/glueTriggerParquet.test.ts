@@ -1,5 +1,5 @@
 /**
- * The trigger configured for the Parquet → JSON flow (seed 001): the same handler as the CSV trigger, with
+ * The trigger configured for the Parquet → JSON flow: the same handler as the CSV trigger, with
  * FILE_SUFFIX=.parquet, KEY_PREFIX=raw-data/, DATED_KEYS=true and OUTPUT_PREFIX=processed-data/. Pure
  * decisions first, then against the emulator (real S3 objects, metadata table and Glue job).
  */
