@@ -33,16 +33,10 @@ import {
 } from "../storage/dataLakeBuckets";
 import { accessLogDeliveryStatement, denyNonKmsUploadStatement, HardenedBucket } from "../storage/hardenedBucket";
 import { PolicyStatement, tlsOnlyBucketStatements } from "../iam/iamPolicies";
+import { CLAIMS_PREFIXES } from "../../functions/claims-validation/contract";
 
-/** Prefixes of the claims bucket (the claims flow's layout). */
-export const CLAIMS_BUCKET_PREFIXES = {
-    raw: "raw/claims/",
-    processed: "processed/claims/",
-    aggregations: "processed/aggregations/",
-    reports: "validation-reports/",
-    quarantine: "quarantine/",
-    temp: "temp/",
-} as const;
+/** Prefixes of the claims bucket (the claims flow's layout), as the validation function's contract names them. */
+export const CLAIMS_BUCKET_PREFIXES = CLAIMS_PREFIXES;
 
 /** Prefixes whose objects are claims data: archived, never deleted. */
 export const CLAIMS_ARCHIVED_PREFIXES: readonly string[] = ["raw/", "processed/", "quarantine/", "validation-reports/"];
