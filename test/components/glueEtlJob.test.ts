@@ -270,6 +270,31 @@ describe("GlueEtlJob", () => {
             assert.equal(archive.sha256, "83e5a3e0187e83f061a20ae6ed477f7bfae65376b17509adc9ed89e7f1088b29");
         });
 
+        it("writes deflated and stored entries (whichever is smaller) that Python's zipfile reads back exactly", () => {
+            const compressible = Buffer.from("def f():\n    return 1\n".repeat(200));
+            const incompressible = require("node:crypto").randomBytes(4096) as Buffer;
+            const zipPath = path.join(tmp, "mixed.zip");
+            const entries = [
+                { name: "a/big.py", data: compressible },
+                { name: "ünï/random.bin", data: incompressible },
+                { name: "empty.py", data: Buffer.alloc(0) },
+            ];
+            fs.writeFileSync(zipPath, zip.zipEntries(entries));
+            const code = [
+                "import hashlib, json, sys, zipfile",
+                "z = zipfile.ZipFile(sys.argv[1])",
+                "assert z.testzip() is None",
+                "print(json.dumps([[i.filename, i.compress_type, hashlib.sha256(z.read(i)).hexdigest()] for i in z.infolist()]))",
+            ].join("\n");
+            const run = spawnSync(python(), ["-c", code, zipPath], { encoding: "utf8" });
+            assert.equal(run.status, 0, run.stderr);
+            assert.deepEqual(JSON.parse(run.stdout), [
+                ["a/big.py", 8, sha256(compressible)],
+                ["ünï/random.bin", 0, sha256(incompressible)],
+                ["empty.py", 0, sha256(Buffer.alloc(0))],
+            ]);
+        });
+
         it("refuses an empty library", () => assert.throws(() => jobCode.buildLibraryArchive(tmp), /no files to ship/));
 
         it("computes zip's CRC-32 (standard check value, and empty input)", () => {
