@@ -25,6 +25,8 @@ const HANDLER_ENV = {
     METADATA_TABLE: "etl-pipeline-metadata-bench",
     OUTPUT_BUCKET: "glue-output-bench-111111111111",
     AWS_REGION: "eu-west-1",
+    // As in Lambda: Powertools' Tracer turns on there, and instruments the clients at import.
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
     // The SDK warns on Node < 22 at load; the warning is noise here and Lambda runs node22.
     NODE_NO_WARNINGS: "1",
 };
