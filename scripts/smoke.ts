@@ -37,7 +37,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk
 import { SMOKE_LAYOUT, SmokeMarker } from "../components/delivery/smokeCheck";
 import { deriveFileId, objectVersion, s3Uri } from "../functions/shared/s3Events";
 import { NOT_PROCESSED_STATUSES, ProcessingRecord } from "../functions/shared/processingRecords";
-import { PARQUET_PREFIXES } from "../stacks/etlFlows";
+import { PARQUET_PREFIXES } from "../stacks/flows/parquetToJson";
 import { walkFlags } from "./cliArgs";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -3,47 +3,44 @@
  * pipeline; their differences are configuration (sizes, Flex, retention, deletion protection) and, for a
  * stack with `promotion.fromStack`, the rule that it ships only code the source stack has deployed.
  *
- * Flow: CSV lands in the input bucket → S3 event → GlueTriggerLambda-{stage} claims the file in the
- * metadata table and starts FileProcessorV2-{stage} → Parquet under processed/, bad rows under quarantine/
- * of the output bucket, outcome recorded on the file's metadata record.
+ * In four steps: the platform (buckets, metadata table, Glue environment) → the flows (stacks/flows/, each
+ * one {@link Flow}) → monitoring over all flows → the outputs merged from the flows, and last the smoke check.
+ * This file knows no flow's names or prefixes: it concatenates what the flows declare.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
     DataLakeBuckets,
-    dynamoDbItemStatement,
+    DEFAULT_LOG_GROUP_NAME_PATTERNS,
     GlueEnvironment,
-    GlueEtlJob,
-    glueJobRunStatement,
     metadataTableName,
     PipelineMonitoring,
     ProcessingMetadataTable,
     STATUS_INDEX_NAME,
-    S3TriggeredLambda,
-    s3ReadStatements,
 } from "../components";
-import { ARTIFACT_SOURCES, localArtifactVersions, releaseId, shippedArtifacts } from "./artifacts";
+import { localArtifactVersions, releaseId, shippedArtifacts } from "./artifacts";
 import { StackConfig } from "./config";
 import { ArtifactVersions, promotedArtifacts } from "./promotion";
 import { permissionsBoundaryTransform } from "../components/delivery/deployRoles";
-import { MEDALLION_PREFIXES } from "../components/workflow/medallionWorkflow";
-import { createMedallion, MEDALLION_LIFECYCLE_RULES, MEDALLION_LOG_GROUP_PATTERNS, MedallionStack } from "./medallion";
-import {
-    createInputNotifications,
-    createLegislators,
-    createParquetToJson,
-    LEGISLATORS_PREFIXES,
-    LegislatorsStack,
-    PARQUET_PREFIXES,
-    ParquetToJsonStack,
-} from "./etlFlows";
-import { ClaimsStack, createClaims } from "./claims";
 import { SmokeCheck } from "../components/delivery/smokeCheck";
+import {
+    checkTriggerFilters,
+    combinedStorage,
+    concatMonitoring,
+    CSV_PREFIXES,
+    Flow,
+    FlowDefinition,
+    flowMonitoring,
+    InputBucketTrigger,
+    mergeArtifactVersions,
+    mergeOutputs,
+    PARQUET_PREFIXES,
+    Platform,
+    WORKLOAD_FLOWS,
+} from "./flows";
 
-/** Object keys the trigger accepts; anything else in the input bucket is ignored with a log line. */
-export const CSV_SUFFIX = ".csv";
-/** Prefixes of the output bucket FileProcessorV2 writes: Parquet, and rows it could not parse. */
-export const OUTPUT_PREFIXES = { processed: "processed/", quarantine: "quarantine/" } as const;
+// The CSV flow's suffix, for importers written before the flows moved to stacks/flows/ (stacks/flows/csv.ts).
+export { CSV_SUFFIX } from "./flows/csv";
 
 /**
  * The CloudWatch console page of a dashboard, in the stack's region (the console's own regional host and
@@ -59,34 +56,32 @@ export function dashboardConsoleUrl(region: string, dashboardName: string): stri
     return `https://${host}/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboardName)}`;
 }
 
-export interface WorkloadStack {
+/** The flows a workload may be built with: the project's own, and (in tests) more. */
+export type WorkloadFlowDefinitions = typeof WORKLOAD_FLOWS & Readonly<Record<string, FlowDefinition>>;
+
+/** The project's flows, built: each under its key in {@link WORKLOAD_FLOWS}. */
+export type WorkloadFlows = { readonly [K in keyof typeof WORKLOAD_FLOWS]: ReturnType<(typeof WORKLOAD_FLOWS)[K]["build"]> };
+
+export interface WorkloadStack extends WorkloadFlows {
     readonly buckets: DataLakeBuckets;
     readonly metadata: ProcessingMetadataTable;
     readonly glue: GlueEnvironment;
-    readonly fileProcessor: GlueEtlJob;
-    readonly trigger: S3TriggeredLambda;
-    /** Seed 001: Parquet under raw-data/YYYY/MM/DD/ → ParquetToJson → JSON Lines under processed-data/. */
-    readonly parquetToJson: ParquetToJsonStack;
-    /** Seed 000: ProcessLegislators, run on demand. */
-    readonly legislators: LegislatorsStack;
-    /** The input bucket's one notification configuration, shared by the CSV and Parquet triggers. */
+    /** Every flow the stack deployed, in monitoring's order (the ones its configuration leaves out are absent). */
+    readonly flows: readonly Flow[];
+    /** The input bucket's one notification configuration, shared by every flow's input-bucket trigger. */
     readonly inputNotifications: aws.s3.BucketNotification;
     /** Alarms, dashboards, the alerts topic and the Glue job-events handler. */
     readonly monitoring: PipelineMonitoring;
-    /** The scheduled medallion workflow (seed 004), when the stack's config has a `medallion` section. */
-    readonly medallion?: MedallionStack;
-    /** Seed 002: claims validated on arrival, then the claims ETL; its own bucket and SNS topics. */
-    readonly claims: ClaimsStack;
     /** Versions of the code this stack deployed: the promotion contract's `artifacts` output. */
     readonly artifacts: pulumi.Output<ArtifactVersions>;
-    /** Short id of the release (all artifact versions), stamped on the job and the function. */
+    /** Short id of the release (all artifact versions), stamped on every job and function. */
     readonly releaseId: pulumi.Output<string>;
     /** The smoke check run by `pulumi up` after the flows are deployed, with `smokeOnUp`. */
     readonly smoke?: SmokeCheck;
     readonly outputs: Record<string, pulumi.Input<unknown>>;
 }
 
-export function createWorkload(config: StackConfig, provider: aws.Provider): WorkloadStack {
+export function createWorkload(config: StackConfig, provider: aws.Provider, definitions: WorkloadFlowDefinitions = WORKLOAD_FLOWS): WorkloadStack {
     // Every role under these components carries the bootstrap's boundary: the deploy role may create no other.
     const opts: pulumi.ComponentResourceOptions = {
         providers: [provider],
@@ -106,26 +101,19 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
     // refuses credentials for another account, so the two agree whenever anything is deployed.
     const accountId = aws.getCallerIdentityOutput({}, { provider }).accountId;
 
+    // --- the platform ------------------------------------------------------------------------------------
+    // What the flows need of the shared buckets is declared by each flow, before any is built. The output
+    // bucket's retention (90 days) applies to what the flows list; the medallion flow keeps silver, gold and
+    // its manifest, and expires raw pages sooner, through its own rules.
+    const storage = combinedStorage(Object.values(definitions).map((d) => d.storage));
     const buckets = new DataLakeBuckets(
         "data-lake",
         {
             stage,
             accountId,
             allowDestroy: config.allowDataDestroy,
-            // Seed 000's 90 days apply to what the file flows write; the medallion layers share the bucket but
-            // keep their own rules (raw pages expire after 30 days, seed 004), and silver, gold and the
-            // processed-objects manifest are kept: they are the analytical history Athena queries.
-            output: {
-                expirationPrefixes: [
-                    OUTPUT_PREFIXES.processed,
-                    OUTPUT_PREFIXES.quarantine,
-                    PARQUET_PREFIXES.processed,
-                    LEGISLATORS_PREFIXES.history,
-                    MEDALLION_PREFIXES.rejected,
-                ],
-                prefixRules: MEDALLION_LIFECYCLE_RULES,
-            },
-            logGroupNamePatterns: MEDALLION_LOG_GROUP_PATTERNS,
+            output: { expirationPrefixes: storage.expiringOutputPrefixes, prefixRules: storage.prefixRules },
+            logGroupNamePatterns: [...DEFAULT_LOG_GROUP_NAME_PATTERNS, ...storage.logGroupNamePatterns],
         },
         opts,
     );
@@ -138,113 +126,33 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
     );
 
     const glue = new GlueEnvironment("glue", { stage, kmsKeyArn: keyArn }, opts);
+    const platform: Platform = { accountId, buckets, metadata, glue, release };
 
-    const flex = config.glue.executionClass === "FLEX";
-    const fileProcessor = new GlueEtlJob(
-        "file-processor",
-        {
-            jobName: `FileProcessorV2-${stage}`,
-            scriptPath: ARTIFACT_SOURCES.fileProcessorScript.path,
-            libraryDir: ARTIFACT_SOURCES.glueLibrary.path,
-            assetsBucket: buckets.assetsBucket,
-            environment: glue,
-            kmsKeyArn: keyArn,
-            glueVersion: config.glue.version,
-            maxWorkers: config.glue.maxWorkers,
-            executionClass: config.glue.executionClass,
-            // Glue does not queue Flex runs; there the trigger's backoff and Lambda's retries absorb a burst.
-            jobRunQueuing: !flex,
-            readAccess: [{ bucketArn: buckets.inputBucket.arn, prefixes: [""] }],
-            writeAccess: [
-                { bucketArn: buckets.outputBucket.arn, prefixes: [OUTPUT_PREFIXES.processed, OUTPUT_PREFIXES.quarantine] },
-            ],
-            metadataTableArn: metadata.tableArn,
-            defaultArguments: {
-                "--release_id": release,
-                // How this flow's sources are written (glue/jobs/file_processor.py maps the names).
-                "--delimiter": config.csv?.delimiter ?? "comma",
-                "--encoding": config.csv?.encoding ?? "utf-8",
-            },
-            description: "FileProcessorV2: CSV from the input bucket to Parquet (seed 000)",
-        },
-        opts,
+    // --- the flows ---------------------------------------------------------------------------------------
+    const built = Object.fromEntries(Object.entries(definitions).map(([name, d]) => [name, d.build(name, config, platform, opts)])) as Record<string, Flow | undefined>;
+    const flows = Object.values(built).filter((f): f is Flow => f !== undefined);
+
+    // S3 keeps one notification configuration per bucket: one for every flow's input-bucket trigger.
+    const triggers: Array<InputBucketTrigger & { readonly flow: string }> = flows.flatMap((f) => f.inputBucketTriggers.map((t) => ({ ...t, flow: f.name })));
+    checkTriggerFilters(triggers);
+    const inputNotifications = new aws.s3.BucketNotification(
+        "input-notifications",
+        { bucket: buckets.inputBucket.bucket, lambdaFunctions: triggers.map((t) => t.lambda.lambdaNotification) },
+        // S3 checks each function's invoke permission when the configuration is saved.
+        { provider, dependsOn: triggers.map((t) => t.lambda.permission) },
     );
 
-    const trigger = new S3TriggeredLambda(
-        "glue-trigger",
-        {
-            functionName: `GlueTriggerLambda-${stage}`,
-            entry: ARTIFACT_SOURCES.glueTriggerBundle.path,
-            bucket: buckets.inputBucket,
-            filterSuffix: CSV_SUFFIX,
-            // The Parquet trigger shares the input bucket: one notification for both, below.
-            createNotification: false,
-            environment: {
-                GLUE_JOB_NAME: fileProcessor.jobName,
-                METADATA_TABLE: metadata.tableName,
-                OUTPUT_BUCKET: buckets.outputBucket.bucket,
-                FILE_SUFFIX: CSV_SUFFIX,
-                RELEASE_ID: release,
-            },
-            policyStatements: pulumi
-                .all([fileProcessor.jobArn, metadata.tableArn, buckets.inputBucket.arn])
-                .apply(([jobArn, tableArn, inputArn]) => [
-                    glueJobRunStatement(jobArn, ["glue:StartJobRun"], "StartFileProcessor"),
-                    dynamoDbItemStatement(tableArn, { read: true, write: true, sid: "TrackFiles" }),
-                    // HeadObject of every event's key (needs s3:GetObject; s3:ListBucket makes a deleted key a
-                    // 404, recorded SOURCE_DELETED, not a 403): the version uploaded is the version processed.
-                    // HEAD reads no content, so no kms:Decrypt beyond the function key's is needed.
-                    ...s3ReadStatements(inputArn, [""], "ReadInput"),
-                ]),
-            timeoutSeconds: 30,
-            memorySizeMb: config.trigger.memoryMb,
-            reservedConcurrency: config.trigger.reservedConcurrency,
-            kmsKeyArn: keyArn,
-            description: "Starts FileProcessorV2 for each CSV that lands in the input bucket, once per object version",
-        },
-        opts,
-    );
-
-    const parquetToJson = createParquetToJson(config, { buckets, metadata, glue, release }, opts);
-    const legislators = createLegislators(config, { buckets, metadata, glue, release }, opts);
-    const inputNotifications = createInputNotifications("input-notifications", buckets.inputBucket.bucket, [trigger, parquetToJson.trigger], provider);
-
-    const medallion = createMedallion(config, { buckets, glue, release }, opts);
-
-    const claims = createClaims(config, { accountId, buckets, metadata, glue, release }, opts);
-
-    // Every job, function, dead-letter queue and table of the flow; a later flow adds its own items here.
+    // --- monitoring over all flows -----------------------------------------------------------------------
+    const watched = concatMonitoring([
+        ...flows.map((f) => f.monitored),
+        flowMonitoring({ tables: [{ label: metadataTableName(stage), name: metadata.tableName, globalSecondaryIndexes: [STATUS_INDEX_NAME] }] }),
+    ]);
     const monitoring = new PipelineMonitoring(
         "monitoring",
         {
             stage,
             alertEmails: config.alerts?.emails ?? [],
-            glueJobs: [
-                {
-                    label: fileProcessor.settings.jobName,
-                    name: fileProcessor.jobName,
-                    arn: fileProcessor.jobArn,
-                    logGroups: { output: fileProcessor.outputLogGroup.name, error: fileProcessor.errorLogGroup.name },
-                },
-                ...parquetToJson.monitored.glueJobs,
-                ...legislators.monitored.glueJobs,
-                ...claims.monitored.glueJobs,
-                ...(medallion?.monitored.glueJobs ?? []),
-            ],
-            functions: [
-                { label: `GlueTriggerLambda-${stage}`, name: trigger.function.name },
-                ...parquetToJson.monitored.functions,
-                ...claims.monitored.functions,
-                ...(medallion?.monitored.functions ?? []),
-            ],
-            deadLetterQueues: [
-                { label: `GlueTriggerLambda-${stage}-dlq`, name: trigger.deadLetterQueue.name },
-                ...parquetToJson.monitored.deadLetterQueues,
-                ...claims.monitored.deadLetterQueues,
-                ...(medallion?.monitored.deadLetterQueues ?? []),
-            ],
-            stateMachines: medallion?.monitored.stateMachines ?? [],
-            tables: [{ label: metadataTableName(stage), name: metadata.tableName, globalSecondaryIndexes: [STATUS_INDEX_NAME] }],
+            ...watched,
             metadataTable: { name: metadata.tableName, arn: metadata.tableArn },
             kmsKeyArn: keyArn,
             replayCommand: `npm run replay -- --stack ${config.stackName}`,
@@ -255,22 +163,34 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
         },
         opts,
     );
+    const eventHandler = monitoring.eventHandler;
+    // Every workload has Glue jobs, so monitoring always builds the job-events handler; without it the stack
+    // would ship a release whose artifacts leave out a function it runs.
+    if (eventHandler === undefined) throw new Error("PipelineMonitoring built no Glue job-events handler: no flow has a Glue job");
+    const monitoringPart = {
+        name: "monitoring",
+        outputs: {
+            alertsTopicArn: monitoring.alertsTopicArn,
+            // Links a reader can open; the names stay available for scripts.
+            dashboards: {
+                overview: dashboardConsoleUrl(config.region, monitoring.dashboardNames.overview),
+                operations: dashboardConsoleUrl(config.region, monitoring.dashboardNames.operations),
+            },
+            dashboardNames: monitoring.dashboardNames,
+            glueJobEventsFunction: eventHandler.function.name,
+            glueJobEventsDeadLetterQueue: eventHandler.deadLetterQueue.url,
+        },
+        artifacts: { glueJobEventsBundle: eventHandler.bundleSha256 },
+    };
 
     // What this stack deployed, read from the components themselves: the promotion contract's output.
+    const shipping = [...flows, monitoringPart];
     const artifacts = pulumi
-        .all([trigger.bundleSha256, medallion?.workflow.ingest.bundleSha256, claims.artifacts])
-        .apply(([triggerBundle, ingestBundle, claimsArtifacts]): ArtifactVersions => ({
-            fileProcessorScript: fileProcessor.scriptSha256,
-            parquetToJsonScript: parquetToJson.job.scriptSha256,
-            legislatorsScript: legislators.job.scriptSha256,
-            glueLibrary: fileProcessor.librarySha256 ?? "",
-            glueTriggerBundle: triggerBundle,
-            glueJobEventsBundle: monitoring.eventHandler!.bundleSha256,
-            ...(medallion ? { medallionScript: medallion.workflow.job.scriptSha256, apiIngestBundle: ingestBundle! } : {}),
-            ...claimsArtifacts,
-        }));
+        .all(shipping.map((part) => pulumi.output(part.artifacts)))
+        .apply((versions) => mergeArtifactVersions(versions.map((artifacts, i) => ({ name: shipping[i].name, artifacts }))));
 
-    // Last: smoke drives the CSV and Parquet flows through what this update deployed (components/delivery/smokeCheck.ts).
+    // --- smoke, last ---------------------------------------------------------------------------------------
+    // It drives the CSV and Parquet flows through what this update deployed (components/delivery/smokeCheck.ts).
     const smoke = config.smokeOnUp
         ? new SmokeCheck(
               "smoke",
@@ -286,34 +206,22 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
                   metadataTableArn: metadata.tableArn,
                   kmsKeyArn: keyArn,
                   flows: {
-                      csvOutput: OUTPUT_PREFIXES.processed,
-                      csvQuarantine: OUTPUT_PREFIXES.quarantine,
+                      csvOutput: CSV_PREFIXES.processed,
+                      csvQuarantine: CSV_PREFIXES.quarantine,
                       parquetInput: PARQUET_PREFIXES.raw,
                       parquetOutput: PARQUET_PREFIXES.processed,
                       parquetQuarantine: PARQUET_PREFIXES.quarantine,
                   },
                   deployRoleArn: config.deployRoleArn,
-                  flowResources: [buckets, metadata, glue, fileProcessor, trigger, parquetToJson.job, parquetToJson.trigger, inputNotifications],
+                  flowResources: [buckets, metadata, glue, ...flows.flatMap((f) => f.smokeDependencies), inputNotifications],
               },
               opts,
           )
         : undefined;
 
-    return {
-        buckets,
-        metadata,
-        glue,
-        fileProcessor,
-        trigger,
-        parquetToJson,
-        legislators,
-        inputNotifications,
-        monitoring,
-        medallion,
-        claims,
-        artifacts,
-        releaseId: release,
-        smoke,
+    // --- outputs -------------------------------------------------------------------------------------------
+    const platformPart = {
+        name: "platform",
         outputs: {
             stage,
             accountId,
@@ -326,27 +234,22 @@ export function createWorkload(config: StackConfig, provider: aws.Provider): Wor
             kmsKeyArn: keyArn,
             metadataTable: metadata.tableName,
             glueDatabase: glue.databaseName,
-            fileProcessorJob: fileProcessor.jobName,
-            triggerFunction: trigger.function.name,
-            triggerDeadLetterQueue: trigger.deadLetterQueue.url,
-            alertsTopicArn: monitoring.alertsTopicArn,
-            // Links a reader can open; the names stay available for scripts.
-            dashboards: {
-                overview: dashboardConsoleUrl(config.region, monitoring.dashboardNames.overview),
-                operations: dashboardConsoleUrl(config.region, monitoring.dashboardNames.operations),
-            },
-            dashboardNames: monitoring.dashboardNames,
-            glueJobEventsFunction: monitoring.eventHandler!.function.name,
-            glueJobEventsDeadLetterQueue: monitoring.eventHandler!.deadLetterQueue.url,
-            ...parquetToJson.outputs,
-            ...legislators.outputs,
-            ...(medallion?.outputs ?? {}),
-            ...claims.outputs,
             // Only ever a passing release: a failed check fails the update, which then exports nothing new.
             ...(smoke ? { smoke: smoke.result, smokeRoleArn: smoke.role.arn } : {}),
-            glueJobLogGroups: pulumi
-                .all([fileProcessor.jobName, fileProcessor.outputLogGroup.name, fileProcessor.errorLogGroup.name])
-                .apply(([job, output, error]) => ({ [job]: { output, error } })),
         },
+    };
+
+    return {
+        ...(built as unknown as WorkloadFlows),
+        buckets,
+        metadata,
+        glue,
+        flows,
+        inputNotifications,
+        monitoring,
+        artifacts,
+        releaseId: release,
+        smoke,
+        outputs: mergeOutputs([platformPart, monitoringPart, ...flows]),
     };
 }

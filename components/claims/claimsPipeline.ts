@@ -17,12 +17,14 @@
  * ./claimsWarehouse.ts), created by the claims stack only when `claims.warehouse` is set.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClaimsBucket, CLAIMS_BUCKET_PREFIXES } from "./claimsBucket";
+import { ClaimsBucket } from "./claimsBucket";
 import { GlueExecutionClass, GlueEtlJob, BucketRef } from "../glue/glueEtlJob";
 import { GlueJobEnvironment } from "../glue/glueEnvironment";
 import { dynamoDbItemStatement, glueJobRunStatement, PolicyStatement, s3ObjectArns, s3ReadStatements, s3WriteStatement } from "../iam/iamPolicies";
 import { NotificationTopics, topicPublishStatements } from "../messaging/notificationTopics";
 import { S3TriggeredLambda } from "../compute/s3TriggeredLambda";
+// The function's side of the contract: the layout it writes and the variables it reads.
+import { CLAIMS_FILE_SUFFIX, CLAIMS_PREFIXES, CLAIMS_VALIDATION_ENV as ENV, ClaimsValidationEnvName } from "../../functions/claims-validation/contract";
 
 /** Where the claims code lives in the repository. */
 export const CLAIMS_SOURCES = {
@@ -79,8 +81,8 @@ export interface ClaimsPipelineArgs {
     readonly validationMemoryMb?: number;
     /** Files validated at once (reserved concurrency). @default none: the account's unreserved pool */
     readonly validationConcurrency?: number;
-    /** Extra environment of the function (e.g. `RELEASE_ID`). @default none */
-    readonly validationEnvironment?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Extra environment of the function: the contract's names only (e.g. `releaseId`). @default none */
+    readonly validationEnvironment?: Readonly<Partial<Record<ClaimsValidationEnvName, pulumi.Input<string>>>>;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -109,7 +111,7 @@ export interface ValidationPolicyInputs {
  * write reports and quarantined files, start the claims job, claim records, publish notifications.
  */
 export function validationPolicyStatements(p: ValidationPolicyInputs): PolicyStatement[] {
-    const P = CLAIMS_BUCKET_PREFIXES;
+    const P = CLAIMS_PREFIXES;
     return [
         ...s3ReadStatements(p.bucketArn, [P.raw], "ReadRawClaims"),
         { Sid: "RemoveQuarantinedRawClaims", Effect: "Allow", Action: ["s3:DeleteObject"], Resource: s3ObjectArns(p.bucketArn, [P.raw]) },
@@ -134,7 +136,7 @@ export class ClaimsPipeline extends pulumi.ComponentResource {
         const names = claimsResourceNames(args.stage);
         this.names = names;
         const tags = args.tags;
-        const P = CLAIMS_BUCKET_PREFIXES;
+        const P = CLAIMS_PREFIXES;
 
         this.storage = new ClaimsBucket(
             `${name}-storage`,
@@ -196,18 +198,18 @@ export class ClaimsPipeline extends pulumi.ComponentResource {
                 entry: CLAIMS_SOURCES.validationHandler,
                 bucket,
                 filterPrefix: P.raw,
-                filterSuffix: ".csv",
+                filterSuffix: CLAIMS_FILE_SUFFIX,
                 environment: {
                     ...args.validationEnvironment,
-                    GLUE_JOB_NAME: this.etlJob.jobName,
-                    METADATA_TABLE: args.metadataTable.name,
-                    DATA_BUCKET: bucket.bucket,
-                    RAW_PREFIX: P.raw,
-                    PROCESSING_TOPIC_ARN: this.topics.processingTopicArn,
-                    ERROR_TOPIC_ARN: this.topics.errorTopicArn,
-                    MIN_QUALITY_SCORE: String(args.minQualityScore ?? DEFAULT_MIN_QUALITY_SCORE),
+                    [ENV.glueJobName]: this.etlJob.jobName,
+                    [ENV.metadataTable]: args.metadataTable.name,
+                    [ENV.dataBucket]: bucket.bucket,
+                    [ENV.rawPrefix]: P.raw,
+                    [ENV.processingTopicArn]: this.topics.processingTopicArn,
+                    [ENV.errorTopicArn]: this.topics.errorTopicArn,
+                    [ENV.minQualityScore]: String(args.minQualityScore ?? DEFAULT_MIN_QUALITY_SCORE),
                     // The claim must outlive the invocation that holds it.
-                    CLAIM_LEASE_SECONDS: String(timeout + 60),
+                    [ENV.claimLeaseSeconds]: String(timeout + 60),
                 },
                 policyStatements: pulumi
                     .all([bucket.arn, this.etlJob.jobArn, pulumi.output(args.metadataTable.arn), topicArns, pulumi.output(args.kmsKeyArn)])

@@ -39,6 +39,8 @@ import {
 } from "../iam/iamPolicies";
 import { LambdaFunction } from "../compute/lambdaFunction";
 import { topicPublishStatements } from "../messaging/notificationTopics";
+// The function's side of the contract: the variables it reads and where it writes its manifests.
+import { WAREHOUSE_LOAD_ENV as ENV, WAREHOUSE_MANIFEST_PREFIX, WarehouseLoadEnvName } from "../../functions/claims-warehouse-load/contract";
 
 export const CLAIMS_WAREHOUSE_DEFAULTS = {
     baseCapacity: 8,
@@ -51,8 +53,8 @@ export const CLAIMS_WAREHOUSE_DEFAULTS = {
     adminUsername: "claims_admin",
 } as const;
 
-/** Where the load function writes the COPY manifests: under processed/, the only prefix the COPY role reads. */
-export const WAREHOUSE_MANIFEST_PREFIX = "processed/warehouse-manifests/";
+/** Where the load function writes the COPY manifests (its contract): under processed/, the only prefix the COPY role reads. */
+export { WAREHOUSE_MANIFEST_PREFIX };
 export const WAREHOUSE_LOAD_ENTRY = "functions/claims-warehouse-load/handler.ts";
 /** Polling a COPY of a large file takes minutes; Lambda's ceiling. */
 export const WAREHOUSE_LOAD_TIMEOUT_SECONDS = 900;
@@ -89,8 +91,8 @@ export interface ClaimsWarehouseArgs {
     readonly vpcCidr?: string;
     /** @default false: the namespace (the warehouse's data) is kept when the stack deletes it */
     readonly allowDataDestroy?: boolean;
-    /** Extra environment of the load function (e.g. `RELEASE_ID`). @default none */
-    readonly loadEnvironment?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Extra environment of the load function: the contract's names only (e.g. `releaseId`). @default none */
+    readonly loadEnvironment?: Readonly<Partial<Record<WarehouseLoadEnvName, pulumi.Input<string>>>>;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -336,12 +338,12 @@ export class ClaimsWarehouse extends pulumi.ComponentResource {
                 kmsKeyArn: args.kmsKeyArn,
                 environment: {
                     ...args.loadEnvironment,
-                    WORKGROUP_NAME: this.workgroup.workgroupName,
-                    DATABASE_NAME: this.databaseName,
-                    COPY_ROLE_ARN: this.copyRole.arn,
-                    DATA_BUCKET: args.claimsBucket.name,
-                    METADATA_TABLE: args.metadataTable.name,
-                    ERROR_TOPIC_ARN: args.errorTopicArn,
+                    [ENV.workgroupName]: this.workgroup.workgroupName,
+                    [ENV.databaseName]: this.databaseName,
+                    [ENV.copyRoleArn]: this.copyRole.arn,
+                    [ENV.dataBucket]: args.claimsBucket.name,
+                    [ENV.metadataTable]: args.metadataTable.name,
+                    [ENV.errorTopicArn]: args.errorTopicArn,
                 },
                 policyStatements: pulumi
                     .all([

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { ProcessingRecord } from "../../functions/shared/processingRecords";
 import { planRecord } from "../../functions/shared/s3Events";
-import { PARQUET_PREFIXES, PARQUET_SUFFIX } from "../../stacks/etlFlows";
+import { PARQUET_PREFIXES, PARQUET_SUFFIX } from "../../stacks/flows/parquetToJson";
 import {
     assumeRoleChain,
     isDataObject,

@@ -9,8 +9,8 @@ import { smokeRoleName, smokeRolePolicy, SmokeAccessScope } from "../../componen
 import { bucketNames, dataLakeKeyPolicy } from "../../components/storage/dataLakeBuckets";
 import { workloadBoundaryPolicy } from "../../components/delivery/deployRoles";
 import { metadataTableName } from "../../components/tracking/processingMetadataTable";
-import { OUTPUT_PREFIXES } from "../../stacks/workload";
-import { PARQUET_PREFIXES } from "../../stacks/etlFlows";
+import { CSV_PREFIXES as OUTPUT_PREFIXES } from "../../stacks/flows/csv";
+import { PARQUET_PREFIXES } from "../../stacks/flows/parquetToJson";
 import { decide, Decision } from "../access/simulate";
 
 export const PROJECT = "glue-data-pipeline";

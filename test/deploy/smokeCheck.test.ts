@@ -17,8 +17,8 @@ import {
 } from "../../components/delivery/smokeCheck";
 import { deriveJobPaths } from "../../functions/glue-trigger/trigger";
 import { newRunId, parseSmokeArgs, smokeKey, smokeSamples } from "../../scripts/smoke";
-import { PARQUET_SUFFIX } from "../../stacks/etlFlows";
-import { CSV_SUFFIX } from "../../stacks/workload";
+import { PARQUET_SUFFIX } from "../../stacks/flows/parquetToJson";
+import { CSV_SUFFIX } from "../../stacks/flows/csv";
 import { named, ofType, RecordedResource, statementsOf } from "../support/graph";
 import { valueOf } from "../support/outputs";
 import { buildWorkload, stackConfig } from "../support/workload";

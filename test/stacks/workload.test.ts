@@ -25,8 +25,8 @@ describe("workload stack", () => {
         });
 
         it("names the seed's resources after the stage", async () => {
-            assert.equal(await valueOf(dev.fileProcessor.jobName), "FileProcessorV2-dev");
-            assert.equal(await valueOf(dev.trigger.function.name), "GlueTriggerLambda-dev");
+            assert.equal(await valueOf(dev.csv.job.jobName), "FileProcessorV2-dev");
+            assert.equal(await valueOf(dev.csv.trigger.function.name), "GlueTriggerLambda-dev");
             assert.equal(await valueOf(dev.metadata.tableName), "etl-pipeline-metadata-dev");
             assert.equal(await valueOf(dev.glue.databaseName), "glue_database_v2_dev");
             assert.equal(await valueOf(dev.buckets.inputBucket.bucket), "glue-input-dev-111111111111");
