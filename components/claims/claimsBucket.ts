@@ -19,6 +19,9 @@
  * days. The bucket is versioned; superseded versions are kept forever too unless
  * `noncurrentVersionExpirationDays` says otherwise (a quarantined file's original upload is such a version).
  *
+ * Both buckets are HardenedBuckets (components/storage/hardenedBucket.ts), with the same protections as the
+ * data lake's; the data bucket's policy also refuses uploads that name an encryption other than SSE-KMS.
+ *
  * Access logs: SSE-S3 (S3 log delivery cannot use SSE-KMS), kept six years by default (HIPAA keeps its
  * documentation six years), moved to Glacier after 90 days.
  */

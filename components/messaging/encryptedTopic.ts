@@ -89,7 +89,7 @@ export class EncryptedTopic extends pulumi.ComponentResource {
     public readonly arn: pulumi.Output<string>;
 
     constructor(name: string, args: EncryptedTopicArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("glue-pipeline:messaging:EncryptedTopic", name, {}, opts);
+        // Checked before anything registers, so that a bad argument leaves no half-built component behind.
         if (!TOPIC_NAME.test(args.topicName ?? "")) throw new Error(`EncryptedTopic: topicName ${JSON.stringify(args.topicName)} must be 1-256 letters, digits, '-' or '_'`);
         const subscriptions = args.subscriptions ?? [];
         validateEmails(
@@ -97,6 +97,7 @@ export class EncryptedTopic extends pulumi.ComponentResource {
             "EncryptedTopic",
             "subscriptions",
         );
+        super("glue-pipeline:messaging:EncryptedTopic", name, {}, opts);
         const former = args.formerParent;
         const childOpts = (previousNames: readonly string[] = []): pulumi.CustomResourceOptions => {
             const aliases: pulumi.Input<pulumi.Alias>[] = [

@@ -346,7 +346,9 @@ export function accessLogBucketPolicy(logBucketArn: string, accountId: string, s
 export const accessLogPrefix = (role: DataBucketRole): string => `${role}/`;
 
 /**
- * Input, output and assets buckets plus their access-log bucket and KMS key.
+ * Input, output and assets buckets plus their access-log bucket and KMS key. Each bucket is a HardenedBucket
+ * (./hardenedBucket.ts), named `<name>-<role>` as its resources always were; this component adds the key,
+ * the names, the per-bucket retention and the log bucket's delivery grant.
  *
  * Every data bucket: SSE-KMS with bucket keys, versioning, noncurrent versions and incomplete uploads
  * expire, TLS ≥ 1.2 enforced by policy, all public access blocked, ACLs disabled (BucketOwnerEnforced),

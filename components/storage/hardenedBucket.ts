@@ -106,14 +106,13 @@ export class HardenedBucket extends pulumi.ComponentResource {
     public readonly bucketName: pulumi.Output<string>;
 
     constructor(name: string, args: HardenedBucketArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const allowDestroy = args.allowDestroy ?? false;
-        // Recorded on the component too (it deletes nothing itself), so that the whole subtree reads as kept.
-        super("glue-pipeline:storage:HardenedBucket", name, {}, { retainOnDelete: !allowDestroy, ...opts });
-
+        // Checked before anything registers, so that a bad argument leaves no half-built component behind.
         const minimumTls = args.minimumTlsVersion ?? 1.2;
         if (!(minimumTls >= 1.0 && minimumTls <= 1.3)) throw new Error(`HardenedBucket: minimumTlsVersion must be between 1.0 and 1.3, got ${minimumTls}`);
         if (args.lifecycleRules.length === 0) throw new Error("HardenedBucket: lifecycleRules is empty; at least abort incomplete multipart uploads");
-        if (args.accessLogs && args.accessLogs.bucket === undefined) throw new Error("HardenedBucket: accessLogs.bucket is required");
+        const allowDestroy = args.allowDestroy ?? false;
+        // Recorded on the component too (it deletes nothing itself), so that the whole subtree reads as kept.
+        super("glue-pipeline:storage:HardenedBucket", name, {}, { retainOnDelete: !allowDestroy, ...opts });
 
         const keep: pulumi.CustomResourceOptions = {
             parent: this,
