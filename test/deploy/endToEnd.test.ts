@@ -18,21 +18,19 @@ import { ARTIFACT_SOURCES } from "../../stacks/artifacts";
 import { CSV_PREFIXES as OUTPUT_PREFIXES, CSV_SUFFIX } from "../../stacks/flows/csv";
 import { PARQUET_PREFIXES, PARQUET_SUFFIX } from "../../stacks/flows/parquetToJson";
 import { METRIC_NAMES } from "../../functions/glue-job-events/metrics";
-import { Logger } from "../../functions/shared/logger";
 import type { TriggerSummary } from "../../functions/glue-trigger/trigger";
 import type { Upload } from "../../scripts/smoke";
 import { s3Event } from "../fixtures/s3Events";
 import { useEmulator } from "../support/emulator";
-import { createEmulatedStack, emulatedStackNames } from "./emulatedStack";
+import { createEmulatedStack, emulatedJobEvents, emulatedStackNames, METRIC_NAMESPACE as NAMESPACE, quietLogger } from "./emulatedStack";
 import { judge, smokeScope } from "./smokeAccess";
 import { runJobRunsLocally, LocalRunResult } from "../support/localGlueRunner";
-import { glueStateChange, metricStats, motoCloudWatchClient, motoGlueClient, capturingTopic } from "../monitoring/support";
+import { metricStats, motoCloudWatchClient, capturingTopic } from "../monitoring/support";
 
 const STAGE = "e2e";
 const { inputBucket: INPUT, outputBucket: OUTPUT, metadataTable: TABLE } = emulatedStackNames(STAGE);
 const CSV_JOB = `FileProcessorV2-${STAGE}`;
 const PARQUET_JOB = `ParquetToJson-${STAGE}`;
-const NAMESPACE = "GluePipeline";
 const RELEASE = "r-0123456789ab";
 
 describe("end to end, offline: S3 event → trigger → Glue run on local Spark → record → job-state event → metric → smoke checks", function () {
@@ -50,17 +48,15 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
         // The functions' modules, loaded after the emulator is up (their clients read AWS_ENDPOINT_URL).
         const triggerConfig: typeof import("../../functions/glue-trigger/config") = require("../../functions/glue-trigger/config");
         const trigger: typeof import("../../functions/glue-trigger/trigger") = require("../../functions/glue-trigger/trigger");
-        const events: typeof import("../../functions/glue-job-events/events") = require("../../functions/glue-job-events/events");
         const smoke: typeof import("../../scripts/smoke") = require("../../scripts/smoke");
         const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
         const { DynamoDBClient } = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
         const { DynamoDBDocumentClient } = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
 
         // Each trigger from the environment its stack sets (stacks/workload.ts, stacks/etlFlows.ts).
-        const quiet = () => new Logger({ service: "e2e", level: "ERROR", sink: () => undefined });
         const csvTrigger = trigger.createTriggerDeps(
             triggerConfig.loadTriggerConfig({ GLUE_JOB_NAME: CSV_JOB, METADATA_TABLE: TABLE, OUTPUT_BUCKET: OUTPUT, FILE_SUFFIX: CSV_SUFFIX, RELEASE_ID: RELEASE }),
-            { logger: quiet() },
+            { logger: quietLogger() },
         );
         const parquetTrigger = trigger.createTriggerDeps(
             triggerConfig.loadTriggerConfig({
@@ -73,27 +69,13 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
                 OUTPUT_PREFIX: PARQUET_PREFIXES.processed,
                 RELEASE_ID: RELEASE,
             }),
-            { logger: quiet() },
+            { logger: quietLogger() },
         );
-        const jobEvents = events.createJobEventsDeps(
-            {
-                metadataTable: TABLE,
-                alertsTopicArn: topic.topicArn,
-                metricNamespace: NAMESPACE,
-                stage: STAGE,
-                glueJobNames: [CSV_JOB, PARQUET_JOB],
-                jobLogGroups: {},
-                replayCommand: `npm run replay -- --stack ${STAGE}`,
-                baselineRuns: 10,
-                baselineMinRuns: 3,
-                logLevel: "ERROR",
-            },
-            { glue: motoGlueClient(aws.endpoint), cloudwatch, logger: quiet() },
-        );
+        const jobEvents = emulatedJobEvents(aws, STAGE, [CSV_JOB, PARQUET_JOB], topic.topicArn, cloudwatch);
 
         const summaries: TriggerSummary[] = [];
         const runs: LocalRunResult[] = [];
-        const handled: Awaited<ReturnType<typeof events.handleEvent>>[] = [];
+        const handled: Awaited<ReturnType<typeof jobEvents.finished>>[] = [];
         /** What happens in AWS between the uploads and the records' final states. */
         const pipeline = async (uploads: readonly Upload[]) => {
             // S3 → the input bucket's notification: .csv anywhere to the CSV trigger, .parquet under raw-data/ to the Parquet trigger.
@@ -117,7 +99,7 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
             );
             // Glue → EventBridge → the job-events function, one state-change event per finished run.
             for (const run of runs) {
-                handled.push(await events.handleEvent(glueStateChange(run.jobName, run.jobRunId, run.state, run.error, new Date().toISOString()), jobEvents));
+                handled.push(await jobEvents.finished(run));
             }
         };
 

@@ -3,7 +3,8 @@
  * (size, eTag, versionId, sequencer) → the CSV trigger (functions/glue-trigger) claims each version and
  * starts a run pinned to it (--source_version_id, --source_etag) → the local Glue runner executes the runs
  * with FileProcessorV2's real script on local Spark, after the key has changed under them → the job's own
- * check (glue_pipeline/file_job.py, two HEADs of the emulator's versioned bucket around its read) decides.
+ * check (glue_pipeline/file_job.py, two HEADs of the emulator's versioned bucket around its read) decides →
+ * each run's job-state event goes to functions/glue-job-events.
  *
  * The trigger's own check (a version already replaced or deleted when its event arrives) is proven in
  * test/functions/glueTrigger.test.ts; here the change happens after the run was started, while it waits in
@@ -15,12 +16,13 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { S3Event } from "aws-lambda";
 import { ARTIFACT_SOURCES } from "../../stacks/artifacts";
 import { CSV_SUFFIX } from "../../stacks/workload";
-import { Logger } from "../../functions/shared/logger";
+import { METRIC_NAMES } from "../../functions/glue-job-events/metrics";
 import type { RecordOutcome } from "../../functions/glue-trigger/trigger";
 import { s3Event } from "../fixtures/s3Events";
 import { useEmulator } from "../support/emulator";
 import { readParquetRows, runJobRunsLocally } from "../support/localGlueRunner";
-import { createEmulatedStack, emulatedStackNames } from "./emulatedStack";
+import { capturingTopic, metricStats, motoCloudWatchClient } from "../monitoring/support";
+import { createEmulatedStack, emulatedJobEvents, emulatedStackNames, METRIC_NAMESPACE, quietLogger } from "./emulatedStack";
 
 const STAGE = "versions";
 const JOB = `FileProcessorV2-${STAGE}`;
@@ -38,8 +40,11 @@ describe("end to end, offline: a version replaced or deleted after its run was s
         const trigger: typeof import("../../functions/glue-trigger/trigger") = require("../../functions/glue-trigger/trigger");
         const deps = trigger.createTriggerDeps(
             triggerConfig.loadTriggerConfig({ GLUE_JOB_NAME: JOB, METADATA_TABLE: TABLE, OUTPUT_BUCKET: OUTPUT, FILE_SUFFIX: CSV_SUFFIX, RELEASE_ID: "r-versions" }),
-            { logger: new Logger({ service: "versions", level: "ERROR", sink: () => undefined }) },
+            { logger: quietLogger() },
         );
+        const alerts = await capturingTopic(aws.endpoint, `glue-pipeline-alerts-${STAGE}`);
+        const cloudwatch = motoCloudWatchClient(aws.endpoint);
+        const jobEvents = emulatedJobEvents(aws, STAGE, [JOB], alerts.topicArn, cloudwatch);
         let sequencer = 0x0055aed6dcd90281e5n;
         /** Puts the object and hands S3's event for it to the trigger, as the bucket notification does. */
         const upload = async (key: string, body: string) => {
@@ -66,6 +71,8 @@ describe("end to end, offline: a version replaced or deleted after its run was s
             { [JOB]: ARTIFACT_SOURCES.fileProcessorScript.path },
             [v1, v2, gone].map((u) => ({ jobName: JOB, jobRunId: u.run.jobRunId })),
         );
+        const handled = [];
+        for (const run of [r1, r2, r3]) handled.push(await jobEvents.finished(run));
 
         // Assess: each run was pinned to its version, and Glue saw three runs end normally (not a failure).
         for (const u of [v1, v2, gone]) {
@@ -105,5 +112,12 @@ describe("end to end, offline: a version replaced or deleted after its run was s
         assert.deepEqual([r3.uploaded, r3.deleted], [[], []]);
         const left = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: OUTPUT, Prefix: "processed/daily/withdrawn/" }));
         assert.equal(left.KeyCount ?? 0, 0);
+
+        // The job-events function: each run reported once, none counted as failed, no alert sent (a version
+        // that was not processed is the pipeline working, not failing), only v2's rows counted as written.
+        assert.deepEqual(handled.map((h) => h.kind), ["reported", "reported", "reported"]);
+        assert.deepEqual(await alerts.receive(), []);
+        assert.deepEqual(await metricStats(cloudwatch, METRIC_NAMESPACE, METRIC_NAMES.jobRunFailed, { JobName: JOB }), { sum: 0, count: 3 });
+        assert.equal((await metricStats(cloudwatch, METRIC_NAMESPACE, METRIC_NAMES.recordsWritten, { JobName: JOB })).sum, 2);
     });
 });
