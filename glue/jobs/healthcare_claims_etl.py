@@ -13,9 +13,10 @@ the same flags take paths):
 
 and the job's default arguments --metadata_table (the run is recorded on the file's metadata record: RUNNING,
 then SUCCEEDED with the counts or FAILED), --processing_topic_arn (the run's one terminal job_status_update:
-SUCCEEDED, FAILED, or SUPERSEDED / SOURCE_DELETED when the validated version is no longer the key's current one;
-see glue_pipeline.claims_notifications) and --error_topic_arn (an error when the run fails). Optional --reference_date (YYYY-MM-DD, "today" for the
-not-in-future rule; default the run's UTC date) and --max_record_lines.
+SUCCEEDED, FAILED, or SUPERSEDED / SOURCE_DELETED when the validated version is no longer the key's current
+one; see glue_pipeline.claims_notifications) and --error_topic_arn (an error when the run fails). Optional
+--reference_date (YYYY-MM-DD, "today" for the not-in-future rule; default the run's UTC date) and
+--max_record_lines.
 
 The logic is in glue_pipeline.claims_job (and the transforms it calls); this file parses arguments, records
 the run, publishes its outcome and prints one JSON summary line.
