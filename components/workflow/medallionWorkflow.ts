@@ -44,6 +44,8 @@ import {
     validateScheduleExpression,
 } from "./medallionSettings";
 import { MedallionTiming, medallionStateMachineDefinition } from "./stateMachineDefinition";
+// The function's side of the contract: the variables it reads and the defaults it assumes.
+import { API_INGEST_DEFAULTS, API_INGEST_ENV as ENV } from "../../functions/api-ingest/contract";
 
 /** Where the flow's code lives in the repository (the artifacts the stack builds and uploads). */
 export const MEDALLION_JOB_SCRIPT = "glue/jobs/medallion_etl.py";
@@ -196,14 +198,15 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
                 functionName: names.fn,
                 entry: INGEST_ENTRY,
                 description: "Pages the medallion source API into bronze (seed 004); invoked by the medallion state machine",
+                // Set through the names the function reads them by (its contract), so the two cannot drift apart.
                 environment: {
-                    API_BASE_URL: args.apiBaseUrl,
-                    API_KEY_SECRET_ID: this.apiKeySecret.arn,
-                    API_KEY_HEADER: args.apiKeyHeader ?? "x-api-key",
-                    BRONZE_BUCKET: bucketName,
-                    BRONZE_PREFIX: prefixes.raw,
-                    PAGE_SIZE: String(args.pageSize ?? 100),
-                    ...(args.releaseId !== undefined ? { RELEASE_ID: args.releaseId } : {}),
+                    [ENV.apiBaseUrl]: args.apiBaseUrl,
+                    [ENV.apiKeySecretId]: this.apiKeySecret.arn,
+                    [ENV.apiKeyHeader]: args.apiKeyHeader ?? API_INGEST_DEFAULTS.apiKeyHeader,
+                    [ENV.bronzeBucket]: bucketName,
+                    [ENV.bronzePrefix]: prefixes.raw,
+                    [ENV.pageSize]: String(args.pageSize ?? API_INGEST_DEFAULTS.pageSize),
+                    ...(args.releaseId !== undefined ? { [ENV.releaseId]: args.releaseId } : {}),
                 },
                 policyStatements: pulumi
                     .all([this.apiKeySecret.arn, bucketArn])
