@@ -14,7 +14,8 @@
  *   `record_update` as top-level fields; `xray_trace_id` is added when Lambda sets one;
  * - errors as {@link serialiseError} shapes them (AWS SDK v3's HTTP status and request id, the cause chain);
  * - `child(fields)`: an immutable logger carrying extra fields, so one record's `file_id` never leaks into the
- *   next record's lines (Powertools' appendKeys mutates the one shared instance);
+ *   next record's lines (Powertools' appendKeys mutates the one shared instance, and createChild builds a
+ *   whole new Powertools logger per child); children share their root's Powertools logger;
  * - a `sink` for where lines go (tests collect them; the replay script silences them), and a `clock`.
  *
  * Lines go straight to stdout rather than through the runtime's `console`, which would prefix them.
@@ -120,23 +121,21 @@ export interface LoggerOptions {
     readonly clock?: () => Date;
 }
 
-export class Logger extends PowertoolsLogger {
-    // Set after super(): lines Powertools prints while constructing (configuration warnings) go to stdout.
-    private readonly options: LoggerOptions;
+/**
+ * The Powertools logger underneath: our formatter, and lines handed to a sink instead of its console.
+ * One per {@link Logger} tree (children share it), so Powertools' per-instance set-up and its one-time
+ * warnings (e.g. a LOG_LEVEL below Lambda's advanced logging controls) happen once per function, not per record.
+ */
+class SinkLogger extends PowertoolsLogger {
+    /** The sink of the logger being constructed: Powertools prints its configuration warnings from its constructor. */
+    private static constructing?: LogSink;
+    private sink?: LogSink;
 
     constructor(options: LoggerOptions) {
-        super({
-            serviceName: options.service,
-            logLevel: options.level ?? "INFO",
-            persistentKeys: { ...options.fields },
-            logFormatter: new PipelineLogFormatter(options.clock),
-        });
-        this.options = options;
-    }
-
-    /** A logger that adds `fields` to every line (e.g. the request id, then the file id); this one is unchanged. */
-    child(fields: LogFields): Logger {
-        return new Logger({ ...this.options, fields: { ...this.options.fields, ...fields } });
+        SinkLogger.constructing = options.sink;
+        super({ serviceName: options.service, logLevel: options.level ?? "INFO", logFormatter: new PipelineLogFormatter(options.clock) });
+        SinkLogger.constructing = undefined;
+        this.sink = options.sink;
     }
 
     protected printLog(logLevel: number, log: LogItem): void {
@@ -156,6 +155,42 @@ export class Logger extends PowertoolsLogger {
                 log_error: `context not serialisable: ${(err as Error).message}`,
             });
         }
-        (this.options?.sink ?? stdoutSink)(line);
+        (this.sink ?? SinkLogger.constructing ?? stdoutSink)(line);
+    }
+}
+
+export class Logger {
+    /** The Powertools logger every line goes through. */
+    readonly powertools: PowertoolsLogger;
+    private readonly fields: LogFields;
+
+    /** @param shared a parent's Powertools logger, for a child (see {@link child}); otherwise a new one. */
+    constructor(
+        private readonly options: LoggerOptions,
+        shared?: PowertoolsLogger,
+    ) {
+        this.powertools = shared ?? new SinkLogger(options);
+        this.fields = options.fields ?? {};
+    }
+
+    /** A logger that adds `fields` to every line (e.g. the request id, then the file id); this one is unchanged. */
+    child(fields: LogFields): Logger {
+        return new Logger({ ...this.options, fields: { ...this.fields, ...fields } }, this.powertools);
+    }
+
+    debug(message: string, fields?: LogFields): void {
+        this.powertools.debug(message, { ...this.fields, ...fields });
+    }
+
+    info(message: string, fields?: LogFields): void {
+        this.powertools.info(message, { ...this.fields, ...fields });
+    }
+
+    warn(message: string, fields?: LogFields): void {
+        this.powertools.warn(message, { ...this.fields, ...fields });
+    }
+
+    error(message: string, fields?: LogFields): void {
+        this.powertools.error(message, { ...this.fields, ...fields });
     }
 }

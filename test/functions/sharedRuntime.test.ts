@@ -100,6 +100,26 @@ describe("structured logger", () => {
         assert.deepEqual(line.circular, { name: "c" });
     });
 
+    it("under Lambda's log level control, warns once that DEBUG lines are dropped, not once per child", () => {
+        const saved = process.env.AWS_LAMBDA_LOG_LEVEL;
+        process.env.AWS_LAMBDA_LOG_LEVEL = "INFO";
+        try {
+            const { logger, parsed } = capture("DEBUG");
+            logger.child({ file_id: "f1" }).debug("dropped");
+            logger.child({ file_id: "f2" }).info("kept");
+
+            const lines = parsed();
+            assert.equal(lines.filter((l) => /does not match AWS Lambda Advanced Logging Controls/.test(l.message)).length, 1);
+            assert.deepEqual(
+                lines.filter((l) => l.file_id).map((l) => l.message),
+                ["kept"],
+            );
+        } finally {
+            if (saved === undefined) delete process.env.AWS_LAMBDA_LOG_LEVEL;
+            else process.env.AWS_LAMBDA_LOG_LEVEL = saved;
+        }
+    });
+
     it("adds the X-Ray trace id Lambda sets, so a line leads to its trace", () => {
         const saved = process.env._X_AMZN_TRACE_ID;
         process.env._X_AMZN_TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
