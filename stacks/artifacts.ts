@@ -23,13 +23,13 @@ export interface ArtifactSource {
 export const ARTIFACT_SOURCES = {
     /** FileProcessorV2's entry script, the exact file uploaded to Glue. */
     fileProcessorScript: { kind: "glueScript", path: "glue/jobs/file_processor.py" },
-    /** ParquetToJson's entry script (seed 001). */
+    /** ParquetToJson's entry script (the Parquet → JSON flow). */
     parquetToJsonScript: { kind: "glueScript", path: "glue/jobs/parquet_to_json.py" },
-    /** ProcessLegislators' entry script (seed 000). */
+    /** ProcessLegislators' entry script (the legislators flow). */
     legislatorsScript: { kind: "glueScript", path: "glue/jobs/process_legislators.py" },
-    /** The medallion silver/gold job (seed 004). */
+    /** The medallion silver/gold job (the medallion flow). */
     medallionScript: { kind: "glueScript", path: MEDALLION_JOB_SCRIPT },
-    /** The healthcare claims ETL (seed 002). */
+    /** The healthcare claims ETL (the claims flow). */
     claimsScript: { kind: "glueScript", path: CLAIMS_SOURCES.etlScript },
     /** The pure PySpark transforms every job imports, zipped for --extra-py-files. */
     glueLibrary: { kind: "glueLibrary", path: "glue/lib" },
@@ -37,7 +37,7 @@ export const ARTIFACT_SOURCES = {
     glueTriggerBundle: { kind: "lambdaBundle", path: "functions/glue-trigger/handler.ts" },
     /** The Glue job state-change handler: notifications, failure metrics, dead runs marked FAILED. */
     glueJobEventsBundle: { kind: "lambdaBundle", path: GLUE_JOB_EVENTS_ENTRY },
-    /** The claims validation Lambda (seed 002). */
+    /** The claims validation Lambda (the claims flow). */
     claimsValidationBundle: { kind: "lambdaBundle", path: CLAIMS_SOURCES.validationHandler },
     /** The medallion API ingestion Lambda. */
     apiIngestBundle: { kind: "lambdaBundle", path: INGEST_ENTRY },

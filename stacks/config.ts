@@ -44,7 +44,7 @@ export interface AlertSettings {
     readonly emails: readonly string[];
 }
 
-/** The healthcare claims flow (seed 002). */
+/** The healthcare claims flow. */
 export interface ClaimsSettings {
     /** Addresses subscribed to the claims error topic. @default the alerts addresses */
     readonly errorEmails: readonly string[];
@@ -66,7 +66,7 @@ export interface ClaimsWarehouseSettings {
     readonly vpcCidr: string;
 }
 
-/** The scheduled medallion workflow (seed 004). Absent: the stack does not deploy it. */
+/** The scheduled medallion workflow (the medallion flow). Absent: the stack does not deploy it. */
 export interface MedallionSettings {
     /** The source API's first-page URL for this stack (https). */
     readonly apiBaseUrl: string;
@@ -74,7 +74,7 @@ export interface MedallionSettings {
     readonly apiKeyHeader: string;
     /** Records per page. */
     readonly pageSize: number;
-    /** EventBridge Scheduler expression, read in UTC (seed: daily 09:00). */
+    /** EventBridge Scheduler expression, read in UTC (the flow asks for daily 09:00). */
     readonly schedule: string;
     /** A disabled schedule deploys everything but starts nothing. */
     readonly scheduleEnabled: boolean;

@@ -1,5 +1,5 @@
 /**
- * ClaimsPipeline: seed 002's healthcare claims flow as one component.
+ * ClaimsPipeline: the healthcare claims flow as one component.
  *
  *   claims CSV lands under raw/claims/ of the claims bucket
  *     → S3 event → healthcare-claims-{stage}-data-validation (streams the file through the declared schema
@@ -32,7 +32,7 @@ export const CLAIMS_SOURCES = {
     validationHandler: "functions/claims-validation/handler.ts",
 } as const;
 
-/** Physical names of the flow's resources for a stage (seed 002's `healthcare-claims-{stage}-…` pattern). */
+/** Physical names of the flow's resources for a stage (the claims flow's `healthcare-claims-{stage}-…` pattern). */
 export function claimsResourceNames(stage: string) {
     return {
         etlJob: `healthcare-claims-${stage}-etl`,

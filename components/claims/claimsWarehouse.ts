@@ -1,5 +1,5 @@
 /**
- * ClaimsWarehouse: the claims flow's optional warehouse (seed 002's Redshift load), deployed only when the
+ * ClaimsWarehouse: the claims flow's optional warehouse (its Redshift load), deployed only when the
  * stack sets `claims.warehouse`.
  *
  *   Glue "Job State Change" SUCCEEDED of healthcare-claims-{stage}-etl

@@ -1,6 +1,6 @@
 /**
  * The claims components under Pulumi mocks: ClaimsBucket (names, encryption, lifecycle transitions, access
- * logs), NotificationTopics (encrypted topics, email subscriptions), ClaimsPipeline (seed names, the job and
+ * logs), NotificationTopics (encrypted topics, email subscriptions), ClaimsPipeline (the flow's names, the job and
  * the function wired to them, every grant scoped to its prefixes).
  */
 import * as assert from "node:assert/strict";
@@ -9,7 +9,9 @@ import * as p from "../../components/claims/claimsPipeline";
 import { CLAIMS_ARCHIVE_TRANSITIONS } from "../../components/storage/dataLakeBuckets";
 import { wildcardResourceViolations } from "../../components/iam/iamPolicies";
 import * as t from "../../components/messaging/notificationTopics";
-import { CLAIMS_PREFIXES } from "../../functions/claims-validation/config";
+import { CLAIMS_PREFIXES, CLAIMS_VALIDATION_ENV } from "../../functions/claims-validation/contract";
+import { WAREHOUSE_MANIFEST_PREFIX } from "../../functions/claims-warehouse-load/contract";
+import { MANIFEST_PREFIX } from "../../functions/claims-warehouse-load/manifest";
 import { asList, descendantsOf, named, ofType, PolicyStatement, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
 
 const ACCOUNT = "111111111111";
@@ -46,8 +48,12 @@ describe("claims components", () => {
                 assert.throws(() => b.claimsBucketNames("dev", "123"), /12-digit/);
             });
 
-            it("keeps the prefixes in step with the validation function's", () => {
+            it("keeps the prefixes in step with the validation function's contract", () => {
                 assert.deepEqual(b.CLAIMS_BUCKET_PREFIXES, CLAIMS_PREFIXES);
+            });
+
+            it("keeps the warehouse load's manifest prefix in step with its contract (the grant the component gives)", () => {
+                assert.equal(MANIFEST_PREFIX, WAREHOUSE_MANIFEST_PREFIX);
             });
 
             it("archives every claims-data prefix Standard → IA 30 d → Glacier 90 d → Deep Archive 365 d and never expires it", () => {
@@ -217,7 +223,7 @@ describe("claims components", () => {
                 jobStatements = statementsOf(named("claims-etl-policy", "aws:iam/rolePolicy:RolePolicy").inputs.policy);
             });
 
-            it("names the job, the function and the topics after seed 002", () => {
+            it("names the job, the function and the topics after the claims flow's pattern", () => {
                 assert.equal(named("claims-etl-job", "aws:glue/job:Job").inputs.name, "healthcare-claims-test-etl");
                 assert.equal(named("claims-validation-function", "aws:lambda/function:Function").inputs.name, "healthcare-claims-test-data-validation");
                 assert.equal(named("claims-topics-processing", "aws:sns/topic:Topic").inputs.name, "healthcare-claims-test-processing");
@@ -272,6 +278,8 @@ describe("claims components", () => {
                 const fn = named("claims-validation-function", "aws:lambda/function:Function").inputs;
                 // No reservation unless the stack opts in: a new account's quota cannot grant one.
                 assert.deepEqual([fn.timeout, fn.memorySize, fn.reservedConcurrentExecutions], [900, 1769, undefined]);
+                // The names are the function's contract (functions/claims-validation/contract.ts); the values are the wiring.
+                assert.deepEqual(Object.keys(fn.environment.variables).filter((k) => !Object.values(CLAIMS_VALIDATION_ENV).includes(k as never)), []);
                 assert.deepEqual(fn.environment.variables, {
                     GLUE_JOB_NAME: "healthcare-claims-test-etl",
                     METADATA_TABLE: TABLE.name,

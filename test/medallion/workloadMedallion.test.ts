@@ -1,5 +1,5 @@
 /**
- * The medallion workflow inside the workload composition (stacks/workload.ts + stacks/medallion.ts), under
+ * The medallion workflow inside the workload composition (stacks/workload.ts + stacks/flows/medallion.ts), under
  * mocks: deployed only when the stack's config has a `medallion` section, its layers in the output bucket
  * with raw data expiring after 30 days, its log group encryptable by the data-lake key, everything of it
  * watched by PipelineMonitoring, and its outputs exported.

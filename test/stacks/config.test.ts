@@ -159,7 +159,7 @@ describe("stack configuration", () => {
         }
     });
 
-    describe("the medallion workflow (seed 004)", () => {
+    describe("the medallion workflow", () => {
         const withMedallion = (settings: Record<string, unknown>) => parseStackConfig("dev", raw({ medallion: JSON.stringify(settings) }), NO_ENV);
 
         it("is not deployed when the stack has no medallion section", () => {
@@ -213,7 +213,7 @@ describe("stack configuration", () => {
         }
     });
 
-    describe("the claims flow (seed 002)", () => {
+    describe("the claims flow", () => {
         const withClaims = (claims: Record<string, unknown> | undefined, alerts?: string[]) =>
             parseStackConfig(
                 "dev",

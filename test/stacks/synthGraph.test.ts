@@ -47,7 +47,7 @@ for (const stack of ["dev", "prod"]) {
             assert.match(stdout, /aws:lambda\/function:Function\s+\d+/);
         });
 
-        it("has the seed's named resources", () => {
+        it("has the flows' named resources", () => {
             const names = (type: string, field = "name") => graph.resources.filter((r) => r.type === type).map((r) => r.inputs[field]);
             assert.ok(names("aws:glue/job:Job").includes(`FileProcessorV2-${stack}`));
             assert.ok(names("aws:lambda/function:Function").includes(`GlueTriggerLambda-${stack}`));

@@ -24,7 +24,7 @@ describe("workload stack", () => {
             assert.deepEqual(tags, { Environment: "dev", Project: "glue-data-pipeline", Owner: "data-eng", CostCenter: "engineering" });
         });
 
-        it("names the seed's resources after the stage", async () => {
+        it("names the CSV flow's and the platform's resources after the stage", async () => {
             assert.equal(await valueOf(dev.csv.job.jobName), "FileProcessorV2-dev");
             assert.equal(await valueOf(dev.csv.trigger.function.name), "GlueTriggerLambda-dev");
             assert.equal(await valueOf(dev.metadata.tableName), "etl-pipeline-metadata-dev");
@@ -60,7 +60,7 @@ describe("workload stack", () => {
         });
 
         it("notifies the trigger of .csv objects created in the input bucket", () => {
-            // One notification for the input bucket, shared with the Parquet trigger (test/stacks/etlFlows.test.ts).
+            // One notification for the input bucket, shared with the Parquet trigger (test/stacks/parquetAndLegislatorsFlows.test.ts).
             const notification = named("input-notifications", "aws:s3/bucketNotification:BucketNotification");
             assert.equal(notification.inputs.bucket, "glue-input-dev-111111111111");
             const [target] = notification.inputs.lambdaFunctions;

@@ -3,7 +3,7 @@
  * of the flows composed into them, and the one way those tests build it.
  */
 import type { StackConfig } from "../../stacks/config";
-import type { WorkloadStack } from "../../stacks/workload";
+import type { WorkloadFlowDefinitions, WorkloadStack } from "../../stacks/workload";
 import { resetRecorded, waitForRegistrations } from "./graph";
 
 /**
@@ -24,13 +24,16 @@ export function stackConfig(stage: "dev" | "prod", overrides: Partial<StackConfi
     };
 }
 
-/** Builds the workload with the stack's own provider, after forgetting what earlier tests recorded. */
-export async function buildWorkload(cfg: StackConfig): Promise<WorkloadStack> {
+/**
+ * Builds the workload with the stack's own provider, after forgetting what earlier tests recorded; with
+ * `flows`, from those flow definitions instead of the project's (a test adds one of its own).
+ */
+export async function buildWorkload(cfg: StackConfig, flows?: WorkloadFlowDefinitions): Promise<WorkloadStack> {
     // Imported late: the mocks (test/support/pulumiMocks.ts) must be installed before Pulumi modules load.
     const { createAwsProvider } = await import("../../stacks/provider");
     const { createWorkload } = await import("../../stacks/workload");
     resetRecorded();
-    const workload = createWorkload(cfg, createAwsProvider(cfg));
+    const workload = createWorkload(cfg, createAwsProvider(cfg), flows);
     await waitForRegistrations();
     return workload;
 }

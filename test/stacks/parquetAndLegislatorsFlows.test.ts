@@ -1,6 +1,6 @@
 /**
- * The Parquet → JSON flow (seed 001) and ProcessLegislators (seed 000) in the workload composition, under
- * Pulumi mocks: names from the seeds, retries and workers, the shared input-bucket notification, the
+ * The Parquet → JSON flow and the legislators flow (stacks/flows/) in the workload composition, under
+ * Pulumi mocks: names from the flows' requirements, retries and workers, the shared input-bucket notification, the
  * triggers' configuration, IAM scoped to raw-data/ and processed-data/, and monitoring of both jobs.
  */
 import * as assert from "node:assert/strict";
@@ -42,7 +42,7 @@ describe("Parquet → JSON and ProcessLegislators in the workload", () => {
             prod = await build({ ...config("prod") });
         });
 
-        it("names the jobs and the trigger after the seeds and the stage", async () => {
+        it("names the jobs and the trigger after the flows' requirements and the stage", async () => {
             assert.equal(await valueOf(prod.parquetToJson.job.jobName), "ParquetToJson-prod");
             assert.equal(await valueOf(prod.legislators.job.jobName), "ProcessLegislators-prod");
             assert.equal(await valueOf(prod.parquetToJson.trigger.function.name), "ParquetToJsonTrigger-prod");
