@@ -183,6 +183,11 @@ describe("DataLakeBuckets", () => {
             });
         });
 
+        it("the log bucket's delivery policy waits for the data buckets it names (learned after the log bucket is built)", () => {
+            const dependencies = named("d-access-logs-policy").dependencies;
+            for (const role of ROLES) assert.ok(dependencies.includes(named(`d-${role}`, BUCKET).urn), role);
+        });
+
         it("blocks all public access on every bucket", () => {
             assert.equal(ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").length, 4);
             for (const b of ALL_BUCKETS) {
