@@ -8,6 +8,8 @@ decimals of a large scale.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -23,9 +25,40 @@ NUMBERS = [
     "1" * 16 + ".99", "٣", "７", "", "true",
 ]
 DATES = ["2024-02-29", "2023-02-29", "2024-2-1", "0000-01-01", "0001-01-01", "+2024-01-01", "2024-01-01 ",
-         "2024-01-01T00:00:00", "2024-01-01\n", "10000-01-01"]
+         "2024-01-01T00:00:00", "2024-01-01\n", "10000-01-01", "2024-01-1T", "2024-01-1 ", " 024-01-01",
+         "+024-01-01", "-024-01-01", "2024-01- 1", "2024-01-T1", "2024-1--01", "2024-01-1\t", "\t024-01-01",
+         "20240-1-01", "2024-01-0\u0661", "2024-001-1"]
 TIMESTAMPS = ["2024-03-31 02:30:00", "2024-03-31 02:30", "2024-03-31T02:30:00", "2024-03-31 02:30:00.5",
-              "2024-03-31 24:00:00", "2024-03-31 02:30:00Z", "0000-01-01 00:00:00"]
+              "2024-03-31 24:00:00", "2024-03-31 02:30:00Z", "0000-01-01 00:00:00", "2024-03-31 02:30:5Z",
+              "2024-03-31 02:30:.5", "2024-03-31 02:30:+1", "2024-03-31 2:30:00 ", " 024-03-31 02:30:00",
+              "2024-03-1T 02:30:00", "2024-03-1  02:30:00", "2024-03-31 02:30:0 ", "2024-03-31 02:3:00Z"]
+
+
+
+def _mutants(valid: list[str], seed: int, count: int) -> list[str]:
+    """Texts one or two edits away from valid ones, over the characters Spark's date and timestamp casts treat
+    specially (signs, T, Z, spaces, tabs, line breaks, colons, dots): the byte-level shape check must refuse
+    every one the pattern refuses."""
+    rng = random.Random(seed)
+    alphabet = "0123456789-:. TZ+\t\n\x01"
+    found: set[str] = set()
+    while len(found) < count:
+        text = list(rng.choice(valid))
+        for _ in range(rng.randint(1, 2)):
+            at = rng.randrange(len(text) + 1)
+            edit = rng.randrange(3)
+            if edit == 0 and at < len(text):
+                text[at] = rng.choice(alphabet)
+            elif edit == 1:
+                text.insert(at, rng.choice(alphabet))
+            elif at < len(text):
+                del text[at]
+        found.add("".join(text))
+    return sorted(found)
+
+
+DATES += _mutants(["2024-02-29", "0001-01-01", "1999-12-31"], seed=1, count=600)
+TIMESTAMPS += _mutants(["2024-03-31 02:30:00", "0001-01-01 00:00:00", "1999-12-31 23:59:59"], seed=2, count=900)
 
 
 @pytest.mark.parametrize(

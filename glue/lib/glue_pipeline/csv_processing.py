@@ -73,6 +73,8 @@ LINE_TEXT = "value"
 LINE_KIND = "_line_kind"
 PARSED = "_parsed"
 BAD_UTF8 = "_bad_utf8"
+MUST_BE_UTF8 = "_must_be_utf8"  # the flow's encoding is UTF-8 (a Latin-1 line has no invalid bytes)
+REPLACEMENT_CHARACTER = "\ufffd"  # what decoding puts in place of bytes that are not UTF-8
 # A stitched record's place: its input split and how many of the split's rows the main pass wrote before it.
 SPLIT = "_split"
 ROWS_BEFORE = "_rows_before"
@@ -208,7 +210,32 @@ def fits(text: Column, column: ColumnType, cast: Column | None = None) -> Column
         return value.cast(T.StringType()) == text
     if kind == "decimal" and column.scale <= MAX_PLAIN_DECIMAL_SCALE:
         return (value.cast(T.StringType()) == text) | exact
+    if kind in FIXED_SHAPES:
+        return fixed_shape(text, kind) & value.isNotNull()
     return exact
+
+
+# Dates and timestamps without a regular expression: the text's length in bytes, its separators and the digits
+# where Spark's cast is lenient, all tested on the bytes in place (octet_length, locate and startsWith neither
+# decode nor copy). With those fixed, a text the cast reads is exactly the rule's pattern: every other
+# position lies inside a year, month, day, hour, minute or second that the cast requires to be digits (a sign
+# or a trimmed space leaves a 3-digit year, which it refuses). The day and the seconds are tested, because the
+# cast also reads "2024-01-1T", "2024-01-1 " and "…:5Z". Year 0000 is a valid cast but not a valid day.
+# (kind: byte length, {1-based position: separator}, 1-based positions that must hold a digit)
+FIXED_SHAPES: dict[str, tuple[int, dict[int, str], tuple[int, ...]]] = {
+    "date": (10, {5: "-", 8: "-"}, (9, 10)),
+    "timestamp": (19, {5: "-", 8: "-", 11: " ", 14: ":", 17: ":"}, (9, 10, 18, 19)),
+}
+
+
+def fixed_shape(text: Column, kind: str) -> Column:
+    length, separators, digits = FIXED_SHAPES[kind]
+    shape = (F.octet_length(text) == length) & ~text.startswith("0000")
+    for position, separator in separators.items():
+        shape = shape & (F.locate(separator, text, position) == position)
+    for position in digits:
+        shape = shape & F.substring(text, position, 1).between("0", "9")
+    return shape
 
 
 def misfit(parsed: str, layout: CsvLayout, with_casts: bool = False) -> Column:
@@ -262,17 +289,26 @@ def read_text(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFr
     needs characters, replacing invalid UTF-8 with U+FFFD; the job therefore tests the bytes: a line whose
     bytes do not survive decoding and re-encoding is marked, and its record is quarantined (``invalid_utf8``).
     """
+    lines, utf8 = _decoded_lines(spark, path, encoding)
+    return lines.select("value", (_not_utf8(F.col("value")) if utf8 else F.lit(False)).alias(BAD_UTF8))
+
+
+def _decoded_lines(spark: SparkSession, path: str, encoding: str) -> tuple[DataFrame, bool]:
+    """The lines (column ``value``) decoded as ``encoding``, and whether they must be UTF-8."""
     charset = ENCODINGS.get(encoding.lower())
     if charset is None:
         raise CsvProcessingError(f"encoding {encoding!r} is not supported; use one of {sorted(ENCODINGS)}")
     raw = spark.read.option("lineSep", "\n").text(literal_path(path))  # the key is a name, never a glob
-    value = F.col("value")
     if charset == "ISO-8859-1":
-        return raw.select(F.decode(value.cast("binary"), charset).alias("value"), F.lit(False).alias("_bad_utf8"))
-    # No cheaper gate is exact: Spark counts a stray byte (0x80-0xC1, 0xF5-0xFF) as a one-byte character, so
-    # "as many characters as bytes" does not prove a line is ASCII.
-    bad = F.encode(value, "UTF-8") != value.cast("binary")
-    return raw.select(value, bad.alias("_bad_utf8"))
+        return raw.select(F.decode(F.col("value").cast("binary"), charset).alias("value")), False
+    return raw, True
+
+
+def _not_utf8(line: Column) -> Column:
+    """True when the line's bytes are not valid UTF-8: decoding (which replaces them with U+FFFD) and
+    encoding again does not give them back. It decodes the whole line: the main pass runs it only on lines
+    that may fail it (:func:`classify_lines`)."""
+    return F.encode(line, "UTF-8") != line.cast("binary")
 
 
 def check_file_start(first_line: bytes | None, header_text: str, delimiter: str) -> None:
@@ -392,11 +428,12 @@ def read_lines(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataF
     of a single file in its own partition, and ``monotonically_increasing_id`` numbers a partition's rows
     from ``partition << 33``, so its low 33 bits are the line's index within the split.
     """
-    return read_text(spark, path, encoding).select(
+    lines, utf8 = _decoded_lines(spark, path, encoding)
+    return lines.select(
         F.input_file_block_start().alias(LINE_BLOCK),
         F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)).alias(LINE_INDEX),
         F.col("value").alias(LINE_TEXT),
-        BAD_UTF8,
+        F.lit(utf8).alias(MUST_BE_UTF8),
     )
 
 
@@ -422,6 +459,13 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
     opens_quote = F.col("_line").contains('"') & F.col("_line").rlike(opens_quoted_field_regex(layout.delimiter))
     # Lines the driver must look at: a value that does not fit its column's type, bytes that are not UTF-8,
     # a NUL (which could pose as the quoted-empty marker).
+    # Bytes that are not UTF-8 reach the parsed fields as U+FFFD (the parser reads the decoded line), unless
+    # the record is corrupt: only lines with a field holding U+FFFD, or corrupt ones, can fail the byte test,
+    # which decodes and re-encodes the whole line. A byte search per field is cheaper than that on every line.
+    replaced: Column = corrupt
+    for i in range(len(layout.column_types)):
+        replaced = replaced | F.coalesce(F.col(f"{PARSED}._c{i}").contains(REPLACEMENT_CHARACTER), F.lit(False))
+    bad_utf8 = F.col(MUST_BE_UTF8) & replaced & _not_utf8(F.col(LINE_TEXT))
     suspect = F.col(BAD_UTF8) | F.col("_line").contains(EMPTY_MARKER) | misfit(PARSED, layout, with_casts=True)
     kind = (
         # Never true: spark_partition_id() is non-deterministic, and a non-deterministic kind stops Catalyst
@@ -434,11 +478,15 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
         .otherwise(F.lit(KIND_GOOD))
     )
     casts = [cast_column(i) for i, c in enumerate(layout.column_types) if c.kind != "string"]
-    parsed = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, text.alias("_line"), forced.alias("_forced_aside")).select(
-        LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, "_line", "_forced_aside",
+    parsed = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, MUST_BE_UTF8, text.alias("_line"), forced.alias("_forced_aside")).select(
+        LINE_BLOCK, LINE_INDEX, LINE_TEXT, MUST_BE_UTF8, "_line", "_forced_aside",
         F.from_csv(F.col("_line"), layout.ddl(), layout.parse_options).alias(PARSED),
     )
-    return with_casts(parsed, layout).select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, *casts, kind.alias(LINE_KIND))
+    return (
+        with_casts(parsed, layout)
+        .select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, "_line", "_forced_aside", PARSED, *casts, bad_utf8.alias(BAD_UTF8))
+        .select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, *casts, kind.alias(LINE_KIND))
+    )
 
 
 def _without_cr(raw: Column) -> Column:
@@ -811,6 +859,8 @@ def _classify_records(
             reason, detail = _reason(record.text, row[PARSED], layout, width)
             quarantined.append((reason, detail, blocks.line_number(record.first_key), record.line_count, record.text))
         if good_count:
+            if len(records) >= 1 << 20:  # the sort key's room for record numbers (_merge_in_source_order)
+                raise CsvProcessingError(f"{len(records)} set-aside records, over 2^20; lower max_set_aside_lines")
             places = (SPLIT, ROWS_BEFORE, "_record")
             rows = add_metadata_columns(typed_rows(parsed.where("_good"), layout, keep=places), *metadata)
             splits = {row[SPLIT] for row in parsed.where("_good").select(SPLIT).distinct().collect()}
@@ -838,18 +888,20 @@ def _merge_in_source_order(
     columns = [c for c in stitched.columns if c not in (SPLIT, ROWS_BEFORE, "_record")]
     pieces: list[DataFrame] = []
     for split in sorted(set(files) | record_splits):
-        # Row r of the file sorts at 2r+1, a record before that row at 2r (records sharing a gap by their order).
+        # One long sort key (Spark radix-sorts it): row r of the file at (2r+1) << 20, a record before that
+        # row at (2r) << 20 plus its number (records sharing a gap keep their order; there are fewer than
+        # 2^20, max_set_aside_lines).
         piece = stitched.where(F.col(SPLIT) == split).select(
-            *columns, (F.col(ROWS_BEFORE) * 2).alias(SOURCE_ORDER), "_record"
+            *columns, (F.shiftleft(F.col(ROWS_BEFORE) * 2, 20) + F.col("_record")).alias(SOURCE_ORDER)
         )
         if split in files:
             written = spark.read.parquet(literal_path(files[split])).select(
-                *columns, (F.col("_metadata.row_index") * 2 + 1).alias(SOURCE_ORDER), F.lit(0).cast("long").alias("_record")
+                *columns, F.shiftleft(F.col("_metadata.row_index") * 2 + 1, 20).alias(SOURCE_ORDER)
             )
             piece = written.unionByName(piece)
         # One partition per split: a union keeps its inputs' partitions in order, so the files are written
         # (and named) in split order.
-        pieces.append(piece.coalesce(1).sortWithinPartitions(SOURCE_ORDER, "_record").drop(SOURCE_ORDER, "_record"))
+        pieces.append(piece.coalesce(1).sortWithinPartitions(SOURCE_ORDER).drop(SOURCE_ORDER))
     merged = pieces[0]
     for piece in pieces[1:]:
         merged = merged.union(piece)
