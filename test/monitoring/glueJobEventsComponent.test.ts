@@ -7,6 +7,8 @@
 import * as assert from "node:assert/strict";
 import type { GlueJobEventHandlerArgs } from "../../components/monitoring/glueJobEventHandler";
 import { named, resetRecorded, statementsOf, waitForRegistrations } from "../support/graph";
+import { loadJobEventsConfig } from "../../functions/glue-job-events/config";
+import { DEFAULT_METRIC_NAMESPACE, GLUE_JOB_EVENTS_ENV } from "../../functions/glue-job-events/contract";
 
 let h: typeof import("../../components/monitoring/glueJobEventHandler");
 
@@ -64,6 +66,19 @@ describe("GlueJobEventHandler (on the shared Lambda building block)", () => {
             assert.equal(config.inputs.maximumEventAgeInSeconds, 21600);
             assert.equal(config.inputs.destinationConfig.onFailure.destination, named("events-dlq", "aws:sqs/queue:Queue").state.arn);
             assert.ok(config.dependencies.includes(named("events-policy", "aws:iam/rolePolicy:RolePolicy").urn));
+        });
+
+        it("sets only environment names its function's contract declares, and the function starts on exactly them", () => {
+            const variables = named("events-function", "aws:lambda/function:Function").inputs.environment.variables as Record<string, string>;
+            const declared = new Set<string>(Object.values(GLUE_JOB_EVENTS_ENV));
+            assert.deepEqual(Object.keys(variables).filter((k) => !declared.has(k)), []);
+
+            const config = loadJobEventsConfig(variables);
+            assert.equal(config.metadataTable, "etl-pipeline-metadata-test");
+            assert.equal(config.alertsTopicArn, arn("sns", "alerts-test"));
+            assert.equal(config.metricNamespace, DEFAULT_METRIC_NAMESPACE);
+            assert.deepEqual(config.glueJobNames, ["FileProcessorV2-test"]);
+            assert.equal(config.stage, "test");
         });
 
         it("runs 60 s with 256 MB, traced, logging JSON to its own group", () => {
