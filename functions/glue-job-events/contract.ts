@@ -1,7 +1,7 @@
 /**
- * The job-events handler's contract with the component that deploys it (components/monitoring/
- * glueJobEventHandler.ts): the environment variables it reads, and the metric namespace both sides default
- * to. The component sets the variables through these names and ./config.ts reads them through the same
+ * The job-events handler's contract with the components that deploy and watch it (components/monitoring/):
+ * the environment variables it reads, the metric namespace both sides default to, and the names of the
+ * metrics it publishes, which the alarms and dashboards read. The component sets the variables through these names and ./config.ts reads them through the same
  * names, so the two sides cannot drift apart.
  *
  * Bundled into the Lambda: no Pulumi or AWS SDK imports here.
@@ -34,3 +34,24 @@ export type GlueJobEventsEnvName = (typeof GLUE_JOB_EVENTS_ENV)[keyof typeof GLU
 
 /** Namespace of the metrics the handler publishes and the alarms read, unless configured otherwise. */
 export const DEFAULT_METRIC_NAMESPACE = "GluePipeline";
+
+/** The metrics the handler publishes (./metrics.ts computes them); the alarms and dashboards read these names. */
+export const METRIC_NAMES = {
+    /** 1 for a run that did not succeed (FAILED, TIMEOUT, STOPPED, ERROR), 0 for a success. Average = failure rate. */
+    jobRunFailed: "JobRunFailed",
+    /** The run's execution time in seconds. */
+    jobRunDurationSeconds: "JobRunDurationSeconds",
+    /** A successful run's execution time ÷ the mean of the job's previous successful runs. */
+    jobRunDurationRatio: "JobRunDurationRatio",
+    /** DPU-hours the run consumed (before Glue's 1-minute billing minimum). */
+    jobRunDpuHours: "JobRunDpuHours",
+    /** Rows a successful run wrote (record_count of its metadata record). */
+    recordsWritten: "RecordsWritten",
+    /** Rows a successful run quarantined (rows_quarantined of its metadata record). */
+    rowsQuarantined: "RowsQuarantined",
+    /** Files per processing status (dimension Status), for CLAIMED/STARTED/RUNNING/START_FAILED/FAILED. */
+    filesByStatus: "FilesByStatus",
+} as const;
+
+export const JOB_NAME_DIMENSION = "JobName";
+export const STATUS_DIMENSION = "Status";

@@ -1,33 +1,17 @@
 /**
  * The metrics the job-events handler publishes, and the pure functions that compute them from a finished
- * run. PipelineMonitoring's alarms and dashboards read exactly these names (a test keeps the two lists
- * equal), so renaming one here without the other breaks an alarm silently — hence the constant.
+ * run. PipelineMonitoring's alarms and dashboards read exactly these names (./contract.ts holds them; a test
+ * keeps the monitoring side's list equal), so renaming one without the other would break an alarm silently.
  *
  * Why publish our own: Glue does not emit a per-run outcome metric (its job metrics are Spark internals, and
  * only with --enable-metrics), so the failure rate and the "slower than usual" signal are computed here from
  * the authoritative source, the "Glue Job State Change" event and the run it names.
  */
 import type { JobRun } from "@aws-sdk/client-glue";
+import { JOB_NAME_DIMENSION, METRIC_NAMES, STATUS_DIMENSION } from "./contract";
 
-export const METRIC_NAMES = {
-    /** 1 for a run that did not succeed (FAILED, TIMEOUT, STOPPED, ERROR), 0 for a success. Average = failure rate. */
-    jobRunFailed: "JobRunFailed",
-    /** The run's execution time in seconds. */
-    jobRunDurationSeconds: "JobRunDurationSeconds",
-    /** A successful run's execution time ÷ the mean of the job's previous successful runs. */
-    jobRunDurationRatio: "JobRunDurationRatio",
-    /** DPU-hours the run consumed (before Glue's 1-minute billing minimum). */
-    jobRunDpuHours: "JobRunDpuHours",
-    /** Rows a successful run wrote (record_count of its metadata record). */
-    recordsWritten: "RecordsWritten",
-    /** Rows a successful run quarantined (rows_quarantined of its metadata record). */
-    rowsQuarantined: "RowsQuarantined",
-    /** Files per processing status (dimension Status), for CLAIMED/STARTED/RUNNING/START_FAILED/FAILED. */
-    filesByStatus: "FilesByStatus",
-} as const;
-
-export const JOB_NAME_DIMENSION = "JobName";
-export const STATUS_DIMENSION = "Status";
+// The names live in the function's contract, which the monitoring components read too.
+export { JOB_NAME_DIMENSION, METRIC_NAMES, STATUS_DIMENSION };
 
 /** The PutMetricData datum shape, without SDK classes so it can be asserted on as plain data. */
 export interface Datum {
