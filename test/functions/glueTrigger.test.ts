@@ -5,8 +5,9 @@
  * backoff sleep and the logger; the last group runs handler.ts and the shipped esbuild bundle themselves.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import * as dgram from "node:dgram";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -768,6 +769,47 @@ describe("GlueTriggerLambda against the emulator", function () {
             const runs = await aws.jobRuns(JOB);
             assert.equal(runs.length, 1);
             assert.equal(runs[0].Arguments?.["--source_file"], "handler/bundle.csv");
+        });
+
+        it("the bundle, traced as in Lambda, starts the run and sends an X-Ray subsegment for each AWS call", async () => {
+            // Prepare: a UDP socket in place of the X-Ray daemon, and the variables Lambda sets when active
+            // tracing is on. The bundle runs in its own process: the X-Ray SDK keeps Lambda mode process-wide.
+            const object = await upload("handler/traced.csv");
+            const daemon = dgram.createSocket("udp4");
+            const documents: Record<string, any>[] = [];
+            daemon.on("message", (packet) => documents.push(JSON.parse(packet.toString("utf8").split("\n")[1])));
+            await new Promise<void>((resolve) => daemon.bind(0, "127.0.0.1", resolve));
+            const traceRoot = "1-67890abc-0123456789abcdef01234567";
+            const env = {
+                ...process.env,
+                ...emulatorEnv(aws.endpoint),
+                ...handlerEnv,
+                AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+                LAMBDA_TASK_ROOT: path.dirname(bundlePath),
+                _X_AMZN_TRACE_ID: `Root=${traceRoot};Parent=53995c3f42cd8ad8;Sampled=1`,
+                AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+                NODE_NO_WARNINGS: "1",
+            };
+            const invoke =
+                `require(${JSON.stringify(bundlePath)}).handler(${JSON.stringify(s3Event(object))}, { awsRequestId: "traced", getRemainingTimeInMillis: () => 30000 })` +
+                ".then((s) => process.stdout.write(JSON.stringify(s)), (e) => { console.error(e); process.exitCode = 1; })";
+
+            // Act
+            const child = spawn(process.execPath, ["-e", invoke], { env, stdio: ["ignore", "pipe", "pipe"] });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d) => (stdout += d));
+            child.stderr.on("data", (d) => (stderr += d));
+            const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            daemon.close();
+
+            // Assess: the run started, and every call is a subsegment of the invocation's trace.
+            assert.equal(code, 0, stderr);
+            assert.equal(JSON.parse(stdout.slice(stdout.lastIndexOf("{\"started\""))).started, 1);
+            assert.equal((await aws.jobRuns(JOB)).filter((r) => r.Arguments?.["--source_file"] === "handler/traced.csv").length, 1);
+            const calls = documents.filter((d) => d.trace_id === traceRoot && d.namespace === "aws").map((d) => `${d.name}.${d.aws?.operation}`);
+            for (const call of ["S3.HeadObject", "DynamoDB.UpdateItem", "Glue.StartJobRun"]) assert.ok(calls.includes(call), `${call} not traced: ${calls.join(", ")}`);
         });
 
         it("the bundle fails its cold start with a message naming each missing or invalid variable", () => {
