@@ -18,6 +18,10 @@
  *   whole new Powertools logger per child); children share their root's Powertools logger;
  * - a `sink` for where lines go (tests collect them; the replay script silences them), and a `clock`.
  *
+ * One difference: a top-level context field that is null or an empty string is left out of the line, as
+ * Powertools does (it was written before); a context field named like a base key (`level`, `message`, ...)
+ * is dropped with a warning instead of overwriting it.
+ *
  * Lines go straight to stdout rather than through the runtime's `console`, which would prefix them.
  */
 import { LogFormatter, LogItem, Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
