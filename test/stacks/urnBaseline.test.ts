@@ -134,7 +134,7 @@ describe("existing stacks: URNs and physical names against the recorded baseline
     it("a moved resource without an alias is caught (the check can fail)", () => {
         const dev = graphs.dev;
         const victim = dev.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.parent)!;
-        const moved = { ...dev, resources: dev.resources.map((r) => (r === victim ? { ...r, urn: urnOf(r.name, r.type, "", "urn:pulumi:dev::glue-data-pipeline::"), parent: "" } : r)) };
+        const moved = { ...dev, resources: dev.resources.map((r) => (r === victim ? { ...r, urn: urnOf(r.name, r.type, "", "urn:pulumi:dev::glue-data-pipeline::"), parent: "", aliases: [] } : r)) };
         const answered = new Set([...answersTo(moved).values()].flatMap((s) => [...s]));
         assert.equal(answered.has(victim.urn), false);
         const aliased = { ...moved, resources: moved.resources.map((r) => (r.name === victim.name && r.type === victim.type ? { ...r, aliases: [{ parentUrn: victim.parent }] } : r)) };
