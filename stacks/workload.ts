@@ -27,15 +27,14 @@ import {
     checkTriggerFilters,
     combinedStorage,
     concatMonitoring,
-    CSV_PREFIXES,
     Flow,
     FlowDefinition,
     flowMonitoring,
     InputBucketTrigger,
     mergeArtifactVersions,
     mergeOutputs,
-    PARQUET_PREFIXES,
     Platform,
+    SMOKE_FLOW_PREFIXES,
     WORKLOAD_FLOWS,
 } from "./flows";
 
@@ -103,8 +102,8 @@ export function createWorkload(config: StackConfig, provider: aws.Provider, defi
 
     // --- the platform ------------------------------------------------------------------------------------
     // What the flows need of the shared buckets is declared by each flow, before any is built. The output
-    // bucket's retention (90 days) applies to what the flows list; the medallion flow keeps silver, gold and
-    // its manifest, and expires raw pages sooner, through its own rules.
+    // bucket's retention (90 days) applies to the prefixes the flows list, not the whole bucket: a flow may
+    // keep data for good (the medallion flow's silver and gold) or expire it sooner through its own rules.
     const storage = combinedStorage(Object.values(definitions).map((d) => d.storage));
     const buckets = new DataLakeBuckets(
         "data-lake",
@@ -190,7 +189,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider, defi
         .apply((versions) => mergeArtifactVersions(versions.map((artifacts, i) => ({ name: shipping[i].name, artifacts }))));
 
     // --- smoke, last ---------------------------------------------------------------------------------------
-    // It drives the CSV and Parquet flows through what this update deployed (components/delivery/smokeCheck.ts).
+    // It drives the flows of SMOKE_FLOW_PREFIXES through what this update deployed (components/delivery/smokeCheck.ts).
     const smoke = config.smokeOnUp
         ? new SmokeCheck(
               "smoke",
@@ -205,13 +204,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider, defi
                   metadataTableName: metadata.tableName,
                   metadataTableArn: metadata.tableArn,
                   kmsKeyArn: keyArn,
-                  flows: {
-                      csvOutput: CSV_PREFIXES.processed,
-                      csvQuarantine: CSV_PREFIXES.quarantine,
-                      parquetInput: PARQUET_PREFIXES.raw,
-                      parquetOutput: PARQUET_PREFIXES.processed,
-                      parquetQuarantine: PARQUET_PREFIXES.quarantine,
-                  },
+                  flows: SMOKE_FLOW_PREFIXES,
                   deployRoleArn: config.deployRoleArn,
                   flowResources: [buckets, metadata, glue, ...flows.flatMap((f) => f.smokeDependencies), inputNotifications],
               },

@@ -23,3 +23,4 @@ export * from "./parquetToJson";
 export * from "./legislators";
 export * from "./claims";
 export * from "./medallion";
+export * from "./smoke";
