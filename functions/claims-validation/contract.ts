@@ -7,6 +7,9 @@
  *
  * Bundled into the Lambda: no Pulumi or AWS SDK imports here.
  */
+import { QUEUE_FEED_ENV } from "../shared/queueFeed";
+
+export { MAX_SQS_DELAY_SECONDS, QUEUE_FEED_DEFAULTS, WAIT_ATTEMPT_ATTRIBUTE } from "../shared/queueFeed";
 
 /** Environment variable names, by the configuration field they fill. */
 export const CLAIMS_VALIDATION_ENV = {
@@ -26,6 +29,8 @@ export const CLAIMS_VALIDATION_ENV = {
     logLevel: "LOG_LEVEL",
     /** Stamped by the stack so a deployed function says which release it runs; read by nothing at run time. */
     releaseId: "RELEASE_ID",
+    /** The queue feed (../shared/queueFeed): the queue to re-send capacity-refused messages to, their delay, the cap. */
+    ...QUEUE_FEED_ENV,
 } as const;
 
 export type ClaimsValidationEnvName = (typeof CLAIMS_VALIDATION_ENV)[keyof typeof CLAIMS_VALIDATION_ENV];
