@@ -205,37 +205,13 @@ def fits(text: Column, column: ColumnType, cast: Column | None = None) -> Column
     # comparison is only a fast path ("1.37" in decimal(18,2)); "4" or "1.5" fail it and take the pattern.
     # Only for scale <= 6: beyond, Java writes small values in exponent form ("0E-10" in decimal(38,10)),
     # which would accept that text. Dates and timestamps keep the pattern alone: formatting them back
-    # costs more than it (measured).
+    # costs more than it, and a byte-level shape check (length, separators and digits tested with
+    # octet_length, locate and substring) doubled the main pass's CPU (measured, docs/benchmarks.md).
     if kind in ("int", "bigint"):
         return value.cast(T.StringType()) == text
     if kind == "decimal" and column.scale <= MAX_PLAIN_DECIMAL_SCALE:
         return (value.cast(T.StringType()) == text) | exact
-    if kind in FIXED_SHAPES:
-        return fixed_shape(text, kind) & value.isNotNull()
     return exact
-
-
-# Dates and timestamps without a regular expression: the text's length in bytes, its separators and the digits
-# where Spark's cast is lenient, all tested on the bytes in place (octet_length, locate and startsWith neither
-# decode nor copy). With those fixed, a text the cast reads is exactly the rule's pattern: every other
-# position lies inside a year, month, day, hour, minute or second that the cast requires to be digits (a sign
-# or a trimmed space leaves a 3-digit year, which it refuses). The day and the seconds are tested, because the
-# cast also reads "2024-01-1T", "2024-01-1 " and "…:5Z". Year 0000 is a valid cast but not a valid day.
-# (kind: byte length, {1-based position: separator}, 1-based positions that must hold a digit)
-FIXED_SHAPES: dict[str, tuple[int, dict[int, str], tuple[int, ...]]] = {
-    "date": (10, {5: "-", 8: "-"}, (9, 10)),
-    "timestamp": (19, {5: "-", 8: "-", 11: " ", 14: ":", 17: ":"}, (9, 10, 18, 19)),
-}
-
-
-def fixed_shape(text: Column, kind: str) -> Column:
-    length, separators, digits = FIXED_SHAPES[kind]
-    shape = (F.octet_length(text) == length) & ~text.startswith("0000")
-    for position, separator in separators.items():
-        shape = shape & (F.locate(separator, text, position) == position)
-    for position in digits:
-        shape = shape & F.substring(text, position, 1).between("0", "9")
-    return shape
 
 
 def misfit(parsed: str, layout: CsvLayout, with_casts: bool = False) -> Column:
