@@ -1,4 +1,5 @@
 /** The claims validation function's configuration, read from its environment once per cold start. */
+import { QueueFeedConfig, readQueueFeedConfig } from "../shared/backpressure";
 import { Env, readEnv, S3_BUCKET_NAME } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";
 import { CLAIMS_FILE_SUFFIX, CLAIMS_PREFIXES, CLAIMS_VALIDATION_ENV as ENV } from "./contract";
@@ -28,6 +29,8 @@ export interface ClaimsValidationConfig {
     /** Files this size or larger are copied to quarantine in parts (CopyObject stops at 5 GiB). */
     readonly multipartCopyThresholdBytes: number;
     readonly logLevel: LogLevel;
+    /** How a capacity-refused start waits in the function's queue; absent: ../shared/backpressure's defaults. */
+    readonly queueFeed?: QueueFeedConfig;
 }
 
 const GLUE_JOB_NAME = /^[^\r\n]{1,255}$/;
@@ -66,5 +69,6 @@ export function loadClaimsValidationConfig(env: Env): ClaimsValidationConfig {
         startAttempts: r.int(ENV.startAttempts, { default: 3, min: 1, max: 10 }),
         multipartCopyThresholdBytes: r.int(ENV.multipartCopyThresholdBytes, { default: MAX_SINGLE_COPY_BYTES, min: 5 * 1024 ** 2, max: MAX_SINGLE_COPY_BYTES }),
         logLevel: r.parse(ENV.logLevel, (raw) => parseLogLevel(raw), "INFO"),
+        queueFeed: readQueueFeedConfig(r),
     }));
 }

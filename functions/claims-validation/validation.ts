@@ -8,20 +8,26 @@
  * one invocation per object version, as in the CSV trigger; duplicate deliveries are logged and skipped.
  * The file is read by version id, so a retry after the file was moved still validates the same bytes.
  *
+ * Bursts: fed by its SQS queue, a start Glue refuses for capacity is not a failure: the record becomes WAITING,
+ * no error is told to anyone, and the message comes back later with a growing delay (../shared/backpressure);
+ * the file is then validated again (the same version, so the same report) before the next try.
+ *
  * Memory: the object is read as a stream and judged record by record (./csvRecords); only counts, a bounded
  * list of sample issues and at most one open multi-line record are held.
  */
 import { GlueClient } from "@aws-sdk/client-glue";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
 import { createClientTracer } from "../shared/tracing";
 import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
-import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
+import { DEFAULT_QUEUE_FEED, Delivery, DIRECT_DELIVERY, Wait, waitForCapacity } from "../shared/backpressure";
+import { DEFAULT_START_BACKOFF, isCapacityRefusal, isRateLimitedStart, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
-import { BatchInvocationContext, processS3Records } from "../shared/s3Batch";
+import { BatchInvocationContext, processQueueMessages, processS3Records, QueueEventLike, S3BatchOptions } from "../shared/s3Batch";
 import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
 import { checkSourceVersion, SourceCheck } from "../shared/sourceVersion";
 import { ClaimsRecordWriter } from "./claimsRecords";
@@ -211,6 +217,8 @@ export interface ValidationDeps {
     readonly s3: S3Client;
     readonly glue: GlueClient;
     readonly sns: SNSClient;
+    /** Sends capacity-refused messages back to the function's queue. */
+    readonly sqs: SQSClient;
     readonly records: ProcessingRecordStore;
     readonly claimsRecords: ClaimsRecordWriter;
     readonly logger: Logger;
@@ -250,6 +258,7 @@ export function createValidationDeps(config: ClaimsValidationConfig, overrides: 
         // One attempt per call: startJob owns retries (an ambiguous failure may have started a run).
         glue: overrides.glue ?? tracer.trace(new GlueClient({ maxAttempts: 1, requestHandler })),
         sns: overrides.sns ?? tracer.trace(new SNSClient({ requestHandler })),
+        sqs: overrides.sqs ?? tracer.trace(new SQSClient({ requestHandler })),
         records: overrides.records ?? new ProcessingRecordStore(doc, config.metadataTable, now),
         claimsRecords: overrides.claimsRecords ?? new ClaimsRecordWriter(doc, config.metadataTable, now),
         logger: overrides.logger ?? new Logger({ service: SERVICE_NAME, level: config.logLevel, sink: overrides.logSink }),
@@ -293,6 +302,8 @@ export type FileOutcome =
     /** Validation did not finish within the invocation; the file was left in place (START_FAILED). */
     | { readonly outcome: "incomplete"; readonly uri: string; readonly fileId: string; readonly reason: string }
     | { readonly outcome: "skipped"; readonly uri: string; readonly fileId: string; readonly existingStatus?: ProcessingStatus }
+    /** Valid, but Glue refused the start for capacity: WAITING, and the message comes back after `wait.delaySeconds`. */
+    | { readonly outcome: "waiting"; readonly uri: string; readonly fileId: string; readonly wait: Wait }
     | { readonly outcome: "ignored"; readonly uri: string; readonly reason: string }
     | { readonly outcome: "failed"; readonly uri: string; readonly fileId?: string; readonly error: Error };
 
@@ -302,6 +313,7 @@ export interface ValidationSummary {
     readonly incomplete: number;
     readonly notProcessed: number;
     readonly skipped: number;
+    readonly waiting: number;
     readonly ignored: number;
     readonly failed: number;
     readonly files: readonly FileOutcome[];
@@ -370,6 +382,7 @@ export async function processClaimsRecord(
     remainingMs: () => number,
     baseLog: Logger,
     functionName: string,
+    delivery: Delivery = DIRECT_DELIVERY,
 ): Promise<FileOutcome> {
     const { config } = deps;
     let uri = s3Uri(record.s3?.bucket?.name ?? "?", record.s3?.object?.key ?? "?");
@@ -425,7 +438,7 @@ export async function processClaimsRecord(
         }
 
         return report.decision.passed
-            ? await startClaimsJob(deps, file, claim.attempt, report, remainingMs, log)
+            ? await startClaimsJob(deps, file, { attempt: claim.attempt, recordedWaits: claim.record.wait_attempts }, report, remainingMs, log, delivery)
             : await quarantineFile(deps, file, claim.attempt, report, log);
     } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
@@ -579,11 +592,13 @@ async function quarantineFile(deps: ValidationDeps, file: ClaimsFile, attempt: n
 async function startClaimsJob(
     deps: ValidationDeps,
     file: ClaimsFile,
-    attempt: number,
+    claim: { readonly attempt: number; readonly recordedWaits?: number },
     report: ValidationReport,
     remainingMs: () => number,
     log: Logger,
+    delivery: Delivery,
 ): Promise<FileOutcome> {
+    const { attempt } = claim;
     const { config } = deps;
     const { paths, fileId } = file;
     const attributes = reportAttributes(file, report);
@@ -598,9 +613,23 @@ async function startClaimsJob(
             // One StartJobRun call and the record write: the validation's own reserve was spent before.
             reserveMs: 5000,
             log,
+            // Queue-fed, a full job is waited out in the queue, not in this invocation.
+            ...(delivery.queued ? { isRetryable: isRateLimitedStart } : {}),
         });
     } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
+        if (isCapacityRefusal(err)) {
+            // Nothing is wrong with the file: nobody is told, and its message comes back.
+            const decision = await waitForCapacity(deps.records, { fileId, ...claim }, message, delivery);
+            if (decision.kind === "waiting") {
+                log.info("Glue has no room for this run: waiting in the queue", { wait_attempt: decision.wait.waitAttempt, delay_seconds: decision.wait.delaySeconds, error: message });
+                return { outcome: "waiting", uri: file.uri, fileId, wait: decision.wait };
+            }
+            if (decision.kind === "claim-lost") {
+                log.warn("WAITING not recorded: the claim was taken over", { existing_status: decision.existing?.processing_status });
+                return { outcome: "skipped", uri: file.uri, fileId, existingStatus: decision.existing?.processing_status };
+            }
+        }
         await publish(
             deps,
             config.errorTopicArn,
@@ -632,12 +661,35 @@ async function startClaimsJob(
  * (then the DLQ).
  */
 export async function handleClaimsEvent(event: S3EventLike, context: InvocationContext | undefined, deps: ValidationDeps): Promise<ValidationSummary> {
-    const functionName = context?.functionName ?? deps.functionName;
-    const { counts, outcomes } = await processS3Records<FileOutcome>(event, context, {
-        logger: deps.logger,
-        outcomeKinds: ["started", "quarantined", "incomplete", "notProcessed", "skipped", "ignored", "failed"],
-        processRecord: (record, remainingMs, log) => processClaimsRecord(record, deps, remainingMs, log, functionName),
-        batchError: (failures, total) => new ValidationBatchError(failures, total),
-    });
+    const { counts, outcomes } = await processS3Records<FileOutcome>(event, context, batchOptions(deps, context));
     return { ...counts, files: outcomes };
+}
+
+function batchOptions(deps: ValidationDeps, context: InvocationContext | undefined): S3BatchOptions<FileOutcome> {
+    const functionName = context?.functionName ?? deps.functionName;
+    return {
+        logger: deps.logger,
+        outcomeKinds: ["started", "quarantined", "incomplete", "notProcessed", "skipped", "waiting", "ignored", "failed"],
+        processRecord: (record, remainingMs, log, delivery) => processClaimsRecord(record, deps, remainingMs, log, functionName, delivery),
+        batchError: (failures, total) => new ValidationBatchError(failures, total),
+    };
+}
+
+export interface ValidationQueueSummary extends ValidationSummary {
+    /** The answer to the event source mapping: the messages to receive again. */
+    readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
+    readonly requeued: number;
+    readonly dropped: number;
+}
+
+/**
+ * Handles a batch of messages from the claims validation's queue (../shared/s3Batch's processQueueMessages):
+ * the messages whose files failed are named in `batchItemFailures`; a valid file Glue had no room for waits.
+ */
+export async function handleClaimsQueueEvent(event: QueueEventLike, context: InvocationContext | undefined, deps: ValidationDeps): Promise<ValidationQueueSummary> {
+    const result = await processQueueMessages<FileOutcome>(event, context, {
+        ...batchOptions(deps, context),
+        queue: { sqs: deps.sqs, config: deps.config.queueFeed ?? DEFAULT_QUEUE_FEED },
+    });
+    return { ...result.counts, files: result.outcomes, batchItemFailures: result.batchItemFailures, requeued: result.requeued, dropped: result.dropped };
 }

@@ -1,4 +1,5 @@
 /** The trigger's configuration, read from its environment once per cold start. */
+import { QueueFeedConfig, readQueueFeedConfig } from "../shared/backpressure";
 import { Env, readEnv, S3_BUCKET_NAME } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";
 import { GLUE_TRIGGER_DEFAULTS, GLUE_TRIGGER_ENV as ENV } from "./contract";
@@ -32,6 +33,11 @@ export interface TriggerConfig {
     /** StartJobRun attempts per file, including the first. */
     readonly startAttempts: number;
     readonly logLevel: LogLevel;
+    /**
+     * How a capacity-refused start waits in the function's queue (QUEUE_URL, REQUEUE_*_DELAY_SECONDS,
+     * MAX_WAIT_ATTEMPTS). Absent (e.g. replay's configuration): ../shared/backpressure's defaults.
+     */
+    readonly queueFeed?: QueueFeedConfig;
 }
 
 /** Glue job names: 1–255 characters, single line. */
@@ -70,6 +76,7 @@ export function loadTriggerConfig(env: Env): TriggerConfig {
         claimLeaseSeconds: r.int(ENV.claimLeaseSeconds, { default: 60, min: 31, max: 3600 }),
         startAttempts: r.int(ENV.startAttempts, { default: 3, min: 1, max: 10 }),
         logLevel: r.parse(ENV.logLevel, (raw) => parseLogLevel(raw), "INFO"),
+        queueFeed: readQueueFeedConfig(r),
         ...optional("keyPrefix", r.string(ENV.keyPrefix, { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as raw-data/ (ending with '/', no leading '/')" })),
         ...optional("outputPrefix", r.string(ENV.outputPrefix, { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as processed-data/ (ending with '/', no leading '/')" })),
         ...optional("datedKeys", r.parse(ENV.datedKeys, (raw) => parseBoolean(ENV.datedKeys, raw), undefined)),

@@ -14,17 +14,23 @@
  * current version (../shared/sourceVersion), so an overwritten version is SUPERSEDED and a deleted object
  * SOURCE_DELETED without a run, and a key unsafe as a path is REJECTED (../shared/s3Events' unsafeKeyReason).
  * The run carries the version it is for; the job checks it again around its read.
+ *
+ * Bursts: fed by its SQS queue (../shared/s3Batch's processQueueMessages), a start Glue refuses for capacity
+ * is not a failure: the file's record becomes WAITING and its message comes back later with a growing
+ * delay (../shared/backpressure), until a run starts.
  */
 import { GlueClient } from "@aws-sdk/client-glue";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
 import { createClientTracer } from "../shared/tracing";
 import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
-import { DEFAULT_START_BACKOFF, startJobRun } from "../shared/glueJobRuns";
+import { DEFAULT_QUEUE_FEED, Delivery, DIRECT_DELIVERY, Wait, waitForCapacity } from "../shared/backpressure";
+import { DEFAULT_START_BACKOFF, isCapacityRefusal, isRateLimitedStart, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
-import { BatchInvocationContext, processS3Records } from "../shared/s3Batch";
+import { BatchInvocationContext, processQueueMessages, processS3Records, QueueEventLike, S3BatchOptions } from "../shared/s3Batch";
 import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
 import { checkSourceVersion, RunVersion } from "../shared/sourceVersion";
 import { TriggerConfig } from "./config";
@@ -42,6 +48,8 @@ export interface TriggerDeps {
     readonly config: TriggerConfig;
     readonly s3: S3Client;
     readonly glue: GlueClient;
+    /** Sends capacity-refused messages back to the function's queue. */
+    readonly sqs: SQSClient;
     readonly records: ProcessingRecordStore;
     readonly logger: Logger;
     readonly backoff: BackoffOptions;
@@ -79,6 +87,7 @@ export function createTriggerDeps(config: TriggerConfig, overrides: DepsOverride
         // maxAttempts 1: the SDK would otherwise retry throttling and 5xx on its own, outside our time
         // budget, and retry ambiguous failures that may have started a run. startJobWithRetry owns retries.
         glue: overrides.glue ?? tracer.trace(new GlueClient({ maxAttempts: 1, requestHandler })),
+        sqs: overrides.sqs ?? tracer.trace(new SQSClient({ requestHandler })),
         records,
         logger: overrides.logger ?? new Logger({ service: SERVICE_NAME, level: config.logLevel, sink: overrides.logSink }),
         backoff: overrides.backoff ?? DEFAULT_START_BACKOFF,
@@ -166,6 +175,8 @@ export function buildJobArguments(paths: JobPaths, sourceKey: string, fileId: st
 export type RecordOutcome =
     | { readonly outcome: "started"; readonly uri: string; readonly fileId: string; readonly jobRunId: string; readonly attempt: number }
     | { readonly outcome: "skipped"; readonly uri: string; readonly fileId: string; readonly existingStatus?: ProcessingStatus }
+    /** Glue refused the start for capacity: WAITING, and the message comes back after `wait.delaySeconds`. */
+    | { readonly outcome: "waiting"; readonly uri: string; readonly fileId: string; readonly wait: Wait }
     | { readonly outcome: "ignored"; readonly uri: string; readonly reason: string }
     /** Recorded without a run: REJECTED (the file or its key), SUPERSEDED or SOURCE_DELETED (see `status`). */
     | { readonly outcome: "rejected"; readonly uri: string; readonly fileId: string; readonly status: NotProcessedStatus; readonly reason: string }
@@ -174,6 +185,7 @@ export type RecordOutcome =
 export interface TriggerSummary {
     readonly started: number;
     readonly skipped: number;
+    readonly waiting: number;
     readonly ignored: number;
     readonly rejected: number;
     readonly failed: number;
@@ -200,6 +212,7 @@ export async function processRecord(
     deps: TriggerDeps,
     remainingMs: () => number,
     baseLog: Logger,
+    delivery: Delivery = DIRECT_DELIVERY,
 ): Promise<RecordOutcome> {
     const rawUri = s3Uri(record.s3?.bucket?.name ?? "?", record.s3?.object?.key ?? "?");
     let uri = rawUri;
@@ -269,9 +282,22 @@ export async function processRecord(
                 remainingMs,
                 reserveMs: deps.reserveMs,
                 log,
+                // Queue-fed, a full job is waited out in the queue, not in this invocation.
+                ...(delivery.queued ? { isRetryable: isRateLimitedStart } : {}),
             });
         } catch (err) {
             const message = err instanceof Error ? err.message : String(err);
+            if (isCapacityRefusal(err)) {
+                const decision = await waitForCapacity(deps.records, { fileId, attempt: claim.attempt, recordedWaits: claim.record.wait_attempts }, message, delivery);
+                if (decision.kind === "waiting") {
+                    log.info("Glue has no room for this run: waiting in the queue", { wait_attempt: decision.wait.waitAttempt, delay_seconds: decision.wait.delaySeconds, error: message });
+                    return { outcome: "waiting", uri, fileId, wait: decision.wait };
+                }
+                if (decision.kind === "claim-lost") {
+                    log.warn("WAITING not recorded: the claim was taken over", { existing_status: decision.existing?.processing_status });
+                    return { outcome: "skipped", uri, fileId, existingStatus: decision.existing?.processing_status };
+                }
+            }
             try {
                 const written = await deps.records.markStartFailed(fileId, claim.attempt, message);
                 if (!written.recorded) {
@@ -317,11 +343,35 @@ export async function processRecord(
  * by their claim.
  */
 export async function handleS3Event(event: S3EventLike, context: InvocationContext | undefined, deps: TriggerDeps): Promise<TriggerSummary> {
-    const { counts, outcomes } = await processS3Records<RecordOutcome>(event, context, {
-        logger: deps.logger,
-        outcomeKinds: ["started", "skipped", "ignored", "rejected", "failed"],
-        processRecord: (record, remainingMs, log) => processRecord(record, deps, remainingMs, log),
-        batchError: (failures, total) => new TriggerBatchError(failures, total),
-    });
+    const { counts, outcomes } = await processS3Records<RecordOutcome>(event, context, batchOptions(deps));
     return { ...counts, records: outcomes };
+}
+
+function batchOptions(deps: TriggerDeps): S3BatchOptions<RecordOutcome> {
+    return {
+        logger: deps.logger,
+        outcomeKinds: ["started", "skipped", "waiting", "ignored", "rejected", "failed"],
+        processRecord: (record, remainingMs, log, delivery) => processRecord(record, deps, remainingMs, log, delivery),
+        batchError: (failures, total) => new TriggerBatchError(failures, total),
+    };
+}
+
+export interface TriggerQueueSummary extends TriggerSummary {
+    /** The answer to the event source mapping: the messages to receive again. */
+    readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
+    readonly requeued: number;
+    readonly dropped: number;
+}
+
+/**
+ * Handles a batch of messages from the trigger's queue (../shared/s3Batch's processQueueMessages): the
+ * messages whose records failed are named in `batchItemFailures`; a file Glue had no room for waits (its
+ * message is sent back with a delay) and counts as handled.
+ */
+export async function handleQueueEvent(event: QueueEventLike, context: InvocationContext | undefined, deps: TriggerDeps): Promise<TriggerQueueSummary> {
+    const result = await processQueueMessages<RecordOutcome>(event, context, {
+        ...batchOptions(deps),
+        queue: { sqs: deps.sqs, config: deps.config.queueFeed ?? DEFAULT_QUEUE_FEED },
+    });
+    return { ...result.counts, records: result.outcomes, batchItemFailures: result.batchItemFailures, requeued: result.requeued, dropped: result.dropped };
 }

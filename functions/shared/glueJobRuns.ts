@@ -4,7 +4,7 @@
  */
 import { GlueClient, StartJobRunCommand } from "@aws-sdk/client-glue";
 import { Logger } from "./logger";
-import { BackoffOptions, retryWithBackoff, RetryOptions } from "./retry";
+import { BackoffOptions, RetriesExhaustedError, retryWithBackoff, RetryOptions } from "./retry";
 
 /** Backoff between StartJobRun attempts in production: ceilings 1 s, 2 s, 4 s, ... capped at 8 s. */
 export const DEFAULT_START_BACKOFF: BackoffOptions = { baseDelayMs: 1000, maxDelayMs: 8000 };
@@ -24,9 +24,31 @@ export function isRetryableStartError(err: unknown): boolean {
     return err instanceof Error && RETRYABLE_START_ERRORS.has(err.name);
 }
 
+/** Of those, the ones that say "too fast", not "no room": worth a quick retry inside the invocation. */
+const RATE_LIMIT_ERRORS: ReadonlySet<string> = new Set(["ThrottlingException", "TooManyRequestsException"]);
+
+export function isRateLimitedStart(err: unknown): boolean {
+    return err instanceof Error && RATE_LIMIT_ERRORS.has(err.name);
+}
+
+/**
+ * A start Glue refused for capacity: no run was started, and one will start once room frees up — the
+ * concurrency limit, or throttling that outlasted the quick retries. A queue-fed trigger puts such a file to
+ * wait (./backpressure) instead of failing it. Looks through RetriesExhaustedError to its last error.
+ */
+export function isCapacityRefusal(err: unknown): boolean {
+    const last = err instanceof RetriesExhaustedError ? err.lastError : err;
+    return isRetryableStartError(last);
+}
+
 /** How hard to try (attempts, backoff, the invocation's time budget) and where to log each retry. */
 export type StartJobRunOptions = Pick<RetryOptions, "maxAttempts" | "backoff" | "sleep" | "random" | "remainingMs" | "reserveMs"> & {
     readonly log: Logger;
+    /**
+     * Which failures are retried inside the invocation. A queue-fed trigger retries only rate limits: a full
+     * job is better waited out in the queue than in a sleeping Lambda. @default isRetryableStartError
+     */
+    readonly isRetryable?: (err: unknown) => boolean;
 };
 
 /**
@@ -34,7 +56,7 @@ export type StartJobRunOptions = Pick<RetryOptions, "maxAttempts" | "backoff" | 
  * backoff. @throws RetriesExhaustedError (from ./retry) when no run was started.
  */
 export function startJobRun(glue: GlueClient, jobName: string, args: Record<string, string>, options: StartJobRunOptions): Promise<string> {
-    const { log, ...retry } = options;
+    const { log, isRetryable = isRetryableStartError, ...retry } = options;
     return retryWithBackoff(
         async () => {
             const out = await glue.send(new StartJobRunCommand({ JobName: jobName, Arguments: args }));
@@ -44,7 +66,7 @@ export function startJobRun(glue: GlueClient, jobName: string, args: Record<stri
         {
             ...retry,
             operation: "StartJobRun",
-            isRetryable: isRetryableStartError,
+            isRetryable,
             onRetry: ({ attempt, delayMs, error }) =>
                 log.warn("StartJobRun failed; retrying after backoff", { start_attempt: attempt, delay_ms: delayMs, error }),
         },

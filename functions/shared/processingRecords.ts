@@ -42,6 +42,18 @@ export const ProcessingStatus = {
     /** StartJobRun failed after the in-Lambda retries; `error_message` set; may be claimed again. */
     START_FAILED: "START_FAILED",
     /**
+     * Glue refused the start for capacity (its concurrency limit, or throttling) and the file's message was
+     * sent back to its queue with a delay (../shared/backpressure): `wait_attempts` says how many times it has
+     * waited, `next_attempt_at` when its message comes back, `error_message` the last refusal. Claimable by
+     * any delivery, like START_FAILED: the message that comes back, a duplicate, or a replay.
+     *
+     * What the readers do with it: it is in flight ({@link IN_FLIGHT_STATUSES}: its message is in the queue,
+     * and the job-events handler counts it with the others), not replayable (replay would only race the
+     * queued message; the claim would keep that to one run anyway), and not a not-processed ending. A stuck
+     * check must judge it by `next_attempt_at`, not by `updated_at`: in a burst a file may rightly wait hours.
+     */
+    WAITING: "WAITING",
+    /**
      * Not processable (e.g. zero-byte object, or a key that is unsafe as a path: `.`/`..` segments, `//`,
      * control or bidi characters, a derived key beyond S3's 1,024 bytes); `error_message` says why. Terminal.
      */
@@ -95,6 +107,10 @@ export interface ProcessingRecord {
     readonly outcome?: string;
     readonly error_message?: string;
     readonly attempts?: number;
+    /** How many times Glue refused this file's start for capacity and its message was re-sent (WAITING). */
+    readonly wait_attempts?: number;
+    /** While WAITING: when the re-sent message becomes visible again. */
+    readonly next_attempt_at?: string;
     readonly lease_expires_at?: string;
     readonly created_at?: string;
     readonly updated_at?: string;
@@ -159,9 +175,12 @@ export type RunFailedWriteResult =
 /** Result of claiming the right to report a run's outcome. */
 export type RunReportClaim = "claimed" | "already-reported" | "no-record";
 
-/** Statuses in which a file is being worked on: claimed, started, or running in Glue. */
-export const IN_FLIGHT_STATUSES: readonly ProcessingStatus[] = ["CLAIMED", "STARTED", "RUNNING"];
-/** Statuses a replay re-drives (a START_FAILED record is also re-claimed by a redelivered event). */
+/** Statuses in which a file is being worked on: claimed, waiting in its queue for Glue capacity, started, or running in Glue. */
+export const IN_FLIGHT_STATUSES: readonly ProcessingStatus[] = ["CLAIMED", "WAITING", "STARTED", "RUNNING"];
+/**
+ * Statuses a replay re-drives (a START_FAILED record is also re-claimed by a redelivered event). Not WAITING:
+ * its message is still in the queue and will start it.
+ */
 export const REPLAYABLE_STATUSES: readonly ProcessingStatus[] = ["START_FAILED", "FAILED"];
 
 /** Longest error message stored on a record; items are limited to 400 KB and this field is for humans. */
@@ -189,14 +208,17 @@ export function truncateErrorMessage(message: string): string {
 }
 
 /**
- * The claim rule: a record may be claimed when none exists, when its start failed, when the invocation
- * that claimed it died (CLAIMED with an expired lease), and — for a replay only — when its job failed.
+ * The claim rule: a record may be claimed when none exists, when its start failed, when it waits for Glue
+ * capacity (WAITING: its message came back, or another delivery of it arrived first — either way one claim
+ * wins), when the invocation that claimed it died (CLAIMED with an expired lease), and — for a replay only —
+ * when its job failed.
  * ISO-8601 UTC strings from Date#toISOString compare correctly as strings.
  */
 export function claimCondition(allowFailed: boolean): string {
     const clauses = [
         "attribute_not_exists(file_id)",
         "processing_status = :start_failed",
+        "processing_status = :waiting",
         "(processing_status = :claimed AND lease_expires_at < :now)",
     ];
     if (allowFailed) clauses.push("processing_status = :failed");
@@ -254,6 +276,7 @@ export class ProcessingRecordStore {
         const values: Record<string, unknown> = {
             ":claimed": ProcessingStatus.CLAIMED,
             ":start_failed": ProcessingStatus.START_FAILED,
+            ":waiting": ProcessingStatus.WAITING,
             ":now": nowIso,
             ":lease": new Date(now.getTime() + request.leaseSeconds * 1000).toISOString(),
             ":one": 1,
@@ -280,7 +303,8 @@ export class ProcessingRecordStore {
             values[":quarantine_path"] = request.quarantinePath;
         }
         const out = await this.updateIf(source.fileId, {
-            UpdateExpression: `SET ${sets.join(", ")} ADD attempts :one REMOVE ${RUN_RESULT_ATTRIBUTES.join(", ")}`,
+            // wait_attempts stays: how long a file waited is part of its history, and the growth of its delay.
+            UpdateExpression: `SET ${sets.join(", ")} ADD attempts :one REMOVE ${RUN_RESULT_ATTRIBUTES.join(", ")}, next_attempt_at`,
             ConditionExpression: claimCondition(request.allowFailed ?? false),
             ExpressionAttributeValues: values,
             ReturnValues: "ALL_NEW",
@@ -329,6 +353,32 @@ export class ProcessingRecordStore {
                 ":start_failed": ProcessingStatus.START_FAILED,
                 ":claimed": ProcessingStatus.CLAIMED,
                 ":error": truncateErrorMessage(errorMessage),
+                ":now": nowIso,
+                ":attempt": attempt,
+            },
+        });
+        if (!done) return { recorded: false, existing: await this.get(fileId) };
+        return { recorded: true };
+    }
+
+    /**
+     * Records that claim number `attempt` was refused a start for capacity and its message was sent back to
+     * the queue: WAITING, with the wait number and when the message returns. Conditional on the claim still
+     * being ours, like every write after a claim.
+     */
+    async markWaiting(fileId: string, attempt: number, wait: { readonly waitAttempt: number; readonly delaySeconds: number; readonly reason: string }): Promise<RecordWriteResult> {
+        const now = this.now();
+        const nowIso = now.toISOString();
+        const done = await this.updateIf(fileId, {
+            UpdateExpression:
+                "SET processing_status = :waiting, wait_attempts = :wait, next_attempt_at = :next, error_message = :error, updated_at = :now REMOVE lease_expires_at",
+            ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
+            ExpressionAttributeValues: {
+                ":waiting": ProcessingStatus.WAITING,
+                ":claimed": ProcessingStatus.CLAIMED,
+                ":wait": wait.waitAttempt,
+                ":next": new Date(now.getTime() + wait.delaySeconds * 1000).toISOString(),
+                ":error": truncateErrorMessage(wait.reason),
                 ":now": nowIso,
                 ":attempt": attempt,
             },
@@ -444,6 +494,7 @@ export class ProcessingRecordStore {
             ":rejected": options.status ?? ProcessingStatus.REJECTED,
             ":claimed": ProcessingStatus.CLAIMED,
             ":start_failed": ProcessingStatus.START_FAILED,
+            ":waiting": ProcessingStatus.WAITING,
             ":reason": truncateErrorMessage(reason),
             ":now": nowIso,
             ...sourceValues(source),
@@ -462,7 +513,7 @@ export class ProcessingRecordStore {
             values[":job_name"] = options.jobName;
         }
         const done = await this.updateIf(source.fileId, {
-            UpdateExpression: `SET ${sets.join(", ")} REMOVE lease_expires_at`,
+            UpdateExpression: `SET ${sets.join(", ")} REMOVE lease_expires_at, next_attempt_at`,
             ConditionExpression: claimCondition(options.allowFailed ?? false),
             ExpressionAttributeValues: values,
         });

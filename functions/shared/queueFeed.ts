@@ -27,6 +27,8 @@ export const QUEUE_FEED_ENV = {
     queueUrl: "QUEUE_URL",
     /** The first re-send's delay in seconds; each later one doubles it, up to {@link MAX_SQS_DELAY_SECONDS}. */
     requeueBaseDelaySeconds: "REQUEUE_BASE_DELAY_SECONDS",
+    /** The longest re-send delay in seconds; at most (and by default) {@link MAX_SQS_DELAY_SECONDS}. */
+    requeueMaxDelaySeconds: "REQUEUE_MAX_DELAY_SECONDS",
     /**
      * How many times one file may wait for capacity before it counts as failed (START_FAILED, the message
      * reported as a batch failure, so the redrive policy moves it to the dead-letter queue in the end).

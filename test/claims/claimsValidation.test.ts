@@ -577,7 +577,7 @@ describe("ClaimsValidationLambda against the emulator", function () {
         it("the esbuild bundle (schema included) validates a file and starts a run", async () => {
             const object = await upload("raw/claims/bundle.csv", claimsCsv(5, 0, (r) => r));
             const { handler } = require(bundlePath) as typeof import("../../functions/claims-validation/handler");
-            const summary = await handler(s3Event(object), lambdaContext(300_000) as never);
+            const summary = (await handler(s3Event(object), lambdaContext(300_000) as never)) as ValidationSummary;
             assert.equal(summary.started, 1);
             assert.equal((await messages(processingQueue)).length, 1);
         });

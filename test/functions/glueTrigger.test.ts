@@ -752,7 +752,7 @@ describe("GlueTriggerLambda against the emulator", function () {
             const object = await upload("handler/ts.csv");
             const { handler } = require("../../functions/glue-trigger/handler") as typeof import("../../functions/glue-trigger/handler");
 
-            const summary = await handler(s3Event(object), lambdaContext() as never);
+            const summary = (await handler(s3Event(object), lambdaContext() as never)) as TriggerSummary;
 
             assert.equal(summary.started, 1);
             const item = await record(expectedFileId(INPUT, "handler/ts.csv", object.eTag!));
@@ -763,7 +763,7 @@ describe("GlueTriggerLambda against the emulator", function () {
             const object = await upload("handler/bundle.csv");
             const { handler } = require(bundlePath) as typeof import("../../functions/glue-trigger/handler");
 
-            const summary = await handler(s3Event(object), lambdaContext() as never);
+            const summary = (await handler(s3Event(object), lambdaContext() as never)) as TriggerSummary;
 
             assert.equal(summary.started, 1);
             const runs = await aws.jobRuns(JOB);

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { loadTriggerConfig } from "../../functions/glue-trigger/config";
 import { buildJobArguments, deriveJobPaths, rejectedKeyReason } from "../../functions/glue-trigger/trigger";
 import { EnvironmentError } from "../../functions/shared/env";
-import { isRetryableStartError } from "../../functions/shared/glueJobRuns";
+import { isCapacityRefusal, isRateLimitedStart, isRetryableStartError } from "../../functions/shared/glueJobRuns";
+import { RetriesExhaustedError } from "../../functions/shared/retry";
 import { decodeS3Key, deriveFileId, keyProblem, matchesSuffix, normaliseEtag, objectVersion, planRecord, unsafeKeyReason } from "../../functions/shared/s3Events";
 import { supersededReason } from "../../functions/shared/sourceVersion";
 import { encodeS3EventKey, s3Record } from "../fixtures/s3Events";
@@ -251,6 +252,18 @@ describe("which StartJobRun errors are retried", () => {
     for (const [name, retried] of table) {
         it(`${retried ? "retries" : "does not retry"} ${name}`, () => assert.equal(isRetryableStartError(named(name)), retried));
     }
+
+    // What a queue-fed trigger waits out in its queue (capacity) and what it retries at once (rate limits):
+    // exactly the errors after which no run was started.
+    for (const [name, retried] of table) {
+        it(`${retried ? "waits for capacity after" : "fails on"} ${name}, also when the retries gave up on it`, () => {
+            assert.equal(isCapacityRefusal(named(name)), retried);
+            assert.equal(isCapacityRefusal(new RetriesExhaustedError("StartJobRun", 1, retried ? "attempts" : "not-retryable", named(name))), retried);
+        });
+    }
+    it("retries only rate limits inside a queue-fed invocation", () => {
+        assert.deepEqual(table.filter(([name]) => isRateLimitedStart(named(name))).map(([name]) => name), ["ThrottlingException", "TooManyRequestsException"]);
+    });
 });
 
 describe("trigger configuration", () => {
@@ -265,6 +278,23 @@ describe("trigger configuration", () => {
             claimLeaseSeconds: 60,
             startAttempts: 3,
             logLevel: "INFO",
+            queueFeed: { requeueBaseDelaySeconds: 30, requeueMaxDelaySeconds: 900, maxWaitAttempts: 100 },
+        });
+    });
+
+    it("reads the queue feed: the queue to re-send to, the delays and the most waits", () => {
+        const config = loadTriggerConfig({
+            ...valid,
+            QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/111111111111/glue-trigger-dev",
+            REQUEUE_BASE_DELAY_SECONDS: "0",
+            REQUEUE_MAX_DELAY_SECONDS: "2",
+            MAX_WAIT_ATTEMPTS: "500",
+        });
+        assert.deepEqual(config.queueFeed, {
+            queueUrl: "https://sqs.eu-west-1.amazonaws.com/111111111111/glue-trigger-dev",
+            requeueBaseDelaySeconds: 0,
+            requeueMaxDelaySeconds: 2,
+            maxWaitAttempts: 500,
         });
     });
 
@@ -289,6 +319,11 @@ describe("trigger configuration", () => {
         ["CLAIM_LEASE_SECONDS shorter than the function timeout", { ...valid, CLAIM_LEASE_SECONDS: "30" }, /CLAIM_LEASE_SECONDS must be an integer between 31 and 3600, got "30"/],
         ["FILE_SUFFIX with a slash", { ...valid, FILE_SUFFIX: "in/.csv" }, /FILE_SUFFIX must be a file name suffix/],
         ["LOG_LEVEL unknown", { ...valid, LOG_LEVEL: "verbose" }, /LOG_LEVEL must be one of DEBUG, INFO, WARN, ERROR, got "verbose"/],
+        ["QUEUE_URL an ARN", { ...valid, QUEUE_URL: "arn:aws:sqs:eu-west-1:111111111111:q" }, /QUEUE_URL must be an SQS queue URL/],
+        // SQS refuses a DelaySeconds above 900.
+        ["REQUEUE_BASE_DELAY_SECONDS beyond SQS's limit", { ...valid, REQUEUE_BASE_DELAY_SECONDS: "901" }, /REQUEUE_BASE_DELAY_SECONDS must be an integer between 0 and 900, got "901"/],
+        ["REQUEUE_MAX_DELAY_SECONDS beyond SQS's limit", { ...valid, REQUEUE_MAX_DELAY_SECONDS: "1000" }, /REQUEUE_MAX_DELAY_SECONDS must be an integer between 0 and 900/],
+        ["MAX_WAIT_ATTEMPTS zero", { ...valid, MAX_WAIT_ATTEMPTS: "0" }, /MAX_WAIT_ATTEMPTS must be an integer between 1 and 10000, got "0"/],
     ];
     for (const [name, env, message] of invalid) {
         it(`fails naming the variable when ${name}`, () => {

@@ -177,6 +177,61 @@ describe("ProcessingRecordStore against the emulator", () => {
         });
     });
 
+    describe("waiting for Glue capacity", () => {
+        it("marks WAITING with the wait number and when the message returns; the next delivery claims it, keeping the count", async () => {
+            const claim = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(claim.claimed);
+
+            const written = await store.markWaiting(SOURCE.fileId, claim.attempt, { waitAttempt: 3, delaySeconds: 120, reason: "ConcurrentRunsExceededException" });
+
+            assert.deepEqual(written, { recorded: true });
+            const waiting = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(waiting?.processing_status, "WAITING");
+            assert.equal(waiting?.wait_attempts, 3);
+            assert.equal(waiting?.next_attempt_at, "2025-03-01T12:02:00.000Z");
+            assert.equal(waiting?.error_message, "ConcurrentRunsExceededException");
+            assert.equal(waiting?.lease_expires_at, undefined, "nobody owns a waiting file: any delivery may claim it");
+
+            const again = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+
+            assert.ok(again.claimed);
+            assert.equal(again.attempt, 2);
+            assert.equal(again.record.wait_attempts, 3, "the claimer learns how often the file waited");
+            const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(item?.processing_status, "CLAIMED");
+            assert.equal(item?.next_attempt_at, undefined);
+            assert.equal(item?.error_message, undefined);
+        });
+
+        it("lets exactly one of concurrent deliveries claim a waiting file", async () => {
+            await aws.putItem(TABLE, existing("WAITING", { wait_attempts: 1, next_attempt_at: FUTURE }));
+
+            const results = await Promise.all(Array.from({ length: 6 }, () => store.claim({ source: SOURCE, leaseSeconds: 60 })));
+
+            assert.equal(results.filter((r) => r.claimed).length, 1);
+        });
+
+        it("writes no WAITING when the claim was taken over, and lets a waiting file be ended without a run", async () => {
+            const first = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(first.claimed);
+            clock = new Date(NOW.getTime() + 61_000);
+            const second = await store.claim({ source: SOURCE, leaseSeconds: 60 });
+            assert.ok(second.claimed);
+
+            const written = await store.markWaiting(SOURCE.fileId, first.attempt, { waitAttempt: 1, delaySeconds: 30, reason: "busy" });
+
+            assert.equal(written.recorded, false);
+            assert.equal((await aws.getItem(TABLE, { file_id: SOURCE.fileId }))?.processing_status, "CLAIMED");
+
+            // A waiting file overwritten meanwhile is SUPERSEDED when its message comes back.
+            assert.ok((await store.markWaiting(SOURCE.fileId, second.attempt, { waitAttempt: 1, delaySeconds: 30, reason: "busy" })).recorded);
+            assert.deepEqual(await store.reject(SOURCE, "a newer version exists", { status: "SUPERSEDED" }), { recorded: true });
+            const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(item?.processing_status, "SUPERSEDED");
+            assert.equal(item?.next_attempt_at, undefined);
+        });
+    });
+
     describe("rejecting", () => {
         it("records REJECTED with the reason for a new file", async () => {
             const result = await store.reject({ ...SOURCE, sizeBytes: 0 }, "empty");
