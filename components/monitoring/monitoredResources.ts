@@ -3,6 +3,7 @@
  * tables, state machines), the metrics the job-events handler publishes, and the alarm thresholds.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { METRIC_NAMES } from "../../functions/glue-job-events/contract";
 
 /** Every monitored item has a label: short, unique within its kind, used in alarm names and dashboard titles. */
 export interface Labelled {
@@ -41,16 +42,8 @@ export interface MonitoredStateMachine extends Labelled {
     readonly arn: pulumi.Input<string>;
 }
 
-/** The metrics the job-events handler publishes (functions/glue-job-events/metrics.ts; a test keeps them equal). */
-export const PIPELINE_METRICS = {
-    jobRunFailed: "JobRunFailed",
-    jobRunDurationSeconds: "JobRunDurationSeconds",
-    jobRunDurationRatio: "JobRunDurationRatio",
-    jobRunDpuHours: "JobRunDpuHours",
-    recordsWritten: "RecordsWritten",
-    rowsQuarantined: "RowsQuarantined",
-    filesByStatus: "FilesByStatus",
-} as const;
+/** The metrics the job-events handler publishes, as its contract names them (alarms and dashboards read these). */
+export const PIPELINE_METRICS = METRIC_NAMES;
 
 export interface AlarmThresholds {
     /** The requirements: job failure rate > 10 %. */
