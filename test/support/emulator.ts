@@ -256,6 +256,28 @@ export class EmulatorHandle {
         return this.unsetTransition("glue::job_run");
     }
 
+    /**
+     * Holds every new Glue job run until the test moves it on with {@link advanceJobRun}, one run at a time:
+     * moto advances a run one state after `times` GetJobRun calls on that run (GetJobRuns advances them all,
+     * so a test using this must not call it until it is done holding).
+     */
+    holdJobRunsIndividually(): Promise<void> {
+        return this.setTransition("glue::job_run", { progression: "manual", times: 1 });
+    }
+
+    /**
+     * Moves one held run (see {@link holdJobRunsIndividually}) on to `state`: RUNNING (still counted against
+     * MaxConcurrentRuns) or SUCCEEDED (its slot freed). Returns the state reached.
+     */
+    async advanceJobRun(jobName: string, runId: string, state: "RUNNING" | "SUCCEEDED"): Promise<string> {
+        let current = "";
+        // STARTING → RUNNING → SUCCEEDED: a few calls at most; the bound stops a run that cannot get there.
+        for (let call = 0; call < 6 && current !== state && current !== "SUCCEEDED"; call++) {
+            current = (await this.jsonApi("glue", "AWSGlue.GetJobRun", { JobName: jobName, RunId: runId })).JobRun.JobRunState;
+        }
+        return current;
+    }
+
     async createBucket(name: string, options: { readonly versioned?: boolean } = {}): Promise<void> {
         await this.clients.s3.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: EMULATOR_REGION } }));
         if (options.versioned) {
