@@ -49,7 +49,7 @@ export const METRIC_NAMES = {
     recordsWritten: "RecordsWritten",
     /** Rows a successful run quarantined (rows_quarantined of its metadata record). */
     rowsQuarantined: "RowsQuarantined",
-    /** Files per processing status (dimension Status), for CLAIMED/STARTED/RUNNING/START_FAILED/FAILED. */
+    /** Files per processing status (dimension Status), for CLAIMED/WAITING/STARTED/RUNNING/START_FAILED/FAILED (WAITING: the backlog of a burst). */
     filesByStatus: "FilesByStatus",
 } as const;
 

@@ -270,14 +270,17 @@ describe("job-events handler against the emulator", function () {
         await put("c", "RUNNING", "2026-03-01T12:02:00Z");
         await put("d", "FAILED", "2026-03-01T12:03:00Z");
         await put("e", "SUCCEEDED", "2026-03-01T12:04:00Z");
+        // A file waiting in its queue for Glue capacity is in flight: the backlog a burst leaves is counted.
+        await put("f", "WAITING", "2026-03-01T12:05:00Z");
 
         const out = await events.handleEvent(scheduledEvent(), deps());
 
-        assert.deepEqual(out, { kind: "status-counts", counts: { CLAIMED: 0, STARTED: 2, RUNNING: 1, START_FAILED: 0, FAILED: 1 } });
+        assert.deepEqual(out, { kind: "status-counts", counts: { CLAIMED: 0, WAITING: 1, STARTED: 2, RUNNING: 1, START_FAILED: 0, FAILED: 1 } });
         const count = (status: string) => metricStats(cloudwatch, NS, "FilesByStatus", { Status: status });
         assert.deepEqual(await count("STARTED"), { sum: 2, count: 1 });
         assert.deepEqual(await count("RUNNING"), { sum: 1, count: 1 });
         assert.deepEqual(await count("FAILED"), { sum: 1, count: 1 });
+        assert.deepEqual(await count("WAITING"), { sum: 1, count: 1 });
         assert.deepEqual(await count("CLAIMED"), { sum: 0, count: 0 });
     });
 
