@@ -40,7 +40,7 @@ export const SMOKE_LAYOUT = {
 /** `YYYY/MM/DD/` as an IAM resource pattern (each `?` is exactly one character, never a `/`-spanning `*`). */
 const DATE_PATTERN = "????/??/??/";
 
-/** The prefixes of the flows smoke drives, as the composition defines them (stacks/workload, stacks/etlFlows). */
+/** The prefixes of the flows smoke drives, as the composition defines them (stacks/flows/smoke.ts). */
 export interface SmokeFlowPrefixes {
     /** The CSV flow: FileProcessorV2 writes Parquet under this + the key's stem (`processed/`). */
     readonly csvOutput: string;

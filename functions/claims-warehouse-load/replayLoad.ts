@@ -12,7 +12,7 @@ import { Logger } from "../shared/logger";
 import { WarehouseLoadConfig } from "./config";
 import { createWarehouseLoadDeps, handleLoadEvent, LoadEvent } from "./load";
 
-/** The stack outputs of a warehouse stack that a replay needs (stacks/claims.ts exports them). */
+/** The stack outputs of a warehouse stack that a replay needs (stacks/flows/claims.ts exports them). */
 export interface WarehouseReplayOutputs {
     readonly claimsWarehouseLoadDeadLetterQueue?: string;
     readonly claimsWarehouseWorkgroup?: string;

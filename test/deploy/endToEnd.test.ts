@@ -53,7 +53,7 @@ describe("end to end, offline: S3 event → trigger → Glue run on local Spark 
         const { DynamoDBClient } = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
         const { DynamoDBDocumentClient } = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
 
-        // Each trigger from the environment its stack sets (stacks/workload.ts, stacks/etlFlows.ts).
+        // Each trigger from the environment its stack sets (stacks/flows/).
         const csvTrigger = trigger.createTriggerDeps(
             triggerConfig.loadTriggerConfig({ GLUE_JOB_NAME: CSV_JOB, METADATA_TABLE: TABLE, OUTPUT_BUCKET: OUTPUT, FILE_SUFFIX: CSV_SUFFIX, RELEASE_ID: RELEASE }),
             { logger: quietLogger() },

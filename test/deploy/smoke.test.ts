@@ -79,7 +79,7 @@ describe("smoke judgements", () => {
         assert.equal(smokeKey(csv, runId, now), `smoke/${runId}/customers.csv`);
         const parquetKey = smokeKey(parquet, runId, now);
         assert.equal(parquetKey, `raw-data/2026/12/04/smoke-${runId}-yellow_tripdata_2024-01.parquet`);
-        // The Parquet trigger's own filter (stacks/etlFlows: prefix raw-data/, dated keys) accepts it.
+        // The Parquet trigger's own filter (stacks/flows/parquetToJson.ts: prefix raw-data/, dated keys) accepts it.
         const record = { eventName: "ObjectCreated:Put", s3: { bucket: { name: "in" }, object: { key: parquetKey, size: 1, eTag: "e" } } };
         assert.equal(planRecord(record, PARQUET_SUFFIX, { keyPrefix: PARQUET_PREFIXES.raw, datedKeys: true }).action, "process");
         assert.equal(planRecord({ ...record, s3: { ...record.s3, object: { ...record.s3.object, key: smokeKey(csv, runId, now) } } }, ".csv").action, "process");
