@@ -73,8 +73,6 @@ LINE_TEXT = "value"
 LINE_KIND = "_line_kind"
 PARSED = "_parsed"
 BAD_UTF8 = "_bad_utf8"
-MUST_BE_UTF8 = "_must_be_utf8"  # the flow's encoding is UTF-8 (a Latin-1 line has no invalid bytes)
-REPLACEMENT_CHARACTER = "\ufffd"  # what decoding puts in place of bytes that are not UTF-8
 # A stitched record's place: its input split and how many of the split's rows the main pass wrote before it.
 SPLIT = "_split"
 ROWS_BEFORE = "_rows_before"
@@ -265,26 +263,18 @@ def read_text(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFr
     needs characters, replacing invalid UTF-8 with U+FFFD; the job therefore tests the bytes: a line whose
     bytes do not survive decoding and re-encoding is marked, and its record is quarantined (``invalid_utf8``).
     """
-    lines, utf8 = _decoded_lines(spark, path, encoding)
-    return lines.select("value", (_not_utf8(F.col("value")) if utf8 else F.lit(False)).alias(BAD_UTF8))
-
-
-def _decoded_lines(spark: SparkSession, path: str, encoding: str) -> tuple[DataFrame, bool]:
-    """The lines (column ``value``) decoded as ``encoding``, and whether they must be UTF-8."""
     charset = ENCODINGS.get(encoding.lower())
     if charset is None:
         raise CsvProcessingError(f"encoding {encoding!r} is not supported; use one of {sorted(ENCODINGS)}")
     raw = spark.read.option("lineSep", "\n").text(literal_path(path))  # the key is a name, never a glob
+    value = F.col("value")
     if charset == "ISO-8859-1":
-        return raw.select(F.decode(F.col("value").cast("binary"), charset).alias("value")), False
-    return raw, True
-
-
-def _not_utf8(line: Column) -> Column:
-    """True when the line's bytes are not valid UTF-8: decoding (which replaces them with U+FFFD) and
-    encoding again does not give them back. It decodes the whole line: the main pass runs it only on lines
-    that may fail it (:func:`classify_lines`)."""
-    return F.encode(line, "UTF-8") != line.cast("binary")
+        return raw.select(F.decode(value.cast("binary"), charset).alias("value"), F.lit(False).alias("_bad_utf8"))
+    # No cheaper gate is exact: Spark counts a stray byte (0x80-0xC1, 0xF5-0xFF) as a one-byte character, so
+    # "as many characters as bytes" does not prove a line is ASCII. (Testing only lines with a corrupt parse
+    # or a field holding U+FFFD is exact too, but measured no cheaper: docs/benchmarks.md.)
+    bad = F.encode(value, "UTF-8") != value.cast("binary")
+    return raw.select(value, bad.alias("_bad_utf8"))
 
 
 def check_file_start(first_line: bytes | None, header_text: str, delimiter: str) -> None:
@@ -404,12 +394,11 @@ def read_lines(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataF
     of a single file in its own partition, and ``monotonically_increasing_id`` numbers a partition's rows
     from ``partition << 33``, so its low 33 bits are the line's index within the split.
     """
-    lines, utf8 = _decoded_lines(spark, path, encoding)
-    return lines.select(
+    return read_text(spark, path, encoding).select(
         F.input_file_block_start().alias(LINE_BLOCK),
         F.monotonically_increasing_id().bitwiseAND(F.lit((1 << 33) - 1)).alias(LINE_INDEX),
         F.col("value").alias(LINE_TEXT),
-        F.lit(utf8).alias(MUST_BE_UTF8),
+        BAD_UTF8,
     )
 
 
@@ -435,13 +424,6 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
     opens_quote = F.col("_line").contains('"') & F.col("_line").rlike(opens_quoted_field_regex(layout.delimiter))
     # Lines the driver must look at: a value that does not fit its column's type, bytes that are not UTF-8,
     # a NUL (which could pose as the quoted-empty marker).
-    # Bytes that are not UTF-8 reach the parsed fields as U+FFFD (the parser reads the decoded line), unless
-    # the record is corrupt: only lines with a field holding U+FFFD, or corrupt ones, can fail the byte test,
-    # which decodes and re-encodes the whole line. A byte search per field is cheaper than that on every line.
-    replaced: Column = corrupt
-    for i in range(len(layout.column_types)):
-        replaced = replaced | F.coalesce(F.col(f"{PARSED}._c{i}").contains(REPLACEMENT_CHARACTER), F.lit(False))
-    bad_utf8 = F.col(MUST_BE_UTF8) & replaced & _not_utf8(F.col(LINE_TEXT))
     suspect = F.col(BAD_UTF8) | F.col("_line").contains(EMPTY_MARKER) | misfit(PARSED, layout, with_casts=True)
     kind = (
         # Never true: spark_partition_id() is non-deterministic, and a non-deterministic kind stops Catalyst
@@ -454,15 +436,11 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
         .otherwise(F.lit(KIND_GOOD))
     )
     casts = [cast_column(i) for i, c in enumerate(layout.column_types) if c.kind != "string"]
-    parsed = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, MUST_BE_UTF8, text.alias("_line"), forced.alias("_forced_aside")).select(
-        LINE_BLOCK, LINE_INDEX, LINE_TEXT, MUST_BE_UTF8, "_line", "_forced_aside",
+    parsed = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, text.alias("_line"), forced.alias("_forced_aside")).select(
+        LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, "_line", "_forced_aside",
         F.from_csv(F.col("_line"), layout.ddl(), layout.parse_options).alias(PARSED),
     )
-    return (
-        with_casts(parsed, layout)
-        .select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, "_line", "_forced_aside", PARSED, *casts, bad_utf8.alias(BAD_UTF8))
-        .select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, *casts, kind.alias(LINE_KIND))
-    )
+    return with_casts(parsed, layout).select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, *casts, kind.alias(LINE_KIND))
 
 
 def _without_cr(raw: Column) -> Column:
