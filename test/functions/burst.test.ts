@@ -7,15 +7,19 @@
  * mapping. Nothing here replays anything.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
 import { GlueClient } from "@aws-sdk/client-glue";
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { CLAIMS_VALIDATION_ENV } from "../../functions/claims-validation/contract";
 import { GLUE_TRIGGER_ENV } from "../../functions/glue-trigger/contract";
 import { Logger } from "../../functions/shared/logger";
 import { WAIT_ATTEMPT_ATTRIBUTE } from "../../functions/shared/queueFeed";
 import { csv } from "../fixtures/s3Events";
-import { EMULATOR_REGION, useEmulator } from "../support/emulator";
+import { EMULATOR_ACCOUNT_ID, EMULATOR_REGION, useEmulator } from "../support/emulator";
 import { createQueueWithDlq, EventSourceMapping, queueDepth, SqsHandler, TestQueue, until } from "./queueHarness";
 
 const INPUT = "glue-input-burst-123456789012";
@@ -27,6 +31,87 @@ const MAX_RECEIVE_COUNT = 3;
 
 type Item = Record<string, any>;
 
+type Emulator = ReturnType<typeof useEmulator>;
+
+async function tableItems(aws: Emulator, table: string): Promise<Item[]> {
+    return (await aws.clients.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items ?? [];
+}
+
+/**
+ * Runs a burst: the mapping (batch 10, two pollers) against the queue while the test plays Glue — each new
+ * run is moved to RUNNING and held; every tick, up to three held runs are released (SUCCEEDED). Samples the
+ * records meanwhile, so the waits they show are seen while they happen.
+ */
+async function playBurst(burst: {
+    readonly aws: Emulator;
+    readonly sqs: SQSClient;
+    readonly queue: TestQueue;
+    readonly handler: SqsHandler;
+    readonly job: string;
+    readonly table: string;
+    readonly what: string;
+    readonly done: (items: Item[]) => boolean;
+    /** The function's timeout. @default 30 s (the trigger's) */
+    readonly timeoutMs?: number;
+}) {
+    const { aws, sqs, queue, job, table } = burst;
+    const mapping = new EventSourceMapping(sqs, queue, burst.handler, { batchSize: 10, maximumConcurrency: 2, timeoutMs: burst.timeoutMs });
+    const held: string[] = [];
+    const seenRuns = new Set<string>();
+    const waitingSeen = new Map<string, Item>();
+    mapping.start();
+    try {
+        await until(
+            burst.what,
+            async () => {
+                const items = await tableItems(aws, table);
+                for (const item of items) if (item.processing_status === "WAITING") waitingSeen.set(`${item.file_id}#${item.wait_attempts}`, item);
+                return burst.done(items) && (await queueDepth(sqs, queue.url)).total === 0;
+            },
+            {
+                timeoutMs: 90_000,
+                everyMs: 400,
+                tick: async () => {
+                    for (const item of await tableItems(aws, table)) {
+                        if (item.job_run_id && !seenRuns.has(item.job_run_id)) {
+                            seenRuns.add(item.job_run_id);
+                            assert.equal(await aws.advanceJobRun(job, item.job_run_id, "RUNNING"), "RUNNING");
+                            held.push(item.job_run_id);
+                        }
+                    }
+                    // A few at a time: Glue finishing some runs while the rest of the burst waits.
+                    for (const runId of held.splice(0, 3)) assert.equal(await aws.advanceJobRun(job, runId, "SUCCEEDED"), "SUCCEEDED");
+                },
+            },
+        );
+    } catch (err) {
+        // A burst that did not finish: say where each file got to.
+        const states = (await tableItems(aws, table)).map((i) => `${i.source_key}: ${i.processing_status} ${i.error_message ?? ""}`);
+        throw new Error(`${(err as Error).message}; mapping ${JSON.stringify(mapping.stats)}; records:\n${states.join("\n")}`);
+    } finally {
+        await mapping.stop();
+    }
+    return { mapping, waitingSeen: [...waitingSeen.values()] };
+}
+
+/** Sets environment variables (remembering the old values in `saved`) and loads a handler module afresh. */
+function loadHandlerWith(modulePath: string, env: Record<string, string>, saved: Record<string, string | undefined>): SqsHandler {
+    for (const [name, value] of Object.entries(env)) {
+        if (!(name in saved)) saved[name] = process.env[name];
+        process.env[name] = value;
+    }
+    const resolved = require.resolve(modulePath);
+    delete require.cache[resolved];
+    return (require(resolved) as { handler: SqsHandler }).handler;
+}
+
+function restoreEnv(saved: Record<string, string | undefined>): void {
+    for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+    }
+}
+
 describe("a burst of uploads through the CSV flow's queue", function () {
     this.timeout(120_000);
     const aws = useEmulator();
@@ -36,31 +121,23 @@ describe("a burst of uploads through the CSV flow's queue", function () {
 
     /** The real handler module, loaded afresh with the environment the stack sets for a queue-fed trigger. */
     function loadHandler(): SqsHandler {
-        const env: Record<string, string> = {
-            [GLUE_TRIGGER_ENV.glueJobName]: JOB,
-            [GLUE_TRIGGER_ENV.metadataTable]: TABLE,
-            [GLUE_TRIGGER_ENV.outputBucket]: OUTPUT,
-            [GLUE_TRIGGER_ENV.queueUrl]: queue.url,
-            // Seconds instead of minutes: 1 s, then 2 s for every later wait.
-            [GLUE_TRIGGER_ENV.requeueBaseDelaySeconds]: "1",
-            [GLUE_TRIGGER_ENV.requeueMaxDelaySeconds]: "2",
-            [GLUE_TRIGGER_ENV.logLevel]: "ERROR",
-        };
-        for (const [name, value] of Object.entries(env)) {
-            if (!(name in savedEnv)) savedEnv[name] = process.env[name];
-            process.env[name] = value;
-        }
-        const modulePath = require.resolve("../../functions/glue-trigger/handler");
-        delete require.cache[modulePath];
-        return (require(modulePath) as typeof import("../../functions/glue-trigger/handler")).handler as SqsHandler;
+        return loadHandlerWith(
+            "../../functions/glue-trigger/handler",
+            {
+                [GLUE_TRIGGER_ENV.glueJobName]: JOB,
+                [GLUE_TRIGGER_ENV.metadataTable]: TABLE,
+                [GLUE_TRIGGER_ENV.outputBucket]: OUTPUT,
+                [GLUE_TRIGGER_ENV.queueUrl]: queue.url,
+                // Seconds instead of minutes: 1 s, then 2 s for every later wait.
+                [GLUE_TRIGGER_ENV.requeueBaseDelaySeconds]: "1",
+                [GLUE_TRIGGER_ENV.requeueMaxDelaySeconds]: "2",
+                [GLUE_TRIGGER_ENV.logLevel]: "ERROR",
+            },
+            savedEnv,
+        );
     }
 
-    after(() => {
-        for (const [name, value] of Object.entries(savedEnv)) {
-            if (value === undefined) delete process.env[name];
-            else process.env[name] = value;
-        }
-    });
+    after(() => restoreEnv(savedEnv));
 
     beforeEach(async () => {
         sqs = new SQSClient({ endpoint: aws.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
@@ -82,54 +159,9 @@ describe("a burst of uploads through the CSV flow's queue", function () {
         await aws.holdJobRunsIndividually();
     });
 
-    async function records(): Promise<Item[]> {
-        return (await aws.clients.doc.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items ?? [];
-    }
-
-    /**
-     * Runs the burst: the mapping (batch 10, two pollers) against the queue while the test plays Glue — each
-     * new run is moved to RUNNING and held; every tick, up to three held runs are released (SUCCEEDED).
-     * Samples the records meanwhile, so the waits they show are seen while they happen.
-     */
-    async function runBurst(handler: SqsHandler, expectedStarts: number, done: (items: Item[]) => boolean) {
-        const mapping = new EventSourceMapping(sqs, queue, handler, { batchSize: 10, maximumConcurrency: 2 });
-        const held: string[] = [];
-        const seenRuns = new Set<string>();
-        const waitingSeen = new Map<string, Item>();
-        let released = 0;
-        mapping.start();
-        try {
-            await until(
-                `${expectedStarts} runs started and the queue drained`,
-                async () => {
-                    const items = await records();
-                    for (const item of items) if (item.processing_status === "WAITING") waitingSeen.set(`${item.file_id}#${item.wait_attempts}`, item);
-                    return done(items) && (await queueDepth(sqs, queue.url)).total === 0;
-                },
-                {
-                    timeoutMs: 90_000,
-                    everyMs: 400,
-                    tick: async () => {
-                        for (const item of await records()) {
-                            if (item.job_run_id && !seenRuns.has(item.job_run_id)) {
-                                seenRuns.add(item.job_run_id);
-                                assert.equal(await aws.advanceJobRun(JOB, item.job_run_id, "RUNNING"), "RUNNING");
-                                held.push(item.job_run_id);
-                            }
-                        }
-                        // A few at a time: Glue finishing some runs while the rest of the burst waits.
-                        for (const runId of held.splice(0, 3)) {
-                            assert.equal(await aws.advanceJobRun(JOB, runId, "SUCCEEDED"), "SUCCEEDED");
-                            released++;
-                        }
-                    },
-                },
-            );
-        } finally {
-            await mapping.stop();
-        }
-        return { mapping, waitingSeen: [...waitingSeen.values()], released };
-    }
+    const records = (): Promise<Item[]> => tableItems(aws, TABLE);
+    const runBurst = (handler: SqsHandler, expectedStarts: number, done: (items: Item[]) => boolean) =>
+        playBurst({ aws, sqs, queue, handler, job: JOB, table: TABLE, what: `${expectedStarts} runs started and the queue drained`, done });
 
     it(`starts all ${FILES} files with 3 runs at a time: none START_FAILED, none in the dead-letter queue, each wait on its record`, async () => {
         // Prepare
@@ -228,5 +260,102 @@ describe("a burst of uploads through the CSV flow's queue", function () {
         assert.equal(mapping.stats.messagesFailed, 0);
         assert.equal(mapping.stats.messagesDeleted, 4, "the test event and all three deliveries handled and deleted");
         assert.equal((await queueDepth(sqs, queue.deadLetterUrl)).total, 0);
+    });
+});
+
+describe("a burst of claims files through the claims validation's queue", function () {
+    this.timeout(120_000);
+    const aws = useEmulator();
+    const BUCKET = "healthcare-claims-burst-123456789012";
+    const CLAIMS_JOB = "healthcare-claims-etl-burst";
+    const CLAIMS_FILES = 12;
+    const savedEnv: Record<string, string | undefined> = {};
+    let sqs: SQSClient;
+    let sns: SNSClient;
+    let queue: TestQueue;
+
+    after(() => restoreEnv(savedEnv));
+
+    /** A topic with a queue subscribed, so what was published can be counted. */
+    async function topicWithReader(name: string): Promise<{ topicArn: string; readerUrl: string }> {
+        const topicArn = (await sns.send(new CreateTopicCommand({ Name: name }))).TopicArn!;
+        const readerUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${name}-reader` }))).QueueUrl!;
+        await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: `arn:aws:sqs:${EMULATOR_REGION}:${EMULATOR_ACCOUNT_ID}:${name}-reader` }));
+        return { topicArn, readerUrl };
+    }
+
+    it(`validates and starts all ${CLAIMS_FILES} files with 2 runs at a time: none START_FAILED, nothing in the dead-letter queue, no error told`, async () => {
+        // Prepare: the claims bucket (versioned) notifying the flow's queue for raw/claims/*.csv, a claims job
+        // with two slots, the two topics, and a valid claims file uploaded under twelve names.
+        const common = { endpoint: aws.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } };
+        sqs = new SQSClient(common);
+        sns = new SNSClient(common);
+        await aws.createBucket(BUCKET, { versioned: true });
+        await aws.createMetadataTable(TABLE);
+        await aws.createGlueJob(CLAIMS_JOB, { maxConcurrentRuns: 2, defaultArguments: { "--metadata_table": TABLE } });
+        const processing = await topicWithReader("claims-processing-burst");
+        const errors = await topicWithReader("claims-errors-burst");
+        queue = await createQueueWithDlq(sqs, "claims-validation-burst", { maxReceiveCount: MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 1 });
+        await aws.clients.s3.send(
+            new PutBucketNotificationConfigurationCommand({
+                Bucket: BUCKET,
+                NotificationConfiguration: {
+                    QueueConfigurations: [
+                        {
+                            QueueArn: queue.arn,
+                            Events: ["s3:ObjectCreated:*"],
+                            Filter: { Key: { FilterRules: [{ Name: "prefix", Value: "raw/claims/" }, { Name: "suffix", Value: ".csv" }] } },
+                        },
+                    ],
+                },
+            }),
+        );
+        await aws.holdJobRunsIndividually();
+        const valid = fs.readFileSync(path.resolve(__dirname, "../../samples/claims/claims_2024_04.csv"));
+        for (let i = 0; i < CLAIMS_FILES; i++) await aws.putObject(BUCKET, `raw/claims/2024/04/batch-${String(i).padStart(2, "0")}.csv`, valid);
+        const handler = loadHandlerWith(
+            "../../functions/claims-validation/handler",
+            {
+                [CLAIMS_VALIDATION_ENV.glueJobName]: CLAIMS_JOB,
+                [CLAIMS_VALIDATION_ENV.metadataTable]: TABLE,
+                [CLAIMS_VALIDATION_ENV.dataBucket]: BUCKET,
+                [CLAIMS_VALIDATION_ENV.processingTopicArn]: processing.topicArn,
+                [CLAIMS_VALIDATION_ENV.errorTopicArn]: errors.topicArn,
+                [CLAIMS_VALIDATION_ENV.queueUrl]: queue.url,
+                [CLAIMS_VALIDATION_ENV.requeueBaseDelaySeconds]: "1",
+                [CLAIMS_VALIDATION_ENV.requeueMaxDelaySeconds]: "2",
+                [CLAIMS_VALIDATION_ENV.logLevel]: "ERROR",
+            },
+            savedEnv,
+        );
+
+        // Act
+        const { mapping, waitingSeen } = await playBurst({
+            aws,
+            sqs,
+            queue,
+            handler,
+            job: CLAIMS_JOB,
+            table: TABLE,
+            what: `${CLAIMS_FILES} claims runs started and the queue drained`,
+            // The claims validation keeps a minute for after validation: its function runs up to 15 minutes.
+            timeoutMs: 900_000,
+            done: (items) => items.filter((i) => i.job_run_id).length === CLAIMS_FILES,
+        });
+
+        // Assess
+        const items = await tableItems(aws, TABLE);
+        assert.deepEqual(
+            items.filter((i) => i.processing_status !== "STARTED").map((i) => `${i.source_key}: ${i.processing_status}`),
+            [],
+            "every file validated and started; none START_FAILED",
+        );
+        assert.equal(items.length, CLAIMS_FILES);
+        assert.equal((await aws.jobRuns(CLAIMS_JOB)).length, CLAIMS_FILES, "one run per file");
+        assert.equal((await queueDepth(sqs, queue.deadLetterUrl)).total, 0);
+        assert.equal(mapping.stats.messagesFailed, 0);
+        assert.ok(waitingSeen.length > 0 && waitingSeen.every((i) => i.wait_attempts >= 1), "files waited, with their count on the record");
+        assert.equal((await queueDepth(sqs, errors.readerUrl)).total, 0, "waiting for capacity is not an error anyone is told");
+        assert.equal((await queueDepth(sqs, processing.readerUrl)).total, CLAIMS_FILES, "one STARTED update per file");
     });
 });

@@ -78,7 +78,13 @@ export class EventSourceMapping {
         private readonly sqs: SQSClient,
         private readonly queue: Pick<TestQueue, "url" | "arn">,
         private readonly handler: SqsHandler,
-        private readonly options: { readonly batchSize: number; readonly maximumConcurrency: number; readonly idleMs?: number },
+        private readonly options: {
+            readonly batchSize: number;
+            readonly maximumConcurrency: number;
+            readonly idleMs?: number;
+            /** The function's timeout: what the context's getRemainingTimeInMillis starts from. @default 30 s */
+            readonly timeoutMs?: number;
+        },
     ) {}
 
     /** One poll: receive, invoke, delete what succeeded. Returns how many messages were received. */
@@ -118,7 +124,9 @@ export class EventSourceMapping {
         };
         let failed: Set<string>;
         try {
-            const answer = (await this.handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => 30_000 })) as SQSBatchResponse | undefined;
+            const deadline = Date.now() + (this.options.timeoutMs ?? 30_000);
+            const context = { awsRequestId: requestId, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+            const answer = (await this.handler(event, context)) as SQSBatchResponse | undefined;
             failed = new Set((answer?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         } catch {
             // As Lambda does: a thrown invocation returns its whole batch to the queue.
