@@ -718,6 +718,67 @@ describe("GlueTriggerLambda against the emulator", function () {
         });
     });
 
+    describe("from its queue, when Glue has no room", () => {
+        const sqsMessage = (id: string, body: unknown, waitAttempt?: number) => ({
+            messageId: id,
+            body: JSON.stringify(body),
+            eventSource: "aws:sqs",
+            eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:glue-trigger-test",
+            ...(waitAttempt !== undefined ? { messageAttributes: { wait_attempt: { stringValue: String(waitAttempt), dataType: "Number" } } } : {}),
+        });
+        /** An SQS client that records what the trigger sends back to its queue. */
+        const recordingSqs = () => {
+            const sent: any[] = [];
+            return { sent, client: { send: async (command: { input: unknown }) => (sent.push(command.input), {}) } as never };
+        };
+
+        beforeEach(async () => {
+            // One slot, taken: every start is refused with ConcurrentRunsExceededException.
+            await aws.createGlueJob("FileProcessorV2-full", { maxConcurrentRuns: 1 });
+            await aws.holdJobRuns();
+            await aws.startJobRun("FileProcessorV2-full");
+        });
+
+        it("puts the file to wait (WAITING, its wait counted) and sends its message back with the delay, without sleeping on the refusal", async () => {
+            const object = await upload("queued/a.csv");
+            const sqs = recordingSqs();
+            const { deps, sleeps } = harness({
+                config: { glueJobName: "FileProcessorV2-full", queueFeed: { requeueBaseDelaySeconds: 30, requeueMaxDelaySeconds: 900, maxWaitAttempts: 10, queueUrl: "http://localhost/123456789012/q" } },
+                sqs: sqs.client,
+            });
+
+            const summary = await trigger.handleQueueEvent({ Records: [sqsMessage("m1", s3Event(object), 2)] }, lambdaContext(), deps);
+
+            assert.deepEqual(summary.batchItemFailures, []);
+            assert.equal(summary.waiting, 1);
+            assert.deepEqual(sleeps, [], "a full job is waited out in the queue, not in the invocation");
+            const item = await record(expectedFileId(INPUT, "queued/a.csv", object.eTag!));
+            assert.equal(item?.processing_status, "WAITING");
+            assert.equal(item?.wait_attempts, 3, "the message had waited twice: this is its third wait");
+            assert.equal(sqs.sent.length, 1);
+            assert.equal(sqs.sent[0].DelaySeconds, 120, "30 s x 2^(3-1)");
+            assert.equal(sqs.sent[0].MessageAttributes.wait_attempt.StringValue, "3");
+            assert.equal(sqs.sent[0].MessageBody, JSON.stringify(s3Event(object)));
+        });
+
+        it("fails a file that has waited its most (START_FAILED, the message a batch item failure, so the redrive policy ends it in the DLQ)", async () => {
+            const object = await upload("queued/b.csv");
+            const sqs = recordingSqs();
+            const { deps } = harness({
+                config: { glueJobName: "FileProcessorV2-full", queueFeed: { requeueBaseDelaySeconds: 30, requeueMaxDelaySeconds: 900, maxWaitAttempts: 2 } },
+                sqs: sqs.client,
+            });
+
+            const summary = await trigger.handleQueueEvent({ Records: [sqsMessage("m1", s3Event(object), 2)] }, lambdaContext(), deps);
+
+            assert.deepEqual(summary.batchItemFailures, [{ itemIdentifier: "m1" }]);
+            assert.equal(sqs.sent.length, 0);
+            const item = await record(expectedFileId(INPUT, "queued/b.csv", object.eTag!));
+            assert.equal(item?.processing_status, "START_FAILED");
+            assert.match(String(item?.error_message), /ConcurrentRunsExceededException|already running/);
+        });
+    });
+
     describe("handler.ts and the shipped bundle", () => {
         const handlerEnv = {
             GLUE_JOB_NAME: JOB,
@@ -757,6 +818,27 @@ describe("GlueTriggerLambda against the emulator", function () {
             assert.equal(summary.started, 1);
             const item = await record(expectedFileId(INPUT, "handler/ts.csv", object.eTag!));
             assert.equal(item?.processing_status, "STARTED");
+        });
+
+        it("the esbuild bundle takes a batch from its queue (Powertools batch bundled): starts the run, drops s3:TestEvent, answers no failures", async () => {
+            const object = await upload("handler/queued.csv");
+            const { handler } = require(bundlePath) as typeof import("../../functions/glue-trigger/handler");
+            const message = (id: string, body: unknown) => ({
+                messageId: id,
+                receiptHandle: `rh-${id}`,
+                body: JSON.stringify(body),
+                attributes: {},
+                messageAttributes: {},
+                md5OfBody: "",
+                eventSource: "aws:sqs",
+                eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:glue-trigger-test",
+                awsRegion: "eu-west-1",
+            });
+
+            const answer = await handler({ Records: [message("m1", s3Event(object)), message("m2", S3_TEST_EVENT)] } as never, lambdaContext() as never);
+
+            assert.deepEqual(answer, { batchItemFailures: [] });
+            assert.equal((await record(expectedFileId(INPUT, "handler/queued.csv", object.eTag!)))?.processing_status, "STARTED");
         });
 
         it("the esbuild bundle, as shipped, exports handler and starts a run against the emulator", async () => {
