@@ -3,12 +3,17 @@
  *
  *   npm run replay -- --stack <name> [--outputs FILE] [--dry-run] [--skip-records] [--verbose]
  *
- * 1. The trigger's dead-letter queue: each message is an S3 event that failed every Lambda retry (the
- *    invocation record Lambda's on-failure destination writes, or a bare event). It goes through the
- *    trigger's own logic (functions/glue-trigger: plan, claim, StartJobRun, record); when that succeeds —
- *    a run started, or the file turns out to be handled already — the message is deleted.
+ * 1. The trigger's dead-letter queues, each message an S3 event whose handling kept failing: the queue
+ *    feed's (`triggerQueueDeadLetterQueue`: a message of the trigger's SQS queue moved there by its redrive
+ *    policy after maxReceiveCount receives, its body the S3 event itself — a file that only waited for
+ *    Glue capacity never gets there), and the older async-invoke one (`triggerDeadLetterQueue`: the
+ *    invocation record Lambda's on-failure destination writes, or a bare event, left from before the queue).
+ *    Each goes through the trigger's own logic (functions/glue-trigger: plan, claim, StartJobRun, record);
+ *    when that succeeds — a run started, or the file turns out to be handled already — the message is
+ *    deleted. S3's test event is dropped.
  * 2. The metadata table: files whose record is START_FAILED or FAILED (listed through the `by-status`
- *    index) are rebuilt into an S3 event and go through the same logic. Replay is the one caller allowed to
+ *    index) are rebuilt into an S3 event and go through the same logic. WAITING files are left alone: their
+ *    message is in the queue and will start them. Replay is the one caller allowed to
  *    claim a FAILED record; everything else about the claim rule is unchanged.
  * 3. The job-events handler's dead-letter queue: Glue state-change events whose handling failed (record
  *    update, metrics, notification) are handled again in-process; a scheduled count event is dropped (the
@@ -49,7 +54,10 @@ export interface ReplayOutputs extends Partial<Omit<WarehouseReplayOutputs, "met
     readonly metadataTable: string;
     readonly fileProcessorJob: string;
     readonly outputBucket: string;
+    /** The older async-invoke dead-letter queue (kept: it may hold events from before the queue feed). */
     readonly triggerDeadLetterQueue: string;
+    /** The dead-letter queue of the trigger's SQS queue (stacks with the queue feed). */
+    readonly triggerQueueDeadLetterQueue?: string;
     readonly glueJobEventsDeadLetterQueue?: string;
     readonly alertsTopicArn?: string;
     /** Each Glue job's output and error log groups, named in notifications. */
@@ -100,6 +108,11 @@ export function eventOfMessage(body: string): unknown {
     }
     if (parsed && typeof parsed === "object" && "requestPayload" in parsed) return (parsed as { requestPayload: unknown }).requestPayload;
     return parsed;
+}
+
+/** S3's `s3:TestEvent` (sent when a notification configuration is saved): nothing to replay. */
+export function isS3TestEvent(event: unknown): boolean {
+    return (event as { Event?: unknown } | undefined)?.Event === "s3:TestEvent";
 }
 
 export function isS3Event(event: unknown): event is S3EventLike {
@@ -202,7 +215,7 @@ export interface ReplayOptions {
 export type ItemResult = "started" | "already-handled" | "failed" | "unrecognised" | "reported" | "dropped" | "would-replay" | "loaded";
 
 export interface ReplayItem {
-    readonly source: "trigger-dlq" | "records" | "job-events-dlq" | "warehouse-load-dlq";
+    readonly source: "trigger-queue-dlq" | "trigger-dlq" | "records" | "job-events-dlq" | "warehouse-load-dlq";
     readonly what: string;
     readonly result: ItemResult;
     readonly detail?: string;
@@ -295,23 +308,38 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
         }
     };
 
-    // 1. The trigger's dead-letter queue.
-    for await (const message of drain(clients.sqs, outputs.triggerDeadLetterQueue, visibility, wait)) {
-        const event = eventOfMessage(message.Body ?? "");
-        const what = `message ${message.MessageId}`;
-        if (!isS3Event(event)) {
-            items.push({ source: "trigger-dlq", what, result: "unrecognised", detail: "not an S3 event; left in the queue for a person to look at" });
-            continue;
+    // 1. The trigger's dead-letter queues: the queue feed's, then the older async-invoke one. Both hold S3
+    //    events (eventOfMessage unwraps an on-failure destination's record), and both go through the
+    //    trigger's direct path: a file Glue has no room for is START_FAILED and its message stays.
+    const triggerDlqs: [ReplayItem["source"], string | undefined][] = [
+        ["trigger-queue-dlq", outputs.triggerQueueDeadLetterQueue],
+        ["trigger-dlq", outputs.triggerDeadLetterQueue],
+    ];
+    for (const [source, queueUrl] of triggerDlqs) {
+        if (!queueUrl) continue;
+        const remove = (message: Message) => clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+        for await (const message of drain(clients.sqs, queueUrl, visibility, wait)) {
+            const event = eventOfMessage(message.Body ?? "");
+            const what = `message ${message.MessageId}`;
+            if (isS3TestEvent(event)) {
+                if (!options.dryRun) await remove(message);
+                items.push({ source, what, result: "dropped", detail: "S3's test event" });
+                continue;
+            }
+            if (!isS3Event(event)) {
+                items.push({ source, what, result: "unrecognised", detail: "not an S3 event; left in the queue for a person to look at" });
+                continue;
+            }
+            const uris = event.Records!.map((r) => `s3://${r.s3.bucket.name}/${r.s3.object.key}`).join(", ");
+            if (options.dryRun) {
+                for (const id of fileIdsOf(event)) handledFiles.add(id);
+                items.push({ source, what, result: "would-replay", detail: uris });
+                continue;
+            }
+            const outcome = await runTrigger(event);
+            items.push({ source, what, ...outcome });
+            if (outcome.result !== "failed") await remove(message);
         }
-        const uris = event.Records!.map((r) => `s3://${r.s3.bucket.name}/${r.s3.object.key}`).join(", ");
-        if (options.dryRun) {
-            for (const id of fileIdsOf(event)) handledFiles.add(id);
-            items.push({ source: "trigger-dlq", what, result: "would-replay", detail: uris });
-            continue;
-        }
-        const outcome = await runTrigger(event);
-        items.push({ source: "trigger-dlq", what, ...outcome });
-        if (outcome.result !== "failed") await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: outputs.triggerDeadLetterQueue, ReceiptHandle: message.ReceiptHandle }));
     }
 
     // 2. FAILED and START_FAILED records. Listed first, replayed after: replaying changes their status, and

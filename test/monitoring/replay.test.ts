@@ -26,6 +26,7 @@ import type { S3Event } from "aws-lambda";
 import type { ReplayOutputs, ReplayReport } from "../../scripts/replay";
 import { csv, s3Event } from "../fixtures/s3Events";
 import { EMULATOR_REGION, emulatorEnv, useEmulator } from "../support/emulator";
+import { createQueueWithDlq, EventSourceMapping, queueDepth as harnessDepth, until } from "../functions/queueHarness";
 import { capturingTopic, glueStateChange, motoCloudWatchClient, motoGlueClient, scheduledEvent } from "./support";
 
 type ReplayModule = typeof import("../../scripts/replay");
@@ -214,6 +215,47 @@ describe("replay against the emulator", function () {
             const second = await cli();
             assert.match(second.stdout, /nothing to replay/);
             assert.equal((await aws.jobRuns(JOB)).length, 1);
+        });
+    });
+
+    describe("the queue feed's dead-letter queue, next to the older async one", () => {
+        it("replays a message its redrive policy moved there and an older destination record, drops S3's test event, then finds nothing", async () => {
+            // Prepare: the trigger's queue with its DLQ after 2 receives, played by the event source mapping
+            // harness while the job does not exist (StartJobRun: EntityNotFoundException, not capacity): the
+            // message fails each receive and moto's redrive moves it to the DLQ.
+            const queue = await createQueueWithDlq(sqs, "GlueTriggerLambda-test-queue", { maxReceiveCount: 2, visibilityTimeoutSeconds: 1 });
+            const queued = await upload("queued/a.csv");
+            await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(s3Event(queued)) }));
+            await sqs.send(new SendMessageCommand({ QueueUrl: queue.deadLetterUrl, MessageBody: JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: INPUT }) }));
+            const deps = triggerModule.createTriggerDeps(
+                { glueJobName: JOB, metadataTable: TABLE, outputBucket: OUTPUT, fileSuffix: ".csv", claimLeaseSeconds: 60, startAttempts: 1, logLevel: "ERROR", queueFeed: { queueUrl: queue.url, requeueBaseDelaySeconds: 0, requeueMaxDelaySeconds: 0, maxWaitAttempts: 5 } },
+                { s3: clients().s3, glue: new GlueClient({ endpoint: aws.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: "testing", secretAccessKey: "testing" }, maxAttempts: 1 }), logSink: () => undefined },
+            );
+            const mapping = new EventSourceMapping(sqs, queue, async (event, context) => ({ batchItemFailures: [...(await triggerModule.handleQueueEvent(event, context, deps)).batchItemFailures] }), { batchSize: 10, maximumConcurrency: 2 });
+            mapping.start();
+            try {
+                await until("the message in the queue's DLQ", async () => (await harnessDepth(sqs, queue.url)).total === 0 && (await harnessDepth(sqs, queue.deadLetterUrl)).total === 2, { timeoutMs: 20_000, everyMs: 200 });
+            } finally {
+                await mapping.stop();
+            }
+            // ... and one event left in the older async DLQ from before the queue feed.
+            const older = await upload("older/b.csv");
+            await deliverAndDeadLetter(s3Event(older));
+            await aws.createGlueJob(JOB);
+            outputs = { ...outputs, triggerQueueDeadLetterQueue: queue.deadLetterUrl };
+
+            // Act
+            const first = await run();
+
+            // Assess
+            assert.deepEqual(
+                first.items.map((i) => [i.source, i.result]).sort(),
+                [["trigger-dlq", "started"], ["trigger-queue-dlq", "dropped"], ["trigger-queue-dlq", "started"]],
+            );
+            assert.equal(await queueDepth(queue.deadLetterUrl), 0);
+            assert.equal(await queueDepth(dlqUrl), 0);
+            assert.deepEqual((await aws.jobRuns(JOB)).map((r) => r.Arguments?.["--source_file"]).sort(), ["older/b.csv", "queued/a.csv"]);
+            assert.deepEqual((await run()).items, [], "a second replay finds nothing");
         });
     });
 
