@@ -582,6 +582,25 @@ describe("ClaimsValidationLambda against the emulator", function () {
             assert.equal((await messages(processingQueue)).length, 1);
         });
 
+        it("the esbuild bundle takes a batch from its queue: validates, starts, answers no failures", async () => {
+            const object = await upload("raw/claims/queued.csv", claimsCsv(5, 0, (r) => r));
+            const { handler } = require(bundlePath) as typeof import("../../functions/claims-validation/handler");
+            const message = {
+                messageId: "m1",
+                receiptHandle: "rh-1",
+                body: JSON.stringify(s3Event(object)),
+                attributes: {},
+                messageAttributes: {},
+                md5OfBody: "",
+                eventSource: "aws:sqs",
+                eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:claims-validation-test",
+                awsRegion: "eu-west-1",
+            };
+            const answer = await handler({ Records: [message] } as never, lambdaContext(300_000) as never);
+            assert.deepEqual(answer, { batchItemFailures: [] });
+            assert.equal((await messages(processingQueue)).length, 1);
+        });
+
         it("the bundle fails its cold start naming each missing or invalid variable", () => {
             const { DATA_BUCKET: _b, ...env } = { ...process.env, ...emulatorEnv(aws.endpoint), ...handlerEnv };
             const result = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(bundlePath)})`], {
