@@ -37,7 +37,33 @@ export interface TriggerSettings {
      * a quota of 10 cannot. @default none (the functions share the account's unreserved pool)
      */
     readonly reservedConcurrency?: number;
+    /** The queue between S3 and each triggered function (`trigger.queue`). @default TRIGGER_QUEUE_CONFIG_DEFAULTS */
+    readonly queue?: TriggerQueueConfig;
 }
+
+/**
+ * `trigger.queue`: how each triggered function (CSV and Parquet triggers, claims validation) is fed from its
+ * SQS queue, and when its backlog alarms. A burst waits in the queue; a start Glue refuses for capacity goes
+ * back to it with a growing delay; only a message that keeps failing otherwise reaches the queue's DLQ.
+ */
+export interface TriggerQueueConfig {
+    /** Files per invocation of the CSV and Parquet triggers, 1-10 (the claims validation takes one: it streams whole files). @default 10 */
+    readonly batchSize: number;
+    /** Most concurrent invocations each queue's event source mapping makes (2-1000; at most reservedConcurrency when set). @default 2 */
+    readonly maximumConcurrency: number;
+    /** Receives of a failing message before it goes to the queue's dead-letter queue (1-100). @default 5 */
+    readonly maxReceiveCount: number;
+    /** The queue-age alarm: the oldest message older than this many seconds (60-86400). @default 3600 */
+    readonly maxAgeAlarmSeconds: number;
+    /** First re-send delay of a capacity-refused start (1-900 s). @default the functions' (30) */
+    readonly requeueBaseDelaySeconds?: number;
+    /** Waits for capacity before a file counts as failed (1-10000). @default the functions' (100, about a day) */
+    readonly maxWaitAttempts?: number;
+}
+
+export const TRIGGER_QUEUE_CONFIG_DEFAULTS: TriggerQueueConfig = { batchSize: 10, maximumConcurrency: 2, maxReceiveCount: 5, maxAgeAlarmSeconds: 3600 };
+
+export const TRIGGER_QUEUE_FIELDS: readonly string[] = ["batchSize", "maximumConcurrency", "maxReceiveCount", "maxAgeAlarmSeconds", "requeueBaseDelaySeconds", "maxWaitAttempts"];
 
 export interface AlertSettings {
     /** Addresses subscribed to the alerts topic; each must confirm the email SNS sends it. */
@@ -194,7 +220,7 @@ export const SCALAR_KEYS = {
 export const SECTION_FIELDS: Readonly<Record<string, readonly string[] | null>> = {
     tags: null,
     glue: ["version", "maxWorkers", "executionClass"],
-    trigger: ["memoryMb", "reservedConcurrency"],
+    trigger: ["memoryMb", "reservedConcurrency", "queue"],
     alerts: ["emails"],
     claims: ["errorEmails", "minQualityScore", "warehouse"],
     csv: ["delimiter", "encoding"],
@@ -469,10 +495,7 @@ export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonl
             maxWorkers: glue.integer("maxWorkers", 2, 2, 100),
             executionClass: glue.oneOf<ExecutionClass>("executionClass", "STANDARD", ["STANDARD", "FLEX"]),
         },
-        trigger: {
-            memoryMb: trigger.integer("memoryMb", 256, 128, 10240),
-            reservedConcurrency: trigger.optionalInteger("reservedConcurrency", 1, 1000),
-        },
+        trigger: parseTrigger(trigger),
         alerts: { emails: alerts.stringList("emails", EMAIL, "an email address") },
         claims: {
             errorEmails: claims.has("errorEmails")
@@ -489,6 +512,31 @@ export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonl
         medallion: medallion.isEmpty() ? undefined : parseMedallion(medallion),
         promotion: parsePromotion(promotion),
         smokeOnUp: r.boolean("smokeOnUp", SCALAR_KEYS.smokeOnUp.default),
+    };
+}
+
+function parseTrigger(trigger: Section): TriggerSettings {
+    const reservedConcurrency = trigger.optionalInteger("reservedConcurrency", 1, 1000);
+    const q = trigger.subsection("queue", TRIGGER_QUEUE_FIELDS) ?? new Section("trigger.queue", {});
+    const D = TRIGGER_QUEUE_CONFIG_DEFAULTS;
+    const maximumConcurrency = q.integer("maximumConcurrency", D.maximumConcurrency, 2, 1000);
+    // Beyond the reservation the mapping's invocations are throttled and its messages received again for nothing.
+    if (reservedConcurrency !== undefined && maximumConcurrency > reservedConcurrency) {
+        throw new ConfigError("trigger.queue.maximumConcurrency", `${maximumConcurrency} exceeds trigger.reservedConcurrency ${reservedConcurrency}`);
+    }
+    const requeueBaseDelaySeconds = q.optionalInteger("requeueBaseDelaySeconds", 1, 900);
+    const maxWaitAttempts = q.optionalInteger("maxWaitAttempts", 1, 10000);
+    return {
+        memoryMb: trigger.integer("memoryMb", 256, 128, 10240),
+        reservedConcurrency,
+        queue: {
+            batchSize: q.integer("batchSize", D.batchSize, 1, 10),
+            maximumConcurrency,
+            maxReceiveCount: q.integer("maxReceiveCount", D.maxReceiveCount, 1, 100),
+            maxAgeAlarmSeconds: q.integer("maxAgeAlarmSeconds", D.maxAgeAlarmSeconds, 60, 86400),
+            ...(requeueBaseDelaySeconds !== undefined ? { requeueBaseDelaySeconds } : {}),
+            ...(maxWaitAttempts !== undefined ? { maxWaitAttempts } : {}),
+        },
     };
 }
 

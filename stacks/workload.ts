@@ -131,14 +131,15 @@ export function createWorkload(config: StackConfig, provider: aws.Provider, defi
     const built = Object.fromEntries(Object.entries(definitions).map(([name, d]) => [name, d.build(name, config, platform, opts)])) as Record<string, Flow | undefined>;
     const flows = Object.values(built).filter((f): f is Flow => f !== undefined);
 
-    // S3 keeps one notification configuration per bucket: one for every flow's input-bucket trigger.
+    // S3 keeps one notification configuration per bucket: one for every flow's input-bucket trigger, each
+    // to the trigger's own queue.
     const triggers: Array<InputBucketTrigger & { readonly flow: string }> = flows.flatMap((f) => f.inputBucketTriggers.map((t) => ({ ...t, flow: f.name })));
     checkTriggerFilters(triggers);
     const inputNotifications = new aws.s3.BucketNotification(
         "input-notifications",
-        { bucket: buckets.inputBucket.bucket, lambdaFunctions: triggers.map((t) => t.lambda.lambdaNotification) },
-        // S3 checks each function's invoke permission when the configuration is saved.
-        { provider, dependsOn: triggers.map((t) => t.lambda.permission) },
+        { bucket: buckets.inputBucket.bucket, queues: triggers.map((t) => t.lambda.queueNotification) },
+        // S3 sends each queue a test message when the configuration is saved: the queue policies first.
+        { provider, dependsOn: triggers.map((t) => t.lambda.queuePolicy) },
     );
 
     // --- monitoring over all flows -----------------------------------------------------------------------

@@ -2,7 +2,8 @@
  * ClaimsPipeline: the healthcare claims flow as one component.
  *
  *   claims CSV lands under raw/claims/ of the claims bucket
- *     → S3 event → healthcare-claims-{stage}-data-validation (streams the file through the declared schema
+ *     → S3 event → its queue (healthcare-claims-{stage}-data-validation-queue; a burst waits there, a start
+ *       Glue refuses for capacity goes back to it with a delay) → healthcare-claims-{stage}-data-validation (streams the file through the declared schema
  *       and rules, writes validation-reports/…json, claims the file's metadata record)
  *       → passes: starts healthcare-claims-{stage}-etl, publishes job_status_update STARTED
  *       → fails: moves the file to quarantine/files/, publishes an error
@@ -23,6 +24,7 @@ import { GlueJobEnvironment } from "../glue/glueEnvironment";
 import { dynamoDbItemStatement, glueJobRunStatement, PolicyStatement, s3ObjectArns, s3ReadStatements, s3WriteStatement } from "../iam/iamPolicies";
 import { NotificationTopics, topicPublishStatements } from "../messaging/notificationTopics";
 import { S3TriggeredLambda } from "../compute/s3TriggeredLambda";
+import { TriggerQueueSettings } from "../compute/triggerQueue";
 // The function's side of the contract: the layout it writes and the variables it reads.
 import { CLAIMS_FILE_SUFFIX, CLAIMS_PREFIXES, CLAIMS_VALIDATION_ENV as ENV, ClaimsValidationEnvName } from "../../functions/claims-validation/contract";
 
@@ -49,6 +51,8 @@ export const DEFAULT_MIN_QUALITY_SCORE = 95;
  */
 export const DEFAULT_VALIDATION_TIMEOUT_SECONDS = 900;
 export const DEFAULT_VALIDATION_MEMORY_MB = 1769;
+/** One file per invocation: validation streams the whole file, up to the 900 s timeout. */
+export const DEFAULT_VALIDATION_BATCH_SIZE = 1;
 
 export interface ClaimsPipelineArgs {
     readonly stage: string;
@@ -81,6 +85,12 @@ export interface ClaimsPipelineArgs {
     readonly validationMemoryMb?: number;
     /** Files validated at once (reserved concurrency). @default none: the account's unreserved pool */
     readonly validationConcurrency?: number;
+    /**
+     * How the validation is fed from its queue. The batch size defaults to 1, not the triggers' 10: one
+     * invocation streams a whole file for up to 15 minutes, so a batch of files would outlast its timeout.
+     * @default { batchSize: 1 } and TriggerQueueSettings' other defaults
+     */
+    readonly validationQueue?: TriggerQueueSettings;
     /** Extra environment of the function: the contract's names only (e.g. `releaseId`). @default none */
     readonly validationEnvironment?: Readonly<Partial<Record<ClaimsValidationEnvName, pulumi.Input<string>>>>;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -217,6 +227,7 @@ export class ClaimsPipeline extends pulumi.ComponentResource {
                 timeoutSeconds: timeout,
                 memorySizeMb: args.validationMemoryMb ?? DEFAULT_VALIDATION_MEMORY_MB,
                 reservedConcurrency: args.validationConcurrency,
+                queue: { batchSize: DEFAULT_VALIDATION_BATCH_SIZE, ...args.validationQueue },
                 kmsKeyArn: args.kmsKeyArn,
                 description: "Validates healthcare claims files, then starts the claims ETL or quarantines the file (seed 002)",
                 tags,

@@ -3,3 +3,4 @@ export * from "./lambdaBundle";
 export * from "./lambdaFunction";
 export * from "./lambdaFunctionResources";
 export * from "./s3TriggeredLambda";
+export * from "./triggerQueue";

@@ -1,19 +1,22 @@
 /**
- * A TypeScript Lambda function invoked asynchronously by S3 object-created events, with its own log group,
- * least-privilege role, dead-letter queue and retry policy. Used for `GlueTriggerLambda-{stage}`.
+ * A TypeScript Lambda function fed by S3 object-created events through its own SQS queue (./triggerQueue),
+ * with its own log group, least-privilege role and dead-letter queues. Used for `GlueTriggerLambda-{stage}`,
+ * the Parquet trigger and the claims validation.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyStatement } from "../iam/iamPolicies";
+import { PolicyStatement, sqsConsumeStatement } from "../iam/iamPolicies";
+// The function's side of the queue feed: the variables through which it learns its queue and its waits.
+import { QUEUE_FEED_ENV } from "../../functions/shared/queueFeed";
 import {
     AsyncInvocationSettings,
-    accountOfArn,
     createLambdaFunctionResources,
     validateAsyncInvocation,
     validateEntryAndEnvironment,
     validateFunctionName,
     validateFunctionSettings,
 } from "./lambdaFunctionResources";
+import { createTriggerQueue, TRIGGER_QUEUE_DEFAULTS, TriggerQueueSettings, validateTriggerQueueSettings } from "./triggerQueue";
 
 // The shared parts live in ./lambdaFunctionResources; re-exported so existing imports keep working.
 export {
@@ -45,7 +48,12 @@ export interface BucketReference {
     readonly arn: pulumi.Input<string>;
 }
 
-/** With the async retry settings (`maximumRetryAttempts`, `maximumEventAgeSeconds`) of every S3-invoked function. */
+/**
+ * With the async retry settings (`maximumRetryAttempts`, `maximumEventAgeSeconds`): S3 no longer invokes the
+ * function, but the async path stays for events already in Lambda's async queue when a stack moves to the
+ * queue, and for a direct asynchronous invocation (they still end in the old dead-letter queue, which replay
+ * drains).
+ */
 export interface S3TriggeredLambdaArgs extends AsyncInvocationSettings {
     /** Function name (`GlueTriggerLambda-{stage}`); also names the log group and the DLQ. 1-64 of `A-Za-z0-9-_`. */
     readonly functionName: string;
@@ -59,14 +67,16 @@ export interface S3TriggeredLambdaArgs extends AsyncInvocationSettings {
     readonly filterPrefix?: string;
     /** Event types. @default ["s3:ObjectCreated:*"] */
     readonly events?: readonly string[];
-    /** Account that owns the bucket, for the permission's `sourceAccount`. @default the function's account */
+    /** Account that owns the bucket, for the queue policy's `aws:SourceAccount`. @default the function's account */
     readonly bucketOwnerAccountId?: pulumi.Input<string>;
     /**
      * Whether to create the bucket's aws.s3.BucketNotification. S3 keeps one notification configuration per
-     * bucket, so when several consumers share a bucket, pass false and put `lambdaNotification` of each into
-     * one BucketNotification that `dependsOn` each component's `permission`. @default true
+     * bucket, so when several consumers share a bucket, pass false and put `queueNotification` of each into
+     * one BucketNotification that `dependsOn` each component's `queuePolicy`. @default true
      */
     readonly createNotification?: boolean;
+    /** The queue feed: batch size, maximum concurrency, receives before the DLQ, the waits. @default see TriggerQueueSettings */
+    readonly queue?: TriggerQueueSettings;
     /** Environment variables of the function. @default none */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /**
@@ -118,6 +128,20 @@ export function validateS3TriggeredLambdaArgs(args: S3TriggeredLambdaArgs): void
     validateFunctionSettings(LABEL, args, { timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, memorySizeMb: DEFAULT_MEMORY_MB });
     validateAsyncInvocation(LABEL, args);
     validateEntryAndEnvironment(LABEL, args);
+    validateTriggerQueueSettings(LABEL, args.queue ?? {}, args.reservedConcurrency);
+    if (args.environment !== undefined && !pulumi.Output.isInstance(args.environment)) {
+        const set = Object.values(QUEUE_FEED_ENV).filter((key) => key in (args.environment as object));
+        if (set.length > 0) throw new Error(`${LABEL}: environment sets ${set.join(", ")}; the component sets them from its queue and \`queue\``);
+    }
+}
+
+/** The function's queue-feed variables (functions/shared/queueFeed.ts): its queue, and the waits when set. */
+export function queueFeedEnvironment(queueUrl: pulumi.Input<string>, settings: TriggerQueueSettings = {}): Record<string, pulumi.Input<string>> {
+    return {
+        [QUEUE_FEED_ENV.queueUrl]: queueUrl,
+        ...(settings.requeueBaseDelaySeconds !== undefined ? { [QUEUE_FEED_ENV.requeueBaseDelaySeconds]: String(settings.requeueBaseDelaySeconds) } : {}),
+        ...(settings.maxWaitAttempts !== undefined ? { [QUEUE_FEED_ENV.maxWaitAttempts]: String(settings.maxWaitAttempts) } : {}),
+    };
 }
 
 /**
@@ -127,14 +151,19 @@ export function validateS3TriggeredLambdaArgs(args: S3TriggeredLambdaArgs): void
  *   so a stack can export (and prod compare) exactly which code it runs;
  * - log group `/aws/lambda/<functionName>` created before the function, with retention and optional KMS;
  * - role with an inline least-privilege policy (`executionPolicy`);
- * - SQS dead-letter queue as the async on-failure destination, after `maximumRetryAttempts` retries or
- *   `maximumEventAgeSeconds`: a failed S3 event is never dropped silently;
- * - permission for s3.amazonaws.com, scoped to the bucket and its owner account, and the bucket
- *   notification (object-created, suffix/prefix filter) that depends on it.
+ * - its queue (`<functionName>-queue`, SSE-SQS, TLS only, only S3 may send, for this bucket and its owner
+ *   account) with its own dead-letter queue (`<functionName>-queue-dlq`) after `queue.maxReceiveCount`
+ *   receives, and the event source mapping (batch size, maximum concurrency, partial batch failures); the
+ *   role may receive, delete, re-send and change the visibility of messages of this queue only;
+ * - the bucket notification (object-created, suffix/prefix filter) to the queue, after the queue's policy;
+ * - the older path, kept: an SQS dead-letter queue (`<functionName>-dlq`) as the async on-failure
+ *   destination, after `maximumRetryAttempts` retries or `maximumEventAgeSeconds`. S3 no longer invokes the
+ *   function, but events Lambda still held in its async queue when the stack moved to the queue end there,
+ *   and `npm run replay` drains it: removing it could lose them.
  *
  * Sharing a bucket: with `createNotification: false`, no notification is created; build one
- * `aws.s3.BucketNotification` with `lambdaFunctions: [a.lambdaNotification, b.lambdaNotification]` and
- * `dependsOn: [a.permission, b.permission]` (S3 validates the permission when the notification is saved).
+ * `aws.s3.BucketNotification` with `queues: [a.queueNotification, b.queueNotification]` and
+ * `dependsOn: [a.queuePolicy, b.queuePolicy]` (S3 sends a test message when the notification is saved).
  */
 export class S3TriggeredLambda extends pulumi.ComponentResource {
     public readonly function: aws.lambda.Function;
@@ -144,11 +173,17 @@ export class S3TriggeredLambda extends pulumi.ComponentResource {
     public readonly deadLetterQueue: aws.sqs.Queue;
     public readonly deadLetterQueuePolicy: aws.sqs.QueuePolicy;
     public readonly eventInvokeConfig: aws.lambda.FunctionEventInvokeConfig;
-    public readonly permission: aws.lambda.Permission;
+    /** The queue S3 sends the bucket's events to, and the function reads (and re-sends waiting files to). */
+    public readonly queue: aws.sqs.Queue;
+    public readonly queuePolicy: aws.sqs.QueuePolicy;
+    /** Where a message goes after `queue.maxReceiveCount` failed receives. */
+    public readonly queueDeadLetterQueue: aws.sqs.Queue;
+    public readonly queueDeadLetterQueuePolicy: aws.sqs.QueuePolicy;
+    public readonly eventSourceMapping: aws.lambda.EventSourceMapping;
     /** Undefined when `createNotification` is false. */
     public readonly notification?: aws.s3.BucketNotification;
-    /** The entry of a BucketNotification's `lambdaFunctions` that invokes this function. */
-    public readonly lambdaNotification: aws.types.input.s3.BucketNotificationLambdaFunction;
+    /** The entry of a BucketNotification's `queues` that feeds this function. */
+    public readonly queueNotification: aws.types.input.s3.BucketNotificationQueue;
     /** Lowercase hex SHA-256 of the deployed `index.js`. */
     public readonly bundleSha256: pulumi.Output<string>;
     public readonly bundleBytes: number;
@@ -160,13 +195,34 @@ export class S3TriggeredLambda extends pulumi.ComponentResource {
         const bucketName = aws.s3.Bucket.isInstance(args.bucket) ? args.bucket.bucket : pulumi.output(args.bucket.name);
         const bucketArn = aws.s3.Bucket.isInstance(args.bucket) ? args.bucket.arn : pulumi.output(args.bucket.arn);
 
+        const timeoutSeconds = args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+        const settings = args.queue ?? {};
+        // The account is known from the caller's identity without a function ARN (the queue comes first).
+        const sourceAccount = args.bucketOwnerAccountId !== undefined ? pulumi.output(args.bucketOwnerAccountId) : aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const feed = createTriggerQueue(this, name, {
+            functionName: args.functionName,
+            functionTimeoutSeconds: timeoutSeconds,
+            bucketArn,
+            bucketOwnerAccountId: sourceAccount,
+            maxReceiveCount: settings.maxReceiveCount,
+            tags: args.tags,
+        });
+        this.queue = feed.queue;
+        this.queuePolicy = feed.queuePolicy;
+        this.queueDeadLetterQueue = feed.deadLetterQueue;
+        this.queueDeadLetterQueuePolicy = feed.deadLetterQueuePolicy;
+
         const core = createLambdaFunctionResources(this, name, {
             ...args,
+            environment: pulumi.output(args.environment ?? {}).apply((vars) => ({ ...vars, ...queueFeedEnvironment(this.queue.url, settings) })),
+            policyStatements: pulumi
+                .all([pulumi.output(args.policyStatements ?? []), this.queue.arn])
+                .apply(([statements, queueArn]) => [...(statements as PolicyStatement[]), sqsConsumeStatement(queueArn, "ConsumeOwnQueue")]),
             label: LABEL,
             defaults: { timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, memorySizeMb: DEFAULT_MEMORY_MB },
             // S3 invokes asynchronously: a failed event is retried, then kept in the DLQ, never dropped silently.
             asyncInvocation: { maximumRetryAttempts: args.maximumRetryAttempts, maximumEventAgeSeconds: args.maximumEventAgeSeconds },
-            defaultDescription: `Invoked by S3 object-created events (${args.filterSuffix})`,
+            defaultDescription: `Fed by S3 object-created events (${args.filterSuffix}) through its queue`,
         });
         const bundle = core.bundle;
         this.logGroup = core.logGroup;
@@ -177,22 +233,24 @@ export class S3TriggeredLambda extends pulumi.ComponentResource {
         this.rolePolicy = core.rolePolicy;
         this.function = core.function;
 
-        const sourceAccount = args.bucketOwnerAccountId !== undefined ? pulumi.output(args.bucketOwnerAccountId) : this.function.arn.apply(accountOfArn);
-        this.permission = new aws.lambda.Permission(
-            `${name}-s3-invoke`,
+        this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+            `${name}-queue-events`,
             {
-                action: "lambda:InvokeFunction",
-                function: this.function.name,
-                principal: "s3.amazonaws.com",
-                sourceArn: bucketArn,
-                sourceAccount,
+                eventSourceArn: this.queue.arn,
+                functionName: this.function.arn,
+                batchSize: settings.batchSize ?? TRIGGER_QUEUE_DEFAULTS.batchSize,
+                // The handler answers batchItemFailures: only the messages it names are received again.
+                functionResponseTypes: ["ReportBatchItemFailures"],
+                scalingConfig: { maximumConcurrency: settings.maximumConcurrency ?? TRIGGER_QUEUE_DEFAULTS.maximumConcurrency },
+                tags: args.tags,
             },
-            { parent: this },
+            // Lambda checks that the role may receive from the queue when the mapping is created.
+            { parent: this, dependsOn: [this.rolePolicy] },
         );
 
         const events = [...(args.events ?? OBJECT_CREATED_EVENTS)];
-        this.lambdaNotification = {
-            lambdaFunctionArn: this.function.arn,
+        this.queueNotification = {
+            queueArn: this.queue.arn,
             events,
             filterSuffix: args.filterSuffix,
             ...(args.filterPrefix !== undefined ? { filterPrefix: args.filterPrefix } : {}),
@@ -200,9 +258,9 @@ export class S3TriggeredLambda extends pulumi.ComponentResource {
         if (args.createNotification ?? true) {
             this.notification = new aws.s3.BucketNotification(
                 `${name}-notification`,
-                { bucket: bucketName, lambdaFunctions: [this.lambdaNotification] },
-                // S3 test-invokes the destination when saving the configuration; without the permission it fails.
-                { parent: this, dependsOn: [this.permission] },
+                { bucket: bucketName, queues: [this.queueNotification] },
+                // S3 sends a test message when saving the configuration; without the queue policy it fails.
+                { parent: this, dependsOn: [this.queuePolicy] },
             );
         }
 
@@ -216,6 +274,8 @@ export class S3TriggeredLambda extends pulumi.ComponentResource {
             logGroupName: this.logGroup.name,
             deadLetterQueueUrl: this.deadLetterQueue.url,
             deadLetterQueueArn: this.deadLetterQueue.arn,
+            queueUrl: this.queue.url,
+            queueDeadLetterQueueUrl: this.queueDeadLetterQueue.url,
             bundleSha256: this.bundleSha256,
         });
     }

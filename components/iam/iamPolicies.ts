@@ -228,6 +228,21 @@ export function sqsSendMessageStatement(queueArn: string, sid?: string): PolicyS
     return { ...sidPart(sid, ""), Effect: "Allow", Action: ["sqs:SendMessage"], Resource: requireArn(queueArn, "sqsSendMessageStatement") };
 }
 
+/**
+ * What a queue-fed function needs on its own queue: what the Lambda event source mapping calls with the
+ * function's role (receive, delete, attributes, and the visibility change of a message it hands back), and
+ * SendMessage, because the function re-sends a message whose start Glue refused for capacity with a delay
+ * (functions/shared/queueFeed.ts).
+ */
+export function sqsConsumeStatement(queueArn: string, sid?: string): PolicyStatement {
+    return {
+        ...sidPart(sid, ""),
+        Effect: "Allow",
+        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"],
+        Resource: requireArn(queueArn, "sqsConsumeStatement"),
+    };
+}
+
 /** Starting and reading runs of the given Glue jobs. */
 export function glueJobRunStatement(
     jobArns: string | readonly string[],

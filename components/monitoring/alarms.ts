@@ -9,6 +9,8 @@ import {
     AlarmThresholds,
     DEFAULT_THROTTLE_MINUTES,
     Labelled,
+    DEFAULT_QUEUE_MAX_AGE_SECONDS,
+    MonitoredFeedQueue,
     MonitoredFunction,
     MonitoredGlueJob,
     MonitoredQueue,
@@ -17,7 +19,7 @@ import {
     PIPELINE_METRICS,
 } from "./monitoredResources";
 
-export type AlarmKind = "glue-failure-rate" | "glue-duration" | "lambda-error-rate" | "lambda-throttles" | "dlq-depth" | "dynamodb-throttles" | "sfn-failed";
+export type AlarmKind = "glue-failure-rate" | "glue-duration" | "lambda-error-rate" | "lambda-throttles" | "dlq-depth" | "queue-age" | "dynamodb-throttles" | "sfn-failed";
 export type MissingData = "notBreaching" | "breaching" | "ignore" | "missing";
 
 type Dimensions = Record<string, pulumi.Input<string>>;
@@ -65,6 +67,8 @@ export interface AlarmInputs {
     readonly glueJobs: readonly MonitoredGlueJob[];
     readonly functions: readonly MonitoredFunction[];
     readonly queues: readonly MonitoredQueue[];
+    /** Queues feeding triggered functions: an age alarm each. @default none */
+    readonly feedQueues?: readonly MonitoredFeedQueue[];
     readonly tables: readonly MonitoredTable[];
     readonly stateMachines: readonly MonitoredStateMachine[];
     readonly thresholds: AlarmThresholds;
@@ -78,6 +82,7 @@ export function validateMonitoringInputs(inputs: Omit<AlarmInputs, "stage" | "me
         ["glueJobs", inputs.glueJobs],
         ["functions", inputs.functions],
         ["deadLetterQueues", inputs.queues],
+        ["feedQueues", inputs.feedQueues ?? []],
         ["tables", inputs.tables],
         ["stateMachines", inputs.stateMachines],
     ];
@@ -93,6 +98,13 @@ export function validateMonitoringInputs(inputs: Omit<AlarmInputs, "stage" | "me
         const minutes = fn.throttleMinutes ?? DEFAULT_THROTTLE_MINUTES;
         if (!Number.isInteger(minutes) || minutes < inputs.thresholds.lambdaPeriodMinutes || minutes % inputs.thresholds.lambdaPeriodMinutes !== 0 || minutes > 1440) {
             throw new Error(`PipelineMonitoring: functions: ${fn.label}: throttleMinutes ${minutes} must be a multiple of lambdaPeriodMinutes (${inputs.thresholds.lambdaPeriodMinutes}) up to 1440`);
+        }
+    }
+    for (const queue of inputs.feedQueues ?? []) {
+        const age = queue.maxAgeSeconds ?? DEFAULT_QUEUE_MAX_AGE_SECONDS;
+        // Below a minute the alarm would fire on a message merely waiting for the next poll; SQS keeps 14 days at most.
+        if (!Number.isInteger(age) || age < 60 || age > 1209600) {
+            throw new Error(`PipelineMonitoring: feedQueues: ${queue.label}: maxAgeSeconds ${age} must be whole seconds from 60 to 1209600`);
         }
     }
     for (const table of inputs.tables) {
@@ -121,6 +133,7 @@ const minutes = (m: number) => m * 60;
  *   invoked; a function nobody invoked has no errors.
  * - DLQ depth: `notBreaching`. SQS reports metrics of a queue that holds messages (it counts as active), so
  *   a waiting message always shows up as data; only an empty, idle queue goes quiet.
+ * - Feed-queue age: `notBreaching`, for the same reason: a queue holding an old message reports its age.
  * - DynamoDB throttles and Step Functions failures: `notBreaching`. Those metrics exist only when the event
  *   happens.
  *
@@ -246,6 +259,33 @@ export function alarmSpecs(inputs: AlarmInputs): AlarmSpec[] {
             metric: {
                 namespace: "AWS/SQS",
                 metricName: "ApproximateNumberOfMessagesVisible",
+                dimensions: { QueueName: queue.name },
+                stat: "Maximum",
+                period: minutes(t.queuePeriodMinutes),
+            },
+        });
+    }
+
+    for (const queue of inputs.feedQueues ?? []) {
+        const age = queue.maxAgeSeconds ?? DEFAULT_QUEUE_MAX_AGE_SECONDS;
+        specs.push({
+            ...base,
+            key: `queue-${queue.label}-age`,
+            kind: "queue-age",
+            subject: queue.label,
+            name: `${queue.label}-backlog-age`,
+            description:
+                `The oldest message in ${queue.label} is older than ${age} s: files wait and are not being taken. A burst waits here by design ` +
+                "(and a file waiting for Glue capacity is re-sent as a new message, so waiting does not age the queue); an ageing backlog means " +
+                "the function fails before it answers, its event source mapping is disabled, or its concurrency is exhausted. Check the function's " +
+                "errors and the mapping's state; messages that fail their receives move to the queue's dead-letter queue.",
+            threshold: age,
+            // Two periods: one old message caught between polls is not a backlog.
+            evaluationPeriods: 2,
+            datapointsToAlarm: 2,
+            metric: {
+                namespace: "AWS/SQS",
+                metricName: "ApproximateAgeOfOldestMessage",
                 dimensions: { QueueName: queue.name },
                 stat: "Maximum",
                 period: minutes(t.queuePeriodMinutes),

@@ -1,7 +1,7 @@
 /**
  * PipelineMonitoring's two CloudWatch dashboards as plain data (pure): the pipeline overview (files, records,
  * error rates, durations, DPU-hours) and the operational view (alarms, files in flight and waiting for
- * replay, dead-letter queues, throttling, recent failed runs), laid out on CloudWatch's 24-column grid.
+ * replay, the triggers' queue backlog, dead-letter queues, throttling, recent failed runs), laid out on CloudWatch's 24-column grid.
  */
 import { AlarmThresholds, PIPELINE_METRICS } from "./monitoredResources";
 
@@ -12,6 +12,8 @@ export interface DashboardInputs {
     readonly glueJobs: readonly { label: string; name: string }[];
     readonly functions: readonly { label: string; name: string }[];
     readonly queues: readonly { label: string; name: string }[];
+    /** Queues feeding triggered functions: their backlog. @default none */
+    readonly feedQueues?: readonly { label: string; name: string }[];
     readonly tables: readonly { label: string; name: string }[];
     readonly stateMachines: readonly { label: string; arn: string }[];
     readonly alarmArns: readonly string[];
@@ -178,6 +180,24 @@ export function operationsDashboard(d: DashboardInputs): { widgets: Widget[] } {
         items.push(
             metricWidget("Files in flight (claimed, started, running in Glue)", d.region, statusRows(IN_FLIGHT_STATUSES, "live"), { period: 300, stacked: true }),
             metricWidget("Files waiting for replay (START_FAILED, FAILED)", d.region, statusRows(REPLAY_STATUSES, "replay"), { period: 300, stacked: true }),
+        );
+    }
+    const feeds = d.feedQueues ?? [];
+    if (feeds.length > 0) {
+        // The backlog of a burst: files not yet taken (visible), being handled (in flight), waiting for Glue
+        // capacity (delayed: re-sent with a delay), and how long the oldest has waited.
+        items.push(
+            metricWidget(
+                "Trigger queue backlog: waiting, in flight, delayed for capacity; oldest message age (s)",
+                d.region,
+                feeds.flatMap((q) => [
+                    ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.name, { stat: "Maximum", label: `${q.label} waiting` }],
+                    ["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", q.name, { stat: "Maximum", label: `${q.label} in flight` }],
+                    ["AWS/SQS", "ApproximateNumberOfMessagesDelayed", "QueueName", q.name, { stat: "Maximum", label: `${q.label} delayed` }],
+                    ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q.name, { stat: "Maximum", label: `${q.label} oldest (s)`, yAxis: "right" }],
+                ]),
+                { period: 60, stacked: false },
+            ),
         );
     }
     if (d.queues.length > 0) {

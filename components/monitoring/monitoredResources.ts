@@ -32,6 +32,20 @@ export interface MonitoredQueue extends Labelled {
     readonly name: pulumi.Input<string>;
 }
 
+/**
+ * A queue that feeds a triggered function (S3 → queue → event source mapping): its backlog. A burst waits
+ * here by design, so depth alone is not news; a backlog whose oldest message keeps ageing is (the function
+ * fails before it can answer, the mapping is disabled, or capacity never frees). A message re-sent to wait
+ * for Glue capacity is a new message, so waiting does not age the queue.
+ */
+export interface MonitoredFeedQueue extends Labelled {
+    readonly name: pulumi.Input<string>;
+    /** The alarm: the oldest message older than this many seconds. @default 3600 */
+    readonly maxAgeSeconds?: number;
+}
+
+export const DEFAULT_QUEUE_MAX_AGE_SECONDS = 3600;
+
 export interface MonitoredTable extends Labelled {
     readonly name: pulumi.Input<string>;
     /** GSIs whose throttling counts too (a throttled GSI write throttles the table's writes). @default none */

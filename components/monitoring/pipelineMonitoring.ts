@@ -27,6 +27,7 @@ import { DashboardInputs, dashboardNames, operationsDashboard, overviewDashboard
 import {
     AlarmThresholds,
     DEFAULT_THRESHOLDS,
+    MonitoredFeedQueue,
     MonitoredFunction,
     MonitoredGlueJob,
     MonitoredQueue,
@@ -45,6 +46,8 @@ export interface PipelineMonitoringArgs {
     readonly functions?: readonly MonitoredFunction[];
     /** Dead-letter queues: depth alarms. @default none */
     readonly deadLetterQueues?: readonly MonitoredQueue[];
+    /** Queues feeding triggered functions: backlog-age alarms and backlog widgets. @default none */
+    readonly feedQueues?: readonly MonitoredFeedQueue[];
     /** DynamoDB tables: throttled-request alarms. @default none */
     readonly tables?: readonly MonitoredTable[];
     /** Step Functions state machines: failed-execution alarms. @default none */
@@ -112,6 +115,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
             glueJobs,
             functions: args.functions ?? [],
             queues: args.deadLetterQueues ?? [],
+            feedQueues: args.feedQueues ?? [],
             tables: args.tables ?? [],
             stateMachines: args.stateMachines ?? [],
             thresholds,
@@ -201,6 +205,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
             glueJobs,
             functions,
             queues,
+            feedQueues: args.feedQueues ?? [],
             tables: args.tables ?? [],
             stateMachines: args.stateMachines ?? [],
             thresholds,
@@ -226,20 +231,21 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                 aws.getRegionOutput({}, { parent: this }).region,
                 named(glueJobs, (j) => j.name),
                 named(functions, (f) => f.name),
-                named(queues, (q) => q.name),
+                pulumi.all([named(queues, (q) => q.name), named(args.feedQueues ?? [], (q) => q.name)]),
                 named(args.tables ?? [], (t) => t.name),
                 named(args.stateMachines ?? [], (m) => m.arn),
                 pulumi.all(Object.values(this.alarms).map((a) => a.arn)),
                 this.eventHandler ? this.eventHandler.logGroup.name : pulumi.output(undefined),
             ])
             .apply(
-                ([region, jobs, fns, qs, tables, machines, alarmArns, eventsLogGroup]): DashboardInputs => ({
+                ([region, jobs, fns, [qs, feeds], tables, machines, alarmArns, eventsLogGroup]): DashboardInputs => ({
                     stage,
                     region,
                     metricNamespace: namespace,
                     glueJobs: jobs,
                     functions: fns,
                     queues: qs,
+                    feedQueues: feeds,
                     tables,
                     stateMachines: machines.map((m) => ({ label: m.label, arn: m.name })),
                     alarmArns,

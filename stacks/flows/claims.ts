@@ -7,9 +7,10 @@
  * so it needs nothing of the shared buckets' lifecycle and shares no notification with the input bucket's triggers.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClaimsPipeline, ClaimsWarehouse } from "../../components";
+import { ClaimsPipeline, ClaimsWarehouse, DEFAULT_VALIDATION_BATCH_SIZE } from "../../components";
 import { CLAIMS_VALIDATION_ENV } from "../../functions/claims-validation/contract";
 import { WAREHOUSE_LOAD_ENV } from "../../functions/claims-warehouse-load/contract";
+import { triggerQueueConfig, triggerQueueSettings } from "./fileTriggeredFlow";
 import { Flow, FlowDefinition, flowMonitoring, monitoredJob, NO_STORAGE_NEEDS } from "./flow";
 
 /** Content hashes of the code the claims flow ships (for the promotion contract). */
@@ -49,6 +50,8 @@ export const claimsFlow: FlowDefinition<ClaimsFlow> = {
                 jobArguments: { "--release_id": release },
                 // The same cap as the CSV trigger's: how many files start at once (dev keeps it low).
                 validationConcurrency: config.trigger.reservedConcurrency,
+                // The stack's queue settings, but one file per invocation (DEFAULT_VALIDATION_BATCH_SIZE).
+                validationQueue: { ...triggerQueueSettings(config), batchSize: DEFAULT_VALIDATION_BATCH_SIZE },
                 validationEnvironment: { [CLAIMS_VALIDATION_ENV.releaseId]: release },
             },
             opts,
@@ -91,8 +94,10 @@ export const claimsFlow: FlowDefinition<ClaimsFlow> = {
                 ],
                 deadLetterQueues: [
                     { label: `${pipeline.names.validationFunction}-dlq`, name: fn.deadLetterQueue.name },
+                    { label: `${pipeline.names.validationFunction}-queue-dlq`, name: fn.queueDeadLetterQueue.name },
                     ...(warehouse && loadQueue ? [{ label: `${warehouse.names.loadFunction}-dlq`, name: loadQueue.name }] : []),
                 ],
+                feedQueues: [{ label: `${pipeline.names.validationFunction}-queue`, name: fn.queue.name, maxAgeSeconds: triggerQueueConfig(config).maxAgeAlarmSeconds }],
             }),
             artifacts: pulumi
                 .all([fn.bundleSha256, load ? load.bundleSha256 : pulumi.output(undefined)])
@@ -106,6 +111,8 @@ export const claimsFlow: FlowDefinition<ClaimsFlow> = {
                 claimsEtlJob: pipeline.etlJob.jobName,
                 claimsValidationFunction: fn.function.name,
                 claimsValidationDeadLetterQueue: fn.deadLetterQueue.url,
+                claimsValidationQueue: fn.queue.url,
+                claimsValidationQueueDeadLetterQueue: fn.queueDeadLetterQueue.url,
                 claimsProcessingTopicArn: pipeline.topics.processingTopicArn,
                 claimsErrorTopicArn: pipeline.topics.errorTopicArn,
                 ...(warehouse

@@ -25,7 +25,13 @@ export const CSV_FLOW_SPEC: FileTriggeredFlowSpec = {
     triggerDescription: "Starts FileProcessorV2 for each CSV that lands in the input bucket, once per object version",
     fileSuffix: CSV_SUFFIX,
     prefixes: CSV_PREFIXES,
-    outputNames: { job: "fileProcessorJob", function: "triggerFunction", deadLetterQueue: "triggerDeadLetterQueue" },
+    outputNames: {
+        job: "fileProcessorJob",
+        function: "triggerFunction",
+        deadLetterQueue: "triggerDeadLetterQueue",
+        queue: "triggerQueue",
+        queueDeadLetterQueue: "triggerQueueDeadLetterQueue",
+    },
     // How this flow's sources are written (glue/jobs/file_processor.py maps the names).
     jobArguments: (config) => ({ "--delimiter": config.csv?.delimiter ?? "comma", "--encoding": config.csv?.encoding ?? "utf-8" }),
     smokeDriven: true,

@@ -1,5 +1,6 @@
 /**
- * The file-triggered flow builder: a file lands in the input bucket → S3 event → a trigger function (the one
+ * The file-triggered flow builder: a file lands in the input bucket → S3 event → the trigger's own SQS queue →
+ * a trigger function (the one
  * glue-trigger handler, configured by environment) claims the file on the metadata table and starts the
  * flow's Glue job → the job writes under the flow's processed prefix of the output bucket, bad rows under its
  * quarantine prefix, and records the outcome on the file's metadata record.
@@ -11,10 +12,10 @@
  * builder existed (`<jobResource>` and `<triggerResource>` at the stack root), so no URN changes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { dynamoDbItemStatement, GlueEtlJob, glueJobRunStatement, S3TriggeredLambda, s3ReadStatements } from "../../components";
+import { dynamoDbItemStatement, GlueEtlJob, glueJobRunStatement, S3TriggeredLambda, s3ReadStatements, TriggerQueueSettings } from "../../components";
 import { GLUE_TRIGGER_DEFAULTS, GLUE_TRIGGER_ENV as ENV, GlueTriggerEnvName } from "../../functions/glue-trigger/contract";
 import { ARTIFACT_SOURCES } from "../artifacts";
-import { StackConfig } from "../config";
+import { StackConfig, TRIGGER_QUEUE_CONFIG_DEFAULTS, TriggerQueueConfig } from "../config";
 import { Flow, FlowDefinition, FlowStorage, flowMonitoring, monitoredJob, Platform } from "./flow";
 
 /** The code a flow ships under a name of the promotion contract (see stacks/artifacts.ts). */
@@ -46,8 +47,17 @@ export interface FileTriggeredFlowSpec {
     readonly datedKeys?: boolean;
     /** Output-bucket prefixes the job writes: its output and its rejected rows. */
     readonly prefixes: { readonly processed: string; readonly quarantine: string };
-    /** Names of the stack outputs for the job, the trigger function and its dead-letter queue. */
-    readonly outputNames: { readonly job: string; readonly function: string; readonly deadLetterQueue: string };
+    /**
+     * Names of the stack outputs for the job, the trigger function, its (async) dead-letter queue, its queue
+     * and the queue's dead-letter queue.
+     */
+    readonly outputNames: {
+        readonly job: string;
+        readonly function: string;
+        readonly deadLetterQueue: string;
+        readonly queue: string;
+        readonly queueDeadLetterQueue: string;
+    };
     /** The job's retries. Glue queues only runs of jobs without retries. @default none */
     readonly maxRetries?: number;
     /** Auto-scaling ceiling. @default the stack's `glue.maxWorkers` */
@@ -95,6 +105,23 @@ export function triggerEnvironment(
     };
 }
 
+/** The stack's `trigger.queue`, its defaults where the configuration was built without one. */
+export function triggerQueueConfig(config: StackConfig): TriggerQueueConfig {
+    return config.trigger.queue ?? TRIGGER_QUEUE_CONFIG_DEFAULTS;
+}
+
+/** The stack's `trigger.queue` as the component's settings (the claims validation overrides the batch size). */
+export function triggerQueueSettings(config: StackConfig): TriggerQueueSettings {
+    const q = triggerQueueConfig(config);
+    return {
+        batchSize: q.batchSize,
+        maximumConcurrency: q.maximumConcurrency,
+        maxReceiveCount: q.maxReceiveCount,
+        ...(q.requeueBaseDelaySeconds !== undefined ? { requeueBaseDelaySeconds: q.requeueBaseDelaySeconds } : {}),
+        ...(q.maxWaitAttempts !== undefined ? { maxWaitAttempts: q.maxWaitAttempts } : {}),
+    };
+}
+
 /** The flow definition for a spec: its storage needs, and the builder of its job and trigger. */
 export function fileTriggeredFlow(spec: FileTriggeredFlowSpec): FlowDefinition<FileTriggeredFlow> {
     return { storage: fileTriggeredStorage(spec), build: (name, config, platform, opts) => buildFileTriggeredFlow(name, spec, config, platform, opts) };
@@ -127,7 +154,8 @@ function buildFileTriggeredFlow(
             executionClass: config.glue.executionClass,
             ...(spec.maxRetries !== undefined ? { maxRetries: spec.maxRetries } : {}),
             // Glue queues neither Flex runs nor runs of jobs with retries; there a burst beyond the concurrency
-            // limit fails StartJobRun with ConcurrentRunsExceededException, which the trigger retries with backoff.
+            // limit fails StartJobRun with ConcurrentRunsExceededException, and the trigger puts the file back
+            // in its queue with a growing delay until Glue has room.
             jobRunQueuing: !flex && (spec.maxRetries ?? 0) === 0,
             readAccess: [{ bucketArn: buckets.inputBucket.arn, prefixes: [inputPrefix] }],
             writeAccess: [{ bucketArn: buckets.outputBucket.arn, prefixes: [spec.prefixes.processed, spec.prefixes.quarantine] }],
@@ -162,6 +190,7 @@ function buildFileTriggeredFlow(
             timeoutSeconds: 30,
             memorySizeMb: config.trigger.memoryMb,
             reservedConcurrency: config.trigger.reservedConcurrency,
+            queue: triggerQueueSettings(config),
             kmsKeyArn: buckets.kmsKeyArn,
             description: spec.triggerDescription,
         },
@@ -175,12 +204,18 @@ function buildFileTriggeredFlow(
         monitored: flowMonitoring({
             glueJobs: [monitoredJob(job)],
             functions: [{ label: functionName, name: trigger.function.name }],
-            deadLetterQueues: [{ label: `${functionName}-dlq`, name: trigger.deadLetterQueue.name }],
+            deadLetterQueues: [
+                { label: `${functionName}-dlq`, name: trigger.deadLetterQueue.name },
+                { label: `${functionName}-queue-dlq`, name: trigger.queueDeadLetterQueue.name },
+            ],
+            feedQueues: [{ label: `${functionName}-queue`, name: trigger.queue.name, maxAgeSeconds: triggerQueueConfig(config).maxAgeAlarmSeconds }],
         }),
         outputs: {
             [spec.outputNames.job]: job.jobName,
             [spec.outputNames.function]: trigger.function.name,
             [spec.outputNames.deadLetterQueue]: trigger.deadLetterQueue.url,
+            [spec.outputNames.queue]: trigger.queue.url,
+            [spec.outputNames.queueDeadLetterQueue]: trigger.queueDeadLetterQueue.url,
         },
         artifacts: {
             [spec.script.artifact]: job.scriptSha256,

@@ -17,6 +17,7 @@ import type {
     DataLakeBuckets,
     GlueEnvironment,
     GlueEtlJob,
+    MonitoredFeedQueue,
     MonitoredFunction,
     MonitoredGlueJob,
     MonitoredQueue,
@@ -44,6 +45,8 @@ export interface FlowMonitoring {
     readonly glueJobs: readonly MonitoredGlueJob[];
     readonly functions: readonly MonitoredFunction[];
     readonly deadLetterQueues: readonly MonitoredQueue[];
+    /** The queues that feed triggered functions: their backlog (depth, oldest message's age). */
+    readonly feedQueues: readonly MonitoredFeedQueue[];
     readonly stateMachines: readonly MonitoredStateMachine[];
     readonly tables: readonly MonitoredTable[];
 }
@@ -61,7 +64,7 @@ export interface FlowStorage {
     readonly logGroupNamePatterns: readonly string[];
 }
 
-/** A function invoked by the input bucket's one notification configuration, and the filter it is invoked for. */
+/** A function fed by the input bucket's one notification configuration (through its queue), and the filter it is fed for. */
 export interface InputBucketTrigger {
     readonly lambda: S3TriggeredLambda;
     /** Key prefix of the filter; "" for the whole bucket. */
@@ -97,7 +100,7 @@ export const NO_STORAGE_NEEDS: FlowStorage = { expiringOutputPrefixes: [], prefi
 
 /** A flow's monitoring with the lists it does not name left empty. */
 export function flowMonitoring(parts: Partial<FlowMonitoring>): FlowMonitoring {
-    return { glueJobs: [], functions: [], deadLetterQueues: [], stateMachines: [], tables: [], ...parts };
+    return { glueJobs: [], functions: [], deadLetterQueues: [], feedQueues: [], stateMachines: [], tables: [], ...parts };
 }
 
 /** What PipelineMonitoring needs to watch one GlueEtlJob. */
@@ -111,6 +114,7 @@ export function concatMonitoring(parts: readonly FlowMonitoring[]): FlowMonitori
         glueJobs: parts.flatMap((p) => p.glueJobs),
         functions: parts.flatMap((p) => p.functions),
         deadLetterQueues: parts.flatMap((p) => p.deadLetterQueues),
+        feedQueues: parts.flatMap((p) => p.feedQueues),
         stateMachines: parts.flatMap((p) => p.stateMachines),
         tables: parts.flatMap((p) => p.tables),
     };

@@ -21,6 +21,10 @@ const INPUT_ARN = `arn:aws:s3:::glue-input-dev-${ACCOUNT}`;
 const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:GlueTriggerLambda-dev`;
 const LOG_GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/GlueTriggerLambda-dev`;
 const DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:GlueTriggerLambda-dev-dlq`;
+const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:GlueTriggerLambda-dev-queue`;
+const QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/GlueTriggerLambda-dev-queue`;
+const QUEUE_DLQ_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:GlueTriggerLambda-dev-queue-dlq`;
+const TLS_ONLY = (arn: string) => ({ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: arn, Condition: { Bool: { "aws:SecureTransport": "false" } } });
 
 const output = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
 
@@ -77,8 +81,10 @@ describe("S3TriggeredLambda", () => {
             assert.equal(fn.memorySize, 256);
         });
 
-        it("passes the environment, encrypts it with the key, traces with X-Ray, reserves concurrency", () => {
-            assert.deepEqual(fn.environment, { variables: { GLUE_JOB_NAME: "FileProcessorV2-dev", METADATA_TABLE: "etl-pipeline-metadata-dev", LOG_LEVEL: "INFO" } });
+        it("passes the environment with its queue's URL, encrypts it with the key, traces with X-Ray, reserves concurrency", () => {
+            assert.deepEqual(fn.environment, {
+                variables: { GLUE_JOB_NAME: "FileProcessorV2-dev", METADATA_TABLE: "etl-pipeline-metadata-dev", LOG_LEVEL: "INFO", QUEUE_URL },
+            });
             assert.equal(fn.kmsKeyArn, KEY);
             assert.deepEqual(fn.tracingConfig, { mode: "Active" });
             assert.equal(fn.reservedConcurrentExecutions, 5);
@@ -123,7 +129,7 @@ describe("S3TriggeredLambda", () => {
             assert.deepEqual(role.inputs.managedPolicyArns, undefined, "no managed policies (AWSLambdaBasicExecutionRole would allow logs on *)");
         });
 
-        it("grants exactly: logs on its group, SendMessage on its DLQ, its key, X-Ray, and the given statements", () => {
+        it("grants exactly: logs on its group, SendMessage on its DLQ, its key, X-Ray, the given statements, and its own queue", () => {
             const statements = statementsOf(named("trigger-policy", "aws:iam/rolePolicy:RolePolicy").inputs.policy);
             const table = statements.map((s) => [s.Sid, asList(s.Action), asList(s.Resource)]);
             assert.deepEqual(table, [
@@ -138,7 +144,15 @@ describe("S3TriggeredLambda", () => {
                     [TABLE],
                 ],
                 ["ReadUploads", ["s3:GetObject", "s3:GetObjectVersion"], [`${INPUT_ARN}/incoming/*`]],
+                [
+                    "ConsumeOwnQueue",
+                    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"],
+                    [QUEUE_ARN],
+                ],
             ]);
+            // SQS actions on its own two queues only: the async DLQ (send) and its feed queue.
+            const sqsResources = statements.filter((s) => asList(s.Action).some((a) => a.startsWith("sqs:"))).flatMap((s) => asList(s.Resource));
+            assert.deepEqual(sqsResources, [DLQ_ARN, QUEUE_ARN]);
             for (const s of statements) assert.equal(s.Effect, "Allow");
             assert.deepEqual(policies.wildcardResourceViolations({ Version: "2012-10-17", Statement: statements }), []);
             const onStar = statements.filter((s) => asList(s.Resource).includes("*")).flatMap((s) => asList(s.Action));
@@ -167,24 +181,56 @@ describe("S3TriggeredLambda", () => {
             assert.ok(config.dependencies.includes(named("trigger-policy").urn), "Lambda validates the destination against the role");
         });
 
-        it("lets only S3, for this bucket and account, invoke the function", () => {
-            const permission = named("trigger-s3-invoke", "aws:lambda/permission:Permission").inputs;
-            assert.deepEqual(permission, {
-                action: "lambda:InvokeFunction",
-                function: "GlueTriggerLambda-dev",
-                principal: "s3.amazonaws.com",
-                sourceArn: INPUT_ARN,
-                sourceAccount: ACCOUNT,
-            });
+        it("feeds the function from its own queue: SSE-SQS, visibility 6 x the timeout, 4 days, redrive to its DLQ after 5 receives", () => {
+            const queue = named("trigger-queue", "aws:sqs/queue:Queue").inputs;
+            assert.equal(queue.name, "GlueTriggerLambda-dev-queue");
+            assert.equal(queue.sqsManagedSseEnabled, true);
+            assert.equal(queue.kmsMasterKeyId, undefined, "S3 could not send under the data-lake key without a key policy for it");
+            assert.equal(queue.visibilityTimeoutSeconds, 180);
+            assert.equal(queue.messageRetentionSeconds, 4 * 24 * 3600);
+            assert.deepEqual(JSON.parse(queue.redrivePolicy), { deadLetterTargetArn: QUEUE_DLQ_ARN, maxReceiveCount: 5 });
+            const dlq = named("trigger-queue-dlq", "aws:sqs/queue:Queue").inputs;
+            assert.equal(dlq.name, "GlueTriggerLambda-dev-queue-dlq");
+            assert.equal(dlq.sqsManagedSseEnabled, true);
+            // A moved message keeps its first enqueue time: the DLQ keeps messages longer than its source.
+            assert.equal(dlq.messageRetentionSeconds, 1209600);
+            assert.ok(dlq.messageRetentionSeconds > queue.messageRetentionSeconds);
+            assert.deepEqual(statementsOf(named("trigger-queue-dlq-policy").inputs.policy), [TLS_ONLY(QUEUE_DLQ_ARN)]);
         });
 
-        it("subscribes the function to .csv object-created events under the prefix, after the permission", () => {
+        it("lets only S3, for this bucket and its account, send to the queue, and refuses non-TLS", () => {
+            const policy = named("trigger-queue-policy", "aws:sqs/queuePolicy:QueuePolicy").inputs;
+            assert.equal(policy.queueUrl, QUEUE_URL);
+            assert.deepEqual(statementsOf(policy.policy), [
+                TLS_ONLY(QUEUE_ARN),
+                {
+                    Sid: "AllowS3EventNotifications",
+                    Effect: "Allow",
+                    Principal: { Service: "s3.amazonaws.com" },
+                    Action: "sqs:SendMessage",
+                    Resource: QUEUE_ARN,
+                    Condition: { ArnEquals: { "aws:SourceArn": INPUT_ARN }, StringEquals: { "aws:SourceAccount": ACCOUNT } },
+                },
+            ]);
+            assert.deepEqual(ofType("aws:lambda/permission:Permission"), [], "S3 no longer invokes the function");
+        });
+
+        it("maps the queue to the function: batches of 10, at most 2 concurrent, partial batch failures, after the role's policy", () => {
+            const mapping = named("trigger-queue-events", "aws:lambda/eventSourceMapping:EventSourceMapping");
+            assert.equal(mapping.inputs.eventSourceArn, QUEUE_ARN);
+            assert.equal(mapping.inputs.functionName, FUNCTION_ARN);
+            assert.equal(mapping.inputs.batchSize, 10);
+            assert.deepEqual(mapping.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+            assert.deepEqual(mapping.inputs.scalingConfig, { maximumConcurrency: 2 });
+            assert.ok(mapping.dependencies.includes(named("trigger-policy").urn), "Lambda checks the role may receive");
+        });
+
+        it("sends .csv object-created events under the prefix to the queue, after the queue's policy", () => {
             const notification = named("trigger-notification", "aws:s3/bucketNotification:BucketNotification");
             assert.equal(notification.inputs.bucket, `glue-input-dev-${ACCOUNT}`);
-            assert.deepEqual(notification.inputs.lambdaFunctions, [
-                { events: ["s3:ObjectCreated:*"], filterSuffix: ".csv", filterPrefix: "incoming/", lambdaFunctionArn: FUNCTION_ARN },
-            ]);
-            assert.ok(notification.dependencies.includes(named("trigger-s3-invoke").urn), "notification depends on the permission");
+            assert.equal(notification.inputs.lambdaFunctions, undefined);
+            assert.deepEqual(notification.inputs.queues, [{ events: ["s3:ObjectCreated:*"], filterSuffix: ".csv", filterPrefix: "incoming/", queueArn: QUEUE_ARN }]);
+            assert.ok(notification.dependencies.includes(named("trigger-queue-policy").urn), "notification depends on the queue policy");
             assert.ok(component.notification);
         });
 
@@ -192,7 +238,8 @@ describe("S3TriggeredLambda", () => {
             const children = descendantsOf(named("trigger", "glue-pipeline:compute:S3TriggeredLambda"));
             assert.deepEqual(children.map((c) => c.name).sort(), [
                 "trigger-async", "trigger-dlq", "trigger-dlq-policy", "trigger-function", "trigger-logs",
-                "trigger-notification", "trigger-policy", "trigger-role", "trigger-s3-invoke",
+                "trigger-notification", "trigger-policy", "trigger-queue", "trigger-queue-dlq", "trigger-queue-dlq-policy",
+                "trigger-queue-events", "trigger-queue-policy", "trigger-role",
             ]);
         });
     });
@@ -211,21 +258,20 @@ describe("S3TriggeredLambda", () => {
             assert.equal(named("plain-logs").inputs.kmsKeyId, undefined);
             assert.equal(named("plain-function").inputs.kmsKeyArn, undefined);
             const sids = statementsOf(named("plain-policy").inputs.policy).map((s) => s.Sid);
-            assert.deepEqual(sids, ["WriteOwnLogGroup", "SendToDeadLetterQueue", "WriteTraces"]);
+            assert.deepEqual(sids, ["WriteOwnLogGroup", "SendToDeadLetterQueue", "WriteTraces", "ConsumeOwnQueue"]);
         });
 
-        it("reserves no concurrency, sets no environment, filters on suffix only", () => {
+        it("reserves no concurrency, sets only its queue's URL, filters on suffix only", () => {
             const fn = named("plain-function").inputs;
             assert.equal(fn.reservedConcurrentExecutions, undefined);
-            assert.equal(fn.environment, undefined);
-            assert.deepEqual(named("plain-notification").inputs.lambdaFunctions[0].filterPrefix, undefined);
+            assert.deepEqual(fn.environment, { variables: { QUEUE_URL: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/GlueTriggerLambda-dev-queue` } });
+            assert.deepEqual(named("plain-notification").inputs.queues[0].filterPrefix, undefined);
             assert.equal(named("plain-notification").inputs.bucket, "other-bucket");
         });
 
-        it("scopes the permission to the given bucket and owner account", () => {
-            const permission = named("plain-s3-invoke").inputs;
-            assert.equal(permission.sourceArn, "arn:aws:s3:::other-bucket");
-            assert.equal(permission.sourceAccount, "222222222222");
+        it("scopes the queue policy to the given bucket and owner account", () => {
+            const allow = statementsOf(named("plain-queue-policy").inputs.policy).find((s) => s.Effect === "Allow");
+            assert.deepEqual(allow?.Condition, { ArnEquals: { "aws:SourceArn": "arn:aws:s3:::other-bucket" }, StringEquals: { "aws:SourceAccount": "222222222222" } });
         });
     });
 
@@ -240,6 +286,7 @@ describe("S3TriggeredLambda", () => {
                 maximumEventAgeSeconds: 3600,
                 logRetentionDays: 30,
                 events: ["s3:ObjectCreated:Put", "s3:ObjectCreated:CompleteMultipartUpload"],
+                queue: { batchSize: 1, maximumConcurrency: 4, maxReceiveCount: 3, requeueBaseDelaySeconds: 10, maxWaitAttempts: 20 },
             });
             await waitForRegistrations();
         });
@@ -249,7 +296,18 @@ describe("S3TriggeredLambda", () => {
             assert.equal(named("tuned-async").inputs.maximumRetryAttempts, 0);
             assert.equal(named("tuned-async").inputs.maximumEventAgeInSeconds, 3600);
             assert.equal(named("tuned-logs").inputs.retentionInDays, 30);
-            assert.deepEqual(named("tuned-notification").inputs.lambdaFunctions[0].events, ["s3:ObjectCreated:Put", "s3:ObjectCreated:CompleteMultipartUpload"]);
+            assert.deepEqual(named("tuned-notification").inputs.queues[0].events, ["s3:ObjectCreated:Put", "s3:ObjectCreated:CompleteMultipartUpload"]);
+        });
+        it("applies the queue settings: batch, concurrency, receives before the DLQ, visibility from the timeout, the waits", () => {
+            const mapping = named("tuned-queue-events").inputs;
+            assert.equal(mapping.batchSize, 1);
+            assert.deepEqual(mapping.scalingConfig, { maximumConcurrency: 4 });
+            const queue = named("tuned-queue").inputs;
+            assert.equal(JSON.parse(queue.redrivePolicy).maxReceiveCount, 3);
+            assert.equal(queue.visibilityTimeoutSeconds, 360);
+            const vars = named("tuned-function").inputs.environment.variables;
+            assert.equal(vars.REQUEUE_BASE_DELAY_SECONDS, "10");
+            assert.equal(vars.MAX_WAIT_ATTEMPTS, "20");
         });
     });
 
@@ -261,8 +319,8 @@ describe("S3TriggeredLambda", () => {
             const bucket = { name: "shared", arn: "arn:aws:s3:::shared" };
             a = new m.S3TriggeredLambda("csv", { ...baseArgs(bucket), functionName: "CsvTrigger", createNotification: false });
             b = new m.S3TriggeredLambda("parquet", { ...baseArgs(bucket), functionName: "ParquetTrigger", filterSuffix: ".parquet", filterPrefix: "raw-data/", createNotification: false });
-            // The documented pattern: one notification for the bucket, waiting for every permission.
-            new aws.s3.BucketNotification("shared-notification", { bucket: "shared", lambdaFunctions: [a.lambdaNotification, b.lambdaNotification] }, { dependsOn: [a.permission, b.permission] });
+            // The documented pattern: one notification for the bucket, waiting for every queue policy.
+            new aws.s3.BucketNotification("shared-notification", { bucket: "shared", queues: [a.queueNotification, b.queueNotification] }, { dependsOn: [a.queuePolicy, b.queuePolicy] });
             await waitForRegistrations();
         });
         it("creates no notification of its own", () => {
@@ -271,11 +329,11 @@ describe("S3TriggeredLambda", () => {
         });
         it("exposes what a shared notification needs", () => {
             const shared = named("shared-notification");
-            assert.deepEqual(shared.inputs.lambdaFunctions, [
-                { events: ["s3:ObjectCreated:*"], filterSuffix: ".csv", lambdaFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:CsvTrigger` },
-                { events: ["s3:ObjectCreated:*"], filterSuffix: ".parquet", filterPrefix: "raw-data/", lambdaFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:ParquetTrigger` },
+            assert.deepEqual(shared.inputs.queues, [
+                { events: ["s3:ObjectCreated:*"], filterSuffix: ".csv", queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:CsvTrigger-queue` },
+                { events: ["s3:ObjectCreated:*"], filterSuffix: ".parquet", filterPrefix: "raw-data/", queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:ParquetTrigger-queue` },
             ]);
-            for (const p of ["csv-s3-invoke", "parquet-s3-invoke"]) assert.ok(shared.dependencies.includes(named(p).urn), p);
+            for (const p of ["csv-queue-policy", "parquet-queue-policy"]) assert.ok(shared.dependencies.includes(named(p).urn), p);
         });
     });
 
@@ -299,6 +357,12 @@ describe("S3TriggeredLambda", () => {
             ["15-day log retention", { logRetentionDays: 15 }, /logRetentionDays 15 is not one CloudWatch Logs accepts/],
             ["a reserved environment variable", { environment: { AWS_REGION: "eu-west-1" } }, /AWS_REGION is reserved by Lambda/],
             ["an invalid environment variable name", { environment: { "GLUE-JOB": "x" } }, /environment variable "GLUE-JOB" is not a valid name/],
+            ["a queue URL set by hand", { environment: { QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/1/q" } }, /environment sets QUEUE_URL; the component sets them/],
+            ["a batch of 11 (SQS would need a batching window)", { queue: { batchSize: 11 } }, /queue.batchSize must be a whole number from 1 to 10, got 11/],
+            ["a maximum concurrency of 1 (AWS's minimum is 2)", { queue: { maximumConcurrency: 1 } }, /queue.maximumConcurrency must be a whole number from 2 to 1000, got 1/],
+            ["a maximum concurrency above the reservation", { reservedConcurrency: 3, queue: { maximumConcurrency: 5 } }, /queue.maximumConcurrency 5 exceeds reservedConcurrency 3/],
+            ["0 receives before the DLQ", { queue: { maxReceiveCount: 0 } }, /queue.maxReceiveCount/],
+            ["a base delay beyond SQS's 900 s", { queue: { requeueBaseDelaySeconds: 901 } }, /queue.requeueBaseDelaySeconds/],
         ];
         for (const [title, args, message] of cases) {
             it(`rejects ${title}`, () => {

@@ -26,7 +26,7 @@ const AUDIT_SPEC: FileTriggeredFlowSpec = {
     fileSuffix: ".json",
     inputPrefix: "audit/",
     prefixes: { processed: "audit-processed/", quarantine: "quarantine/audit/" },
-    outputNames: { job: "auditJob", function: "auditTriggerFunction", deadLetterQueue: "auditTriggerDeadLetterQueue" },
+    outputNames: { job: "auditJob", function: "auditTriggerFunction", deadLetterQueue: "auditTriggerDeadLetterQueue", queue: "auditTriggerQueue", queueDeadLetterQueue: "auditTriggerQueueDeadLetterQueue" },
 };
 
 /** The keys of a function's environment, as the mocks recorded it. */
