@@ -19,6 +19,8 @@ const REGION = "eu-west-1";
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/stack-key`;
 const BUCKET = `glue-claims-test-${ACCOUNT}`;
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
+const QUEUE = "healthcare-claims-test-data-validation-queue";
+const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:${QUEUE}`;
 const TABLE = { name: "etl-pipeline-metadata-test", arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/etl-pipeline-metadata-test` };
 const ENV = {
     securityConfigurationName: "glue-pipeline-test",
@@ -289,14 +291,35 @@ describe("claims components", () => {
                     ERROR_TOPIC_ARN: topicArn("healthcare-claims-test-errors"),
                     MIN_QUALITY_SCORE: "97.5",
                     CLAIM_LEASE_SECONDS: "960",
+                    QUEUE_URL: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${QUEUE}`,
                 });
                 const notification = named("claims-validation-notification", "aws:s3/bucketNotification:BucketNotification");
                 assert.equal(notification.inputs.bucket, BUCKET);
+                assert.equal(notification.inputs.lambdaFunctions, undefined, "S3 no longer invokes the function");
                 assert.deepEqual(
-                    notification.inputs.lambdaFunctions.map((f: any) => [f.filterPrefix, f.filterSuffix, f.events]),
-                    [["raw/claims/", ".csv", ["s3:ObjectCreated:*"]]],
+                    notification.inputs.queues.map((q: any) => [q.filterPrefix, q.filterSuffix, q.events, q.queueArn]),
+                    [["raw/claims/", ".csv", ["s3:ObjectCreated:*"], QUEUE_ARN]],
                 );
-                assert.ok(notification.dependencies.includes(named("claims-validation-s3-invoke").urn));
+                assert.ok(notification.dependencies.includes(named("claims-validation-queue-policy").urn));
+            });
+
+            it("feeds the validation from its own queue, one file per batch (whole-file validation takes up to 900 s)", () => {
+                const mapping = named("claims-validation-queue-events", "aws:lambda/eventSourceMapping:EventSourceMapping").inputs;
+                assert.equal(mapping.eventSourceArn, QUEUE_ARN);
+                assert.equal(mapping.batchSize, 1);
+                assert.deepEqual(mapping.functionResponseTypes, ["ReportBatchItemFailures"]);
+                assert.deepEqual(mapping.scalingConfig, { maximumConcurrency: 2 });
+                const queue = named("claims-validation-queue", "aws:sqs/queue:Queue").inputs;
+                assert.equal(queue.name, QUEUE);
+                assert.equal(queue.sqsManagedSseEnabled, true);
+                // AWS's recommendation for an event source mapping: 6 x the function's 900 s timeout.
+                assert.equal(queue.visibilityTimeoutSeconds, 5400);
+                assert.deepEqual(JSON.parse(queue.redrivePolicy), { deadLetterTargetArn: `${QUEUE_ARN}-dlq`, maxReceiveCount: 5 });
+                const allow = statementsOf(named("claims-validation-queue-policy").inputs.policy).find((s) => s.Effect === "Allow");
+                assert.deepEqual(allow?.Principal, { Service: "s3.amazonaws.com" });
+                assert.deepEqual(allow?.Condition, { ArnEquals: { "aws:SourceArn": BUCKET_ARN }, StringEquals: { "aws:SourceAccount": ACCOUNT } });
+                const sqs = statementsOf(named("claims-validation-policy").inputs.policy).filter((s) => asList(s.Action).some((a) => a.startsWith("sqs:")));
+                assert.deepEqual(sqs.map((s) => asList(s.Resource)), [[`arn:aws:sqs:${REGION}:${ACCOUNT}:healthcare-claims-test-data-validation-dlq`], [QUEUE_ARN]]);
             });
 
             it("subscribes the configured address to the error topic", () => {

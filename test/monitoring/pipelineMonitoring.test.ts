@@ -222,6 +222,8 @@ describe("PipelineMonitoring", () => {
             ["an email twice", { alertEmails: ["a@example.com", "A@EXAMPLE.COM"] }, /alertEmails: A@EXAMPLE.COM is listed twice/],
             ["Glue jobs without the metadata table", { metadataTable: undefined }, /glueJobs needs metadataTable/],
             ["a bad stage", { stage: "Dev" }, /stage "Dev" must be lowercase/],
+            ["a feed-queue age bound under a minute", { feedQueues: [{ label: "q", name: "q", maxAgeSeconds: 30 }] }, /feedQueues: q: maxAgeSeconds 30 must be whole seconds from 60/],
+            ["a feed-queue label used twice", { feedQueues: [{ label: "q", name: "a" }, { label: "q", name: "b" }] }, /feedQueues: label q is used twice/],
         ];
         for (const [title, overrides, message] of cases) {
             it(`rejects ${title}`, () => {
@@ -439,6 +441,78 @@ describe("PipelineMonitoring", () => {
             assert.deepEqual(ofType(ALARM).map((a) => a.inputs.name).sort(), ["Other-dev-error-rate", "Other-dev-throttled"]);
             assert.equal(ofType("aws:sns/topicSubscription:TopicSubscription").length, 0);
         });
+    });
+});
+
+describe("PipelineMonitoring: the queues that feed the triggers (a burst's backlog)", () => {
+    const QUEUE = "GlueTriggerLambda-dev-queue";
+    before(async () => {
+        m = await import("../../components/monitoring");
+    });
+
+    it("alarms when the oldest message is older than the queue's bound for two periods (pure)", () => {
+        const specs = m.alarmSpecs({
+            stage: "dev",
+            metricNamespace: "GluePipeline",
+            glueJobs: [],
+            functions: [],
+            queues: [],
+            feedQueues: [{ label: QUEUE, name: QUEUE, maxAgeSeconds: 1800 }, { label: "other-queue", name: "other-queue" }],
+            tables: [],
+            stateMachines: [],
+            thresholds: m.DEFAULT_THRESHOLDS,
+        });
+        assert.deepEqual(specs.map((s) => [s.key, s.kind, s.name, s.threshold]), [
+            [`queue-${QUEUE}-age`, "queue-age", `${QUEUE}-backlog-age`, 1800],
+            ["queue-other-queue-age", "queue-age", "other-queue-backlog-age", 3600],
+        ]);
+        const age = specs[0];
+        assert.deepEqual(age.metric, { namespace: "AWS/SQS", metricName: "ApproximateAgeOfOldestMessage", dimensions: { QueueName: QUEUE }, stat: "Maximum", period: 300 });
+        assert.deepEqual([age.comparisonOperator, age.evaluationPeriods, age.datapointsToAlarm, age.treatMissingData], ["GreaterThanThreshold", 2, 2, "notBreaching"]);
+    });
+
+    it("the operations view shows each queue's backlog: waiting, in flight, delayed for capacity, oldest age (pure)", () => {
+        const body = m.operationsDashboard({
+            stage: "dev",
+            region: REGION,
+            metricNamespace: "GluePipeline",
+            glueJobs: [],
+            functions: [],
+            queues: [],
+            feedQueues: [{ label: "csv", name: QUEUE }],
+            tables: [],
+            stateMachines: [],
+            alarmArns: [],
+            thresholds: m.DEFAULT_THRESHOLDS,
+        });
+        const backlog = body.widgets.find((w) => String(w.properties.title).startsWith("Trigger queue backlog"));
+        assert.ok(backlog, "a backlog widget");
+        const metrics = (backlog.properties.metrics as unknown[][]).map((row) => [row[1], row[3], (row[4] as { label: string }).label]);
+        assert.deepEqual(metrics, [
+            ["ApproximateNumberOfMessagesVisible", QUEUE, "csv waiting"],
+            ["ApproximateNumberOfMessagesNotVisible", QUEUE, "csv in flight"],
+            ["ApproximateNumberOfMessagesDelayed", QUEUE, "csv delayed"],
+            ["ApproximateAgeOfOldestMessage", QUEUE, "csv oldest (s)"],
+        ]);
+    });
+
+    it("creates the age alarm, to the alerts topic, and puts the backlog on the operations dashboard", async () => {
+        resetRecorded();
+        new m.PipelineMonitoring("feeds", {
+            stage: "dev",
+            deadLetterQueues: [{ label: `${QUEUE}-dlq`, name: `${QUEUE}-dlq` }],
+            feedQueues: [{ label: QUEUE, name: QUEUE, maxAgeSeconds: 900 }],
+        });
+        await waitForRegistrations();
+        const age = named(`feeds-queue-${QUEUE}-age`, ALARM).inputs;
+        assert.equal(age.name, `${QUEUE}-backlog-age`);
+        assert.equal(age.metricName, "ApproximateAgeOfOldestMessage");
+        assert.equal(age.threshold, 900);
+        assert.equal(age.alarmActions.length, 1);
+        // The queue's own dead-letter queue is watched like every other.
+        assert.equal(named(`feeds-dlq-${QUEUE}-dlq-depth`, ALARM).inputs.dimensions.QueueName, `${QUEUE}-dlq`);
+        const body = JSON.parse(named("feeds-operations").inputs.dashboardBody);
+        assert.ok(JSON.stringify(body).includes(`"AWS/SQS","ApproximateNumberOfMessagesDelayed","QueueName","${QUEUE}"`));
     });
 });
 
