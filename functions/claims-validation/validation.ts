@@ -24,10 +24,10 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
 import { createClientTracer } from "../shared/tracing";
 import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
-import { DEFAULT_QUEUE_FEED, Delivery, DIRECT_DELIVERY, Wait, waitForCapacity } from "../shared/backpressure";
+import { Delivery, DIRECT_DELIVERY, Wait, waitForCapacity } from "../shared/backpressure";
 import { DEFAULT_START_BACKOFF, isCapacityRefusal, isRateLimitedStart, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, retryWithBackoff, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
-import { BatchInvocationContext, processQueueMessages, processS3Records, QueueEventLike, S3BatchOptions } from "../shared/s3Batch";
+import { BatchInvocationContext, processQueueMessages, processS3Records, QueueBatchAnswer, QueueEventLike, S3BatchOptions } from "../shared/s3Batch";
 import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
 import { checkSourceVersion, SourceCheck } from "../shared/sourceVersion";
 import { ClaimsRecordWriter } from "./claimsRecords";
@@ -675,21 +675,13 @@ function batchOptions(deps: ValidationDeps, context: InvocationContext | undefin
     };
 }
 
-export interface ValidationQueueSummary extends ValidationSummary {
-    /** The answer to the event source mapping: the messages to receive again. */
-    readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
-    readonly requeued: number;
-    readonly dropped: number;
-}
+export type ValidationQueueSummary = ValidationSummary & QueueBatchAnswer;
 
 /**
  * Handles a batch of messages from the claims validation's queue (../shared/s3Batch's processQueueMessages):
  * the messages whose files failed are named in `batchItemFailures`; a valid file Glue had no room for waits.
  */
 export async function handleClaimsQueueEvent(event: QueueEventLike, context: InvocationContext | undefined, deps: ValidationDeps): Promise<ValidationQueueSummary> {
-    const result = await processQueueMessages<FileOutcome>(event, context, {
-        ...batchOptions(deps, context),
-        queue: { sqs: deps.sqs, config: deps.config.queueFeed ?? DEFAULT_QUEUE_FEED },
-    });
-    return { ...result.counts, files: result.outcomes, batchItemFailures: result.batchItemFailures, requeued: result.requeued, dropped: result.dropped };
+    const { counts, outcomes, ...answer } = await processQueueMessages(event, context, { ...batchOptions(deps, context), queue: { sqs: deps.sqs, config: deps.config.queueFeed } });
+    return { ...counts, files: outcomes, ...answer };
 }

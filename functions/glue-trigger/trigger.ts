@@ -27,10 +27,10 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
 import { createClientTracer } from "../shared/tracing";
 import { NotProcessedStatus, ProcessingRecordStore, ProcessingStatus, SourceObject } from "../shared/processingRecords";
-import { DEFAULT_QUEUE_FEED, Delivery, DIRECT_DELIVERY, Wait, waitForCapacity } from "../shared/backpressure";
+import { Delivery, DIRECT_DELIVERY, Wait, waitForCapacity } from "../shared/backpressure";
 import { DEFAULT_START_BACKOFF, isCapacityRefusal, isRateLimitedStart, startJobRun } from "../shared/glueJobRuns";
 import { BackoffOptions, RetriesExhaustedError, sleep as realSleep } from "../shared/retry";
-import { BatchInvocationContext, processQueueMessages, processS3Records, QueueEventLike, S3BatchOptions } from "../shared/s3Batch";
+import { BatchInvocationContext, processQueueMessages, processS3Records, QueueBatchAnswer, QueueEventLike, S3BatchOptions } from "../shared/s3Batch";
 import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
 import { checkSourceVersion, RunVersion } from "../shared/sourceVersion";
 import { TriggerConfig } from "./config";
@@ -356,12 +356,7 @@ function batchOptions(deps: TriggerDeps): S3BatchOptions<RecordOutcome> {
     };
 }
 
-export interface TriggerQueueSummary extends TriggerSummary {
-    /** The answer to the event source mapping: the messages to receive again. */
-    readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
-    readonly requeued: number;
-    readonly dropped: number;
-}
+export type TriggerQueueSummary = TriggerSummary & QueueBatchAnswer;
 
 /**
  * Handles a batch of messages from the trigger's queue (../shared/s3Batch's processQueueMessages): the
@@ -369,9 +364,6 @@ export interface TriggerQueueSummary extends TriggerSummary {
  * message is sent back with a delay) and counts as handled.
  */
 export async function handleQueueEvent(event: QueueEventLike, context: InvocationContext | undefined, deps: TriggerDeps): Promise<TriggerQueueSummary> {
-    const result = await processQueueMessages<RecordOutcome>(event, context, {
-        ...batchOptions(deps),
-        queue: { sqs: deps.sqs, config: deps.config.queueFeed ?? DEFAULT_QUEUE_FEED },
-    });
-    return { ...result.counts, records: result.outcomes, batchItemFailures: result.batchItemFailures, requeued: result.requeued, dropped: result.dropped };
+    const { counts, outcomes, ...answer } = await processQueueMessages(event, context, { ...batchOptions(deps), queue: { sqs: deps.sqs, config: deps.config.queueFeed } });
+    return { ...counts, records: outcomes, ...answer };
 }

@@ -23,7 +23,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSRecord } from "aws-lambda";
-import { Delivery, DIRECT_DELIVERY, QueueFeedConfig, queueUrlOfArn, Wait } from "./backpressure";
+import { DEFAULT_QUEUE_FEED, Delivery, DIRECT_DELIVERY, QueueFeedConfig, queueUrlOfArn, Wait } from "./backpressure";
 import { Logger } from "./logger";
 import { WAIT_ATTEMPT_ATTRIBUTE } from "./queueFeed";
 import { S3EventLike, S3EventRecordLike } from "./s3Events";
@@ -161,10 +161,12 @@ export function waitAttemptsOf(message: QueueMessageLike): number {
 
 export interface QueueFeed {
     readonly sqs: SQSClient;
-    readonly config: QueueFeedConfig;
+    /** @default ./backpressure's DEFAULT_QUEUE_FEED */
+    readonly config?: QueueFeedConfig;
 }
 
-export interface QueueBatchResult<O extends RecordOutcomeLike> extends S3BatchResult<O> {
+/** What a queue batch adds to the outcomes: the answer to the mapping and what became of the messages. */
+export interface QueueBatchAnswer {
     /** What the function returns to the event source mapping: the messages to receive again. */
     readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
     /** Messages sent again to wait for capacity (their originals count as handled). */
@@ -172,6 +174,8 @@ export interface QueueBatchResult<O extends RecordOutcomeLike> extends S3BatchRe
     /** Messages dropped: S3's test event. */
     readonly dropped: number;
 }
+
+export type QueueBatchResult<O extends RecordOutcomeLike> = S3BatchResult<O> & QueueBatchAnswer;
 
 /** Thrown for one message whose records did not all succeed; it becomes that message's batch item failure. */
 export class MessageFailedError extends Error {
@@ -193,6 +197,7 @@ export async function processQueueMessages<O extends RecordOutcomeLike>(
 ): Promise<QueueBatchResult<O>> {
     const log = requestLog(options.logger, context);
     const remainingMs = remainingTime(context);
+    const feed = options.queue.config ?? DEFAULT_QUEUE_FEED;
     const outcomes: O[] = [];
     let requeued = 0;
     let dropped = 0;
@@ -207,7 +212,7 @@ export async function processQueueMessages<O extends RecordOutcomeLike>(
         }
         // Not something S3 sends: failing it lets the redrive policy put it where a person looks.
         if (body.kind === "unreadable") throw new MessageFailedError(message.messageId, new Error(body.reason));
-        const delivery: Delivery = { queued: true, waitAttempts: waitAttemptsOf(message), feed: options.queue.config };
+        const delivery: Delivery = { queued: true, waitAttempts: waitAttemptsOf(message), feed };
         const handled = await handleRecords(body.event, options, remainingMs, messageLog, delivery);
         outcomes.push(...handled);
         const failures = handled.filter((o): o is FailedOutcome<O> => o.outcome === "failed");
@@ -217,7 +222,7 @@ export async function processQueueMessages<O extends RecordOutcomeLike>(
         // The whole message comes back: its other records (if any) are skipped then by their claims.
         const delaySeconds = Math.max(...waits.map((w) => w.delaySeconds));
         const waitAttempt = Math.max(...waits.map((w) => w.waitAttempt));
-        const queueUrl = options.queue.config.queueUrl ?? queueUrlOfArn(message.eventSourceARN ?? "");
+        const queueUrl = feed.queueUrl ?? queueUrlOfArn(message.eventSourceARN ?? "");
         await options.queue.sqs.send(
             new SendMessageCommand({
                 QueueUrl: queueUrl,

@@ -105,11 +105,13 @@ function loadHandlerWith(modulePath: string, env: Record<string, string>, saved:
     return (require(resolved) as { handler: SqsHandler }).handler;
 }
 
+/** Restores the environment, and forgets the handler modules loaded with it so other tests load their own. */
 function restoreEnv(saved: Record<string, string | undefined>): void {
     for (const [name, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
     }
+    for (const modulePath of ["../../functions/glue-trigger/handler", "../../functions/claims-validation/handler"]) delete require.cache[require.resolve(modulePath)];
 }
 
 describe("a burst of uploads through the CSV flow's queue", function () {
@@ -138,6 +140,8 @@ describe("a burst of uploads through the CSV flow's queue", function () {
     }
 
     after(() => restoreEnv(savedEnv));
+    // The held runs' transition is the emulator's, not this handle's: undo it before other tests' handles run.
+    afterEach(() => aws.releaseJobRuns());
 
     beforeEach(async () => {
         sqs = new SQSClient({ endpoint: aws.endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
@@ -275,6 +279,8 @@ describe("a burst of claims files through the claims validation's queue", functi
     let queue: TestQueue;
 
     after(() => restoreEnv(savedEnv));
+    // The held runs' transition is the emulator's, not this handle's: undo it before other tests' handles run.
+    afterEach(() => aws.releaseJobRuns());
 
     /** A topic with a queue subscribed, so what was published can be counted. */
     async function topicWithReader(name: string): Promise<{ topicArn: string; readerUrl: string }> {

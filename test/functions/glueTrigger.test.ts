@@ -542,6 +542,60 @@ describe("GlueTriggerLambda against the emulator", function () {
             await aws.startJobRun("FileProcessorV2-busy");
         });
 
+        describe("from its queue", () => {
+            const sqsMessage = (id: string, body: unknown, waitAttempt?: number) => ({
+                messageId: id,
+                body: JSON.stringify(body),
+                eventSource: "aws:sqs",
+                eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:glue-trigger-test",
+                ...(waitAttempt !== undefined ? { messageAttributes: { wait_attempt: { stringValue: String(waitAttempt), dataType: "Number" } } } : {}),
+            });
+            /** An SQS client that records what the trigger sends back to its queue. */
+            const recordingSqs = () => {
+                const sent: any[] = [];
+                return { sent, client: { send: async (command: { input: unknown }) => (sent.push(command.input), {}) } as never };
+            };
+
+            it("puts the file to wait (WAITING, its wait counted) and sends its message back with the delay, without sleeping on the refusal", async () => {
+                const object = await upload("queued/a.csv");
+                const sqs = recordingSqs();
+                const { deps, sleeps } = harness({
+                    config: { glueJobName: "FileProcessorV2-busy", queueFeed: { requeueBaseDelaySeconds: 30, requeueMaxDelaySeconds: 900, maxWaitAttempts: 10, queueUrl: "http://localhost/123456789012/q" } },
+                    sqs: sqs.client,
+                });
+
+                const summary = await trigger.handleQueueEvent({ Records: [sqsMessage("m1", s3Event(object), 2)] }, lambdaContext(), deps);
+
+                assert.deepEqual(summary.batchItemFailures, []);
+                assert.equal(summary.waiting, 1);
+                assert.deepEqual(sleeps, [], "a full job is waited out in the queue, not in the invocation");
+                const item = await record(expectedFileId(INPUT, "queued/a.csv", object.eTag!));
+                assert.equal(item?.processing_status, "WAITING");
+                assert.equal(item?.wait_attempts, 3, "the message had waited twice: this is its third wait");
+                assert.equal(sqs.sent.length, 1);
+                assert.equal(sqs.sent[0].DelaySeconds, 120, "30 s x 2^(3-1)");
+                assert.equal(sqs.sent[0].MessageAttributes.wait_attempt.StringValue, "3");
+                assert.equal(sqs.sent[0].MessageBody, JSON.stringify(s3Event(object)));
+            });
+
+            it("fails a file that has waited its most (START_FAILED, the message a batch item failure, so the redrive policy ends it in the DLQ)", async () => {
+                const object = await upload("queued/b.csv");
+                const sqs = recordingSqs();
+                const { deps } = harness({
+                    config: { glueJobName: "FileProcessorV2-busy", queueFeed: { requeueBaseDelaySeconds: 30, requeueMaxDelaySeconds: 900, maxWaitAttempts: 2 } },
+                    sqs: sqs.client,
+                });
+
+                const summary = await trigger.handleQueueEvent({ Records: [sqsMessage("m1", s3Event(object), 2)] }, lambdaContext(), deps);
+
+                assert.deepEqual(summary.batchItemFailures, [{ itemIdentifier: "m1" }]);
+                assert.equal(sqs.sent.length, 0);
+                const item = await record(expectedFileId(INPUT, "queued/b.csv", object.eTag!));
+                assert.equal(item?.processing_status, "START_FAILED");
+                assert.match(String(item?.error_message), /ConcurrentRunsExceededException|already running/);
+            });
+        });
+
         it("retries with backoff, then records START_FAILED and throws; a later delivery claims and starts it", async () => {
             // Prepare
             const object = await upload("busy/payments.csv");
@@ -715,67 +769,6 @@ describe("GlueTriggerLambda against the emulator", function () {
             for (const f of files) statuses.push((await record(expectedFileId(INPUT, f.key, f.eTag!)))?.processing_status);
             assert.deepEqual(statuses, ["STARTED", "STARTED", "START_FAILED"]);
             assert.equal((await aws.jobRuns("FileProcessorV2-two-slots")).length, 2);
-        });
-    });
-
-    describe("from its queue, when Glue has no room", () => {
-        const sqsMessage = (id: string, body: unknown, waitAttempt?: number) => ({
-            messageId: id,
-            body: JSON.stringify(body),
-            eventSource: "aws:sqs",
-            eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:glue-trigger-test",
-            ...(waitAttempt !== undefined ? { messageAttributes: { wait_attempt: { stringValue: String(waitAttempt), dataType: "Number" } } } : {}),
-        });
-        /** An SQS client that records what the trigger sends back to its queue. */
-        const recordingSqs = () => {
-            const sent: any[] = [];
-            return { sent, client: { send: async (command: { input: unknown }) => (sent.push(command.input), {}) } as never };
-        };
-
-        beforeEach(async () => {
-            // One slot, taken: every start is refused with ConcurrentRunsExceededException.
-            await aws.createGlueJob("FileProcessorV2-full", { maxConcurrentRuns: 1 });
-            await aws.holdJobRuns();
-            await aws.startJobRun("FileProcessorV2-full");
-        });
-
-        it("puts the file to wait (WAITING, its wait counted) and sends its message back with the delay, without sleeping on the refusal", async () => {
-            const object = await upload("queued/a.csv");
-            const sqs = recordingSqs();
-            const { deps, sleeps } = harness({
-                config: { glueJobName: "FileProcessorV2-full", queueFeed: { requeueBaseDelaySeconds: 30, requeueMaxDelaySeconds: 900, maxWaitAttempts: 10, queueUrl: "http://localhost/123456789012/q" } },
-                sqs: sqs.client,
-            });
-
-            const summary = await trigger.handleQueueEvent({ Records: [sqsMessage("m1", s3Event(object), 2)] }, lambdaContext(), deps);
-
-            assert.deepEqual(summary.batchItemFailures, []);
-            assert.equal(summary.waiting, 1);
-            assert.deepEqual(sleeps, [], "a full job is waited out in the queue, not in the invocation");
-            const item = await record(expectedFileId(INPUT, "queued/a.csv", object.eTag!));
-            assert.equal(item?.processing_status, "WAITING");
-            assert.equal(item?.wait_attempts, 3, "the message had waited twice: this is its third wait");
-            assert.equal(sqs.sent.length, 1);
-            assert.equal(sqs.sent[0].DelaySeconds, 120, "30 s x 2^(3-1)");
-            assert.equal(sqs.sent[0].MessageAttributes.wait_attempt.StringValue, "3");
-            assert.equal(sqs.sent[0].MessageBody, JSON.stringify(s3Event(object)));
-        });
-
-        it("fails a file that has waited its most (START_FAILED, the message a batch item failure, so the redrive policy ends it in the DLQ)", async () => {
-            const object = await upload("queued/b.csv");
-            const sqs = recordingSqs();
-            const { deps } = harness({
-                config: { glueJobName: "FileProcessorV2-full", queueFeed: { requeueBaseDelaySeconds: 30, requeueMaxDelaySeconds: 900, maxWaitAttempts: 2 } },
-                sqs: sqs.client,
-            });
-
-            const summary = await trigger.handleQueueEvent({ Records: [sqsMessage("m1", s3Event(object), 2)] }, lambdaContext(), deps);
-
-            assert.deepEqual(summary.batchItemFailures, [{ itemIdentifier: "m1" }]);
-            assert.equal(sqs.sent.length, 0);
-            const item = await record(expectedFileId(INPUT, "queued/b.csv", object.eTag!));
-            assert.equal(item?.processing_status, "START_FAILED");
-            assert.match(String(item?.error_message), /ConcurrentRunsExceededException|already running/);
         });
     });
 
