@@ -10,7 +10,8 @@
  *
  * Bursts: fed by its SQS queue, a start Glue refuses for capacity is not a failure: the record becomes WAITING,
  * no error is told to anyone, and the message comes back later with a growing delay (../shared/backpressure);
- * the file is then validated again (the same version, so the same report) before the next try.
+ * the file is then validated again (the same version, so the same verdict; the report is rewritten) before the
+ * next try.
  *
  * Memory: the object is read as a stream and judged record by record (./csvRecords); only counts, a bounded
  * list of sample issues and at most one open multi-line record are held.
