@@ -827,21 +827,23 @@ def _classify_records(
 def _merge_in_source_order(
     spark: SparkSession, output_path: str, stitched: DataFrame, record_splits: set[int], splits: int
 ) -> None:
-    """Rewrites the main pass's output with the stitched records' rows in their source places.
+    """Rewrites the main pass's files that need it with the stitched records' rows in their source places.
 
     The main pass wrote one Parquet file per input split (``part-<split>-…``, the split's rows in line order),
-    before the records that span lines were known. Each split's file is read back with its row numbers, the
-    split's records go before the row that followed them in the source (``stitched``: the rows, with their
-    split and the number of the split's rows before them), and the splits are written again as one dataset,
-    one file per split in split order. Only files with such records pay for this (a Parquet read and write
-    of the output, no CSV parsing); files without them are written once, by the main pass.
+    before the records that span lines were known. The file of each split that has such records is read back
+    with its row numbers, the split's records go before the row that followed them in the source
+    (``stitched``: the rows, with their split and the number of the split's rows before them), and it is
+    written again under a name with the same split number, so the dataset still reads in split order. Only
+    those splits pay (a Parquet read and write, no CSV parsing); other files are left as written.
     """
-    files = _part_files(spark, output_path)
+    out = output_path.rstrip("/")
+    files = _part_files(spark, out)
     if any(split >= splits for split in files):
         raise ReconciliationError(f"{sorted(files)} Parquet files for {splits} input splits: the row order is unknown")
     columns = [c for c in stitched.columns if c not in (SPLIT, ROWS_BEFORE, "_record")]
+    affected = sorted(record_splits)
     pieces: list[DataFrame] = []
-    for split in sorted(set(files) | record_splits):
+    for split in affected:
         # One long sort key (Spark radix-sorts it): row r of the file at (2r+1) << 20, a record before that
         # row at (2r) << 20 plus its number (records sharing a gap keep their order; there are fewer than
         # 2^20, max_set_aside_lines).
@@ -853,19 +855,22 @@ def _merge_in_source_order(
                 *columns, F.shiftleft(F.col("_metadata.row_index") * 2 + 1, 20).alias(SOURCE_ORDER)
             )
             piece = written.unionByName(piece)
-        # One partition per split: a union keeps its inputs' partitions in order, so the files are written
-        # (and named) in split order.
+        # One partition per split: a union keeps its inputs' partitions in order, so file j is split affected[j].
         pieces.append(piece.coalesce(1).sortWithinPartitions(SOURCE_ORDER).drop(SOURCE_ORDER))
     merged = pieces[0]
     for piece in pieces[1:]:
         merged = merged.union(piece)
-    staging = f"{output_path.rstrip('/')}/{IN_SOURCE_ORDER_DIR}"
+    staging = f"{out}/{IN_SOURCE_ORDER_DIR}"
     merged.write.mode("overwrite").option("compression", "snappy").parquet(staging)
-    for name in _names(spark, output_path):
-        if name != IN_SOURCE_ORDER_DIR:
-            delete_path(spark, f"{output_path.rstrip('/')}/{name}")
-    for name in _names(spark, staging):
-        rename_path(spark, f"{staging}/{name}", f"{output_path.rstrip('/')}/{name}")
+    rewritten = _part_files(spark, staging)
+    if sorted(rewritten) != list(range(len(affected))):  # every piece holds a record, so each wrote one file
+        raise ReconciliationError(f"{len(rewritten)} files rewritten for {len(affected)} input splits")
+    for split in affected:
+        if split in files:
+            delete_path(spark, files[split])
+    for j, split in enumerate(affected):
+        rest = rewritten[j].rsplit("/", 1)[1].split("-", 2)[2]  # part-<j>-<rest>: the write's id, c000, …
+        rename_path(spark, rewritten[j], f"{out}/part-{split:05d}-{rest}")
     delete_path(spark, staging)
 
 
