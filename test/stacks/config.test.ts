@@ -78,7 +78,7 @@ describe("stack configuration", () => {
 
         it("takes the cheap, safe defaults", () => {
             assert.deepEqual(config.glue, { version: "5.1", maxWorkers: 2, executionClass: "STANDARD" });
-            assert.deepEqual(config.trigger, { memoryMb: 256, reservedConcurrency: undefined });
+            assert.deepEqual(config.trigger, { memoryMb: 256, reservedConcurrency: undefined, queue: { batchSize: 10, maximumConcurrency: 2, maxReceiveCount: 5, maxAgeAlarmSeconds: 3600 } });
             assert.equal(config.allowDataDestroy, false);
             assert.equal(config.promotion, undefined);
             assert.deepEqual(config.alerts, { emails: [] });
@@ -93,7 +93,11 @@ describe("stack configuration", () => {
                 deployRoleArn: "arn:aws:iam::111111111111:role/PulumiDeploy",
                 permissionsBoundaryArn: "arn:aws:iam::111111111111:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-prod",
                 glue: JSON.stringify({ version: "5.0", maxWorkers: 10, executionClass: "FLEX" }),
-                trigger: JSON.stringify({ memoryMb: 512, reservedConcurrency: 20 }),
+                trigger: JSON.stringify({
+                    memoryMb: 512,
+                    reservedConcurrency: 20,
+                    queue: { batchSize: 5, maximumConcurrency: 20, maxReceiveCount: 3, maxAgeAlarmSeconds: 900, requeueBaseDelaySeconds: 15, maxWaitAttempts: 50 },
+                }),
                 allowDataDestroy: "true",
                 promotion: JSON.stringify({ fromStack: "acme/glue-data-pipeline/dev" }),
                 alerts: JSON.stringify({ emails: ["oncall@example.com", "Data.Team+alerts@example.org"] }),
@@ -105,7 +109,11 @@ describe("stack configuration", () => {
             assert.equal(config.deployRoleArn, "arn:aws:iam::111111111111:role/PulumiDeploy");
             assert.equal(config.permissionsBoundaryArn, "arn:aws:iam::111111111111:policy/glue-data-pipeline-bootstrap/glue-data-pipeline-boundary-prod");
             assert.deepEqual(config.glue, { version: "5.0", maxWorkers: 10, executionClass: "FLEX" });
-            assert.deepEqual(config.trigger, { memoryMb: 512, reservedConcurrency: 20 });
+            assert.deepEqual(config.trigger, {
+                memoryMb: 512,
+                reservedConcurrency: 20,
+                queue: { batchSize: 5, maximumConcurrency: 20, maxReceiveCount: 3, maxAgeAlarmSeconds: 900, requeueBaseDelaySeconds: 15, maxWaitAttempts: 50 },
+            });
             assert.equal(config.allowDataDestroy, true);
             // requireSmoke is on unless the stack file turns it off.
             assert.deepEqual(config.promotion, { fromStack: "acme/glue-data-pipeline/dev", requireSmoke: true });
@@ -141,6 +149,16 @@ describe("stack configuration", () => {
             ["one worker", { glue: JSON.stringify({ maxWorkers: 1 }) }, /glue.maxWorkers: 1 is not a whole number from 2 to 100/],
             ["execution class", { glue: JSON.stringify({ executionClass: "SPOT" }) }, /glue.executionClass: "SPOT" is not one of STANDARD, FLEX/],
             ["memory below Lambda's minimum", { trigger: JSON.stringify({ memoryMb: 64 }) }, /trigger.memoryMb: 64 is not a whole number from 128 to 10240/],
+            ["a queue batch of 11", { trigger: JSON.stringify({ queue: { batchSize: 11 } }) }, /trigger.queue.batchSize: 11 is not a whole number from 1 to 10/],
+            ["a queue concurrency of 1 (AWS's minimum is 2)", { trigger: JSON.stringify({ queue: { maximumConcurrency: 1 } }) }, /trigger.queue.maximumConcurrency: 1 is not a whole number from 2 to 1000/],
+            [
+                "a queue concurrency above the reservation",
+                { trigger: JSON.stringify({ reservedConcurrency: 5, queue: { maximumConcurrency: 6 } }) },
+                /trigger.queue.maximumConcurrency: 6 exceeds trigger.reservedConcurrency 5/,
+            ],
+            ["a queue age alarm under a minute", { trigger: JSON.stringify({ queue: { maxAgeAlarmSeconds: 30 } }) }, /trigger.queue.maxAgeAlarmSeconds: 30/],
+            ["a re-send delay beyond SQS's 900 s", { trigger: JSON.stringify({ queue: { requeueBaseDelaySeconds: 901 } }) }, /trigger.queue.requeueBaseDelaySeconds: 901/],
+            ["a misspelt queue field", { trigger: JSON.stringify({ queue: { batchsize: 5 } }) }, /trigger.queue.batchsize: .*batchSize/],
             ["allowDataDestroy not boolean", { allowDataDestroy: "yes" }, /allowDataDestroy: "yes" is not true or false/],
             ["alert emails not a list", { alerts: JSON.stringify({ emails: "oncall@example.com" }) }, /alerts.emails: "oncall@example.com" is not a list of an email address/],
             ["alert email without a domain", { alerts: JSON.stringify({ emails: ["ok@example.com", "oncall"] }) }, /alerts.emails\[1\]: "oncall" is not an email address/],

@@ -153,11 +153,11 @@ describe("flows", () => {
             assert.equal(expiring.get("quarantine/audit/"), undefined);
         });
 
-        it("joins the input bucket's one notification, after its invoke permission, and reads only its prefix", () => {
+        it("joins the input bucket's one notification through its own queue, after the queue's policy, and reads only its prefix", () => {
             const notification = named("input-notifications", "aws:s3/bucketNotification:BucketNotification");
-            const targets = notification.inputs.lambdaFunctions.map((t: Record<string, unknown>) => [t.lambdaFunctionArn, t.filterPrefix, t.filterSuffix]);
-            assert.deepEqual(targets.at(-1), ["arn:aws:lambda:eu-west-1:111111111111:function:AuditTrigger-dev", "audit/", ".json"]);
-            assert.ok(notification.dependencies.includes(named("audit-trigger-s3-invoke").urn));
+            const targets = notification.inputs.queues.map((t: Record<string, unknown>) => [t.queueArn, t.filterPrefix, t.filterSuffix]);
+            assert.deepEqual(targets.at(-1), ["arn:aws:sqs:eu-west-1:111111111111:AuditTrigger-dev-queue", "audit/", ".json"]);
+            assert.ok(notification.dependencies.includes(named("audit-trigger-queue-policy").urn));
             assert.deepEqual(named("audit-trigger-function", "aws:lambda/function:Function").inputs.environment.variables.KEY_PREFIX, "audit/");
             assertContract(envKeys("audit-trigger-function"), GLUE_TRIGGER_ENV, GLUE_TRIGGER_REQUIRED_ENV);
         });

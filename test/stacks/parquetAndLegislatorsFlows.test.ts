@@ -83,16 +83,16 @@ describe("Parquet → JSON and ProcessLegislators in the workload", () => {
             assert.equal(fn.inputs.handler, named("glue-trigger-function", "aws:lambda/function:Function").inputs.handler);
         });
 
-        it("puts both triggers in one notification of the input bucket, after both invoke permissions", () => {
+        it("puts both triggers' queues in one notification of the input bucket, after both queue policies", () => {
             const notification = named("input-notifications", "aws:s3/bucketNotification:BucketNotification");
             assert.equal(notification.inputs.bucket, `glue-input-prod-${ACCOUNT}`);
-            const targets = notification.inputs.lambdaFunctions.map((t: Record<string, unknown>) => [t.lambdaFunctionArn, t.filterPrefix, t.filterSuffix]);
+            const targets = notification.inputs.queues.map((t: Record<string, unknown>) => [t.queueArn, t.filterPrefix, t.filterSuffix]);
             assert.deepEqual(targets, [
-                [`arn:aws:lambda:eu-west-1:${ACCOUNT}:function:GlueTriggerLambda-prod`, undefined, ".csv"],
-                [`arn:aws:lambda:eu-west-1:${ACCOUNT}:function:ParquetToJsonTrigger-prod`, "raw-data/", ".parquet"],
+                [`arn:aws:sqs:eu-west-1:${ACCOUNT}:GlueTriggerLambda-prod-queue`, undefined, ".csv"],
+                [`arn:aws:sqs:eu-west-1:${ACCOUNT}:ParquetToJsonTrigger-prod-queue`, "raw-data/", ".parquet"],
             ]);
-            for (const permission of ["glue-trigger-s3-invoke", "parquet-trigger-s3-invoke"]) {
-                assert.ok(notification.dependencies.includes(named(permission).urn), `waits for ${permission}`);
+            for (const policy of ["glue-trigger-queue-policy", "parquet-trigger-queue-policy"]) {
+                assert.ok(notification.dependencies.includes(named(policy).urn), `waits for ${policy}`);
             }
             assert.throws(() => named("glue-trigger-notification"), "the CSV trigger no longer owns the bucket's notification");
         });

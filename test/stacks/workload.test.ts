@@ -59,14 +59,26 @@ describe("workload stack", () => {
             for (const r of s3Resources) assert.match(r, /^arn:aws:s3:::glue-input-dev-111111111111(\/\*)?$/);
         });
 
-        it("notifies the trigger of .csv objects created in the input bucket", () => {
+        it("sends .csv objects created in the input bucket to the trigger's queue", () => {
             // One notification for the input bucket, shared with the Parquet trigger (test/stacks/parquetAndLegislatorsFlows.test.ts).
             const notification = named("input-notifications", "aws:s3/bucketNotification:BucketNotification");
             assert.equal(notification.inputs.bucket, "glue-input-dev-111111111111");
-            const [target] = notification.inputs.lambdaFunctions;
+            const [target] = notification.inputs.queues;
             assert.equal(target.filterSuffix, ".csv");
             assert.deepEqual(target.events, ["s3:ObjectCreated:*"]);
-            assert.equal(target.lambdaFunctionArn, "arn:aws:lambda:eu-west-1:111111111111:function:GlueTriggerLambda-dev");
+            assert.equal(target.queueArn, "arn:aws:sqs:eu-west-1:111111111111:GlueTriggerLambda-dev-queue");
+            assert.equal(notification.inputs.lambdaFunctions, undefined);
+            assert.ok(notification.dependencies.includes(named("glue-trigger-queue-policy").urn), "after the queue's policy");
+        });
+
+        it("feeds the trigger from its queue with the stack's queue settings, and watches the queue", () => {
+            const mapping = named("glue-trigger-queue-events", "aws:lambda/eventSourceMapping:EventSourceMapping").inputs;
+            assert.deepEqual([mapping.batchSize, mapping.scalingConfig, mapping.functionResponseTypes], [10, { maximumConcurrency: 2 }, ["ReportBatchItemFailures"]]);
+            assert.equal(named("glue-trigger-queue", "aws:sqs/queue:Queue").inputs.visibilityTimeoutSeconds, 180);
+            const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs.name);
+            for (const name of ["GlueTriggerLambda-dev-queue-backlog-age", "GlueTriggerLambda-dev-queue-dlq-not-empty", "GlueTriggerLambda-dev-dlq-not-empty"]) {
+                assert.ok(alarms.includes(name), name);
+            }
         });
 
         it("lets the job read the input bucket and write only processed/ and quarantine/ of the output bucket", () => {
