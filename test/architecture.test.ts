@@ -46,8 +46,13 @@ const top = (p: string) => segments(p)[0];
 /** `components/<concern>/…` → concern; the components index is "index". */
 const concern = (p: string) => (top(p) === "components" ? segments(p)[1]?.replace(/\.ts$/, "") : undefined);
 const isPackage = (e: Edge, name: string) => !e.relative && (e.to === name || e.to.startsWith(`${name}/`));
-/** A function's contract module: `functions/<fn>/contract`. */
-const isContract = (p: string) => /^functions\/[^/]+\/contract$/.test(p);
+/**
+ * Contracts shared by several functions, beside each function's own `contract.ts`: the queue-feed names every
+ * queue-fed trigger reads (its module says so; Pulumi-free, bundled into the functions).
+ */
+const SHARED_CONTRACTS = new Set(["functions/shared/queueFeed"]);
+/** A contract module: `functions/<fn>/contract`, or a shared one. */
+const isContract = (p: string) => /^functions\/[^/]+\/contract$/.test(p) || SHARED_CONTRACTS.has(p);
 
 /** Reusable building blocks; they may not lean on a flow's parts or on delivery. */
 const REUSABLE = new Set(["storage", "tracking", "glue", "compute", "messaging", "monitoring", "analytics", "iam"]);
@@ -78,7 +83,7 @@ const RULES: readonly Rule[] = [
         breaks: (e) => top(e.from) === "components" && e.relative && ["stacks", "scripts", "bootstrap", "policy", "index", "test"].includes(top(e.to)),
     },
     {
-        name: "components and stacks reach a function only through its contract.ts (env names, prefixes, metric names)",
+        name: "components and stacks reach a function only through a contract module (env names, prefixes, metric names)",
         breaks: (e) => ["components", "stacks"].includes(top(e.from)) && e.relative && top(e.to) === "functions" && !isContract(e.to),
     },
     {
@@ -152,6 +157,7 @@ describe("architecture: which way imports go", () => {
             { from: "components/storage/dataLakeBuckets.ts", to: "stacks/config", relative: true },
             { from: "components/claims/claimsPipeline.ts", to: "functions/claims-validation/validation", relative: true },
             { from: "stacks/flows/claims.ts", to: "functions/claims-validation/handler", relative: true },
+            { from: "components/compute/s3TriggeredLambda.ts", to: "functions/shared/logger", relative: true },
             { from: "components/monitoring/pipelineMonitoring.ts", to: "components/claims/claimsPipeline", relative: true },
             { from: "components/compute/lambdaFunction.ts", to: "components/messaging/notificationTopics", relative: true },
             { from: "components/iam/iamPolicies.ts", to: "components/glue/glueEnvironment", relative: true },
@@ -161,6 +167,7 @@ describe("architecture: which way imports go", () => {
         assert.equal(violations(wrong).length, wrong.length, violations(wrong).join("\n"));
         const right: Edge[] = [
             { from: "components/claims/claimsPipeline.ts", to: "functions/claims-validation/contract", relative: true },
+            { from: "components/compute/s3TriggeredLambda.ts", to: "functions/shared/queueFeed", relative: true },
             { from: "functions/claims-validation/schema.ts", to: "glue/lib/glue_pipeline/claims_schema.json", relative: true },
             { from: "components/delivery/deployRoles.ts", to: "components/claims/claimsWarehouseAccess", relative: true },
             { from: "components/compute/lambdaFunction.ts", to: "components/iam/iamPolicies", relative: true },
