@@ -9,6 +9,12 @@
  * queue after maxReceiveCount refusals, healthy as it is. A re-sent message is a new message with a receive
  * count of zero; only failures of another kind are reported as batch item failures, so only a message that
  * keeps failing for another reason reaches the dead-letter queue.
+ *
+ * Under at-least-once delivery: the record is marked WAITING before the message is re-sent. If the re-send
+ * fails, the original is reported failed and comes back (that receive counts, as any real failure does),
+ * finds the record WAITING and claims it. If the invocation dies after the re-send, the original comes back
+ * too and two copies circulate; each claims the record in turn (one claim at a time wins), so at most one
+ * run starts, and whichever copy arrives after it finds the record STARTED and is skipped.
  */
 import { EnvReader } from "./env";
 import { ProcessingRecordStore, RecordWriteResult } from "./processingRecords";
