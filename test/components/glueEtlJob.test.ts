@@ -81,6 +81,13 @@ const python = (): string => {
     const venv = path.join(repoRoot, ".venv", "bin", "python");
     return fs.existsSync(venv) ? venv : "python3";
 };
+/** Runs Python lines on a zip (sys.argv[1]) after checking its CRCs; returns what they print as JSON. */
+const readZipInPython = (zipPath: string, lines: string[]): any => {
+    const code = ["import hashlib, json, sys, zipfile", "z = zipfile.ZipFile(sys.argv[1])", "assert z.testzip() is None", ...lines].join("\n");
+    const run = spawnSync(python(), ["-c", code, zipPath], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout);
+};
 
 describe("GlueEtlJob", () => {
     async function create(args: Args, name = "t") {
@@ -245,17 +252,11 @@ describe("GlueEtlJob", () => {
         it("produces a zip Python imports the package from, as Glue does with --extra-py-files", () => {
             const zipPath = path.join(tmp, "glue_pipeline.zip");
             fs.writeFileSync(zipPath, jobCode.buildLibraryArchive(path.join(FIXTURES, "lib")).zip);
-            const code = [
-                "import json, sys, zipfile",
-                "z = zipfile.ZipFile(sys.argv[1])",
-                "assert z.testzip() is None",
+            const out = readZipInPython(zipPath, [
                 "sys.path.insert(0, sys.argv[1])",
                 "import glue_pipeline, glue_pipeline.transforms as t",
                 "print(json.dumps({'names': z.namelist(), 'version': glue_pipeline.FIXTURE_VERSION, 'two': t.add_one(1), 'from': glue_pipeline.__file__}))",
-            ].join("\n");
-            const run = spawnSync(python(), ["-c", code, zipPath], { encoding: "utf8" });
-            assert.equal(run.status, 0, run.stderr);
-            const out = JSON.parse(run.stdout);
+            ]);
             assert.deepEqual(out.names, ["glue_pipeline/__init__.py", "glue_pipeline/transforms.py"]);
             assert.equal(out.version, "1");
             assert.equal(out.two, 2);
@@ -280,15 +281,8 @@ describe("GlueEtlJob", () => {
                 { name: "empty.py", data: Buffer.alloc(0) },
             ];
             fs.writeFileSync(zipPath, zip.zipEntries(entries));
-            const code = [
-                "import hashlib, json, sys, zipfile",
-                "z = zipfile.ZipFile(sys.argv[1])",
-                "assert z.testzip() is None",
-                "print(json.dumps([[i.filename, i.compress_type, hashlib.sha256(z.read(i)).hexdigest()] for i in z.infolist()]))",
-            ].join("\n");
-            const run = spawnSync(python(), ["-c", code, zipPath], { encoding: "utf8" });
-            assert.equal(run.status, 0, run.stderr);
-            assert.deepEqual(JSON.parse(run.stdout), [
+            const out = readZipInPython(zipPath, ["print(json.dumps([[i.filename, i.compress_type, hashlib.sha256(z.read(i)).hexdigest()] for i in z.infolist()]))"]);
+            assert.deepEqual(out, [
                 ["a/big.py", 8, sha256(compressible)],
                 ["ünï/random.bin", 0, sha256(incompressible)],
                 ["empty.py", 0, sha256(Buffer.alloc(0))],
