@@ -343,35 +343,80 @@ export const CONTRACT: ContractRequest[] = [
                 };
             },
         },
+        // S3 no longer invokes the triggers: it sends each one's events to the trigger's own queue.
         {
-            title: `${s}: S3 invokes the CSV trigger for the input bucket's events`,
+            title: `${s}: S3 sends the input bucket's events to the CSV trigger's queue`,
             who: "People and services of the stack",
             expect: "allow",
-            question: (g) => {
-                const fn = regional(g, s, "lambda", `function:GlueTriggerLambda-${s}`);
-                return {
-                    principal: "s3.amazonaws.com",
-                    action: "lambda:InvokeFunction",
-                    resource: fn,
-                    context: { "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(bucket(g, s, "input")) },
-                    resourcePolicy: lambdaPolicy(g[s], `GlueTriggerLambda-${s}`, fn) as any,
-                };
-            },
+            question: (g) => ({
+                principal: "s3.amazonaws.com",
+                action: "sqs:SendMessage",
+                resource: regional(g, s, "sqs", `GlueTriggerLambda-${s}-queue`),
+                context: { ...TLS, "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(bucket(g, s, "input")) },
+                resourcePolicy: queuePolicy(g[s], `GlueTriggerLambda-${s}-queue`) as any,
+            }),
         },
         {
-            title: `${s}: S3 acting for another account's bucket may not invoke the claims validation function`,
+            title: `${s}: S3 sends the claims bucket's events to the claims validation's queue`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({
+                principal: "s3.amazonaws.com",
+                action: "sqs:SendMessage",
+                resource: regional(g, s, "sqs", `healthcare-claims-${s}-data-validation-queue`),
+                context: { ...TLS, "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(`glue-claims-${s}-${acct(g, s)}`) },
+                resourcePolicy: queuePolicy(g[s], `healthcare-claims-${s}-data-validation-queue`) as any,
+            }),
+        },
+        {
+            title: `${s}: S3 acting for another account's bucket may not send to the claims validation's queue`,
             who: "Anyone else",
             expect: "deny",
-            question: (g) => {
-                const fn = regional(g, s, "lambda", `function:healthcare-claims-${s}-data-validation`);
-                return {
-                    principal: "s3.amazonaws.com",
-                    action: "lambda:InvokeFunction",
-                    resource: fn,
-                    context: { "aws:SourceAccount": OTHER_ACCOUNT, "aws:SourceArn": arnS3(`glue-claims-${s}-${acct(g, s)}-lookalike`) },
-                    resourcePolicy: lambdaPolicy(g[s], `healthcare-claims-${s}-data-validation`, fn) as any,
-                };
-            },
+            question: (g) => ({
+                principal: "s3.amazonaws.com",
+                action: "sqs:SendMessage",
+                resource: regional(g, s, "sqs", `healthcare-claims-${s}-data-validation-queue`),
+                context: { ...TLS, "aws:SourceAccount": OTHER_ACCOUNT, "aws:SourceArn": arnS3(`glue-claims-${s}-${acct(g, s)}-lookalike`) },
+                resourcePolicy: queuePolicy(g[s], `healthcare-claims-${s}-data-validation-queue`) as any,
+            }),
+        },
+        {
+            title: `${s}: S3 for the input bucket may not send to the claims validation's queue`,
+            who: "Anyone else",
+            expect: "deny",
+            question: (g) => ({
+                principal: "s3.amazonaws.com",
+                action: "sqs:SendMessage",
+                resource: regional(g, s, "sqs", `healthcare-claims-${s}-data-validation-queue`),
+                context: { ...TLS, "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(bucket(g, s, "input")) },
+                resourcePolicy: queuePolicy(g[s], `healthcare-claims-${s}-data-validation-queue`) as any,
+            }),
+        },
+        ...(["ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "SendMessage"] as const).map(
+            (action): ContractRequest => ({
+                title: `${s}: the CSV trigger's role may ${action} on its own queue (the mapping's polling; re-sending a file that waits for capacity)`,
+                who: "People and services of the stack",
+                expect: "allow",
+                question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), action: `sqs:${action}`, resource: regional(g, s, "sqs", `GlueTriggerLambda-${s}-queue`) }),
+            }),
+        ),
+        {
+            title: `${s}: the CSV trigger's role may not read the Parquet trigger's queue`,
+            who: "People and services of the stack",
+            expect: "deny",
+            question: (g) => ({ ...asRole(g, s, "glue-trigger-role"), action: "sqs:ReceiveMessage", resource: regional(g, s, "sqs", `ParquetToJsonTrigger-${s}-queue`) }),
+        },
+        {
+            title: `${s}: the claims validation's role may receive from its own queue, not the CSV trigger's`,
+            who: "People and services of the stack",
+            expect: "allow",
+            question: (g) => ({ ...asRole(g, s, "claims-validation-role"), action: "sqs:ReceiveMessage", resource: regional(g, s, "sqs", `healthcare-claims-${s}-data-validation-queue`) }),
+        },
+        {
+            title: `${s}: the claims validation's role may not send to the CSV trigger's queue`,
+            who: "People and services of the stack",
+            expect: "deny",
+            question: (g) => ({ ...asRole(g, s, "claims-validation-role"), action: "sqs:SendMessage", resource: regional(g, s, "sqs", `GlueTriggerLambda-${s}-queue`) }),
         },
         {
             title: `${s}: EventBridge delivers a failed Glue job event to the job-events dead-letter queue`,
@@ -526,7 +571,15 @@ export const CONTRACT: ContractRequest[] = [
                 }),
             },
         ]),
-        ...[`GlueTriggerLambda-${s}-dlq`, `ParquetToJsonTrigger-${s}-dlq`, `medallion-daily-${s}-dlq`, `healthcare-claims-${s}-data-validation-dlq`, `GlueJobEvents-${s}-dlq`].flatMap((queue): ContractRequest[] => [
+        ...[
+            `GlueTriggerLambda-${s}-dlq`,
+            `ParquetToJsonTrigger-${s}-dlq`,
+            `medallion-daily-${s}-dlq`,
+            `healthcare-claims-${s}-data-validation-dlq`,
+            `GlueJobEvents-${s}-dlq`,
+            // The triggers' queues and their dead-letter queues.
+            ...[`GlueTriggerLambda-${s}`, `ParquetToJsonTrigger-${s}`, `healthcare-claims-${s}-data-validation`].flatMap((fn) => [`${fn}-queue`, `${fn}-queue-dlq`]),
+        ].flatMap((queue): ContractRequest[] => [
             {
                 title: `${s}: anonymous may not send to ${queue}`,
                 who: "Anyone else",
