@@ -93,6 +93,15 @@ const KMS_REQUESTS_PER_FILE = 30;
 const GLUE_PUTS_PER_RUN = 20;
 const GLUE_GETS_PER_RUN = 30;
 
+/**
+ * ReceiveMessage calls a month of one event source mapping polling an empty queue: an assumption (Lambda
+ * keeps at least 5 long-polling connections, each returning after SQS's 20 s wait when nothing comes:
+ * 5 × 3 a minute × 43,200 minutes). AWS bills these as SQS requests; docs/cost.md says so.
+ */
+export const SQS_IDLE_POLLS_PER_QUEUE_MONTH = 5 * 3 * 30 * 24 * 60;
+/** SQS requests per message that reaches its function: S3's send, the mapping's receive, its delete. */
+const SQS_REQUESTS_PER_MESSAGE = 3;
+
 const round4 = (n: number) => Math.round(n * 10000) / 10000;
 
 function line(service: Service, item: string, quantity: number, unit: string, unitPrice: number, note?: string, freeQuantity = 0): CostLine {
@@ -272,6 +281,38 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
     lines.push(line("SNS, SQS, EventBridge", "alert emails", (notifications * inventory.emailSubscriptions) / 100000, "100,000 emails", prices.sns.emailsPer100000, `${round4(notifications)} failed runs × ${inventory.emailSubscriptions} address(es)`, prices.freeTier.snsEmails / 100000));
     lines.push(line("SNS, SQS, EventBridge", "SNS publishes", notifications / 1e6, "million", prices.sns.publishesPerMillion));
     lines.push(line("SNS, SQS, EventBridge", "EventBridge rules", 0, "events", 0, "AWS service events and schedules on the default bus are free"));
+    // The triggers' queues: every S3 event is a message (sent, received, deleted), each wait for Glue
+    // capacity one message more, and each mapping polls its queue even when it is empty. Free tier: 1M a
+    // month for the account, taken by the messages first.
+    if (inventory.feedQueues.length > 0) {
+        const waits = w.capacityWaitsPerFile ?? 0;
+        const messages = inventory.feedQueues.length * w.triggerInvocationsPerMonth * (1 + waits);
+        const messageRequests = messages * SQS_REQUESTS_PER_MESSAGE;
+        const polls = inventory.feedQueues.length * SQS_IDLE_POLLS_PER_QUEUE_MONTH;
+        const free = prices.freeTier.sqsRequests;
+        lines.push(
+            line(
+                "SNS, SQS, EventBridge",
+                `SQS: trigger queue messages (${inventory.feedQueues.length} queues)`,
+                messageRequests / 1e6,
+                "million requests",
+                prices.sqs.requestsPerMillion,
+                `${w.triggerInvocationsPerMonth} S3 events per queue × (1 + ${waits} capacity waits) × ${SQS_REQUESTS_PER_MESSAGE} (S3's send, the mapping's receive, its delete; a wait re-sends)`,
+                free / 1e6,
+            ),
+        );
+        lines.push(
+            line(
+                "SNS, SQS, EventBridge",
+                "SQS: event source mappings polling",
+                polls / 1e6,
+                "million requests",
+                prices.sqs.requestsPerMillion,
+                `${inventory.feedQueues.length} mappings × ${SQS_IDLE_POLLS_PER_QUEUE_MONTH} long polls a month (assumed: 5 pollers, 20 s waits, also when idle)`,
+                Math.max(0, free - messageRequests) / 1e6,
+            ),
+        );
+    }
 
     const byService = Object.fromEntries(SERVICES.map((s) => [s, round4(lines.filter((l) => l.service === s).reduce((a, l) => a + l.cost, 0))])) as Record<Service, number>;
     const total = round4(lines.reduce((a, l) => a + l.cost, 0));

@@ -27,7 +27,7 @@ export interface Inventory {
         name: string;
         memoryMb: number;
         architecture: "arm64" | "x86_64";
-        /** Invoked by S3 notifications (the trigger). */
+        /** Invoked for S3 notifications: directly, or through a queue the bucket notifies and a mapping reads (the triggers). */
         s3Triggered: boolean;
         /** Invoked by a Glue state-change rule: once per run. */
         glueStateChanges: boolean;
@@ -42,6 +42,8 @@ export interface Inventory {
     readonly kmsKeys: number;
     readonly emailSubscriptions: number;
     readonly queues: number;
+    /** Queues an event source mapping reads for a function (S3 → queue → function): their SQS requests. */
+    readonly feedQueues: readonly { queueArn: string; functionName: string; batchSize: number }[];
     /** Redshift Serverless workgroups (the claims warehouse, when a stack enables it). */
     readonly warehouses: readonly { name: string; baseCapacity: number }[];
 }
@@ -76,6 +78,15 @@ export function inventoryOf(resources: readonly GraphResource[]): Inventory {
     const rules = of("aws:cloudwatch/eventRule:EventRule");
     const targets = of("aws:cloudwatch/eventTarget:EventTarget");
     const permissions = of("aws:lambda/permission:Permission");
+    const notifiedQueues = new Set(of("aws:s3/bucketNotification:BucketNotification").flatMap((n) => (n.inputs.queues ?? []).map((q: any) => q.queueArn)));
+    const feedQueues = of("aws:lambda/eventSourceMapping:EventSourceMapping")
+        .filter((m) => typeof m.inputs.eventSourceArn === "string" && /^arn:aws[a-z-]*:sqs:/.test(m.inputs.eventSourceArn))
+        .map((m) => ({
+            queueArn: m.inputs.eventSourceArn as string,
+            functionName: functionNameOfArn(m.inputs.functionName) ?? String(m.inputs.functionName),
+            // SQS's default batch.
+            batchSize: m.inputs.batchSize ?? 10,
+        }));
     const versioned = new Set(
         of("aws:s3/bucketVersioning:BucketVersioning")
             .filter((v) => v.inputs.versioningConfiguration?.status === "Enabled")
@@ -98,7 +109,9 @@ export function inventoryOf(resources: readonly GraphResource[]): Inventory {
                 name,
                 memoryMb: f.inputs.memorySize ?? 128,
                 architecture: (f.inputs.architectures ?? ["x86_64"])[0] === "arm64" ? "arm64" : "x86_64",
-                s3Triggered: permissions.some((p) => p.inputs.function === name && p.inputs.principal === "s3.amazonaws.com"),
+                s3Triggered:
+                    permissions.some((p) => p.inputs.function === name && p.inputs.principal === "s3.amazonaws.com") ||
+                    feedQueues.some((q) => q.functionName === name && notifiedQueues.has(q.queueArn)),
                 glueStateChanges: fnRules.some((r) => typeof r.inputs.eventPattern === "string" && r.inputs.eventPattern.includes("Glue Job State Change")),
                 scheduledPerMonth: fnRules.filter((r) => r.inputs.scheduleExpression).reduce((n, r) => n + scheduledPerMonth(r.inputs.scheduleExpression), 0),
             };
@@ -133,6 +146,7 @@ export function inventoryOf(resources: readonly GraphResource[]): Inventory {
         kmsKeys: of("aws:kms/key:Key").length,
         emailSubscriptions: of("aws:sns/topicSubscription:TopicSubscription").filter((s) => s.inputs.protocol === "email").length,
         queues: of("aws:sqs/queue:Queue").length,
+        feedQueues,
         // Redshift Serverless' default base capacity is 128 RPU when none is given.
         warehouses: of("aws:redshiftserverless/workgroup:Workgroup").map((g) => ({ name: g.inputs.workgroupName, baseCapacity: g.inputs.baseCapacity ?? 128 })),
     };

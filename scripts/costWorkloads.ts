@@ -32,6 +32,11 @@ export interface Workload {
     readonly failureRate: number;
     /** Months of records the metadata table holds (it keeps them: they are the audit trail). */
     readonly recordMonths: number;
+    /**
+     * Times an average file waits for Glue capacity in its trigger's queue (each wait re-sends its message:
+     * a send, a receive and a delete more). @default 0 (prod's Glue queues runs; dev's Flex bursts wait)
+     */
+    readonly capacityWaitsPerFile?: number;
     /** Seconds one claims file's warehouse load keeps the workgroup busy (billed at least 60). @default 60 */
     readonly warehouseLoadSeconds?: number;
     /** RPU-hours of queries on the warehouse a month, beyond the loads. @default 0 */

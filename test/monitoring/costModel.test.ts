@@ -220,6 +220,43 @@ describe("cost model", () => {
         });
     });
 
+    describe("triggers fed through their queues (S3 → SQS → event source mapping)", () => {
+        const QUEUE = "arn:aws:sqs:eu-west-1:111111111111:GlueTriggerLambda-dev-queue";
+        // The trigger without S3's invoke permission: the bucket notifies its queue, a mapping reads it.
+        const fed: GraphResource[] = [
+            ...GRAPH.filter((r) => r.name !== "p1"),
+            { type: "aws:s3/bucketNotification:BucketNotification", name: "n", inputs: { bucket: "glue-input-dev-111111111111", queues: [{ queueArn: QUEUE, filterSuffix: ".csv" }] } },
+            {
+                type: "aws:lambda/eventSourceMapping:EventSourceMapping",
+                name: "m",
+                inputs: { eventSourceArn: QUEUE, functionName: "arn:aws:lambda:eu-west-1:111111111111:function:GlueTriggerLambda-dev", batchSize: 10 },
+            },
+        ];
+        const fedInventory = () => inventoryOf(fed);
+
+        it("reads the mapping: the trigger is still fed by S3's events, through its queue", () => {
+            const inv = fedInventory();
+            assert.deepEqual(inv.feedQueues, [{ queueArn: QUEUE, functionName: "GlueTriggerLambda-dev", batchSize: 10 }]);
+            assert.equal(inv.functions.find((f) => f.name === "GlueTriggerLambda-dev")!.s3Triggered, true);
+            assert.deepEqual(inventory.feedQueues, [], "the direct-invoke graph has none");
+        });
+
+        it("counts SQS requests: send, receive, delete per message, a message more per capacity wait, and the mapping's polling", () => {
+            const est = estimate(fedInventory(), { ...WORKLOAD, capacityWaitsPerFile: 2 }, PRICES_EU_WEST_1);
+            const messages = est.lines.find((l) => l.item.startsWith("SQS: trigger queue messages"))!;
+            // 1,000 events × (1 + 2 waits) × 3 requests.
+            close(messages.quantity, (1000 * 3 * 3) / 1e6, "million message requests", 1e-9);
+            close(messages.cost, ((1000 * 3 * 3) / 1e6) * 0.4, "message cost", 1e-4);
+            const polling = est.lines.find((l) => l.item === "SQS: event source mappings polling")!;
+            close(polling.quantity, 648000 / 1e6, "million polls: 5 pollers × 3 a minute × 43,200 minutes", 1e-9);
+            close(polling.cost, 0.648 * 0.4, "polling cost", 1e-4);
+            // The account's 1M free requests cover both here.
+            close(messages.freeTierCredit + polling.freeTierCredit, messages.cost + polling.cost, "free tier", 1e-4);
+            close(est.byService["SNS, SQS, EventBridge"], est.lines.filter((l) => l.service === "SNS, SQS, EventBridge").reduce((a, l) => a + l.cost, 0), "by service", 1e-4);
+            assert.equal(estimate(inventory, WORKLOAD).lines.filter((l) => l.item.startsWith("SQS:")).length, 0, "no queue, no SQS request lines");
+        });
+    });
+
     describe("the seed's workloads", () => {
         it("restate the seed's figures: 100 GB / 1 TB at rest under its own lifecycle, 1 and 2 DPU-hours per run", () => {
             close(seedInflowGb(100) * (1 + 3 * 0.25), 100, "dev at rest");
