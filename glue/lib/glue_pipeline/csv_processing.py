@@ -16,8 +16,8 @@ parallelism and handles the few multi-line records on the driver:
    quoting rules (one text-only pass gives the line counts of the input splits, so records can continue
    across splits and quarantined records get file line numbers), and the resulting records are parsed
    again: good ones are
-   put in their source places in the Parquet output (the main pass's files are rewritten in source order,
-   only for files that have such records), the others quarantined with a reason. If a line in the middle of a
+   put in their source places in the Parquet output (the main pass's file of each input split that holds
+   such records is rewritten with them in place), the others quarantined with a reason. If a line in the middle of a
    multi-line value happened to parse as a good row on its own, the main pass is redone with that line
    forced aside, so a quoted newline can never produce a wrong row.
 
