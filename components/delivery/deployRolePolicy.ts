@@ -40,6 +40,7 @@ export const DEPLOY_POLICY_COVERAGE: ReadonlyArray<readonly [RegExp, string]> = 
     [/^aws:glue\/securityConfiguration:/, "GlueSecurityConfigurations"],
     [/^aws:glue\//, "GlueResources"],
     [/^aws:lambda\/(function|permission|functionEventInvokeConfig|functionRecursionConfig|provisionedConcurrencyConfig):/, "LambdaFunctions"],
+    [/^aws:lambda\/eventSourceMapping:/, "LambdaEventSourceMappings"],
     [/^aws:cloudwatch\/(logGroup|logMetricFilter|logSubscriptionFilter|metricAlarm|compositeAlarm|dashboard):/, "LogsAndAlarms"],
     [/^aws:cloudwatch\/(eventRule|eventTarget):/, "Schedules"],
     [/^aws:scheduler\/(schedule|scheduleGroup):/, "Schedules"],
@@ -74,7 +75,7 @@ const PART_OF: Readonly<Record<string, DeployPolicyPart>> = {
     ProjectBuckets: "storage", ProjectCode: "storage", DisposableData: "storage", KmsCreateTaggedKeys: "storage", KmsList: "storage",
     KmsTagProjectKeys: "storage", KmsProjectAliases: "storage", KmsManageKeys: "storage", DynamoDbTables: "storage", GlueResources: "storage", GlueSecurityConfigurations: "storage", LambdaFunctions: "storage",
     LogsAndAlarms: "integration", SqsQueues: "integration", SnsTopics: "integration", StepFunctions: "integration", Schedules: "integration", Secrets: "integration",
-    Athena: "integration", AccountWideDeployActions: "integration",
+    Athena: "integration", AccountWideDeployActions: "integration", LambdaEventSourceMappings: "integration",
     WriteBoundedRoles: "identity", TagNewBoundedRoles: "identity", ManageProjectRoles: "identity", PassProjectRoles: "identity", AssumeSmokeRole: "identity",
     DenyBootstrapOwned: "identity", DenyBoundaryRemoval: "identity", DenyLongLivedCredentials: "identity", DenyDataDestruction: "identity",
     DenyAssumingRoles: "identity",
@@ -210,6 +211,17 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             Resource: regionalArn(scope, "lambda", "function:*"),
         },
         {
+            // The queue → function mappings of the queue-fed triggers (creating one is account-wide, below).
+            // IAM authorizes these on the mapping's ARN, whose id AWS generates: all mappings of the region.
+            Sid: "LambdaEventSourceMappings",
+            Effect: "Allow",
+            Action: [
+                "lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping",
+                "lambda:TagResource", "lambda:UntagResource", "lambda:ListTags",
+            ],
+            Resource: regionalArn(scope, "lambda", "event-source-mapping:*"),
+        },
+        {
             Sid: "LogsAndAlarms",
             Effect: "Allow",
             Action: [
@@ -252,13 +264,15 @@ export function deployRolePolicy(scope: WorkloadScope, options: DeployPolicyOpti
             // IAM authorizes these only on Resource "*" (no resource type in the Service Authorization Reference;
             // parliament's RESOURCE_MISMATCH check holds us to it): the provider reads log groups by listing
             // them, manages a topic's subscriptions by subscription ARN, validates a state machine definition
-            // before creating it, and Glue's CreateCrawler names no crawler ARN. Listed on an ARN they grant
-            // nothing and a real deploy fails. Narrowed to the stack's region.
+            // before creating it, Glue's CreateCrawler names no crawler ARN, and an event source mapping has no
+            // ARN before Lambda creates it (nor a listing of them). Listed on an ARN they grant nothing and a
+            // real deploy fails. Narrowed to the stack's region.
             Sid: "AccountWideDeployActions",
             Effect: "Allow",
             Action: [
                 "logs:DescribeLogGroups", "sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
-                "states:ValidateStateMachineDefinition", "glue:CreateCrawler",
+                "states:ValidateStateMachineDefinition", "glue:CreateCrawler", "lambda:CreateEventSourceMapping",
+                "lambda:ListEventSourceMappings",
             ],
             Resource: "*",
             Condition: { StringEquals: { "aws:RequestedRegion": scope.region } },
