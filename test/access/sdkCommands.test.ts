@@ -16,7 +16,7 @@ import type { SynthResult } from "../../scripts/synth";
 import { DOCUMENT_COMMANDS, readCommandList, type RecordedCommand } from "../support/sdkRecorder";
 import { asRole } from "./contract";
 import { DEPLOYED_ONLY_IN, FUNCTION_DEPLOYMENTS, graphsOf, type WorkloadGraph } from "./functionDeployments";
-import { accountOfGraph, bucketPolicy, type Graphs, loadGraphs, topicPolicy } from "./graphs";
+import { accountOfGraph, bucketPolicy, type Graphs, loadGraphs, queuePolicy, topicPolicy } from "./graphs";
 import { type AccessQuestion, decide } from "./simulate";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -95,17 +95,21 @@ const namesOf = (graph: SynthResult, type: string, field: string): Set<string> =
 
 /**
  * The buckets a function acts on, each with the key prefix its events carry: the bucket whose notification
- * invokes it (the deployed function only sees keys under the notification's filterPrefix), else the buckets
- * its environment names.
+ * reaches it — invoking it, or sending to a queue an event source mapping feeds it from (the deployed function
+ * only sees keys under the notification's filterPrefix) — else the buckets its environment names.
  */
 function bucketsOf(graph: SynthResult, fn: Fn): Array<{ bucket: string; eventPrefix: string }> {
+    const feeds = new Set(
+        graph.resources
+            .filter((r) => r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" && String(r.inputs.functionName).endsWith(`:function:${fn.inputs.name}`))
+            .map((r) => String(r.inputs.eventSourceArn)),
+    );
     const notified = graph.resources
         .filter((r) => r.type === "aws:s3/bucketNotification:BucketNotification")
-        .flatMap((r) =>
-            (r.inputs.lambdaFunctions ?? [])
-                .filter((l: any) => String(l.lambdaFunctionArn).endsWith(`:function:${fn.inputs.name}`))
-                .map((l: any) => ({ bucket: r.inputs.bucket as string, eventPrefix: (l.filterPrefix as string | undefined) ?? "" })),
-        );
+        .flatMap((r) => [
+            ...(r.inputs.lambdaFunctions ?? []).filter((l: any) => String(l.lambdaFunctionArn).endsWith(`:function:${fn.inputs.name}`)),
+            ...(r.inputs.queues ?? []).filter((q: any) => feeds.has(String(q.queueArn))),
+        ].map((l: any) => ({ bucket: r.inputs.bucket as string, eventPrefix: (l.filterPrefix as string | undefined) ?? "" })));
     if (notified.length > 0) return notified;
     const buckets = namesOf(graph, "aws:s3/bucket:Bucket", "bucket");
     return envValues(fn)
@@ -187,6 +191,15 @@ export function questionsFor(g: Graphs, stack: WorkloadGraph, logical: string, c
         case "SNS": {
             for (const topic of values.filter((v) => v.startsWith("arn:aws:sns:"))) {
                 ask(`sns:${c.operation} on ${topic}`, { action: `sns:${c.operation}`, resource: topic, context: TLS, resourcePolicy: topicPolicy(graph, topic) as any });
+            }
+            break;
+        }
+        case "SQS": {
+            // The queue a function sends to is the one its environment names by URL (QUEUE_URL: its own feed).
+            for (const url of values.filter((v) => /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com\/\d{12}\/[A-Za-z0-9_-]+$/.test(v))) {
+                const [, region, account, name] = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\/(\d{12})\/(.+)$/.exec(url)!;
+                const queue = `arn:aws:sqs:${region}:${account}:${name}`;
+                ask(`sqs:${c.operation} on ${queue}`, { action: `sqs:${c.operation}`, resource: queue, context: TLS, resourcePolicy: queuePolicy(graph, name) as any });
             }
             break;
         }
@@ -279,6 +292,13 @@ describe("every SDK request of each Lambda is allowed for its real role (recorde
     it("can fail: a request the code does not send and the role does not grant is refused (the trigger writing its input)", async () => {
         const [{ q }] = questionsFor(graphs, "dev", "glue-trigger-function", { fn: "glue-trigger", service: "S3", operation: "PutObject", key: "incoming/*" });
         assert.notEqual((await decide(q)).decision, "allow");
+    });
+
+    it("can fail: a trigger re-sending to another trigger's queue is refused", async () => {
+        const [{ q }] = questionsFor(graphs, "dev", "glue-trigger-function", { fn: "glue-trigger", service: "SQS", operation: "SendMessage" });
+        assert.equal((await decide(q)).decision, "allow", "its own queue");
+        const other = { ...q, resource: q.resource.replace("GlueTriggerLambda-dev-queue", "ParquetToJsonTrigger-dev-queue"), resourcePolicy: queuePolicy(graphs.dev, "ParquetToJsonTrigger-dev-queue") as any };
+        assert.notEqual((await decide(other)).decision, "allow");
     });
 
     it("can fail: the warehouse load listing raw/ (outside processed/claims/) is refused", async () => {
