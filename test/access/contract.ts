@@ -343,55 +343,35 @@ export const CONTRACT: ContractRequest[] = [
                 };
             },
         },
-        // S3 no longer invokes the triggers: it sends each one's events to the trigger's own queue.
-        {
-            title: `${s}: S3 sends the input bucket's events to the CSV trigger's queue`,
-            who: "People and services of the stack",
-            expect: "allow",
-            question: (g) => ({
-                principal: "s3.amazonaws.com",
-                action: "sqs:SendMessage",
-                resource: regional(g, s, "sqs", `GlueTriggerLambda-${s}-queue`),
-                context: { ...TLS, "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(bucket(g, s, "input")) },
-                resourcePolicy: queuePolicy(g[s], `GlueTriggerLambda-${s}-queue`) as any,
+        // S3 no longer invokes the triggers: it sends each one's events to the trigger's own queue, for that
+        // queue's bucket in the stack's account only.
+        ...(
+            [
+                ["allow", "the input bucket's events to the CSV trigger's queue", `GlueTriggerLambda-${s}-queue`, (g: Graphs) => bucket(g, s, "input"), acct],
+                ["allow", "the claims bucket's events to the claims validation's queue", `healthcare-claims-${s}-data-validation-queue`, (g: Graphs) => `glue-claims-${s}-${acct(g, s)}`, acct],
+                [
+                    "deny",
+                    "another account's bucket's events to the claims validation's queue",
+                    `healthcare-claims-${s}-data-validation-queue`,
+                    (g: Graphs) => `glue-claims-${s}-${acct(g, s)}-lookalike`,
+                    () => OTHER_ACCOUNT,
+                ],
+                ["deny", "the input bucket's events to the claims validation's queue", `healthcare-claims-${s}-data-validation-queue`, (g: Graphs) => bucket(g, s, "input"), acct],
+            ] as const
+        ).map(
+            ([expect, what, queue, sourceBucket, sourceAccount]): ContractRequest => ({
+                title: `${s}: S3 ${expect === "allow" ? "sends" : "may not send"} ${what}`,
+                who: expect === "allow" ? "People and services of the stack" : "Anyone else",
+                expect,
+                question: (g) => ({
+                    principal: "s3.amazonaws.com",
+                    action: "sqs:SendMessage",
+                    resource: regional(g, s, "sqs", queue),
+                    context: { ...TLS, "aws:SourceAccount": sourceAccount(g, s), "aws:SourceArn": arnS3(sourceBucket(g)) },
+                    resourcePolicy: queuePolicy(g[s], queue) as any,
+                }),
             }),
-        },
-        {
-            title: `${s}: S3 sends the claims bucket's events to the claims validation's queue`,
-            who: "People and services of the stack",
-            expect: "allow",
-            question: (g) => ({
-                principal: "s3.amazonaws.com",
-                action: "sqs:SendMessage",
-                resource: regional(g, s, "sqs", `healthcare-claims-${s}-data-validation-queue`),
-                context: { ...TLS, "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(`glue-claims-${s}-${acct(g, s)}`) },
-                resourcePolicy: queuePolicy(g[s], `healthcare-claims-${s}-data-validation-queue`) as any,
-            }),
-        },
-        {
-            title: `${s}: S3 acting for another account's bucket may not send to the claims validation's queue`,
-            who: "Anyone else",
-            expect: "deny",
-            question: (g) => ({
-                principal: "s3.amazonaws.com",
-                action: "sqs:SendMessage",
-                resource: regional(g, s, "sqs", `healthcare-claims-${s}-data-validation-queue`),
-                context: { ...TLS, "aws:SourceAccount": OTHER_ACCOUNT, "aws:SourceArn": arnS3(`glue-claims-${s}-${acct(g, s)}-lookalike`) },
-                resourcePolicy: queuePolicy(g[s], `healthcare-claims-${s}-data-validation-queue`) as any,
-            }),
-        },
-        {
-            title: `${s}: S3 for the input bucket may not send to the claims validation's queue`,
-            who: "Anyone else",
-            expect: "deny",
-            question: (g) => ({
-                principal: "s3.amazonaws.com",
-                action: "sqs:SendMessage",
-                resource: regional(g, s, "sqs", `healthcare-claims-${s}-data-validation-queue`),
-                context: { ...TLS, "aws:SourceAccount": acct(g, s), "aws:SourceArn": arnS3(bucket(g, s, "input")) },
-                resourcePolicy: queuePolicy(g[s], `healthcare-claims-${s}-data-validation-queue`) as any,
-            }),
-        },
+        ),
         ...(["ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "SendMessage"] as const).map(
             (action): ContractRequest => ({
                 title: `${s}: the CSV trigger's role may ${action} on its own queue (the mapping's polling; re-sending a file that waits for capacity)`,
