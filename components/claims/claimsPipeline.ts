@@ -207,6 +207,8 @@ export class ClaimsPipeline extends pulumi.ComponentResource {
                 functionName: names.validationFunction,
                 entry: CLAIMS_SOURCES.validationHandler,
                 bucket,
+                // The queue policy's aws:SourceAccount: the claims bucket is the stack's account's.
+                bucketOwnerAccountId: args.accountId,
                 filterPrefix: P.raw,
                 filterSuffix: CLAIMS_FILE_SUFFIX,
                 environment: {

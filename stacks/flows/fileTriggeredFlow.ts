@@ -172,6 +172,8 @@ function buildFileTriggeredFlow(
             functionName,
             entry: ARTIFACT_SOURCES.glueTriggerBundle.path,
             bucket: buckets.inputBucket,
+            // The queue policy's aws:SourceAccount: the input bucket is this account's.
+            bucketOwnerAccountId: platform.accountId,
             ...(inputPrefix !== "" ? { filterPrefix: inputPrefix } : {}),
             filterSuffix: spec.fileSuffix,
             // The input bucket has one notification configuration for every flow's trigger (stacks/workload.ts).
