@@ -18,6 +18,7 @@ import {
     s3ReadWriteStatements,
     s3WriteStatement,
     serviceAssumeRolePolicy,
+    sqsConsumeStatement,
     sqsSendMessageStatement,
     tlsOnlyBucketStatements,
     wildcardResourceViolations,
@@ -207,6 +208,16 @@ describe("iamPolicies", () => {
         it("SendMessage on the one queue", () => {
             const q = "arn:aws:sqs:eu-west-1:111111111111:dlq";
             assert.deepEqual(sqsSendMessageStatement(q, "Dlq"), { Sid: "Dlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: q });
+        });
+        it("consuming one queue: what the event source mapping needs, and re-sending a waiting file", () => {
+            const q = "arn:aws:sqs:eu-west-1:111111111111:GlueTriggerLambda-dev-queue";
+            assert.deepEqual(sqsConsumeStatement(q, "Own"), {
+                Sid: "Own",
+                Effect: "Allow",
+                Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"],
+                Resource: q,
+            });
+            assert.throws(() => sqsConsumeStatement("*"), /expected an ARN/);
         });
         it("job runs on the given jobs", () => {
             const job = "arn:aws:glue:eu-west-1:111111111111:job/FileProcessorV2-dev";

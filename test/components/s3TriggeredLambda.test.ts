@@ -417,6 +417,13 @@ describe("S3TriggeredLambda", () => {
             });
         });
 
+        it("the trigger queue's timing: visibility 6 x the timeout, retention past the longest wait and short of its DLQ's", async () => {
+            const q = await import("../../components/compute/triggerQueue");
+            assert.deepEqual([30, 60, 900].map(q.visibilityTimeoutSeconds), [180, 360, 5400]);
+            assert.ok(q.TRIGGER_QUEUE_RETENTION_SECONDS > q.LONGEST_WAIT_SECONDS);
+            assert.ok(q.TRIGGER_QUEUE_RETENTION_SECONDS < m.DEAD_LETTER_RETENTION_SECONDS, "a moved message keeps its first enqueue time");
+        });
+
         it("deadLetterQueuePolicy denies non-TLS on the queue only", () => {
             const [s] = m.deadLetterQueuePolicy(DLQ_ARN).Statement;
             assert.equal(s.Effect, "Deny");
