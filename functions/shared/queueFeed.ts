@@ -10,9 +10,9 @@
  *   queue named by {@link QUEUE_FEED_ENV}.queueUrl with a growing `DelaySeconds` and reports the original
  *   handled, so the queue's redrive policy (maxReceiveCount) counts only real failures and a healthy file
  *   never reaches the dead-letter queue by waiting;
- * - the function therefore needs `sqs:SendMessage` on its own queue (and, the queue being KMS-encrypted,
- *   `kms:GenerateDataKey` and `kms:Decrypt` on the queue's key) besides what the mapping needs
- *   (`sqs:ReceiveMessage`, `sqs:DeleteMessage`, `sqs:GetQueueAttributes`).
+ * - the function therefore needs `sqs:SendMessage` on its own queue besides what the mapping needs
+ *   (`sqs:ReceiveMessage`, `sqs:DeleteMessage`, `sqs:GetQueueAttributes`); the queues use SQS-managed
+ *   encryption (components/compute/triggerQueue.ts says why), so no KMS permission is involved.
  *
  * Bundled into the Lambdas: no Pulumi or AWS SDK imports here.
  */
