@@ -1,10 +1,10 @@
 /**
- * The monthly cost of a stack, beside the seed's estimate:
+ * The monthly cost of a stack, beside the requirements' estimate:
  *
  *   npm run cost -- --stack dev|prod [--workload FILE] [--json]
  *
  * The stack is synthesised offline (scripts/synth.ts: the real program under mocks, nothing deployed), its
- * graph read for what drives cost (scripts/costModel.ts), and the estimate computed for the seed's workload
+ * graph read for what drives cost (scripts/costModel.ts), and the estimate computed for the requirements' workload
  * of that stage — or for the workload in FILE (a JSON object overriding any Workload field).
  */
 import * as fs from "fs";
@@ -29,7 +29,7 @@ export function parseArgs(argv: readonly string[]): { stack: string; workloadFil
     return { stack, workloadFile, json };
 }
 
-/** The seed's workload of the stage (dev or prod), overridden by the file's fields if given. */
+/** The requirements' workload of the stage (dev or prod), overridden by the file's fields if given. */
 export function workloadFor(stack: string, file?: string): Workload {
     const base = stack === "prod" ? SEED_WORKLOADS.prod : SEED_WORKLOADS.dev;
     if (!file) return base;

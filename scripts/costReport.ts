@@ -23,14 +23,14 @@ export function formatEstimate(stack: string, est: Estimate, seed?: (typeof SEED
     out.push(`Prices: ${est.prices.region} list prices in ${est.prices.currency}, ${est.prices.asOf}; no free tier unless stated. Assumptions: docs/cost.md`);
     out.push("");
     const w1 = 24;
-    out.push(`${"service".padEnd(w1)}${"seed estimate".padStart(15)}${"ours".padStart(12)}`);
+    out.push(`${"service".padEnd(w1)}${"required est.".padStart(15)}${"ours".padStart(12)}`);
     for (const s of SERVICES) {
         const row = SEED_ROW[s];
         const seedValue = seed && row ? usd(seed[row]) : "—";
         out.push(`${s.padEnd(w1)}${seedValue.padStart(15)}${usd(est.byService[s]).padStart(12)}`);
     }
     out.push(`${"TOTAL".padEnd(w1)}${(seed ? usd(seed.total) : "—").padStart(15)}${usd(est.total).padStart(12)}`);
-    out.push(`${"ours after always-free tier".padEnd(w1 + 15)}${usd(est.totalAfterFreeTier).padStart(12)}   (dedicated account per stage, as seed 000 sets up)`);
+    out.push(`${"ours after always-free tier".padEnd(w1 + 15)}${usd(est.totalAfterFreeTier).padStart(12)}   (dedicated account per stage, as required)`);
     for (const alt of est.glueAlternatives) out.push(`  ${alt.job} on ${alt.executionClass} would cost ${usd(alt.cost)} for Glue`);
     out.push("");
     out.push("Line items:");

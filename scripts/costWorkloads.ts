@@ -68,13 +68,12 @@ export function seedInflowGb(storedGb: number, parquetRatio = DEFAULT_PARQUET_RA
  * The requirements' workloads restated as inputs: dev 10 runs of 1 DPU-hour (30 min on 2 G.1X workers), 1,000
  * invocations, 100 GB at rest, 1,000 requests; prod 100 runs of 2 DPU-hours (12 min on 10 workers),
  * 10,000 invocations, 1 TB at rest, 10,000 requests. The rest (durations, log volumes, failure rate) are
- * ours, stated in docs/cost.md. (Their printed names still say "seed 000", as does the report's footer:
- * docs/cost.md and the tests quote that output, so the wording changes with them, not here alone.)
+ * ours, stated in docs/cost.md.
  */
 export const SEED_WORKLOADS: Readonly<Record<"dev" | "prod", Workload>> = {
     dev: {
-        name: "seed dev",
-        description: "seed 000 dev: 10 runs × 1 DPU-hour, 1,000 invocations, 100 GB at rest, 1,000 requests",
+        name: "required dev",
+        description: "the requirements' dev: 10 runs × 1 DPU-hour, 1,000 invocations, 100 GB at rest, 1,000 requests",
         filesPerMonth: 10,
         runMinutes: 30,
         workersPerRun: 2,
@@ -91,8 +90,8 @@ export const SEED_WORKLOADS: Readonly<Record<"dev" | "prod", Workload>> = {
         recordMonths: 12,
     },
     prod: {
-        name: "seed prod",
-        description: "seed 000 prod: 100 runs × 2 DPU-hours, 10,000 invocations, 1 TB at rest, 10,000 requests",
+        name: "required prod",
+        description: "the requirements' prod: 100 runs × 2 DPU-hours, 10,000 invocations, 1 TB at rest, 10,000 requests",
         filesPerMonth: 100,
         runMinutes: 12,
         workersPerRun: 10,

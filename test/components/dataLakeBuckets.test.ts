@@ -52,7 +52,7 @@ describe("DataLakeBuckets", () => {
             component = await build("d");
         });
 
-        it("names the buckets as seed 000 does", () => {
+        it("names the buckets as the requirements do", () => {
             assert.equal(inputsOf("d-input", BUCKET).bucket, `glue-input-dev-${ACCOUNT}`);
             assert.equal(inputsOf("d-output", BUCKET).bucket, `glue-output-dev-${ACCOUNT}`);
             assert.equal(inputsOf("d-assets", BUCKET).bucket, `glue-assets-v2-dev-${ACCOUNT}`);

@@ -269,7 +269,7 @@ describe("cost model", () => {
 
         it("prints ours beside the seed's estimate", () => {
             const text = formatEstimate("glue-data-pipeline/dev", estimate(inventory, SEED_WORKLOADS.dev), SEED_ESTIMATES.dev);
-            assert.match(text, /^Monthly cost of glue-data-pipeline\/dev — workload: seed 000 dev/);
+            assert.match(text, /^Monthly cost of glue-data-pipeline\/dev — workload: the requirements' dev/);
             assert.match(text, /Glue\s+\$4\.40\s+\$2\.90/);
             assert.match(text, /TOTAL\s+\$8\.10\s+\$\d+\.\d\d/);
             assert.match(text, /FileProcessorV2-dev on STANDARD would cost \$4\.40 for Glue/);
