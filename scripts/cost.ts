@@ -8,7 +8,7 @@
  * of that stage — or for the workload in FILE (a JSON object overriding any Workload field).
  */
 import * as fs from "fs";
-import { estimate, formatEstimate, inventoryOf, PRICES_EU_WEST_1, SEED_ESTIMATES, SEED_WORKLOADS, Workload } from "./costModel";
+import { estimate, formatEstimate, inventoryOf, PRICES_EU_WEST_1, REQUIRED_ESTIMATES, REQUIRED_WORKLOADS, Workload } from "./costModel";
 import { synth } from "./synth";
 import { walkFlags } from "./cliArgs";
 
@@ -31,7 +31,7 @@ export function parseArgs(argv: readonly string[]): { stack: string; workloadFil
 
 /** The requirements' workload of the stage (dev or prod), overridden by the file's fields if given. */
 export function workloadFor(stack: string, file?: string): Workload {
-    const base = stack === "prod" ? SEED_WORKLOADS.prod : SEED_WORKLOADS.dev;
+    const base = stack === "prod" ? REQUIRED_WORKLOADS.prod : REQUIRED_WORKLOADS.dev;
     if (!file) return base;
     const overrides = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Workload>;
     const unknown = Object.keys(overrides).filter((k) => !(k in base));
@@ -45,7 +45,7 @@ if (require.main === module) {
         const workload = workloadFor(args.stack, args.workloadFile);
         const graph = await synth({ stack: args.stack });
         const est = estimate(inventoryOf(graph.resources), workload, PRICES_EU_WEST_1);
-        const seed = args.workloadFile ? undefined : args.stack === "prod" ? SEED_ESTIMATES.prod : SEED_ESTIMATES.dev;
+        const seed = args.workloadFile ? undefined : args.stack === "prod" ? REQUIRED_ESTIMATES.prod : REQUIRED_ESTIMATES.dev;
         if (args.json) console.log(JSON.stringify({ stack: `${graph.project}/${graph.stack}`, seed, ...est }, null, 2));
         else console.log(formatEstimate(`${graph.project}/${graph.stack}`, est, seed));
     })().catch((err) => {

@@ -1,11 +1,11 @@
 /** The side-by-side table `npm run cost` prints: the original estimate per service, ours, and every line. */
 import { Estimate, Service, SERVICES } from "./costEstimate";
-import { SEED_ESTIMATES } from "./costWorkloads";
+import { REQUIRED_ESTIMATES } from "./costWorkloads";
 
 const usd = (n: number) => (n < 0.005 && n > 0 ? "<$0.01" : `$${n.toFixed(2)}`);
 
 /** Maps our services onto the published estimate's four rows (it has no DynamoDB, KMS or SNS row). */
-const SEED_ROW: Readonly<Record<Service, keyof (typeof SEED_ESTIMATES)["dev"] | undefined>> = {
+const REQUIRED_ROW: Readonly<Record<Service, keyof (typeof REQUIRED_ESTIMATES)["dev"] | undefined>> = {
     Glue: "glue",
     Lambda: "lambda",
     S3: "s3",
@@ -17,7 +17,7 @@ const SEED_ROW: Readonly<Record<Service, keyof (typeof SEED_ESTIMATES)["dev"] | 
 };
 
 /** The side-by-side table `npm run cost` prints. */
-export function formatEstimate(stack: string, est: Estimate, seed?: (typeof SEED_ESTIMATES)[keyof typeof SEED_ESTIMATES]): string {
+export function formatEstimate(stack: string, est: Estimate, seed?: (typeof REQUIRED_ESTIMATES)[keyof typeof REQUIRED_ESTIMATES]): string {
     const out: string[] = [];
     out.push(`Monthly cost of ${stack} — workload: ${est.workload.description}`);
     out.push(`Prices: ${est.prices.region} list prices in ${est.prices.currency}, ${est.prices.asOf}; no free tier unless stated. Assumptions: docs/cost.md`);
@@ -25,7 +25,7 @@ export function formatEstimate(stack: string, est: Estimate, seed?: (typeof SEED
     const w1 = 24;
     out.push(`${"service".padEnd(w1)}${"required est.".padStart(15)}${"ours".padStart(12)}`);
     for (const s of SERVICES) {
-        const row = SEED_ROW[s];
+        const row = REQUIRED_ROW[s];
         const seedValue = seed && row ? usd(seed[row]) : "—";
         out.push(`${s.padEnd(w1)}${seedValue.padStart(15)}${usd(est.byService[s]).padStart(12)}`);
     }

@@ -48,7 +48,7 @@ export interface Workload {
 /**
  * The requirements' two estimates (their "Estimated Monthly Costs"), line by line, as published.
  */
-export const SEED_ESTIMATES = {
+export const REQUIRED_ESTIMATES = {
     dev: { glue: 4.4, lambda: 0.2, s3: 2.5, cloudwatch: 1.0, total: 8.1 },
     prod: { glue: 88.0, lambda: 2.0, s3: 25.0, cloudwatch: 5.0, total: 120.0 },
 } as const;
@@ -70,7 +70,7 @@ export function seedInflowGb(storedGb: number, parquetRatio = DEFAULT_PARQUET_RA
  * 10,000 invocations, 1 TB at rest, 10,000 requests. The rest (durations, log volumes, failure rate) are
  * ours, stated in docs/cost.md.
  */
-export const SEED_WORKLOADS: Readonly<Record<"dev" | "prod", Workload>> = {
+export const REQUIRED_WORKLOADS: Readonly<Record<"dev" | "prod", Workload>> = {
     dev: {
         name: "required dev",
         description: "the requirements' dev: 10 runs × 1 DPU-hour, 1,000 invocations, 100 GB at rest, 1,000 requests",

@@ -194,7 +194,7 @@ export class ClaimsPipeline extends pulumi.ComponentResource {
                     "--processing_topic_arn": this.topics.processingTopicArn,
                     "--error_topic_arn": this.topics.errorTopicArn,
                 },
-                description: "Healthcare claims ETL (seed 002): dedupe, standardise, enrich, risk score, partitioned Parquet and aggregations",
+                description: "Healthcare claims ETL: dedupe, standardise, enrich, risk score, partitioned Parquet and aggregations",
                 tags,
             },
             { parent: this },
@@ -231,7 +231,7 @@ export class ClaimsPipeline extends pulumi.ComponentResource {
                 reservedConcurrency: args.validationConcurrency,
                 queue: { batchSize: DEFAULT_VALIDATION_BATCH_SIZE, ...args.validationQueue },
                 kmsKeyArn: args.kmsKeyArn,
-                description: "Validates healthcare claims files, then starts the claims ETL or quarantines the file (seed 002)",
+                description: "Validates healthcare claims files, then starts the claims ETL or quarantines the file",
                 tags,
             },
             // Versioning must be on before the first file: the function reads files by version id.

@@ -332,7 +332,7 @@ export class ClaimsWarehouse extends pulumi.ComponentResource {
             {
                 functionName: names.loadFunction,
                 entry: WAREHOUSE_LOAD_ENTRY,
-                description: "Loads a claims file's Parquet into Redshift Serverless after its ETL run succeeded (seed 002)",
+                description: "Loads a claims file's Parquet into Redshift Serverless after its ETL run succeeded",
                 timeoutSeconds: WAREHOUSE_LOAD_TIMEOUT_SECONDS,
                 memorySizeMb: 256,
                 kmsKeyArn: args.kmsKeyArn,

@@ -30,7 +30,7 @@ export const glueTestRoleName = (stage: string): string => `GlueTestRole-${stage
 export const DEFAULT_TEST_PREFIX = "integration-tests/";
 
 /** The requirements' Glue jobs, by base name; a stage's job is `<base>-<stage>`. */
-export const SEED_JOB_BASE_NAMES: readonly string[] = ["FileProcessorV2", "ProcessLegislators"];
+export const REQUIRED_JOB_BASE_NAMES: readonly string[] = ["FileProcessorV2", "ProcessLegislators"];
 
 export interface GlueTestScope {
     readonly partition: string;
@@ -134,7 +134,7 @@ export class GlueTestRole extends pulumi.ComponentResource {
             region: args.region,
             accountId: args.accountId,
             stage: args.stage,
-            jobNames: (args.jobBaseNames ?? SEED_JOB_BASE_NAMES).map((base) => `${base}-${args.stage}`),
+            jobNames: (args.jobBaseNames ?? REQUIRED_JOB_BASE_NAMES).map((base) => `${base}-${args.stage}`),
             testPrefix: args.testPrefix ?? DEFAULT_TEST_PREFIX,
         };
         const permissions = glueTestRolePolicy(scope);

@@ -39,7 +39,7 @@ export const DEFAULT_MEDALLION_SCHEDULE = "cron(0 9 * * ? *)";
  * The medallion flow's requirements: "Concurrent executions: 10 (prevents API rate limit)". A value to configure, not a default: a
  * reservation must leave the account's minimum unreserved concurrency free, which a new account cannot.
  */
-export const SEED_INGEST_CONCURRENCY = 10;
+export const REQUIRED_INGEST_CONCURRENCY = 10;
 /** The medallion flow's requirements: Lambda timeout 5 minutes, 512 MB. */
 export const INGEST_TIMEOUT_SECONDS = 300;
 export const INGEST_MEMORY_MB = 512;

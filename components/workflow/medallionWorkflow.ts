@@ -83,7 +83,7 @@ export interface MedallionWorkflowArgs {
     readonly noDataIsFailure?: boolean;
     /** Addresses that get FAILED messages (SNS filter policy on `status`). @default none */
     readonly failureEmails?: readonly string[];
-    /** Reserved concurrency of the ingestion function (the requirements cap it at SEED_INGEST_CONCURRENCY). @default none */
+    /** Reserved concurrency of the ingestion function (the requirements cap it at REQUIRED_INGEST_CONCURRENCY). @default none */
     readonly ingestConcurrency?: number;
     /** Glue version. @default GlueEtlJob's */
     readonly glueVersion?: string;
@@ -197,7 +197,7 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
             {
                 functionName: names.fn,
                 entry: INGEST_ENTRY,
-                description: "Pages the medallion source API into bronze (seed 004); invoked by the medallion state machine",
+                description: "Pages the medallion source API into bronze; invoked by the medallion state machine",
                 // Set through the names the function reads them by (its contract), so the two cannot drift apart.
                 environment: {
                     [ENV.apiBaseUrl]: args.apiBaseUrl,
@@ -253,7 +253,7 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
                     "--target_file_mb": String(targetFileMb),
                     ...(args.releaseId !== undefined ? { "--release_id": args.releaseId } : {}),
                 },
-                description: "Medallion: bronze API pages → silver records → gold Parquet (seed 004)",
+                description: "Medallion: bronze API pages → silver records → gold Parquet",
                 tags,
             },
             { parent: this },
@@ -451,7 +451,7 @@ export class MedallionWorkflow extends pulumi.ComponentResource {
             `${name}-schedule`,
             {
                 name: names.schedule,
-                description: `Starts ${names.machine} (seed 004: daily at 09:00 UTC)`,
+                description: `Starts ${names.machine} (daily at 09:00 UTC)`,
                 scheduleExpression: schedule,
                 scheduleExpressionTimezone: args.scheduleTimezone ?? "UTC",
                 flexibleTimeWindow: { mode: "OFF" },

@@ -453,7 +453,7 @@ export function medallionStateMachineDefinition(params: MedallionDefinitionParam
         delete states[S.noNewData];
     }
     return {
-        Comment: "Scheduled medallion workflow: API → bronze → Glue (silver, gold) → crawler → catalog (seed 004)",
+        Comment: "Scheduled medallion workflow: API → bronze → Glue (silver, gold) → crawler → catalog",
         StartAt: S.ingest,
         TimeoutSeconds: t.executionTimeoutSeconds,
         States: states,

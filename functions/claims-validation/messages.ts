@@ -27,13 +27,13 @@ export interface ErrorNotification {
     readonly timestamp: string;
 }
 
-/** The seed's timestamp form: ISO-8601 UTC to the second, `2024-01-01T12:00:00Z`. */
+/** The requirements' timestamp form: ISO-8601 UTC to the second, `2024-01-01T12:00:00Z`. */
 export function seedTimestamp(moment: Date): string {
     return moment.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 export interface OutgoingMessage {
-    /** The JSON body (the seed's format). */
+    /** The JSON body (the requirements' format). */
     readonly message: string;
     /** Email subject: SNS allows up to 100 printable ASCII characters. */
     readonly subject: string;

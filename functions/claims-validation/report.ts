@@ -102,7 +102,7 @@ export interface ReportFile {
 }
 
 export interface ValidationReport {
-    /** The seed's output fields. */
+    /** The requirements' output fields. */
     readonly validation_status: "success" | "failed";
     readonly report_location: string;
     readonly summary: { readonly total_records: number; readonly valid_records: number; readonly error_records: number };

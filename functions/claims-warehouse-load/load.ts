@@ -379,7 +379,7 @@ async function fail(
         errorMessage: message,
         errorType: "WarehouseLoadError",
         functionName: functionName ?? SERVICE_NAME,
-        // The seed's error format names the claims file's key, as the validation's errors do.
+        // The requirements' error format names the claims file's key, as the validation's errors do.
         file: record.source_key ?? fileId,
         at: deps.now(),
         attributes: { file_id: fileId, job_run_id: jobRunId },

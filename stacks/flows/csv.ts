@@ -19,7 +19,7 @@ export const CSV_FLOW_SPEC: FileTriggeredFlowSpec = {
     jobResource: "file-processor",
     jobBaseName: "FileProcessorV2",
     // Descriptions are deployed text: kept word for word, so moving the flow here changed no resource.
-    jobDescription: "FileProcessorV2: CSV from the input bucket to Parquet (seed 000)",
+    jobDescription: "FileProcessorV2: CSV from the input bucket to Parquet",
     triggerResource: "glue-trigger",
     functionBaseName: "GlueTriggerLambda",
     triggerDescription: "Starts FileProcessorV2 for each CSV that lands in the input bucket, once per object version",

@@ -49,7 +49,7 @@ export const legislatorsFlow: FlowDefinition<LegislatorsFlow> = {
                     "--quarantine_path": pulumi.interpolate`s3://${buckets.outputBucket.bucket}/${LEGISLATORS_PREFIXES.quarantine}`,
                 },
                 // Deployed text: kept word for word, so moving the flow here changed no resource.
-                description: "ProcessLegislators: persons x memberships x organizations to the history, Parquet by org_name (seed 000); on demand",
+                description: "ProcessLegislators: persons x memberships x organizations to the history, Parquet by org_name; on demand",
             },
             opts,
         );

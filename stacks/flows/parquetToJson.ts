@@ -22,7 +22,7 @@ export const PARQUET_TO_JSON_FLOW_SPEC: FileTriggeredFlowSpec = {
     jobResource: "parquet-to-json",
     jobBaseName: "ParquetToJson",
     // Descriptions are deployed text: kept word for word, so moving the flow here changed no resource.
-    jobDescription: "ParquetToJson: yellow-taxi Parquet from raw-data/ to JSON Lines under processed-data/ (seed 001)",
+    jobDescription: "ParquetToJson: yellow-taxi Parquet from raw-data/ to JSON Lines under processed-data/",
     triggerResource: "parquet-trigger",
     functionBaseName: "ParquetToJsonTrigger",
     triggerDescription: "Starts ParquetToJson for each .parquet under raw-data/YYYY/MM/DD/ of the input bucket, once per object version",

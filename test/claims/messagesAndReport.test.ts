@@ -23,7 +23,7 @@ function shape(value: Record<string, unknown>, prefix = ""): Record<string, stri
 describe("claims notifications", () => {
     describe("job_status_update", () => {
         for (const status of ["STARTED", "SUCCEEDED", "FAILED"] as const) {
-            it(`${status}: the seed's keys, types and key order, with the seed's values where they are fixed`, () => {
+            it(`${status}: the requirements' keys, types and key order, with the requirements' values where they are fixed`, () => {
                 const out = jobStatusUpdate({ jobId: "jr_0123abcd", status, inputFile: "s3://bucket/key", at: AT });
                 const body = JSON.parse(out.message);
                 assert.deepEqual(Object.keys(body), Object.keys(seed.processing_notification));
@@ -38,7 +38,7 @@ describe("claims notifications", () => {
             });
         }
 
-        it("rejects what the seed's format cannot carry", () => {
+        it("rejects what the requirements' format cannot carry", () => {
             assert.throws(() => jobStatusUpdate({ jobId: "x", status: "RUNNING" as any, inputFile: "s3://b/k", at: AT }), /status RUNNING/);
             assert.throws(() => jobStatusUpdate({ jobId: "x", status: "STARTED", inputFile: "claims.csv", at: AT }), /not a URI/);
         });
@@ -52,7 +52,7 @@ describe("claims notifications", () => {
     });
 
     describe("error", () => {
-        it("the seed's keys, types and order, context included", () => {
+        it("the requirements' keys, types and order, context included", () => {
             const out = errorNotification({ errorMessage: "Error description", errorType: "ValidationError", functionName: "data-validation", file: "claims.csv", at: AT });
             const body = JSON.parse(out.message);
             assert.deepEqual(body, seed.error_notification);
@@ -67,7 +67,7 @@ describe("claims notifications", () => {
             assert.throws(() => errorNotification({ errorMessage: "m", errorType: "bad type", functionName: "f", file: "k", at: AT }), /errorType/);
         });
 
-        it("formats timestamps as the seed does: UTC, to the second", () => {
+        it("formats timestamps as the requirements do: UTC, to the second", () => {
             assert.equal(seedTimestamp(AT), "2024-01-01T12:00:00Z");
             assert.equal(snsSubject("a\nb"), "a?b");
         });

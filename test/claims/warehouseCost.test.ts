@@ -3,7 +3,7 @@
  * at least 60 s each), managed storage, and no NAT gateway; nothing for a stack without a workgroup.
  */
 import * as assert from "node:assert/strict";
-import { estimate, inventoryOf, PRICES_EU_WEST_1, SEED_WORKLOADS } from "../../scripts/costModel";
+import { estimate, inventoryOf, PRICES_EU_WEST_1, REQUIRED_WORKLOADS } from "../../scripts/costModel";
 
 const workgroup = (baseCapacity?: number) => ({
     type: "aws:redshiftserverless/workgroup:Workgroup",
@@ -13,13 +13,13 @@ const workgroup = (baseCapacity?: number) => ({
 
 describe("claims warehouse cost", () => {
     it("costs nothing where there is no workgroup (dev and prod as configured)", () => {
-        const est = estimate(inventoryOf([]), SEED_WORKLOADS.dev);
+        const est = estimate(inventoryOf([]), REQUIRED_WORKLOADS.dev);
         assert.equal(est.byService["Redshift Serverless"], 0);
         assert.ok(!est.lines.some((l) => l.service === "Redshift Serverless"));
     });
 
     it("bills each load at base capacity for at least a minute, and the storage", () => {
-        const w = { ...SEED_WORKLOADS.dev, warehouseLoadSeconds: 20, warehouseStorageGb: 50 };
+        const w = { ...REQUIRED_WORKLOADS.dev, warehouseLoadSeconds: 20, warehouseStorageGb: 50 };
         const est = estimate(inventoryOf([workgroup(8)]), w);
         const lines = est.lines.filter((l) => l.service === "Redshift Serverless");
         const loads = lines.find((l) => l.item.endsWith("loads at base capacity"))!;

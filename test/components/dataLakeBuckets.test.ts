@@ -7,7 +7,7 @@ import { RecordedResource, asList, descendantsOf, named, ofType, resetRecorded, 
 // Loaded in before(), after the --require'd mocks, as the house convention asks.
 let m: typeof import("../../components/storage/dataLakeBuckets");
 
-/** Seed 002's claims retention, written out here so the exported constant is checked against the seed. */
+/** The requirements' claims retention, written out here so the exported constant is checked against the requirements. */
 const CLAIMS: readonly LifecycleTransition[] = [
     { days: 30, storageClass: "STANDARD_IA" },
     { days: 90, storageClass: "GLACIER" },
@@ -43,7 +43,7 @@ describe("DataLakeBuckets", () => {
         m = await import("../../components/storage/dataLakeBuckets");
     });
 
-    it("exports seed 002's claims archive transitions", () => assert.deepEqual(m.CLAIMS_ARCHIVE_TRANSITIONS, CLAIMS));
+    it("exports the requirements' claims archive transitions", () => assert.deepEqual(m.CLAIMS_ARCHIVE_TRANSITIONS, CLAIMS));
 
     describe("with defaults", () => {
         let component: DataLakeBuckets;
@@ -269,7 +269,7 @@ describe("DataLakeBuckets", () => {
         });
     });
 
-    describe("with overrides (seed 002's claims archive, prod retention)", () => {
+    describe("with overrides (the requirements' claims archive, prod retention)", () => {
         const extra: PolicyStatement = {
             Sid: "ProdReadsAssets",
             Effect: "Allow",

@@ -399,7 +399,7 @@ describe("GlueEtlJob", () => {
         let job: m.GlueEtlJob;
         before(async () => (job = await create(baseArgs())));
 
-        it("creates the Glue job with the seed's settings and Glue 5.1", () => {
+        it("creates the Glue job with the requirements' settings and Glue 5.1", () => {
             const inputs = named("t-job", T.job).inputs;
             assert.equal(inputs.name, JOB);
             assert.equal(inputs.glueVersion, "5.1");

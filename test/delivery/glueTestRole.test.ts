@@ -23,8 +23,8 @@ describe("GlueTestRole", () => {
         assert.equal(role.roleArn, `arn:aws:iam::${A}:role/glue-data-pipeline-bootstrap/GlueTestRole-dev`);
     });
 
-    describe("with the seed's defaults in dev", () => {
-        it("has the seed's name, under the bootstrap path the deploy role cannot touch", async () => {
+    describe("with the requirements' defaults in dev", () => {
+        it("has the requirements' name, under the bootstrap path the deploy role cannot touch", async () => {
             const inputs = named("t-role", "aws:iam/role:Role").inputs;
             assert.deepEqual([inputs.name, inputs.path], ["GlueTestRole-dev", "/glue-data-pipeline-bootstrap/"]);
         });

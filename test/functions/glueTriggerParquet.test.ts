@@ -139,7 +139,7 @@ describe("Parquet trigger against the emulator", function () {
         return { started, skipped, ignored, rejected, failed };
     }
 
-    it("starts the JSON job once for a .parquet under raw-data/YYYY/MM/DD/ and records the seed's attributes", async () => {
+    it("starts the JSON job once for a .parquet under raw-data/YYYY/MM/DD/ and records the requirements' attributes", async () => {
         const object = await upload(KEY);
         const fileId = expectedFileId(INPUT, KEY, object.eTag!);
 

@@ -23,7 +23,7 @@ const DATABASE = "glue_database_v2_test";
 const FUNCTION_ARN = `arn:aws:lambda:${EMULATOR_REGION}:${EMULATOR_ACCOUNT_ID}:function:ApiIngestion-test`;
 const ROLE_ARN = `arn:aws:iam::${EMULATOR_ACCOUNT_ID}:role/medallion-states-test`;
 
-/** The seed's structure with test-sized numbers: polls every second, retries after a second. */
+/** The requirements' structure with test-sized numbers: polls every second, retries after a second. */
 const FAST: Partial<MedallionTiming> = {
     executionTimeoutSeconds: 120,
     ingestTimeoutSeconds: 10,

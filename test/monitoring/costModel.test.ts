@@ -12,8 +12,8 @@ import {
     PRICES_EU_WEST_1,
     residence,
     scheduledPerMonth,
-    SEED_ESTIMATES,
-    SEED_WORKLOADS,
+    REQUIRED_ESTIMATES,
+    REQUIRED_WORKLOADS,
     seedInflowGb,
     Workload,
 } from "../../scripts/costModel";
@@ -257,18 +257,18 @@ describe("cost model", () => {
         });
     });
 
-    describe("the seed's workloads", () => {
-        it("restate the seed's figures: 100 GB / 1 TB at rest under its own lifecycle, 1 and 2 DPU-hours per run", () => {
+    describe("the requirements' workloads", () => {
+        it("restate the requirements' figures: 100 GB / 1 TB at rest under its own lifecycle, 1 and 2 DPU-hours per run", () => {
             close(seedInflowGb(100) * (1 + 3 * 0.25), 100, "dev at rest");
-            close(SEED_WORKLOADS.prod.inputGbPerMonth * 1.75, 1000, "prod at rest");
+            close(REQUIRED_WORKLOADS.prod.inputGbPerMonth * 1.75, 1000, "prod at rest");
             const devJob: Inventory = { ...inventory, glueJobs: [{ ...inventory.glueJobs[0], executionClass: "STANDARD" }] };
-            close(estimate(devJob, SEED_WORKLOADS.dev).byService.Glue, SEED_ESTIMATES.dev.glue, "dev Glue on STANDARD = the seed's $4.40");
+            close(estimate(devJob, REQUIRED_WORKLOADS.dev).byService.Glue, REQUIRED_ESTIMATES.dev.glue, "dev Glue on STANDARD = the requirements' $4.40");
             const prodJob: Inventory = { ...inventory, glueJobs: [{ name: "FileProcessorV2-prod", workerType: "G.1X", maxWorkers: 10, executionClass: "STANDARD" }] };
-            close(estimate(prodJob, SEED_WORKLOADS.prod).byService.Glue, SEED_ESTIMATES.prod.glue, "prod Glue = the seed's $88");
+            close(estimate(prodJob, REQUIRED_WORKLOADS.prod).byService.Glue, REQUIRED_ESTIMATES.prod.glue, "prod Glue = the requirements' $88");
         });
 
-        it("prints ours beside the seed's estimate", () => {
-            const text = formatEstimate("glue-data-pipeline/dev", estimate(inventory, SEED_WORKLOADS.dev), SEED_ESTIMATES.dev);
+        it("prints ours beside the requirements' estimate", () => {
+            const text = formatEstimate("glue-data-pipeline/dev", estimate(inventory, REQUIRED_WORKLOADS.dev), REQUIRED_ESTIMATES.dev);
             assert.match(text, /^Monthly cost of glue-data-pipeline\/dev — workload: the requirements' dev/);
             assert.match(text, /Glue\s+\$4\.40\s+\$2\.90/);
             assert.match(text, /TOTAL\s+\$8\.10\s+\$\d+\.\d\d/);
