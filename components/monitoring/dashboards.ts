@@ -4,6 +4,7 @@
  * replay, the triggers' queue backlog, dead-letter queues, throttling, recent failed runs), laid out on CloudWatch's 24-column grid.
  */
 import { AlarmThresholds, PIPELINE_METRICS } from "./monitoredResources";
+import { FILES_BY_STATUS } from "../../functions/glue-job-events/contract";
 
 export interface DashboardInputs {
     readonly stage: string;
@@ -156,9 +157,9 @@ export function overviewDashboard(d: DashboardInputs): { widgets: Widget[] } {
     return { widgets: layout(items) };
 }
 
-/** Statuses shown as "in flight" and as "waiting for replay" (the handler publishes FilesByStatus for these). */
-export const IN_FLIGHT_STATUSES = ["CLAIMED", "STARTED", "RUNNING"] as const;
-export const REPLAY_STATUSES = ["START_FAILED", "FAILED"] as const;
+/** Statuses shown as "in flight" and as "waiting for replay": the ones the handler publishes FilesByStatus for. */
+export const IN_FLIGHT_STATUSES = FILES_BY_STATUS.inFlight;
+export const REPLAY_STATUSES = FILES_BY_STATUS.replay;
 
 /** Dashboard body of the operational view: alarms, runs in flight, queue depths, recent failures. */
 export function operationsDashboard(d: DashboardInputs): { widgets: Widget[] } {
@@ -178,7 +179,7 @@ export function operationsDashboard(d: DashboardInputs): { widgets: Widget[] } {
     ];
     if (d.glueJobs.length > 0) {
         items.push(
-            metricWidget("Files in flight (claimed, started, running in Glue)", d.region, statusRows(IN_FLIGHT_STATUSES, "live"), { period: 300, stacked: true }),
+            metricWidget("Files in flight (claimed, waiting for Glue capacity, started, running)", d.region, statusRows(IN_FLIGHT_STATUSES, "live"), { period: 300, stacked: true }),
             metricWidget("Files waiting for replay (START_FAILED, FAILED)", d.region, statusRows(REPLAY_STATUSES, "replay"), { period: 300, stacked: true }),
         );
     }

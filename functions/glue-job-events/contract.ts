@@ -53,5 +53,16 @@ export const METRIC_NAMES = {
     filesByStatus: "FilesByStatus",
 } as const;
 
+/**
+ * The statuses the handler publishes FilesByStatus for, as the dashboards show them: in flight (a burst's
+ * WAITING backlog included) and waiting for replay. The same sets as functions/shared/processingRecords.ts's
+ * IN_FLIGHT_STATUSES and REPLAYABLE_STATUSES (a test holds them equal: that module imports the SDK, so it
+ * cannot be the contract).
+ */
+export const FILES_BY_STATUS = {
+    inFlight: ["CLAIMED", "WAITING", "STARTED", "RUNNING"],
+    replay: ["START_FAILED", "FAILED"],
+} as const;
+
 export const JOB_NAME_DIMENSION = "JobName";
 export const STATUS_DIMENSION = "Status";

@@ -22,14 +22,13 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Logger, LogSink } from "../shared/logger";
 import { createClientTracer } from "../shared/tracing";
 import {
-    IN_FLIGHT_STATUSES,
     NOT_PROCESSED_STATUSES,
     ProcessingRecord,
     ProcessingRecordStore,
     ProcessingStatus,
-    REPLAYABLE_STATUSES,
 } from "../shared/processingRecords";
 import { JobEventsConfig } from "./config";
+import { FILES_BY_STATUS } from "./contract";
 import { Datum, dpuHours, durationBaseline, runMetrics, statusCountMetrics } from "./metrics";
 import { buildRunNotification, RecordUpdate } from "./notification";
 
@@ -312,7 +311,7 @@ async function handleStateChange(event: EventBridgeEvent<GlueJobStateChangeDetai
 }
 
 async function publishStatusCounts(event: EventBridgeEvent, deps: JobEventsDeps): Promise<HandledEvent> {
-    const statuses = [...IN_FLIGHT_STATUSES, ...REPLAYABLE_STATUSES];
+    const statuses = [...FILES_BY_STATUS.inFlight, ...FILES_BY_STATUS.replay];
     const counts: Record<string, number> = {};
     for (const status of statuses) counts[status] = await deps.records.countByStatus(status);
     const data = statusCountMetrics(counts, metricTimestamp(event.time ? new Date(event.time) : undefined));

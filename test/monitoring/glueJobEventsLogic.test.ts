@@ -7,7 +7,9 @@ import { loadJobEventsConfig } from "../../functions/glue-job-events/config";
 import { metricTimestamp } from "../../functions/glue-job-events/events";
 import { dpuHours, durationBaseline, runMetrics, statusCountMetrics } from "../../functions/glue-job-events/metrics";
 import { buildRunNotification, formatDuration, logEventsUrl, NotificationInput, notificationSubject } from "../../functions/glue-job-events/notification";
+import { FILES_BY_STATUS } from "../../functions/glue-job-events/contract";
 import { EnvironmentError } from "../../functions/shared/env";
+import { IN_FLIGHT_STATUSES, REPLAYABLE_STATUSES } from "../../functions/shared/processingRecords";
 
 const ENV = {
     METADATA_TABLE: "etl-pipeline-metadata-dev",
@@ -17,6 +19,11 @@ const ENV = {
 };
 
 describe("job-events handler logic", () => {
+    it("publishes FilesByStatus for exactly the in-flight and replayable statuses of the record store (the dashboards read the contract's lists)", () => {
+        assert.deepEqual([...FILES_BY_STATUS.inFlight], [...IN_FLIGHT_STATUSES]);
+        assert.deepEqual([...FILES_BY_STATUS.replay], [...REPLAYABLE_STATUSES]);
+    });
+
     describe("configuration", () => {
         it("reads the environment with defaults", () => {
             assert.deepEqual(loadJobEventsConfig(ENV), {

@@ -303,7 +303,7 @@ describe("PipelineMonitoring", () => {
             assert.deepEqual(alarms.properties.alarms, ["arn:a1", "arn:a2"]);
             assert.deepEqual(titles(body), [
                 "Alarms",
-                "Files in flight (claimed, started, running in Glue)",
+                "Files in flight (claimed, waiting for Glue capacity, started, running)",
                 "Files waiting for replay (START_FAILED, FAILED)",
                 "Dead-letter queue depth and oldest message age (s)",
                 "Lambda concurrency, throttles and errors",
@@ -314,6 +314,8 @@ describe("PipelineMonitoring", () => {
             const log = body.widgets.find((w) => w.type === "log")!;
             assert.match(String(log.properties.query), /^SOURCE '\/aws\/lambda\/GlueJobEvents-dev' \| fields .*job_name, job_run_id, state, file_id, source_file_path, error_message.* \| filter event = 'job_run_not_succeeded'/);
             assert.ok(flat(body).includes('"expression":"FILL(live0, 0)","id":"live_filled0","label":"CLAIMED"'));
+            // A burst's backlog: files whose start Glue refused for capacity wait in the queue as WAITING.
+            assert.ok(flat(body).includes('"GluePipeline","FilesByStatus","Status","WAITING"'));
         });
 
         it("lays widgets out on the 24-column grid without overlap", () => {
