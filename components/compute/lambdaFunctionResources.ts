@@ -17,6 +17,7 @@ import {
     PolicyDocument,
     PolicyStatement,
     cloudWatchLogsWriteStatement,
+    denyInsecureQueueTransport,
     kmsUseStatement,
     policyDocument,
     serviceAssumeRolePolicy,
@@ -177,16 +178,7 @@ export function executionPolicy(params: ExecutionPolicyParams, label = "S3Trigge
 
 /** Queue policy of a DLQ: refuse anything not sent over TLS. */
 export function deadLetterQueuePolicy(queueArn: string): PolicyDocument {
-    return policyDocument([
-        {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sqs:*",
-            Resource: queueArn,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-    ]);
+    return policyDocument([denyInsecureQueueTransport(queueArn)]);
 }
 
 /** A function invoked asynchronously: its retry settings, and the dead-letter queue they end in. */

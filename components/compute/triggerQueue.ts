@@ -19,7 +19,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyDocument, PolicyStatement, policyDocument } from "../iam/iamPolicies";
+import { PolicyDocument, PolicyStatement, denyInsecureQueueTransport, policyDocument } from "../iam/iamPolicies";
 import { DEAD_LETTER_RETENTION_SECONDS, deadLetterQueuePolicy } from "./lambdaFunctionResources";
 
 /** How the queue feeds the function. Every field has a default; the stack's `trigger.queue` sets them. */
@@ -99,7 +99,7 @@ export function triggerQueuePolicy(queueArn: string, bucketArn: string, bucketOw
         Resource: queueArn,
         Condition: { ArnEquals: { "aws:SourceArn": bucketArn }, StringEquals: { "aws:SourceAccount": bucketOwnerAccountId } },
     };
-    return policyDocument([...deadLetterQueuePolicy(queueArn).Statement, allowS3]);
+    return policyDocument([denyInsecureQueueTransport(queueArn), allowS3]);
 }
 
 export interface TriggerQueueArgs {

@@ -271,6 +271,18 @@ export function denyInsecureTransport(bucketArn: string): PolicyStatement {
     };
 }
 
+/** Queue-policy statement denying every request not made over TLS: what every queue of ours carries. */
+export function denyInsecureQueueTransport(queueArn: string): PolicyStatement {
+    return {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sqs:*",
+        Resource: queueArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}
+
 /** Bucket-policy statement denying requests over TLS older than `minimumVersion` (`s3:TlsVersion`). */
 export function denyOutdatedTls(bucketArn: string, minimumVersion = 1.2): PolicyStatement {
     requireArn(bucketArn, "denyOutdatedTls");

@@ -11,7 +11,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyDocument, PolicyStatement, glueJobRunStatement, kmsUseStatement, policyDocument } from "../iam/iamPolicies";
+import { PolicyDocument, PolicyStatement, denyInsecureQueueTransport, glueJobRunStatement, kmsUseStatement, policyDocument } from "../iam/iamPolicies";
 import { createLambdaFunctionResources, validateFunctionName, validateFunctionSettings } from "../compute/lambdaFunctionResources";
 import { DEFAULT_METRIC_NAMESPACE, GLUE_JOB_EVENTS_ENV as ENV } from "../../functions/glue-job-events/contract";
 
@@ -124,14 +124,7 @@ export function jobEventsPolicyStatements(p: JobEventsPolicyInputs): PolicyState
 /** The DLQ's policy: TLS only, and EventBridge may send only on behalf of these rules. */
 export function jobEventsQueuePolicy(queueArn: string, ruleArns: readonly string[]): PolicyDocument {
     return policyDocument([
-        {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sqs:*",
-            Resource: queueArn,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
+        denyInsecureQueueTransport(queueArn),
         {
             Sid: "EventBridgeDeadLetters",
             Effect: "Allow",
