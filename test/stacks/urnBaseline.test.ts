@@ -14,6 +14,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import type { SynthResult } from "../../scripts/synth";
 import { type GraphName, loadGraphs } from "../access/graphs";
 
@@ -156,6 +157,20 @@ describe("existing stacks: URNs and physical names against the recorded baseline
             assert.deepEqual(gone, [], `${name}: these physical names changed or vanished (AWS would create a new resource)`);
         });
     }
+
+    it("builds each URN as the Pulumi SDK's own createUrn does from the parent's URN (the engine's form, not ours)", async () => {
+        const dev = graphs.dev;
+        const byUrn = byUrnOf(dev);
+        const answers = answersTo(dev);
+        const engine = (r: Resource) => [...answers.get(r.urn)!][0];
+        // Nested at least two deep, where the mock monitor's URNs and the engine's differ.
+        const nested = dev.resources.filter((r) => r.parent && byUrn.get(r.parent)?.parent);
+        assert.ok(nested.length > 20, `${nested.length} resources nested two deep`);
+        for (const r of nested) {
+            const sdk = await (pulumi.createUrn(r.name, r.type, engine(byUrn.get(r.parent)!)) as any).promise();
+            assert.equal(engine(r), sdk, r.urn);
+        }
+    });
 
     it("a moved resource without an alias is caught (the check can fail)", () => {
         const dev = graphs.dev;
