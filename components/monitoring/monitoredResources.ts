@@ -46,6 +46,21 @@ export interface MonitoredFeedQueue extends Labelled {
 
 export const DEFAULT_QUEUE_MAX_AGE_SECONDS = 3600;
 
+/**
+ * A fast path beside a Glue job (the CSV converter, functions/csv-converter): small files converted by a
+ * Lambda, which falls back to the job for resource reasons. Its function's errors and throttles, its queue and
+ * dead-letter queue are watched as any function's and queue's (list them there too); this item adds what is
+ * particular to the path: its conversions, its fallbacks to Glue, and a duration close to the timeout.
+ */
+export interface MonitoredFastPath extends Labelled {
+    /** The converter function's name (the dimension of its metrics). */
+    readonly functionName: pulumi.Input<string>;
+    /** The function's timeout: the duration alarm fires well before a run is killed. */
+    readonly timeoutSeconds: number;
+    /** The Glue job it falls back to (its label in the glueJobs list). */
+    readonly fallbackJobLabel: string;
+}
+
 export interface MonitoredTable extends Labelled {
     readonly name: pulumi.Input<string>;
     /** GSIs whose throttling counts too (a throttled GSI write throttles the table's writes). @default none */

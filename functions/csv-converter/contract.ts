@@ -29,10 +29,20 @@ export const ENGINE_RECORD_ATTRIBUTES = contract.recordAttributes;
 /** The run id the trigger records for a fast-path run: this prefix and a UUID (Glue's ids start `jr_`). */
 export const FAST_RUN_ID_PREFIX = contract.runIdPrefix;
 
-/** Metrics the converter publishes (CloudWatch embedded metric format), read by alarms and dashboards. */
+/**
+ * Metrics the converter publishes (CloudWatch embedded metric format, namespace METRIC_NAMESPACE, default the
+ * job-events' GluePipeline), dimension {@link CSV_CONVERTER_METRIC_DIMENSION}. A data failure (FAILED, e.g. a
+ * file in the wrong delimiter) is alerted through an alarm on `failed`; it is replayable like a Glue failure.
+ */
 export const CSV_CONVERTER_METRICS = contract.metrics;
-/** The dimension of every converter metric: the converter's function name. */
+/** The dimension of the converter's own metrics: the converter's function name. */
 export const CSV_CONVERTER_METRIC_DIMENSION = contract.functionDimension;
+/**
+ * Per-file metrics the converter publishes under the same names and JobName dimension as the job-events
+ * handler (functions/glue-job-events/contract.ts METRIC_NAMES), with the flow's Glue job name, so a flow's
+ * rows-written totals count both engines.
+ */
+export const CSV_CONVERTER_JOB_METRICS = contract.jobMetrics;
 
 export const CSV_CONVERTER_DEFAULTS = contract.defaults;
 

@@ -17,6 +17,7 @@ import type {
     DataLakeBuckets,
     GlueEnvironment,
     GlueEtlJob,
+    MonitoredFastPath,
     MonitoredFeedQueue,
     MonitoredFunction,
     MonitoredGlueJob,
@@ -49,6 +50,8 @@ export interface FlowMonitoring {
     readonly feedQueues: readonly MonitoredFeedQueue[];
     readonly stateMachines: readonly MonitoredStateMachine[];
     readonly tables: readonly MonitoredTable[];
+    /** Fast paths beside Glue jobs (the CSV converter): conversions, fallbacks, duration against the timeout. */
+    readonly fastPaths: readonly MonitoredFastPath[];
 }
 
 /** What a flow needs of the shared buckets and key (DataLakeBuckets' arguments). */
@@ -100,7 +103,7 @@ export const NO_STORAGE_NEEDS: FlowStorage = { expiringOutputPrefixes: [], prefi
 
 /** A flow's monitoring with the lists it does not name left empty. */
 export function flowMonitoring(parts: Partial<FlowMonitoring>): FlowMonitoring {
-    return { glueJobs: [], functions: [], deadLetterQueues: [], feedQueues: [], stateMachines: [], tables: [], ...parts };
+    return { glueJobs: [], functions: [], deadLetterQueues: [], feedQueues: [], stateMachines: [], tables: [], fastPaths: [], ...parts };
 }
 
 /** What PipelineMonitoring needs to watch one GlueEtlJob. */
@@ -117,6 +120,7 @@ export function concatMonitoring(parts: readonly FlowMonitoring[]): FlowMonitori
         feedQueues: parts.flatMap((p) => p.feedQueues),
         stateMachines: parts.flatMap((p) => p.stateMachines),
         tables: parts.flatMap((p) => p.tables),
+        fastPaths: parts.flatMap((p) => p.fastPaths),
     };
 }
 
