@@ -40,10 +40,8 @@ line), ``line_count``, ``raw_record`` (the exact text, lines joined with ``\n``)
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
-import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,18 +52,34 @@ from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from glue_pipeline.column_names import clean_column_names
-from glue_pipeline.csv_quoting import check_delimiter, ends_inside_quotes, is_blank, opens_quoted_field_regex, split_records
+from glue_pipeline.csv_quoting import ends_inside_quotes, is_blank, opens_quoted_field_regex
+# The rules shared with the fast path (csv_fast), imported back under the names this module has always used.
+from glue_pipeline.csv_rules import (  # noqa: F401 - re-exported: jobs and tests import them from here
+    EMPTY_MARKER,
+    ENCODINGS,
+    LIKELY_DELIMITERS,
+    METADATA_COLUMNS,
+    QUARANTINE_FIELDS,
+    CsvConversion,
+    CsvOptions,
+    CsvProcessingError,
+    ReconciliationError,
+    check_file_start,
+    checked_delimiter,
+    checked_encoding,
+    field_count,
+    head_layout,
+    header_cells,
+    infer_types_of,
+    record_reason,
+    refusal,
+)
+from glue_pipeline.csv_rules import as_text as _as_text
 from glue_pipeline.hadoop_fs import _path_and_fs, delete_path, file_size_bytes, literal_path, path_size_bytes, rename_path
-from glue_pipeline.value_rules import ColumnType, infer_types
-
-# Python's csv module refuses fields over 131,072 characters by default; here a field, line or header is
-# limited only by memory (issue: no fixed size limits). The limit is process-wide, and raising it is safe.
-csv.field_size_limit(sys.maxsize)
+from glue_pipeline.value_rules import ColumnType
 
 LOG = logging.getLogger(__name__)
 
-METADATA_COLUMNS: tuple[str, ...] = ("processed_at", "source_file", "processing_job")
 CORRUPT_RECORD = "_corrupt_record"
 LINE_BLOCK = "_line_block"
 LINE_INDEX = "_line_index"
@@ -84,44 +98,16 @@ KIND_BLANK = "blank"
 KIND_GOOD = "good"
 KIND_SET_ASIDE = "set_aside"
 
-# What Spark's parser returns for a quoted empty field (``""``). Spark maps both an unquoted empty field and
-# a quoted one to null by default; with this marker a quoted empty stays an empty string (value rules: an
-# unquoted empty is a missing value, a quoted one is ""). A record holding U+0000 itself could be mistaken
-# for it, so such records are quarantined (``nul_character``) instead of guessed at.
-EMPTY_MARKER = "\u0000"
 # Java writes a BigDecimal of scale <= 6 in plain digits, a larger scale in exponent form when small (fits).
 MAX_PLAIN_DECIMAL_SCALE = 6
 # RFC 4180 quoting: a quote inside a quoted value is written as two quotes. Spark's default escape is a
 # backslash, which would misread such values.
 CSV_OPTIONS: dict[str, str] = {"quote": '"', "escape": '"', "emptyValue": EMPTY_MARKER}
-# The encodings a flow may declare (--encoding). Latin-1 maps every byte to a character, so nothing is lost
-# and no line break moves; other single-byte code pages leave bytes undefined and are not offered.
-ENCODINGS: dict[str, str] = {"utf-8": "UTF-8", "utf8": "UTF-8", "latin-1": "ISO-8859-1", "iso-8859-1": "ISO-8859-1"}
-# Delimiters a one-column header is checked for (issue: never silently one column).
-LIKELY_DELIMITERS: dict[str, str] = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
-QUARANTINE_SCHEMA = T.StructType(
-    [
-        T.StructField("quarantine_reason", T.StringType(), False),
-        T.StructField("quarantine_detail", T.StringType(), False),
-        T.StructField("line_number", T.LongType(), False),
-        T.StructField("line_count", T.IntegerType(), False),
-        T.StructField("raw_record", T.StringType(), False),
-        T.StructField("source_file", T.StringType(), False),
-        T.StructField("processing_job", T.StringType(), False),
-        T.StructField("processed_at", T.StringType(), False),
-    ]
-)
+_QUARANTINE_TYPES: dict[str, T.DataType] = {"line_number": T.LongType(), "line_count": T.IntegerType()}
+QUARANTINE_SCHEMA = T.StructType([T.StructField(n, _QUARANTINE_TYPES.get(n, T.StringType()), False) for n in QUARANTINE_FIELDS])
 
 Key = tuple[int, int]  # (byte offset of the line's input split, index of the line within that split)
-
-
-class CsvProcessingError(RuntimeError):
-    """The file cannot be processed as configured; the message says why and what to change."""
-
-
-class ReconciliationError(RuntimeError):
-    """Rows in, rows written and rows quarantined do not add up: something was lost or duplicated."""
 
 
 @dataclass(frozen=True)
@@ -239,21 +225,6 @@ def with_casts(df: DataFrame, layout: CsvLayout) -> DataFrame:
     )
 
 
-def header_cells(record_text: str, delimiter: str = ",") -> list[str]:
-    cells = next(csv.reader([record_text], delimiter=delimiter), [])
-    if cells:
-        cells[0] = cells[0].removeprefix("\ufeff")
-    return cells
-
-
-def field_count(record_text: str, delimiter: str = ",") -> int:
-    """Fields in a record as Python's csv module reads it; -1 when it cannot read it at all."""
-    try:
-        return len(next(csv.reader([record_text], delimiter=delimiter), []))
-    except csv.Error:
-        return -1
-
-
 def read_text(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFrame:
     """The file's lines, split on ``\\n`` only (column ``value``, each with its own ``\\r`` of a ``\\r\\n`` end
     still on it), decoded as the flow's encoding, plus ``_bad_utf8`` for lines that are not valid UTF-8.
@@ -263,9 +234,7 @@ def read_text(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFr
     needs characters, replacing invalid UTF-8 with U+FFFD; the job therefore tests the bytes: a line whose
     bytes do not survive decoding and re-encoding is marked, and its record is quarantined (``invalid_utf8``).
     """
-    charset = ENCODINGS.get(encoding.lower())
-    if charset is None:
-        raise CsvProcessingError(f"encoding {encoding!r} is not supported; use one of {sorted(ENCODINGS)}")
+    charset = checked_encoding(encoding)
     raw = spark.read.option("lineSep", "\n").text(literal_path(path))  # the key is a name, never a glob
     value = F.col("value")
     if charset == "ISO-8859-1":
@@ -275,32 +244,6 @@ def read_text(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataFr
     # or a field holding U+FFFD is exact too, but measured no cheaper: docs/benchmarks.md.)
     bad = F.encode(value, "UTF-8") != value.cast("binary")
     return raw.select(value, bad.alias("_bad_utf8"))
-
-
-def check_file_start(first_line: bytes | None, header_text: str, delimiter: str) -> None:
-    """Rejects, with the reason, files the job would otherwise turn into garbage or one column."""
-    if first_line and first_line[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise CsvProcessingError(
-            "the file starts with a UTF-16 byte-order mark; only UTF-8 (with or without a byte-order mark) and "
-            "Latin-1 (--encoding latin-1) are read: export it as UTF-8"
-        )
-    if "\x00" in header_text:
-        raise CsvProcessingError("the header holds NUL characters: UTF-16 without a byte-order mark, or not text")
-    if "\ufffd" in header_text:
-        raise CsvProcessingError(
-            "the header is not valid UTF-8; if the source writes Latin-1, set the flow's encoding (--encoding latin-1)"
-        )
-    if delimiter in header_text:
-        return
-    cells = header_cells(header_text, delimiter)
-    if len(cells) != 1:
-        return
-    for candidate, name in LIKELY_DELIMITERS.items():
-        if candidate in header_text:
-            raise CsvProcessingError(
-                f"the header parses to one column with delimiter {delimiter!r} but holds {name}s: the file looks "
-                f"{name}-delimited; set the flow's delimiter (--delimiter {name})"
-            )
 
 
 def infer_layout(
@@ -337,51 +280,26 @@ def layout_from_lines(
     first_line: bytes | None = None,
     bad_lines: frozenset[int] = frozenset(),
 ) -> CsvLayout | None:
-    records = split_records(head, max_record_lines, delimiter)
-    if not records:
-        return None
-    header_record = records[0]
-    header_text = header_record.text.removesuffix("\r")
-    check_file_start(first_line, header_text, delimiter)
-    header = header_cells(header_text, delimiter)
-    width = len(header)
-    # A cut-off sample may end inside a multi-line record; that record says nothing reliable.
-    # Records the main pass quarantines (bytes that are not UTF-8, a NUL) do not vote either.
-    data = [
-        r
-        for r in records[1:]
-        if r.closed and EMPTY_MARKER not in r.text and not bad_lines.intersection(range(r.first_line, r.first_line + r.line_count))
-    ]
-    usable = [t for t in (r.text.removesuffix("\r") for r in data) if field_count(t, delimiter) == width]
-    column_types: list[ColumnType] = [ColumnType("string")] * width
-    if usable and infer_types:
+    """The layout from the head's lines (:func:`glue_pipeline.csv_rules.head_layout`, shared with the fast
+    path), the sample parsed by Spark's own CSV parser."""
+
+    def parse_sample(usable: list[str], width: int) -> list[T.Row]:
         # Parsed by the same parser and options as the main pass, so the sample's texts are the texts the
         # value rules will later check.
-        probe = CsvLayout(tuple(header), 0, tuple(header), tuple(column_types), delimiter)
-        parsed = (
+        names = tuple(f"_c{i}" for i in range(width))
+        probe = CsvLayout(names, 0, names, (ColumnType("string"),) * width, delimiter)
+        return (
             spark.createDataFrame([(t,) for t in usable], "value string")
             .select(F.from_csv(F.col("value"), probe.ddl(), probe.parse_options).alias(PARSED))
             .where(F.col(f"{PARSED}.{CORRUPT_RECORD}").isNull())
             .select(*[F.col(f"{PARSED}._c{i}") for i in range(width)])
             .collect()
         )
-        column_types = infer_types_of(parsed, width)
-    columns = clean_column_names(header, reserved=METADATA_COLUMNS)
-    return CsvLayout(
-        header=tuple(header),
-        preamble_lines=header_record.first_line + header_record.line_count,
-        columns=tuple(columns),
-        column_types=tuple(column_types),
-        delimiter=delimiter,
-    )
 
-
-def _as_text(value: str | None) -> str | None:
-    return "" if value == EMPTY_MARKER else value
-
-
-def infer_types_of(rows: Iterable[Sequence[str | None]], width: int) -> list[ColumnType]:
-    return infer_types((tuple(_as_text(v) for v in row) for row in rows), width)
+    found = head_layout(head, max_record_lines, parse_sample, infer_types, delimiter, first_line, bad_lines)
+    if found is None:
+        return None
+    return CsvLayout(found.header, found.preamble_lines, found.columns, found.column_types, delimiter)
 
 
 # ------------------------------------------------------------------------------------ pure transforms
@@ -622,39 +540,6 @@ def resolve_records(
 
 
 @dataclass(frozen=True)
-class CsvConversion:
-    """What happened to one file. ``outcome`` is PROCESSED, EMPTY_FILE or HEADER_ONLY."""
-
-    outcome: str
-    rows_in: int
-    rows_written: int
-    rows_quarantined: int
-    input_size_bytes: int
-    output_size_bytes: int
-    quarantine_size_bytes: int
-    columns: tuple[str, ...]
-    column_types: tuple[str, ...]
-    header_lines: int
-    blank_lines: int
-    multiline_records: int
-    main_passes: int
-    quarantine_reasons: dict[str, int]
-
-
-@dataclass(frozen=True)
-class CsvOptions:
-    sample_lines: int = 20_000
-    max_record_lines: int = 1_000
-    max_set_aside_lines: int = 1_000_000
-    # False: every column is read as a string (a job with a declared schema, e.g. claims, types the values
-    # itself; inference would turn codes such as "00140" into numbers and lose their leading zeros).
-    infer_types: bool = True
-    # Per flow: the field delimiter (one character) and the encoding of the source (utf-8 or latin-1).
-    delimiter: str = ","
-    encoding: str = "utf-8"
-
-
-@dataclass(frozen=True)
 class _MainPass:
     lines_total: int
     preamble_lines: int
@@ -890,50 +775,12 @@ def _part_files(spark: SparkSession, directory: str) -> dict[int, str]:
 
 def _refusal(record: StitchedRecord, line_number: int) -> tuple[str, str] | None:
     """Why a record is quarantined before it is parsed, or None."""
-    if not record.closed:
-        return (
-            "unclosed_quote",
-            f"a quoted field opened on line {line_number} is not closed within the next lines "
-            "(or before the end of the file); the line is quarantined alone",
-        )
-    if record.bad_utf8:
-        return (
-            "invalid_utf8",
-            "the record's bytes are not valid UTF-8 (raw_record shows them as U+FFFD); if the source writes "
-            "Latin-1, set the flow's encoding (--encoding latin-1)",
-        )
-    if EMPTY_MARKER in record.text:
-        return "nul_character", "the record holds a NUL character (U+0000), which no column type keeps apart from an empty value"
-    return None
+    return refusal(record.closed, record.bad_utf8, record.text, line_number)
 
 
 def _reason(text: str, strings: T.Row, layout: CsvLayout, width: int) -> tuple[str, str]:
-    found = field_count(text, layout.delimiter)
-    if found < 0:
-        return "unparseable", "Python's csv module cannot read the record either"
-    if found < width:
-        return "too_few_fields", f"expected {width} fields, found {found}"
-    if found > width:
-        return "too_many_fields", f"expected {width} fields, found {found}"
-    mismatches = [
-        f"{layout.columns[i]}={_preview(str(_as_text(strings[i])))!r} is not {layout.column_types[i].ddl}"
-        for i in range(width)
-        if strings[i] is not None and not layout.column_types[i].accepts(_as_text(strings[i]))
-    ]
-    if mismatches:
-        return "type_mismatch", "; ".join(mismatches)
-    return "unparseable", "Spark's CSV parser rejected the record"
-
-
-def _preview(value: str, limit: int = 80) -> str:
-    return value if len(value) <= limit else value[:limit] + "..."
-
-
-def _delimiter(value: str) -> str:
-    try:
-        return check_delimiter(value)
-    except ValueError as error:
-        raise CsvProcessingError(str(error)) from error
+    values = [_as_text(strings[i]) for i in range(width)]
+    return record_reason(text, values, layout.columns, layout.column_types, layout.delimiter, "Spark's CSV parser")
 
 
 def convert_csv(
@@ -950,7 +797,7 @@ def convert_csv(
     its malformed records as JSON Lines under ``quarantine_path`` (removed when there are none)."""
     input_size = file_size_bytes(spark, input_path)
     metadata = (processed_at, source_file, processing_job)
-    delimiter = _delimiter(options.delimiter)
+    delimiter = checked_delimiter(options.delimiter)
     layout = (
         infer_layout(
             spark, input_path, options.sample_lines, options.max_record_lines, options.infer_types, delimiter,
