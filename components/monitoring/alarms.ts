@@ -10,6 +10,10 @@ import {
     DEFAULT_THROTTLE_MINUTES,
     Labelled,
     DEFAULT_QUEUE_MAX_AGE_SECONDS,
+    FAST_PATH_METRIC_DIMENSION,
+    FAST_PATH_METRICS,
+    MAX_LAMBDA_TIMEOUT_SECONDS,
+    MonitoredFastPath,
     MonitoredFeedQueue,
     MonitoredFunction,
     MonitoredGlueJob,
@@ -19,7 +23,18 @@ import {
     PIPELINE_METRICS,
 } from "./monitoredResources";
 
-export type AlarmKind = "glue-failure-rate" | "glue-duration" | "lambda-error-rate" | "lambda-throttles" | "dlq-depth" | "queue-age" | "dynamodb-throttles" | "sfn-failed";
+export type AlarmKind =
+    | "glue-failure-rate"
+    | "glue-duration"
+    | "lambda-error-rate"
+    | "lambda-throttles"
+    | "dlq-depth"
+    | "queue-age"
+    | "dynamodb-throttles"
+    | "sfn-failed"
+    | "fast-path-failed"
+    | "fast-path-fallbacks"
+    | "fast-path-duration";
 export type MissingData = "notBreaching" | "breaching" | "ignore" | "missing";
 
 type Dimensions = Record<string, pulumi.Input<string>>;
@@ -71,6 +86,8 @@ export interface AlarmInputs {
     readonly feedQueues?: readonly MonitoredFeedQueue[];
     readonly tables: readonly MonitoredTable[];
     readonly stateMachines: readonly MonitoredStateMachine[];
+    /** Fast paths beside Glue jobs: failed files, fallbacks, duration against the timeout. @default none */
+    readonly fastPaths?: readonly MonitoredFastPath[];
     readonly thresholds: AlarmThresholds;
 }
 
@@ -85,6 +102,7 @@ export function validateMonitoringInputs(inputs: Omit<AlarmInputs, "stage" | "me
         ["feedQueues", inputs.feedQueues ?? []],
         ["tables", inputs.tables],
         ["stateMachines", inputs.stateMachines],
+        ["fastPaths", inputs.fastPaths ?? []],
     ];
     for (const [field, items] of kinds) {
         const seen = new Set<string>();
@@ -112,6 +130,16 @@ export function validateMonitoringInputs(inputs: Omit<AlarmInputs, "stage" | "me
             if (!/^[A-Za-z0-9_.-]{3,255}$/.test(gsi)) throw new Error(`PipelineMonitoring: tables: ${table.label}: ${JSON.stringify(gsi)} is not an index name`);
         }
     }
+    const jobLabels = new Set(inputs.glueJobs.map((j) => j.label));
+    for (const fp of inputs.fastPaths ?? []) {
+        if (!Number.isInteger(fp.timeoutSeconds) || fp.timeoutSeconds < 1 || fp.timeoutSeconds > MAX_LAMBDA_TIMEOUT_SECONDS) {
+            throw new Error(`PipelineMonitoring: fastPaths: ${fp.label}: timeoutSeconds ${fp.timeoutSeconds} must be whole seconds from 1 to ${MAX_LAMBDA_TIMEOUT_SECONDS} (a Lambda timeout)`);
+        }
+        // A fast path without its Glue job watched would leave its fallbacks' runs unalarmed.
+        if (!jobLabels.has(fp.fallbackJobLabel)) {
+            throw new Error(`PipelineMonitoring: fastPaths: ${fp.label}: fallbackJobLabel ${JSON.stringify(fp.fallbackJobLabel)} names no job in glueJobs (${[...jobLabels].join(", ") || "none"})`);
+        }
+    }
     const t = inputs.thresholds;
     for (const [field, minutes] of Object.entries(t).filter(([k]) => k.endsWith("Minutes"))) {
         if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new Error(`PipelineMonitoring: thresholds.${field} must be whole minutes from 1 to 1440, got ${minutes}`);
@@ -119,6 +147,10 @@ export function validateMonitoringInputs(inputs: Omit<AlarmInputs, "stage" | "me
     if (!(t.glueFailureRatePercent > 0 && t.glueFailureRatePercent < 100)) throw new Error("PipelineMonitoring: thresholds.glueFailureRatePercent must be between 0 and 100");
     if (!(t.lambdaErrorRatePercent > 0 && t.lambdaErrorRatePercent < 100)) throw new Error("PipelineMonitoring: thresholds.lambdaErrorRatePercent must be between 0 and 100");
     if (!(t.glueDurationRatio > 1)) throw new Error("PipelineMonitoring: thresholds.glueDurationRatio must be greater than 1");
+    if (!(Number.isInteger(t.fastPathFallbacks) && t.fastPathFallbacks >= 0)) throw new Error("PipelineMonitoring: thresholds.fastPathFallbacks must be a whole number of files, 0 or more");
+    if (!(t.fastPathDurationPercentOfTimeout > 0 && t.fastPathDurationPercentOfTimeout < 100)) {
+        throw new Error("PipelineMonitoring: thresholds.fastPathDurationPercentOfTimeout must be between 0 and 100");
+    }
 }
 
 const minutes = (m: number) => m * 60;
@@ -136,6 +168,8 @@ const minutes = (m: number) => m * 60;
  * - Feed-queue age: `notBreaching`, for the same reason: a queue holding an old message reports its age.
  * - DynamoDB throttles and Step Functions failures: `notBreaching`. Those metrics exist only when the event
  *   happens.
+ * - Fast path failed files, fallbacks and duration: `notBreaching`. The converter publishes a metric when a
+ *   file fails or falls back, and Lambda a duration only when invoked: no data, nothing went wrong.
  *
  * `breaching` would page on every quiet hour of a pipeline that processes ten files a month, which trains
  * people to ignore the alerts.
@@ -355,8 +389,67 @@ export function alarmSpecs(inputs: AlarmInputs): AlarmSpec[] {
             ],
         });
     }
+    for (const fp of inputs.fastPaths ?? []) specs.push(...fastPathAlarmSpecs(fp, inputs.metricNamespace, t));
     return specs;
 }
+
+/**
+ * The alarms particular to a fast path (its function's errors, throttles, queue and DLQ are alarmed as any
+ * function's and queue's): a file it recorded FAILED, fallbacks to Glue beyond a few, and a p95 duration
+ * close to the timeout.
+ */
+export function fastPathAlarmSpecs(fp: MonitoredFastPath, metricNamespace: string, t: AlarmThresholds): AlarmSpec[] {
+    const base = { comparisonOperator: "GreaterThanThreshold" as const, treatMissingData: "notBreaching" as const, evaluationPeriods: 1, datapointsToAlarm: 1 };
+    const dimensions = { [FAST_PATH_METRIC_DIMENSION]: fp.functionName };
+    const timeoutMs = fp.timeoutSeconds * 1000;
+    const durationThresholdMs = Math.round((timeoutMs * t.fastPathDurationPercentOfTimeout) / 100);
+    return [
+        {
+            ...base,
+            key: `fast-path-${fp.label}-failed`,
+            kind: "fast-path-failed",
+            subject: fp.label,
+            name: `${fp.label}-files-failed`,
+            description:
+                `The fast path ${fp.label} recorded a file FAILED within ${t.fastPathPeriodMinutes} min: the file itself is bad (e.g. the wrong ` +
+                `delimiter or encoding), not too big — resource limits fall back to ${fp.fallbackJobLabel} instead. This is the fast path's ` +
+                "data-failure alert (a Glue run's failure alerts through the job-events handler). The record holds the error; fix the file " +
+                "or the flow's settings, then replay (npm run replay).",
+            threshold: 0,
+            metric: { namespace: metricNamespace, metricName: FAST_PATH_METRICS.failed, dimensions, stat: "Sum", period: minutes(t.fastPathPeriodMinutes) },
+        },
+        {
+            ...base,
+            key: `fast-path-${fp.label}-fallbacks`,
+            kind: "fast-path-fallbacks",
+            subject: fp.label,
+            name: `${fp.label}-fallbacks-to-glue`,
+            description:
+                `More than ${t.fastPathFallbacks} files fell back from the fast path ${fp.label} to ${fp.fallbackJobLabel} within ` +
+                `${t.fastPathFallbackWindowMinutes} min (out of memory, /tmp or time, or a run killed and redelivered). Each still ran on Glue; ` +
+                "one is a file too big for its size class, many mean the fast path's size limit does not fit its memory, timeout or ephemeral " +
+                "storage: lower fastPath.maxBytes or raise the converter's resources. The records' engine_reason says why each fell back.",
+            threshold: t.fastPathFallbacks,
+            metric: { namespace: metricNamespace, metricName: FAST_PATH_METRICS.fallbacks, dimensions, stat: "Sum", period: minutes(t.fastPathFallbackWindowMinutes) },
+        },
+        {
+            ...base,
+            key: `fast-path-${fp.label}-duration`,
+            kind: "fast-path-duration",
+            subject: fp.label,
+            name: `${fp.label}-duration-near-timeout`,
+            description:
+                `The fast path ${fp.label}'s p95 duration over ${t.fastPathPeriodMinutes} min exceeded ${t.fastPathDurationPercentOfTimeout} % of its ` +
+                `${fp.timeoutSeconds} s timeout (${durationThresholdMs} ms): files at the size limit are close to being killed, and a killed ` +
+                `run is retried on ${fp.fallbackJobLabel}. Lower fastPath.maxBytes, or raise the converter's memory (CPU scales with it) or timeout.`,
+            threshold: durationThresholdMs,
+            metric: { namespace: "AWS/Lambda", metricName: "Duration", dimensions: { FunctionName: fp.functionName }, stat: "p95", period: minutes(t.fastPathPeriodMinutes) },
+        },
+    ];
+}
+
+/** A percentile (`p95`, `p99.9`) goes in MetricAlarm's extendedStatistic, the others in statistic. */
+const isPercentile = (stat: string) => /^p\d+(\.\d+)?$/.test(stat);
 
 /** The spec as MetricAlarm arguments (without actions). */
 export function metricAlarmArgs(spec: AlarmSpec): aws.cloudwatch.MetricAlarmArgs {
@@ -375,7 +468,7 @@ export function metricAlarmArgs(spec: AlarmSpec): aws.cloudwatch.MetricAlarmArgs
             namespace: spec.metric.namespace,
             metricName: spec.metric.metricName,
             dimensions: spec.metric.dimensions,
-            statistic: spec.metric.stat,
+            ...(isPercentile(spec.metric.stat) ? { extendedStatistic: spec.metric.stat } : { statistic: spec.metric.stat }),
             period: spec.metric.period,
         };
     }

@@ -1,9 +1,10 @@
 /**
  * PipelineMonitoring's two CloudWatch dashboards as plain data (pure): the pipeline overview (files, records,
  * error rates, durations, DPU-hours) and the operational view (alarms, files in flight and waiting for
- * replay, the triggers' queue backlog, dead-letter queues, throttling, recent failed runs), laid out on CloudWatch's 24-column grid.
+ * replay, the triggers' queue backlog, the fast path's row, dead-letter queues, throttling, recent failed runs), laid out on
+ * CloudWatch's 24-column grid.
  */
-import { AlarmThresholds, PIPELINE_METRICS } from "./monitoredResources";
+import { AlarmThresholds, FAST_PATH_METRIC_DIMENSION, FAST_PATH_METRICS, PIPELINE_METRICS } from "./monitoredResources";
 import { FILES_BY_STATUS } from "../../functions/glue-job-events/contract";
 
 export interface DashboardInputs {
@@ -20,7 +21,18 @@ export interface DashboardInputs {
     readonly alarmArns: readonly string[];
     /** Log group of the job-events handler (its "job run did not succeed" lines), when it exists. */
     readonly eventsLogGroup?: string;
+    /** Fast paths beside Glue jobs, with names resolved (MonitoredFastPath). @default none */
+    readonly fastPaths?: readonly DashboardFastPath[];
     readonly thresholds: AlarmThresholds;
+}
+
+export interface DashboardFastPath {
+    readonly label: string;
+    readonly functionName: string;
+    readonly timeoutSeconds: number;
+    /** The label of its Glue job in `glueJobs`. */
+    readonly fallbackJobLabel: string;
+    readonly queueName?: string;
 }
 
 export interface Widget {
@@ -34,14 +46,17 @@ export interface Widget {
 
 type Row = unknown[];
 
+/** A widget before layout; `newRow` starts it at the left edge (a row of its own kind), and is not part of the body. */
+type Unplaced = Omit<Widget, "x" | "y"> & { readonly newRow?: boolean };
+
 /** Lays widgets out left to right on CloudWatch's 24-column grid. */
-function layout(items: Array<Omit<Widget, "x" | "y">>): Widget[] {
+function layout(items: Array<Unplaced>): Widget[] {
     const out: Widget[] = [];
     let x = 0;
     let y = 0;
     let rowHeight = 0;
-    for (const item of items) {
-        if (x + item.width > 24) {
+    for (const { newRow, ...item } of items) {
+        if (x + item.width > 24 || (newRow && x > 0)) {
             x = 0;
             y += rowHeight;
             rowHeight = 0;
@@ -144,6 +159,28 @@ export function overviewDashboard(d: DashboardInputs): { widgets: Widget[] } {
             ),
         );
     }
+    const fastPaths = d.fastPaths ?? [];
+    if (fastPaths.length > 0) {
+        // Which engine ran the files: Glue runs of the job (a fallback is one of them) beside the fast path's
+        // files, from metrics already published (no metric of its own: it costs nothing more).
+        items.push(
+            metricWidget(
+                "Files per engine per hour (Glue runs, fast path)",
+                d.region,
+                fastPaths.flatMap((fp, i) => {
+                    const job = d.glueJobs.find((j) => j.label === fp.fallbackJobLabel);
+                    const dim = [FAST_PATH_METRIC_DIMENSION, fp.functionName];
+                    return [
+                        ...(job ? [[ns, PIPELINE_METRICS.jobRunFailed, "JobName", job.name, { stat: "SampleCount", label: `${job.label} on Glue` }]] : []),
+                        [ns, FAST_PATH_METRICS.filesConverted, ...dim, { stat: "Sum", id: `fast_ok${i}`, visible: false }],
+                        [ns, FAST_PATH_METRICS.failed, ...dim, { stat: "Sum", id: `fast_failed${i}`, visible: false }],
+                        [{ expression: `FILL(fast_ok${i}, 0) + FILL(fast_failed${i}, 0)`, id: `fast${i}`, label: `${fp.label} fast path` }],
+                    ];
+                }),
+                { period: hour, stacked: true, view: "bar" },
+            ),
+        );
+    }
     if (d.functions.length > 0) {
         items.push(
             metricWidget(
@@ -170,7 +207,7 @@ export function operationsDashboard(d: DashboardInputs): { widgets: Widget[] } {
             [ns, PIPELINE_METRICS.filesByStatus, "Status", s, { stat: "Maximum", id: `${prefix}${i}`, visible: false }],
             [{ expression: `FILL(${prefix}${i}, 0)`, id: `${prefix}_filled${i}`, label: s }],
         ]);
-    const items: Array<Omit<Widget, "x" | "y">> = [
+    const items: Unplaced[] = [
         text(
             `# Glue pipeline (${d.stage}): operations\nAlarm states, files in flight and waiting for replay, dead-letter queues, throttling, and the latest failed runs. ` +
                 `To re-run failed files once: \`npm run replay -- --stack <stack>\`.`,
@@ -201,6 +238,7 @@ export function operationsDashboard(d: DashboardInputs): { widgets: Widget[] } {
             ),
         );
     }
+    for (const fp of d.fastPaths ?? []) items.push(...fastPathRow(d, fp));
     if (d.queues.length > 0) {
         items.push(
             metricWidget(
@@ -271,6 +309,70 @@ export function operationsDashboard(d: DashboardInputs): { widgets: Widget[] } {
         });
     }
     return { widgets: layout(items) };
+}
+
+/**
+ * The operations dashboard's row for one fast path: its files (converted, fallen back to Glue, failed), its
+ * duration against the timeout, and its request queue's backlog when the queue is named.
+ */
+function fastPathRow(d: DashboardInputs, fp: DashboardFastPath): Unplaced[] {
+    const ns = d.metricNamespace;
+    const dim = [FAST_PATH_METRIC_DIMENSION, fp.functionName];
+    const width = fp.queueName !== undefined ? 8 : 12;
+    const timeoutMs = fp.timeoutSeconds * 1000;
+    const row: Unplaced[] = [
+        {
+            newRow: true,
+            ...metricWidget(
+                `Fast path ${fp.label}: files converted, fallen back to ${fp.fallbackJobLabel}, failed`,
+                d.region,
+                [
+                    [ns, FAST_PATH_METRICS.filesConverted, ...dim, { stat: "Sum", label: "converted" }],
+                    [ns, FAST_PATH_METRICS.fallbacks, ...dim, { stat: "Sum", label: "fell back to Glue" }],
+                    [ns, FAST_PATH_METRICS.failed, ...dim, { stat: "Sum", label: "failed" }],
+                ],
+                { period: 300, stacked: true, view: "bar" },
+            ),
+            width,
+        },
+        {
+            ...metricWidget(
+                `Fast path ${fp.label}: duration p50 / p95 (ms) against its ${fp.timeoutSeconds} s timeout`,
+                d.region,
+                [
+                    ["AWS/Lambda", "Duration", "FunctionName", fp.functionName, { stat: "p50", label: "p50" }],
+                    ["AWS/Lambda", "Duration", "FunctionName", fp.functionName, { stat: "p95", label: "p95" }],
+                ],
+                {
+                    period: 300,
+                    yAxis: { left: { min: 0, max: timeoutMs } },
+                    annotations: {
+                        horizontal: [
+                            { label: "timeout", value: timeoutMs },
+                            { label: "alarm", value: Math.round((timeoutMs * d.thresholds.fastPathDurationPercentOfTimeout) / 100) },
+                        ],
+                    },
+                },
+            ),
+            width,
+        },
+    ];
+    if (fp.queueName !== undefined) {
+        row.push({
+            ...metricWidget(
+                `Fast path ${fp.label}: request queue backlog; oldest message age (s)`,
+                d.region,
+                [
+                    ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", fp.queueName, { stat: "Maximum", label: "waiting" }],
+                    ["AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", fp.queueName, { stat: "Maximum", label: "in flight" }],
+                    ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", fp.queueName, { stat: "Maximum", label: "oldest (s)", yAxis: "right" }],
+                ],
+                { period: 60 },
+            ),
+            width,
+        });
+    }
+    return row;
 }
 
 export const dashboardNames = (stage: string) => ({ overview: `glue-pipeline-${stage}-overview`, operations: `glue-pipeline-${stage}-operations` });

@@ -4,6 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { METRIC_NAMES } from "../../functions/glue-job-events/contract";
+// The JSON itself, not ./contract: under ts-node (mocha) Node resolves "contract" to contract.json before
+// contract.ts, so the module's named exports would be undefined there. contract.ts exports these same fields.
+import converterContract from "../../functions/csv-converter/contract.json";
 
 /** Every monitored item has a label: short, unique within its kind, used in alarm names and dashboard titles. */
 export interface Labelled {
@@ -51,6 +54,9 @@ export const DEFAULT_QUEUE_MAX_AGE_SECONDS = 3600;
  * Lambda, which falls back to the job for resource reasons. Its function's errors and throttles, its queue and
  * dead-letter queue are watched as any function's and queue's (list them there too); this item adds what is
  * particular to the path: its conversions, its fallbacks to Glue, and a duration close to the timeout.
+ *
+ * The converter publishes its metrics (functions/csv-converter/contract.ts CSV_CONVERTER_METRICS) with the
+ * dimension CSV_CONVERTER_METRIC_DIMENSION = the function's name, in the pipeline's metric namespace.
  */
 export interface MonitoredFastPath extends Labelled {
     /** The converter function's name (the dimension of its metrics). */
@@ -59,7 +65,16 @@ export interface MonitoredFastPath extends Labelled {
     readonly timeoutSeconds: number;
     /** The Glue job it falls back to (its label in the glueJobs list). */
     readonly fallbackJobLabel: string;
+    /**
+     * The converter's own queue (the one the trigger sends its requests to; list it in feedQueues too for its
+     * age alarm): the fast-path row of the operations dashboard shows its backlog beside the conversions.
+     * @default the backlog is shown only in the feed-queue widget
+     */
+    readonly queueName?: pulumi.Input<string>;
 }
+
+/** Bounds of a Lambda timeout: the duration alarm's threshold is a share of it. */
+export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 
 export interface MonitoredTable extends Labelled {
     readonly name: pulumi.Input<string>;
@@ -73,6 +88,10 @@ export interface MonitoredStateMachine extends Labelled {
 
 /** The metrics the job-events handler publishes, as its contract names them (alarms and dashboards read these). */
 export const PIPELINE_METRICS = METRIC_NAMES;
+
+/** The metrics the fast path's converter publishes and their dimension, as its contract names them. */
+export const FAST_PATH_METRICS = converterContract.metrics;
+export const FAST_PATH_METRIC_DIMENSION = converterContract.functionDimension;
 
 export interface AlarmThresholds {
     /** The requirements: job failure rate > 10 %. */
@@ -88,6 +107,18 @@ export interface AlarmThresholds {
     readonly queuePeriodMinutes: number;
     readonly tablePeriodMinutes: number;
     readonly stateMachinePeriodMinutes: number;
+    /** Window of the fast path's failed-file alarm (any file the converter recorded FAILED). */
+    readonly fastPathPeriodMinutes: number;
+    /**
+     * Fallbacks to Glue tolerated within {@link fastPathFallbackWindowMinutes}: the alarm fires above it. One
+     * fallback is a file too big for its size class (Glue runs it, nothing is lost); several in an hour mean
+     * the routing limit does not fit the converter's memory, timeout or /tmp, and each of those files pays a
+     * Lambda attempt and a Glue run.
+     */
+    readonly fastPathFallbacks: number;
+    readonly fastPathFallbackWindowMinutes: number;
+    /** The fast path's p95 duration alarm: this share of the converter's timeout. */
+    readonly fastPathDurationPercentOfTimeout: number;
 }
 
 export const DEFAULT_THRESHOLDS: AlarmThresholds = {
@@ -100,6 +131,10 @@ export const DEFAULT_THRESHOLDS: AlarmThresholds = {
     queuePeriodMinutes: 5,
     tablePeriodMinutes: 5,
     stateMachinePeriodMinutes: 5,
+    fastPathPeriodMinutes: 5,
+    fastPathFallbacks: 3,
+    fastPathFallbackWindowMinutes: 60,
+    fastPathDurationPercentOfTimeout: 80,
 };
 
 export const DEFAULT_THROTTLE_MINUTES = 15;

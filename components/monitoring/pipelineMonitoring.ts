@@ -9,6 +9,8 @@
  * - per Glue job: failure rate > 10 % of runs over a window, and a successful run > 2× the recent average;
  * - per function: error rate (errors ÷ invocations) > 5 %, and throttling that persists;
  * - per dead-letter queue: depth > 0; per table: throttled requests; per state machine: failed executions;
+ * - per fast path beside a Glue job (the CSV converter): any file it recorded FAILED, fallbacks to Glue beyond
+ *   a few an hour, a p95 duration near its timeout (its function and queues are watched in their own lists);
  * - two dashboards: the pipeline overview and the operational one.
  *
  * Later flows plug in by passing more items. The handler it creates (function and DLQ) is monitored too.
@@ -27,6 +29,7 @@ import { DashboardInputs, dashboardNames, operationsDashboard, overviewDashboard
 import {
     AlarmThresholds,
     DEFAULT_THRESHOLDS,
+    MonitoredFastPath,
     MonitoredFeedQueue,
     MonitoredFunction,
     MonitoredGlueJob,
@@ -52,6 +55,12 @@ export interface PipelineMonitoringArgs {
     readonly tables?: readonly MonitoredTable[];
     /** Step Functions state machines: failed-execution alarms. @default none */
     readonly stateMachines?: readonly MonitoredStateMachine[];
+    /**
+     * Fast paths beside Glue jobs (the CSV converter): failed-file, fallback and duration alarms, a row on the
+     * operations dashboard, files per engine on the overview. Each names its Glue job, which must be in
+     * `glueJobs`; its function, queue and DLQ belong in `functions`, `feedQueues`, `deadLetterQueues`. @default none
+     */
+    readonly fastPaths?: readonly MonitoredFastPath[];
     /** The processing-metadata table the job-events handler updates. Required with `glueJobs`. */
     readonly metadataTable?: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
     /** Key for the handler's environment and log group (the stack's key). @default AWS-managed encryption */
@@ -118,6 +127,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
             feedQueues: args.feedQueues ?? [],
             tables: args.tables ?? [],
             stateMachines: args.stateMachines ?? [],
+            fastPaths: args.fastPaths ?? [],
             thresholds,
         });
         const tags = args.tags;
@@ -208,6 +218,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
             feedQueues: args.feedQueues ?? [],
             tables: args.tables ?? [],
             stateMachines: args.stateMachines ?? [],
+            fastPaths: args.fastPaths ?? [],
             thresholds,
         };
         validateMonitoringInputs(alarmInputs);
@@ -226,6 +237,17 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
         this.dashboardNames = dashboardNames(stage);
         const named = <T extends { label: string }>(items: readonly T[], pick: (t: T) => pulumi.Input<string>) =>
             pulumi.all(items.map((i) => pulumi.output(pick(i)).apply((value) => ({ label: i.label, name: value }))));
+        const fastPathNames = pulumi.all(
+            (args.fastPaths ?? []).map((fp) =>
+                pulumi.all([fp.functionName, fp.queueName]).apply(([functionName, queueName]) => ({
+                    label: fp.label,
+                    functionName,
+                    timeoutSeconds: fp.timeoutSeconds,
+                    fallbackJobLabel: fp.fallbackJobLabel,
+                    ...(queueName !== undefined ? { queueName } : {}),
+                })),
+            ),
+        );
         const dashboardInputs = pulumi
             .all([
                 aws.getRegionOutput({}, { parent: this }).region,
@@ -235,10 +257,10 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                 named(args.tables ?? [], (t) => t.name),
                 named(args.stateMachines ?? [], (m) => m.arn),
                 pulumi.all(Object.values(this.alarms).map((a) => a.arn)),
-                this.eventHandler ? this.eventHandler.logGroup.name : pulumi.output(undefined),
+                pulumi.all([this.eventHandler ? this.eventHandler.logGroup.name : pulumi.output(undefined), fastPathNames]),
             ])
             .apply(
-                ([region, jobs, fns, [qs, feeds], tables, machines, alarmArns, eventsLogGroup]): DashboardInputs => ({
+                ([region, jobs, fns, [qs, feeds], tables, machines, alarmArns, [eventsLogGroup, fastPaths]]): DashboardInputs => ({
                     stage,
                     region,
                     metricNamespace: namespace,
@@ -250,6 +272,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                     stateMachines: machines.map((m) => ({ label: m.label, arn: m.name })),
                     alarmArns,
                     eventsLogGroup,
+                    fastPaths,
                     thresholds,
                 }),
             );

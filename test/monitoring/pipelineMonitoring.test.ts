@@ -224,6 +224,18 @@ describe("PipelineMonitoring", () => {
             ["a bad stage", { stage: "Dev" }, /stage "Dev" must be lowercase/],
             ["a feed-queue age bound under a minute", { feedQueues: [{ label: "q", name: "q", maxAgeSeconds: 30 }] }, /feedQueues: q: maxAgeSeconds 30 must be whole seconds from 60/],
             ["a feed-queue label used twice", { feedQueues: [{ label: "q", name: "a" }, { label: "q", name: "b" }] }, /feedQueues: label q is used twice/],
+            [
+                "a fast path falling back to a job not watched",
+                { fastPaths: [{ label: "CsvConverter-dev", functionName: "CsvConverter-dev", timeoutSeconds: 300, fallbackJobLabel: "Other-dev" }] },
+                /fastPaths: CsvConverter-dev: fallbackJobLabel "Other-dev" names no job in glueJobs \(FileProcessorV2-dev\)/,
+            ],
+            [
+                "a fast path timeout beyond Lambda's 900 s",
+                { fastPaths: [{ label: "CsvConverter-dev", functionName: "CsvConverter-dev", timeoutSeconds: 901, fallbackJobLabel: "FileProcessorV2-dev" }] },
+                /fastPaths: CsvConverter-dev: timeoutSeconds 901 must be whole seconds from 1 to 900/,
+            ],
+            ["a fast-path fallback threshold of half a file", { thresholds: { fastPathFallbacks: 0.5 } }, /fastPathFallbacks must be a whole number/],
+            ["a duration alarm at the timeout", { thresholds: { fastPathDurationPercentOfTimeout: 100 } }, /fastPathDurationPercentOfTimeout must be between 0 and 100/],
         ];
         for (const [title, overrides, message] of cases) {
             it(`rejects ${title}`, () => {
@@ -639,5 +651,203 @@ describe("GlueJobEventHandler", () => {
         const runtime = await import("../../functions/glue-job-events/metrics");
         m = await import("../../components/monitoring");
         assert.deepEqual(m.PIPELINE_METRICS, runtime.METRIC_NAMES);
+    });
+});
+
+describe("PipelineMonitoring: the fast path beside the CSV job (the CSV converter)", () => {
+    const JOB = "FileProcessorV2-dev";
+    const FN = "CsvConverter-dev";
+    const QUEUE = "CsvConverter-dev-queue";
+    // The JSON the converter's contract.ts re-exports (ts-node resolves "contract" to the .json first).
+    let contract: typeof import("../../functions/csv-converter/contract.json");
+    const fastPath = { label: FN, functionName: FN, timeoutSeconds: 300, fallbackJobLabel: JOB, queueName: QUEUE };
+    before(async () => {
+        m = await import("../../components/monitoring");
+        contract = (await import("../../functions/csv-converter/contract.json")).default;
+    });
+    const specsFor = (thresholds = m.DEFAULT_THRESHOLDS) =>
+        m.alarmSpecs({
+            stage: "dev",
+            metricNamespace: "GluePipeline",
+            glueJobs: [{ label: JOB, name: JOB, arn: JOB_ARN }],
+            functions: [],
+            queues: [],
+            tables: [],
+            stateMachines: [],
+            fastPaths: [fastPath],
+            thresholds,
+        });
+    const dashboardInputs = () => ({
+        stage: "dev",
+        region: REGION,
+        metricNamespace: "GluePipeline",
+        glueJobs: [{ label: JOB, name: JOB }],
+        functions: [{ label: FN, name: FN }],
+        queues: [],
+        feedQueues: [{ label: QUEUE, name: QUEUE }],
+        tables: [],
+        stateMachines: [],
+        alarmArns: [],
+        fastPaths: [fastPath],
+        thresholds: m.DEFAULT_THRESHOLDS,
+    });
+
+    it("adds three alarms of its own after the job's: failed files, fallbacks, duration near the timeout (pure)", () => {
+        const fast = specsFor().filter((s) => s.subject === FN);
+        assert.deepEqual(
+            fast.map((s) => [s.key, s.kind, s.name]),
+            [
+                [`fast-path-${FN}-failed`, "fast-path-failed", `${FN}-files-failed`],
+                [`fast-path-${FN}-fallbacks`, "fast-path-fallbacks", `${FN}-fallbacks-to-glue`],
+                [`fast-path-${FN}-duration`, "fast-path-duration", `${FN}-duration-near-timeout`],
+            ],
+        );
+        for (const s of fast) {
+            assert.deepEqual([s.comparisonOperator, s.evaluationPeriods, s.datapointsToAlarm, s.treatMissingData], ["GreaterThanThreshold", 1, 1, "notBreaching"], s.key);
+            assert.ok(s.description.includes(JOB), `${s.key} names the job it falls back to`);
+        }
+    });
+
+    it("any file the converter recorded FAILED alarms within 5 min: its contract metric, by function name (pure)", () => {
+        const failed = specsFor().find((s) => s.kind === "fast-path-failed")!;
+        assert.equal(failed.threshold, 0);
+        assert.deepEqual(failed.metric, {
+            namespace: "GluePipeline",
+            metricName: contract.metrics.failed,
+            dimensions: { [contract.functionDimension]: FN },
+            stat: "Sum",
+            period: 300,
+        });
+        assert.equal(failed.metric!.metricName, "FastPathFailed");
+        assert.match(failed.description, /npm run replay/);
+    });
+
+    it("fallbacks alarm above 3 in an hour: one is a file too big for its class, more mean the limit is wrong (pure)", () => {
+        const fallbacks = specsFor().find((s) => s.kind === "fast-path-fallbacks")!;
+        assert.equal(fallbacks.threshold, 3);
+        assert.deepEqual(fallbacks.metric, {
+            namespace: "GluePipeline",
+            metricName: "FastPathFallbacks",
+            dimensions: { FunctionName: FN },
+            stat: "Sum",
+            period: 3600,
+        });
+        assert.match(fallbacks.description, /fastPath\.maxBytes/);
+    });
+
+    it("duration: Lambda's p95 above 80 % of the timeout, as an extended statistic on the alarm (pure)", () => {
+        const duration = specsFor().find((s) => s.kind === "fast-path-duration")!;
+        assert.equal(duration.threshold, 240_000);
+        assert.deepEqual(duration.metric, { namespace: "AWS/Lambda", metricName: "Duration", dimensions: { FunctionName: FN }, stat: "p95", period: 300 });
+        const args = m.metricAlarmArgs(duration);
+        assert.equal(args.extendedStatistic, "p95");
+        assert.equal(args.statistic, undefined);
+        assert.equal(m.metricAlarmArgs(specsFor().find((s) => s.kind === "fast-path-failed")!).statistic, "Sum");
+    });
+
+    it("honours overridden fast-path thresholds (pure)", () => {
+        const specs = specsFor({ ...m.DEFAULT_THRESHOLDS, fastPathFallbacks: 10, fastPathFallbackWindowMinutes: 180, fastPathDurationPercentOfTimeout: 50, fastPathPeriodMinutes: 15 });
+        assert.deepEqual(
+            specs.filter((s) => s.subject === FN).map((s) => [s.kind, s.threshold, s.metric!.period]),
+            [
+                ["fast-path-failed", 0, 900],
+                ["fast-path-fallbacks", 10, 10800],
+                ["fast-path-duration", 150_000, 900],
+            ],
+        );
+    });
+
+    it("the operations view has a fast-path row: files by outcome, p50/p95 against the timeout, its queue's backlog (pure)", () => {
+        const body = m.operationsDashboard(dashboardInputs());
+        const row = body.widgets.filter((w) => String(w.properties.title).startsWith(`Fast path ${FN}`));
+        assert.deepEqual(
+            row.map((w) => [w.properties.title, w.width, w.y]),
+            [
+                [`Fast path ${FN}: files converted, fallen back to ${JOB}, failed`, 8, row[0].y],
+                [`Fast path ${FN}: duration p50 / p95 (ms) against its 300 s timeout`, 8, row[0].y],
+                [`Fast path ${FN}: request queue backlog; oldest message age (s)`, 8, row[0].y],
+            ],
+        );
+        const rows = (w: (typeof row)[number]) => (w.properties.metrics as unknown[][]).map((r) => [r[0], r[1], r[2], r[3], (r[4] as any).stat]);
+        assert.deepEqual(rows(row[0]), [
+            ["GluePipeline", "FastPathFilesConverted", "FunctionName", FN, "Sum"],
+            ["GluePipeline", "FastPathFallbacks", "FunctionName", FN, "Sum"],
+            ["GluePipeline", "FastPathFailed", "FunctionName", FN, "Sum"],
+        ]);
+        assert.deepEqual(rows(row[1]), [
+            ["AWS/Lambda", "Duration", "FunctionName", FN, "p50"],
+            ["AWS/Lambda", "Duration", "FunctionName", FN, "p95"],
+        ]);
+        assert.deepEqual((row[1].properties.annotations as any).horizontal, [
+            { label: "timeout", value: 300_000 },
+            { label: "alarm", value: 240_000 },
+        ]);
+        assert.deepEqual(rows(row[2]).map((r) => [r[1], r[3]]), [
+            ["ApproximateNumberOfMessagesVisible", QUEUE],
+            ["ApproximateNumberOfMessagesNotVisible", QUEUE],
+            ["ApproximateAgeOfOldestMessage", QUEUE],
+        ]);
+        // Without its queue named, the row is two half-width widgets (the backlog stays in the feed-queue widget).
+        const { queueName: _q, ...withoutQueue } = fastPath;
+        const bare = m.operationsDashboard({ ...dashboardInputs(), fastPaths: [withoutQueue] }).widgets.filter((w) => String(w.properties.title).startsWith("Fast path"));
+        assert.deepEqual(bare.map((w) => [w.x, w.width]), [[0, 12], [12, 12]]);
+        // A row of its own, on the grid, no overlap, and nothing of the layout's own leaks into the body.
+        assert.equal(row[0].x, 0);
+        for (const dashboard of [body, m.overviewDashboard(dashboardInputs())]) {
+            const cells = new Set<string>();
+            for (const w of dashboard.widgets) {
+                assert.ok(!("newRow" in w), "layout hints stay out of the dashboard body");
+                assert.ok(w.x >= 0 && w.x + w.width <= 24);
+                for (let x = w.x; x < w.x + w.width; x++) for (let y = w.y; y < w.y + w.height; y++) {
+                    assert.ok(!cells.has(`${x},${y}`), `overlap at ${x},${y}`);
+                    cells.add(`${x},${y}`);
+                }
+            }
+        }
+    });
+
+    it("the overview shows files per engine: the job's Glue runs beside the fast path's files (pure)", () => {
+        const body = m.overviewDashboard(dashboardInputs());
+        const engines = body.widgets.find((w) => w.properties.title === "Files per engine per hour (Glue runs, fast path)");
+        assert.ok(engines, "a files-per-engine widget");
+        const json = JSON.stringify(engines.properties.metrics);
+        assert.ok(json.includes(`["GluePipeline","JobRunFailed","JobName","${JOB}",{"stat":"SampleCount","label":"${JOB} on Glue"}]`), json);
+        assert.ok(json.includes(`"expression":"FILL(fast_ok0, 0) + FILL(fast_failed0, 0)"`), json);
+        assert.ok(!JSON.stringify(m.overviewDashboard({ ...dashboardInputs(), fastPaths: [] })).includes("Files per engine"));
+    });
+
+    it("creates the alarms to the alerts topic, and both dashboards show the path, under the component", async () => {
+        resetRecorded();
+        new m.PipelineMonitoring("fast", {
+            stage: "dev",
+            glueJobs: [{ label: JOB, name: JOB, arn: JOB_ARN }],
+            metadataTable: { name: "etl-pipeline-metadata-dev", arn: TABLE_ARN },
+            functions: [{ label: FN, name: FN }],
+            feedQueues: [{ label: QUEUE, name: QUEUE }],
+            deadLetterQueues: [{ label: `${QUEUE}-dlq`, name: `${QUEUE}-dlq` }],
+            fastPaths: [fastPath],
+        });
+        await waitForRegistrations();
+        const topic = named("fast-alerts", "aws:sns/topic:Topic");
+        const failed = named(`fast-fast-path-${FN}-failed`, ALARM).inputs;
+        assert.deepEqual([failed.name, failed.namespace, failed.metricName, failed.statistic, failed.threshold], [`${FN}-files-failed`, "GluePipeline", "FastPathFailed", "Sum", 0]);
+        assert.deepEqual(failed.dimensions, { FunctionName: FN });
+        const duration = named(`fast-fast-path-${FN}-duration`, ALARM).inputs;
+        assert.deepEqual([duration.metricName, duration.extendedStatistic, duration.statistic, duration.threshold], ["Duration", "p95", undefined, 240_000]);
+        for (const key of ["failed", "fallbacks", "duration"]) {
+            const alarm = named(`fast-fast-path-${FN}-${key}`, ALARM);
+            assert.deepEqual(alarm.inputs.alarmActions, [topic.state.arn], key);
+            assert.deepEqual(alarm.inputs.okActions, [topic.state.arn], key);
+            assert.equal(alarm.parent, named("fast", "glue-pipeline:monitoring:PipelineMonitoring").urn, key);
+        }
+        // Its function's and queues' own alarms come from their lists, once each.
+        const names = ofType(ALARM).map((a) => a.inputs.name);
+        for (const expected of [`${FN}-error-rate`, `${FN}-throttled`, `${QUEUE}-backlog-age`, `${QUEUE}-dlq-not-empty`]) {
+            assert.equal(names.filter((n) => n === expected).length, 1, expected);
+        }
+        const ops = JSON.stringify(JSON.parse(named("fast-operations").inputs.dashboardBody));
+        assert.ok(ops.includes(`"GluePipeline","FastPathFallbacks","FunctionName","${FN}"`));
+        assert.ok(ops.includes(`"AWS/SQS","ApproximateNumberOfMessagesVisible","QueueName","${QUEUE}",{"stat":"Maximum","label":"waiting"}`));
+        assert.ok(JSON.parse(named("fast-overview").inputs.dashboardBody).widgets.some((w: any) => w.properties.title === "Files per engine per hour (Glue runs, fast path)"));
     });
 });
