@@ -8,7 +8,7 @@
  * of that stage — or for the workload in FILE (a JSON object overriding any Workload field).
  */
 import * as fs from "fs";
-import { estimate, formatEstimate, inventoryOf, PRICES_EU_WEST_1, REQUIRED_ESTIMATES, REQUIRED_WORKLOADS, Workload } from "./costModel";
+import { DEFAULT_FAST_PATH, estimate, formatEstimate, formatPerFile, inventoryOf, PRICES_EU_WEST_1, REQUIRED_ESTIMATES, REQUIRED_WORKLOADS, Workload } from "./costModel";
 import { synth } from "./synth";
 import { walkFlags } from "./cliArgs";
 
@@ -47,7 +47,13 @@ if (require.main === module) {
         const est = estimate(inventoryOf(graph.resources), workload, PRICES_EU_WEST_1);
         const seed = args.workloadFile ? undefined : args.stack === "prod" ? REQUIRED_ESTIMATES.prod : REQUIRED_ESTIMATES.dev;
         if (args.json) console.log(JSON.stringify({ stack: `${graph.project}/${graph.stack}`, seed, ...est }, null, 2));
-        else console.log(formatEstimate(`${graph.project}/${graph.stack}`, est, seed));
+        else {
+            console.log(formatEstimate(`${graph.project}/${graph.stack}`, est, seed));
+            // One file on each path: the stack's converter, or the defaults where it deploys none.
+            const routing = est.routing[0];
+            console.log("");
+            console.log(routing ? formatPerFile(routing.fastPath, routing.executionClass, est.prices) : formatPerFile(DEFAULT_FAST_PATH, "STANDARD", est.prices));
+        }
     })().catch((err) => {
         console.error(`cost failed: ${err instanceof Error ? err.message : String(err)}`);
         process.exit(1);

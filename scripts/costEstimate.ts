@@ -4,6 +4,7 @@
  * their sums. Pure: no AWS, no clock.
  */
 import { Inventory, LifecycleRuleInfo } from "./costInventory";
+import { ASSUMED_FILE_SIZE_MIX, CONVERTER_ASSUMPTIONS, FastPathInfo, RoutedFiles, routeFiles } from "./costFastPath";
 import { dpuPerWorker, PRICES_EU_WEST_1, PriceTable, StorageClass } from "./costPrices";
 import { Workload } from "./costWorkloads";
 
@@ -72,6 +73,19 @@ export interface Estimate {
     readonly totalAfterFreeTier: number;
     /** For each Glue job, what the other execution class would cost. */
     readonly glueAlternatives: readonly { job: string; executionClass: "STANDARD" | "FLEX"; cost: number }[];
+    /** For each fast path, how the job's files split between the converter and Glue. @default none */
+    readonly routing: readonly FastPathRouting[];
+    /** With fast paths: the same stack and workload with every file on Glue (no converter). */
+    readonly allOnGlue?: { readonly total: number; readonly totalAfterFreeTier: number };
+}
+
+export interface FastPathRouting {
+    readonly fastPath: FastPathInfo;
+    /** The execution class of the job it routes around. */
+    readonly executionClass: "STANDARD" | "FLEX";
+    readonly files: number;
+    readonly filesOnFastPath: number;
+    readonly filesOnGlue: number;
 }
 
 const DAYS_IN_MONTH = 30;
@@ -110,26 +124,50 @@ function line(service: Service, item: string, quantity: number, unit: string, un
     return { service, item, quantity: round4(quantity), unit, unitPrice, cost: round4(cost), freeTierCredit: round4(credit), ...(note ? { note } : {}) };
 }
 
-function glueRunCost(job: Inventory["glueJobs"][number], w: Workload, prices: PriceTable, executionClass: "STANDARD" | "FLEX") {
+function glueRunCost(job: Inventory["glueJobs"][number], w: Workload, prices: PriceTable, executionClass: "STANDARD" | "FLEX", runs = w.filesPerMonth) {
     // Auto-scaling uses up to the job's cap; more work than the cap takes proportionally longer.
     const workers = Math.min(w.workersPerRun, job.maxWorkers);
     const minutes = w.runMinutes * (w.workersPerRun / workers);
     const billedSeconds = Math.max(prices.glue.minimumBilledSeconds, minutes * 60);
     const dpuHoursPerRun = (workers * dpuPerWorker(job.workerType) * billedSeconds) / 3600;
     const rate = executionClass === "FLEX" ? prices.glue.flexDpuHour : prices.glue.standardDpuHour;
-    return { workers, minutes, dpuHoursPerRun, dpuHours: dpuHoursPerRun * w.filesPerMonth, rate };
+    return { workers, minutes, dpuHoursPerRun, dpuHours: dpuHoursPerRun * runs, rate };
+}
+
+/** The inventory without its fast paths: their converters and queues gone, every file on Glue. */
+export function withoutFastPaths(inventory: Inventory): Inventory {
+    const converters = new Set(inventory.fastPaths.map((f) => f.functionName));
+    return {
+        ...inventory,
+        functions: inventory.functions.filter((f) => !converters.has(f.name)),
+        feedQueues: inventory.feedQueues.filter((q) => !converters.has(q.functionName)),
+        fastPaths: [],
+    };
 }
 
 /** The monthly estimate of `inventory` under `workload` at `prices`. */
 export function estimate(inventory: Inventory, workload: Workload, prices: PriceTable = PRICES_EU_WEST_1): Estimate {
     const w = workload;
     const lines: CostLine[] = [];
-    const runs = w.filesPerMonth * inventory.glueJobs.length;
+
+    // --- Routing: a job with a fast path runs on Glue only the files above its converter's limit ---------
+    const mix = w.fileSizeMix ?? ASSUMED_FILE_SIZE_MIX;
+    const routed = new Map<string, RoutedFiles & { fastPath: FastPathInfo }>();
+    for (const fp of inventory.fastPaths) {
+        if (!inventory.glueJobs.some((j) => j.name === fp.glueJobName)) throw new Error(`cost model: fast path ${fp.functionName} falls back to ${fp.glueJobName}, which the graph has no job of`);
+        if (routed.has(fp.glueJobName)) throw new Error(`cost model: two fast paths in front of ${fp.glueJobName}`);
+        routed.set(fp.glueJobName, { ...routeFiles(w.filesPerMonth, mix, fp, prices), fastPath: fp });
+    }
+    const glueRunsOf = (jobName: string) => routed.get(jobName)?.filesOnGlue ?? w.filesPerMonth;
+    const runs = inventory.glueJobs.reduce((n, j) => n + glueRunsOf(j.name), 0);
+    const fastFiles = [...routed.values()].reduce((n, r) => n + r.filesOnFastPath, 0);
 
     // --- Glue -----------------------------------------------------------------------------------------
     const glueAlternatives: Estimate["glueAlternatives"][number][] = [];
     for (const job of inventory.glueJobs) {
-        const g = glueRunCost(job, w, prices, job.executionClass);
+        const jobRuns = glueRunsOf(job.name);
+        const fast = routed.get(job.name);
+        const g = glueRunCost(job, w, prices, job.executionClass, jobRuns);
         lines.push(
             line(
                 "Glue",
@@ -137,11 +175,12 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
                 g.dpuHours,
                 "DPU-hour",
                 g.rate,
-                `${w.filesPerMonth} runs × ${round4(g.dpuHoursPerRun)} DPU-h (${round4(g.minutes)} min on ${g.workers} worker(s), per-second billing, 1-min minimum)`,
+                `${round4(jobRuns)} runs × ${round4(g.dpuHoursPerRun)} DPU-h (${round4(g.minutes)} min on ${g.workers} worker(s), per-second billing, 1-min minimum)` +
+                    (fast ? `; ${round4(fast.filesOnFastPath)} of ${w.filesPerMonth} files on the fast path ${fast.fastPath.functionName} (≤ ${round4(fast.fastPath.maxBytes / 1048576)} MB)` : ""),
             ),
         );
         const other = job.executionClass === "FLEX" ? "STANDARD" : "FLEX";
-        const alt = glueRunCost(job, w, prices, other);
+        const alt = glueRunCost(job, w, prices, other, jobRuns);
         glueAlternatives.push({ job: job.name, executionClass: other, cost: round4(alt.dpuHours * alt.rate) });
     }
 
@@ -150,11 +189,13 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
     let lambdaGbSeconds = 0;
     const lambdaRequestLines: Array<{ name: string; invocations: number; gbSeconds: number; price: number; arch: string }> = [];
     for (const fn of inventory.functions) {
-        const events = (fn.s3Triggered ? w.triggerInvocationsPerMonth : 0) + (fn.glueStateChanges ? runs : 0);
+        // A converter runs once per file routed to it, for as long as its size takes (./costFastPath.ts).
+        const converted = [...routed.values()].find((r) => r.fastPath.functionName === fn.name);
+        const events = (fn.s3Triggered ? w.triggerInvocationsPerMonth : 0) + (fn.glueStateChanges ? runs : 0) + (converted?.filesOnFastPath ?? 0);
         const scheduled = fn.scheduledPerMonth;
         const invocations = events + scheduled;
         const durationMs = fn.s3Triggered ? w.triggerDurationMs : w.handlerDurationMs;
-        const gbSeconds = invocations * (fn.memoryMb / 1024) * (durationMs / 1000);
+        const gbSeconds = converted ? converted.gbSeconds : invocations * (fn.memoryMb / 1024) * (durationMs / 1000);
         lambdaRequests += invocations;
         lambdaGbSeconds += gbSeconds;
         const price = fn.architecture === "arm64" ? prices.lambda.gbSecondArm64 : prices.lambda.gbSecondX86;
@@ -202,9 +243,18 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
     for (const cls of Object.keys(storageByClass) as StorageClass[]) {
         lines.push(line("S3", `storage ${cls}`, storageByClass[cls]!, "GB-month", prices.s3.storageGbMonth[cls], cls === "STANDARD" ? notes.join(", ") + " (after lifecycle, incl. noncurrent versions)" : undefined));
     }
-    const puts = w.s3PutRequestsPerMonth + runs * GLUE_PUTS_PER_RUN;
-    const gets = w.s3GetRequestsPerMonth + runs * GLUE_GETS_PER_RUN;
-    lines.push(line("S3", "PUT, COPY, POST, LIST requests", puts / 1000, "1,000 requests", prices.s3.putPer1000, `workload's ${w.s3PutRequestsPerMonth} + ${GLUE_PUTS_PER_RUN} per Glue run`));
+    const puts = w.s3PutRequestsPerMonth + runs * GLUE_PUTS_PER_RUN + fastFiles * CONVERTER_ASSUMPTIONS.s3PutsPerFile;
+    const gets = w.s3GetRequestsPerMonth + runs * GLUE_GETS_PER_RUN + fastFiles * CONVERTER_ASSUMPTIONS.s3GetsPerFile;
+    lines.push(
+        line(
+            "S3",
+            "PUT, COPY, POST, LIST requests",
+            puts / 1000,
+            "1,000 requests",
+            prices.s3.putPer1000,
+            `workload's ${w.s3PutRequestsPerMonth} + ${GLUE_PUTS_PER_RUN} per Glue run` + (fastFiles > 0 ? ` + ${CONVERTER_ASSUMPTIONS.s3PutsPerFile} per fast-path file` : ""),
+        ),
+    );
     lines.push(line("S3", "GET and other requests", gets / 1000, "1,000 requests", prices.s3.getPer1000));
 
     // --- DynamoDB ---------------------------------------------------------------------------------------
@@ -230,10 +280,12 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
     // Custom metrics bill per hour with data: each run touches the run metrics for the hours it spans.
     const hoursPerRun = Math.max(1, Math.ceil(w.runMinutes / 60));
     const handlers = inventory.functions.filter((f) => f.glueStateChanges).length;
-    const metricHours = handlers > 0
+    const metricHours = (handlers > 0
         ? Math.min(HOURS_IN_MONTH * RUN_METRICS_PER_JOB * inventory.glueJobs.length, runs * RUN_METRICS_PER_JOB) +
           Math.min(HOURS_IN_MONTH * IN_FLIGHT_STATUS_METRICS, runs * hoursPerRun * IN_FLIGHT_STATUS_METRICS)
-        : 0;
+        : 0) +
+        // The converters' metrics (embedded metric format: no API call), an hour each per file at most.
+        Math.min(HOURS_IN_MONTH * CONVERTER_ASSUMPTIONS.metricsPerFile * routed.size, fastFiles * CONVERTER_ASSUMPTIONS.metricsPerFile);
     lines.push(
         line("CloudWatch", "custom metrics (run outcomes, file counts)", metricHours / HOURS_IN_MONTH, "metric-month", prices.cloudwatch.metricMonth, "billed per hour with data; zero counts are not published", prices.freeTier.cloudwatchMetrics),
     );
@@ -286,14 +338,18 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
     // month for the account, taken by the messages first.
     if (inventory.feedQueues.length > 0) {
         const waits = w.capacityWaitsPerFile ?? 0;
-        const messages = inventory.feedQueues.length * w.triggerInvocationsPerMonth * (1 + waits);
+        // The S3-fed queues take every S3 event; a converter's queue only the files the trigger routes to it.
+        const converters = new Set(inventory.fastPaths.map((f) => f.functionName));
+        const triggerQueues = inventory.feedQueues.filter((q) => !converters.has(q.functionName)).length;
+        const messages = triggerQueues * w.triggerInvocationsPerMonth * (1 + waits);
         const messageRequests = messages * SQS_REQUESTS_PER_MESSAGE;
+        const fastRequests = fastFiles * CONVERTER_ASSUMPTIONS.sqsRequestsPerFile;
         const polls = inventory.feedQueues.length * SQS_IDLE_POLLS_PER_QUEUE_MONTH;
         const free = prices.freeTier.sqsRequests;
         lines.push(
             line(
                 "SNS, SQS, EventBridge",
-                `SQS: trigger queue messages (${inventory.feedQueues.length} queues)`,
+                `SQS: trigger queue messages (${triggerQueues} queues)`,
                 messageRequests / 1e6,
                 "million requests",
                 prices.sqs.requestsPerMillion,
@@ -301,6 +357,19 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
                 free / 1e6,
             ),
         );
+        if (routed.size > 0) {
+            lines.push(
+                line(
+                    "SNS, SQS, EventBridge",
+                    "SQS: fast-path requests",
+                    fastRequests / 1e6,
+                    "million requests",
+                    prices.sqs.requestsPerMillion,
+                    `${round4(fastFiles)} files × ${CONVERTER_ASSUMPTIONS.sqsRequestsPerFile} (the trigger's send, the mapping's receive, its delete)`,
+                    Math.max(0, free - messageRequests) / 1e6,
+                ),
+            );
+        }
         lines.push(
             line(
                 "SNS, SQS, EventBridge",
@@ -309,7 +378,7 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
                 "million requests",
                 prices.sqs.requestsPerMillion,
                 `${inventory.feedQueues.length} mappings × ${SQS_IDLE_POLLS_PER_QUEUE_MONTH} long polls a month (assumed: 5 pollers, 20 s waits, also when idle)`,
-                Math.max(0, free - messageRequests) / 1e6,
+                Math.max(0, free - messageRequests - fastRequests) / 1e6,
             ),
         );
     }
@@ -317,5 +386,20 @@ export function estimate(inventory: Inventory, workload: Workload, prices: Price
     const byService = Object.fromEntries(SERVICES.map((s) => [s, round4(lines.filter((l) => l.service === s).reduce((a, l) => a + l.cost, 0))])) as Record<Service, number>;
     const total = round4(lines.reduce((a, l) => a + l.cost, 0));
     const credit = lines.reduce((a, l) => a + l.freeTierCredit, 0);
-    return { workload, prices, lines, byService, total, totalAfterFreeTier: round4(total - credit), glueAlternatives };
+    const routing = [...routed.values()].map((r) => ({
+        fastPath: r.fastPath,
+        executionClass: inventory.glueJobs.find((j) => j.name === r.fastPath.glueJobName)!.executionClass,
+        files: w.filesPerMonth, filesOnFastPath: round4(r.filesOnFastPath), filesOnGlue: round4(r.filesOnGlue) }));
+    const allOnGlue = routed.size > 0 ? estimate(withoutFastPaths(inventory), workload, prices) : undefined;
+    return {
+        workload,
+        prices,
+        lines,
+        byService,
+        total,
+        totalAfterFreeTier: round4(total - credit),
+        glueAlternatives,
+        routing,
+        ...(allOnGlue ? { allOnGlue: { total: allOnGlue.total, totalAfterFreeTier: allOnGlue.totalAfterFreeTier } } : {}),
+    };
 }

@@ -2,9 +2,23 @@
  * What drives cost in a synth graph: Glue jobs (worker type, worker cap, STANDARD or FLEX), Lambda functions
  * (memory, architecture, and what invokes them: S3 notifications, Glue state-change rules, schedules),
  * buckets and their lifecycle rules, DynamoDB tables, alarms, dashboards, log groups, KMS keys, email
- * subscriptions, queues and warehouses. Reads scripts/synth.ts's resources; knows nothing of prices.
+ * subscriptions, queues, warehouses, and the fast paths (a converter the trigger routes small files to).
+ * Reads scripts/synth.ts's resources; knows nothing of prices.
  */
 import { StorageClass } from "./costPrices";
+import { DEFAULT_FAST_PATH, FastPathInfo } from "./costFastPath";
+import { GLUE_TRIGGER_ENV } from "../functions/glue-trigger/contract";
+// The JSON itself: under ts-node (mocha) "contract" resolves to contract.json before contract.ts.
+import converterContract from "../functions/csv-converter/contract.json";
+
+/**
+ * The trigger's fast-path variables (the routing limit, the converter it sends to), as the common design
+ * names them; functions/glue-trigger/contract.ts adds them to GLUE_TRIGGER_ENV.
+ */
+export const TRIGGER_FAST_PATH_ENV = {
+    maxBytes: (GLUE_TRIGGER_ENV as Record<string, string>).fastPathMaxBytes ?? "FAST_PATH_MAX_BYTES",
+    functionName: (GLUE_TRIGGER_ENV as Record<string, string>).fastPathFunctionName ?? "FAST_PATH_FUNCTION_NAME",
+} as const;
 
 
 /** The part of a synth graph resource the model reads (scripts/synth.ts's SynthResult["resources"]). */
@@ -46,6 +60,8 @@ export interface Inventory {
     readonly feedQueues: readonly { queueArn: string; functionName: string; batchSize: number }[];
     /** Redshift Serverless workgroups (the claims warehouse, when a stack enables it). */
     readonly warehouses: readonly { name: string; baseCapacity: number }[];
+    /** Converters a trigger routes files at or below its limit to (the CSV flow's fast path); their functions are in `functions` too. */
+    readonly fastPaths: readonly FastPathInfo[];
 }
 
 /** Invocations a month of a schedule expression: rate(N unit) exactly; cron() only when daily. */
@@ -92,6 +108,26 @@ export function inventoryOf(resources: readonly GraphResource[]): Inventory {
             .filter((v) => v.inputs.versioningConfiguration?.status === "Enabled")
             .map((v) => v.inputs.bucket),
     );
+    const functions = of("aws:lambda/function:Function");
+    const envOf = (f: GraphResource): Record<string, unknown> => f.inputs.environment?.variables ?? {};
+    const fastPaths = functions.flatMap((trigger): FastPathInfo[] => {
+        const env = envOf(trigger);
+        const converter = functions.find((f) => f.inputs.name === env[TRIGGER_FAST_PATH_ENV.functionName]);
+        if (converter === undefined) return [];
+        const maxBytes = Number(env[TRIGGER_FAST_PATH_ENV.maxBytes] ?? DEFAULT_FAST_PATH.maxBytes);
+        return [
+            {
+                functionName: converter.inputs.name,
+                // The job it falls back to: the converter's own setting, else the job the trigger starts.
+                glueJobName: String(envOf(converter)[converterContract.env.glueJobName] ?? env[GLUE_TRIGGER_ENV.glueJobName]),
+                memoryMb: converter.inputs.memorySize ?? 128,
+                architecture: (converter.inputs.architectures ?? ["x86_64"])[0] === "arm64" ? "arm64" : "x86_64",
+                // Lambda's default timeout.
+                timeoutSeconds: converter.inputs.timeout ?? 3,
+                maxBytes: Number.isFinite(maxBytes) ? maxBytes : DEFAULT_FAST_PATH.maxBytes,
+            },
+        ];
+    });
     const lifecycle = new Map(of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").map((l) => [l.inputs.bucket, l.inputs.rules ?? []]));
 
     return {
@@ -101,7 +137,7 @@ export function inventoryOf(resources: readonly GraphResource[]): Inventory {
             maxWorkers: j.inputs.numberOfWorkers ?? 2,
             executionClass: j.inputs.executionClass === "FLEX" ? "FLEX" : "STANDARD",
         })),
-        functions: of("aws:lambda/function:Function").map((f) => {
+        functions: functions.map((f) => {
             const name: string = f.inputs.name;
             const ruleNames = targets.filter((t) => functionNameOfArn(t.inputs.arn) === name).map((t) => t.inputs.rule);
             const fnRules = rules.filter((r) => ruleNames.includes(r.inputs.name));
@@ -149,5 +185,6 @@ export function inventoryOf(resources: readonly GraphResource[]): Inventory {
         feedQueues,
         // Redshift Serverless' default base capacity is 128 RPU when none is given.
         warehouses: of("aws:redshiftserverless/workgroup:Workgroup").map((g) => ({ name: g.inputs.workgroupName, baseCapacity: g.inputs.baseCapacity ?? 128 })),
+        fastPaths,
     };
 }

@@ -14,9 +14,11 @@
  *
  * One import for the CLI (scripts/cost.ts) and the tests; the parts live beside it: ./costPrices.ts (unit
  * prices), ./costWorkloads.ts (workloads and the published estimates), ./costInventory.ts (reading the
- * graph), ./costEstimate.ts (the arithmetic), ./costReport.ts (the printed table).
+ * graph), ./costEstimate.ts (the arithmetic), ./costFastPath.ts (one file on each engine, routing by size),
+ * ./costReport.ts (the printed table).
  */
 export * from "./costEstimate";
+export * from "./costFastPath";
 export * from "./costInventory";
 export * from "./costPrices";
 export * from "./costReport";

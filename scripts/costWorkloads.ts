@@ -3,6 +3,7 @@
  * original requirements' workloads and published estimates the report compares against. Data, plus the one
  * steady-state formula that turns "GB at rest" into the monthly inflow those estimates assume.
  */
+import { ASSUMED_FILE_SIZE_MIX, FileSizeShare } from "./costFastPath";
 
 export interface Workload {
     readonly name: string;
@@ -43,6 +44,11 @@ export interface Workload {
     readonly warehouseQueryRpuHours?: number;
     /** Data in the warehouse (Redshift compresses about as well as Parquet). @default Parquet of `recordMonths` of inflow */
     readonly warehouseStorageGb?: number;
+    /**
+     * The sizes of a job's files, where a fast path routes by size: at or below its limit on the converter,
+     * the rest on Glue (each at `runMinutes`). @default ASSUMED_FILE_SIZE_MIX (./costFastPath.ts)
+     */
+    readonly fileSizeMix?: readonly FileSizeShare[];
 }
 
 /**
@@ -88,6 +94,7 @@ export const REQUIRED_WORKLOADS: Readonly<Record<"dev" | "prod", Workload>> = {
         glueLogMbPerRun: 5,
         failureRate: 0.1,
         recordMonths: 12,
+        fileSizeMix: ASSUMED_FILE_SIZE_MIX,
     },
     prod: {
         name: "required prod",
@@ -106,5 +113,6 @@ export const REQUIRED_WORKLOADS: Readonly<Record<"dev" | "prod", Workload>> = {
         glueLogMbPerRun: 5,
         failureRate: 0.05,
         recordMonths: 12,
+        fileSizeMix: ASSUMED_FILE_SIZE_MIX,
     },
 };

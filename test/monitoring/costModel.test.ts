@@ -4,8 +4,18 @@
  */
 import * as assert from "node:assert/strict";
 import {
+    ASSUMED_FILE_SIZE_MIX,
+    converterFileCost,
+    DEFAULT_FAST_PATH,
     estimate,
     formatEstimate,
+    formatPerFile,
+    glueFileCost,
+    glueMinimumRunCost,
+    perFileBySizeClass,
+    routeFiles,
+    validateSizeMix,
+    withoutFastPaths,
     GraphResource,
     Inventory,
     inventoryOf,
@@ -274,6 +284,151 @@ describe("cost model", () => {
             assert.match(text, /TOTAL\s+\$8\.10\s+\$\d+\.\d\d/);
             assert.match(text, /FileProcessorV2-dev on STANDARD would cost \$4\.40 for Glue/);
             assert.match(text, /eu-west-1 list prices in USD/);
+        });
+    });
+    describe("the fast path (small CSV files on the converter, the rest on Glue)", () => {
+        const CONVERTER = "CsvConverter-dev";
+        const CONVERTER_QUEUE = "arn:aws:sqs:eu-west-1:111111111111:CsvConverter-dev-queue";
+        const TRIGGER_QUEUE = "arn:aws:sqs:eu-west-1:111111111111:GlueTriggerLambda-dev-queue";
+        // The trigger fed by its queue and routing to the converter (its env), the converter fed by its own queue.
+        const routedGraph: GraphResource[] = [
+            ...GRAPH.filter((r) => r.name !== "p1" && r.name !== "trigger"),
+            {
+                type: "aws:lambda/function:Function",
+                name: "trigger",
+                inputs: {
+                    name: "GlueTriggerLambda-dev",
+                    memorySize: 256,
+                    architectures: ["arm64"],
+                    environment: { variables: { GLUE_JOB_NAME: "FileProcessorV2-dev", FAST_PATH_FUNCTION_NAME: CONVERTER, FAST_PATH_MAX_BYTES: String(256 * 1024 * 1024) } },
+                },
+            },
+            {
+                type: "aws:lambda/function:Function",
+                name: "converter",
+                inputs: { name: CONVERTER, memorySize: 3008, timeout: 300, architectures: ["arm64"], environment: { variables: { GLUE_JOB_NAME: "FileProcessorV2-dev" } } },
+            },
+            { type: "aws:s3/bucketNotification:BucketNotification", name: "n", inputs: { bucket: "glue-input-dev-111111111111", queues: [{ queueArn: TRIGGER_QUEUE, filterSuffix: ".csv" }] } },
+            { type: "aws:lambda/eventSourceMapping:EventSourceMapping", name: "m1", inputs: { eventSourceArn: TRIGGER_QUEUE, functionName: "GlueTriggerLambda-dev", batchSize: 10 } },
+            { type: "aws:lambda/eventSourceMapping:EventSourceMapping", name: "m2", inputs: { eventSourceArn: CONVERTER_QUEUE, functionName: CONVERTER, batchSize: 1 } },
+        ];
+        const routedInventory = () => inventoryOf(routedGraph);
+
+        it("reads the converter from the graph: the trigger's routing limit and target, the converter's memory, timeout and job", () => {
+            const inv = routedInventory();
+            assert.deepEqual(inv.fastPaths, [
+                { functionName: CONVERTER, glueJobName: "FileProcessorV2-dev", memoryMb: 3008, architecture: "arm64", timeoutSeconds: 300, maxBytes: 268435456 },
+            ]);
+            const converter = inv.functions.find((f) => f.name === CONVERTER)!;
+            assert.equal(converter.s3Triggered, false, "its queue is fed by the trigger, not by S3");
+            assert.deepEqual(inventory.fastPaths, [], "a graph without the trigger's fast-path variables has none");
+            assert.equal(DEFAULT_FAST_PATH.maxBytes, 268435456, "the contract's default limit");
+        });
+
+        it("prices one file on each path by size class: Glue bills 2 DPU for at least a minute, the converter GB-seconds", () => {
+            const standard = glueMinimumRunCost(PRICES_EU_WEST_1, "STANDARD");
+            close(standard, (2 * 60 * 0.44) / 3600, "the Glue minimum run: 2 DPU × 60 s ≈ $0.0147", 1e-9);
+            close(glueFileCost(1, PRICES_EU_WEST_1, "STANDARD").cost, standard, "a 1 MB file bills the minimum", 1e-9);
+            const gig = glueFileCost(1024, PRICES_EU_WEST_1, "STANDARD");
+            close(gig.seconds, 15 + 1024 / 17.5, "start + 1 GB at the Spark path's 17.5 MB/s", 1e-9);
+            close(gig.cost, (2 * gig.seconds * 0.44) / 3600, "per second past the minimum", 1e-9);
+            const small = converterFileCost(1, DEFAULT_FAST_PATH, PRICES_EU_WEST_1);
+            close(small.seconds, 1 + (1 * 1.25) / 80 + 1 / 40, "fixed + transfers + conversion", 1e-9);
+            close(small.gbSeconds, (3008 / 1024) * small.seconds, "GB-s at the memory", 1e-9);
+            close(small.cost, small.gbSeconds * 0.0000133334 + 0.2 / 1e6 + (3 * 0.4) / 1e6, "arm64 GB-s, the request, three SQS requests", 1e-12);
+            assert.deepEqual(
+                perFileBySizeClass(DEFAULT_FAST_PATH, PRICES_EU_WEST_1, "STANDARD").map((r) => [r.sizeMb, r.converter.routed, r.converter.fitsTimeout]),
+                [
+                    [1, true, true],
+                    [100, true, true],
+                    [1024, false, true],
+                ],
+            );
+        });
+
+        it("meets the issue's goal: a small file on the converter costs at most 1/20 of the Glue minimum run", () => {
+            for (const executionClass of ["STANDARD", "FLEX"] as const) {
+                for (const row of perFileBySizeClass(DEFAULT_FAST_PATH, PRICES_EU_WEST_1, executionClass).filter((r) => r.converter.routed)) {
+                    assert.ok(row.converterShareOfGlueMinimum <= 1 / 20, `${row.sizeMb} MB on ${executionClass}: ${row.converterShareOfGlueMinimum}`);
+                }
+            }
+            // The same at the graph's converter settings.
+            const fp = routedInventory().fastPaths[0];
+            assert.ok(converterFileCost(1, fp, PRICES_EU_WEST_1).cost <= glueMinimumRunCost(PRICES_EU_WEST_1) / 20);
+        });
+
+        it("routes the job's files at the limit: Glue runs only the larger ones, the converter the rest at their sizes", () => {
+            const inv = routedInventory();
+            const est = estimate(inv, WORKLOAD, PRICES_EU_WEST_1);
+            const routed = routeFiles(10, ASSUMED_FILE_SIZE_MIX, inv.fastPaths[0], PRICES_EU_WEST_1);
+            close(routed.filesOnFastPath, 9.7, "1 MB and 100 MB files: 70 % + 27 %", 1e-9);
+            assert.deepEqual(est.routing.map((r) => [r.fastPath.functionName, r.executionClass, r.files, r.filesOnFastPath, r.filesOnGlue]), [[CONVERTER, "FLEX", 10, 9.7, 0.3]]);
+            const glue = est.lines.find((l) => l.service === "Glue")!;
+            close(glue.quantity, 0.3 * 1, "0.3 runs × 1 DPU-h", 1e-9);
+            assert.match(glue.note!, /9\.7 of 10 files on the fast path CsvConverter-dev \(≤ 256 MB\)/);
+            // Lines keep four decimals of their unit (million requests): the notes carry the counts.
+            assert.equal(est.lines.find((l) => l.item === `${CONVERTER} requests`)!.note, "10 invocations", "one invocation per routed file (9.7)");
+            const compute = est.lines.find((l) => l.item === `${CONVERTER} compute (arm64)`)!;
+            const gbs = 10 * 0.7 * converterFileCost(1, inv.fastPaths[0], PRICES_EU_WEST_1).gbSeconds + 10 * 0.27 * converterFileCost(100, inv.fastPaths[0], PRICES_EU_WEST_1).gbSeconds;
+            close(compute.quantity, gbs, "GB-s of each size class", 1e-3);
+            // The handler hears of Glue runs only.
+            assert.equal(est.lines.find((l) => l.item === "GlueJobEvents-dev requests")!.note, "8640 invocations", "state changes of 0.3 runs + the schedule's 8,640");
+            const fastSqs = est.lines.find((l) => l.item === "SQS: fast-path requests")!;
+            assert.match(fastSqs.note!, /^9\.7 files × 3 \(the trigger's send, the mapping's receive, its delete\)$/);
+            // The trigger's queue takes every S3 event; the converter's is not S3-fed; both mappings poll.
+            assert.equal(est.lines.find((l) => l.item.startsWith("SQS: trigger queue messages"))!.item, "SQS: trigger queue messages (1 queues)");
+            close(est.lines.find((l) => l.item === "SQS: event source mappings polling")!.quantity, (2 * 648000) / 1e6, "two mappings", 1e-9);
+            close(est.lines.find((l) => l.item.startsWith("PUT, COPY"))!.quantity, (2000 + 0.3 * 20 + 9.7 * 6) / 1000, "Glue's per run, the converter's per file", 1e-9);
+        });
+
+        it("costs less routed than all on Glue, and all on Glue is the stack without its converter", () => {
+            const inv = routedInventory();
+            const est = estimate(inv, WORKLOAD, PRICES_EU_WEST_1);
+            const allGlue = estimate(withoutFastPaths(inv), WORKLOAD, PRICES_EU_WEST_1);
+            assert.deepEqual(est.allOnGlue, { total: allGlue.total, totalAfterFreeTier: allGlue.totalAfterFreeTier });
+            assert.ok(est.total < allGlue.total, `${est.total} < ${allGlue.total}`);
+            assert.equal(withoutFastPaths(inv).functions.some((f) => f.name === CONVERTER), false);
+            assert.equal(withoutFastPaths(inv).feedQueues.length, 1);
+            close(allGlue.lines.find((l) => l.service === "Glue")!.quantity, 10, "every file a Glue run again", 1e-9);
+        });
+
+        it("the requirements' workloads cost less with routing than all on Glue, at both stages and both classes", () => {
+            const inv = routedInventory();
+            for (const [stage, w] of Object.entries(REQUIRED_WORKLOADS)) {
+                for (const executionClass of ["STANDARD", "FLEX"] as const) {
+                    const jobs: Inventory = { ...inv, glueJobs: inv.glueJobs.map((j) => ({ ...j, executionClass, maxWorkers: stage === "prod" ? 10 : 2 })) };
+                    const est = estimate(jobs, w, PRICES_EU_WEST_1);
+                    assert.ok(est.allOnGlue, stage);
+                    assert.ok(est.total < est.allOnGlue.total, `${stage} ${executionClass}: routed ${est.total} < all on Glue ${est.allOnGlue.total}`);
+                    assert.ok(est.byService.Glue < estimate(withoutFastPaths(jobs), w, PRICES_EU_WEST_1).byService.Glue, `${stage} ${executionClass}: Glue`);
+                }
+            }
+            // The assumed mix's mean is the requirements' mean object size (57.1 GB over 1,000 invocations).
+            const meanMb = ASSUMED_FILE_SIZE_MIX.reduce((a, s) => a + s.sizeMb * s.share, 0);
+            close(meanMb, (REQUIRED_WORKLOADS.dev.inputGbPerMonth * 1024) / REQUIRED_WORKLOADS.dev.triggerInvocationsPerMonth, "mean file size (MB)", 2);
+        });
+
+        it("takes the workload's own size mix, and refuses one whose shares do not add up", () => {
+            const inv = routedInventory();
+            const allSmall = estimate(inv, { ...WORKLOAD, fileSizeMix: [{ sizeMb: 5, share: 1 }] }, PRICES_EU_WEST_1);
+            assert.equal(allSmall.routing[0].filesOnGlue, 0);
+            const allLarge = estimate(inv, { ...WORKLOAD, fileSizeMix: [{ sizeMb: 2048, share: 1 }] }, PRICES_EU_WEST_1);
+            assert.equal(allLarge.routing[0].filesOnFastPath, 0);
+            close(allLarge.byService.Glue, allLarge.allOnGlue ? estimate(withoutFastPaths(inv), WORKLOAD).byService.Glue : NaN, "nothing routed: Glue as before", 1e-9);
+            assert.throws(() => validateSizeMix([{ sizeMb: 1, share: 0.5 }]), /shares add up to 0.5, not 1/);
+            assert.throws(() => validateSizeMix([{ sizeMb: 0, share: 1 }]), /needs sizeMb > 0/);
+        });
+
+        it("prints the routing beside the total, and one file of each size on each path", () => {
+            const est = estimate(routedInventory(), WORKLOAD, PRICES_EU_WEST_1);
+            const text = formatEstimate("glue-data-pipeline/dev", est);
+            assert.match(text, /fast path: 9\.7 of 10 FileProcessorV2-dev files a month on CsvConverter-dev \(≤ 256 MB\), 0\.3 on Glue; all on Glue the stack would cost \$\d+\.\d\d/);
+            const perFile = formatPerFile(est.routing[0].fastPath, "STANDARD", PRICES_EU_WEST_1);
+            assert.match(perFile, /^One CSV file on each path \(CsvConverter-dev;/);
+            assert.match(perFile, /\n  1 MB\s+15\.1 s, billed 60 s \$0\.0147\s+1\.0 s, 3\.1 GB-s \$0\.0000422\s+converter\s+1\/348\n/);
+            assert.match(perFile, /\n  1 GB\s+73\.5 s, billed 74 s \$0\.0180\s+.*Glue\s+1\/9\n/);
+            assert.match(perFile, /the goal for a small file: at most 1\/20 of it \(\$0\.000733\)/);
+            assert.match(perFile, /conversion at 40 MB\/s \(assumed:/);
         });
     });
 });
