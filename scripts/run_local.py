@@ -4,10 +4,17 @@
     .venv/bin/python scripts/run_local.py                       # every samples/csv/*.csv through FileProcessorV2
     .venv/bin/python scripts/run_local.py data/a.csv data/b.csv # those files
     .venv/bin/python scripts/run_local.py --job file-processor --verbose
+    .venv/bin/python scripts/run_local.py --engine spark data/a.csv  # the CSV job on Spark whatever the size
 
 Outputs go to .local-output/<job>/<file stem>/{data,quarantine}. One line per input: rows in, rows written,
-rows quarantined, seconds, MB/s and where the Parquet went. Exits 1 if any input failed. All inputs share one
-SparkSession, so only the first pays for the JVM start.
+rows quarantined, seconds, MB/s, where the Parquet went and, for CSV files, which engine ran and why. Exits 1
+if any input failed. All inputs share one SparkSession, so only the first pays for the JVM start.
+
+CSV files are routed as the deployed trigger routes them (the CSV flow's fast path): a file at or below the
+converter's size limit (functions/csv-converter/contract.json defaults.maxBytes, or --fast-max-bytes) runs on
+the fast engine (DuckDB, glue_pipeline.csv_fast, the same rules as the Spark path), a larger one on Spark;
+``--engine spark|fast`` forces one. Spark starts only when an input needs it, so the CSV samples alone never
+wait for a JVM.
 
 Jobs plug in through JOBS: a name, how to find its default inputs, how to run one input.
 """
@@ -22,13 +29,17 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "glue" / "lib"), str(ROOT / "glue" / "jobs")]
 OUTPUT_ROOT = ROOT / ".local-output"
+
+
+CONVERTER_CONTRACT = json.loads((ROOT / "functions" / "csv-converter" / "contract.json").read_text(encoding="utf-8"))
+ENGINES = ("auto", "fast", "spark")
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,52 @@ class RunResult:
     data_path: Path
     note: str
     summary: dict[str, Any]
+    engine: str = ""  # for the CSV job: which engine ran and why
+
+
+@dataclass(frozen=True)
+class Route:
+    """Which engine converts one CSV file, and why (the trigger's rule: size against the fast-path limit)."""
+
+    engine: str  # "fast" or "spark"
+    reason: str
+
+    @property
+    def needs_spark(self) -> bool:
+        return self.engine == "spark"
+
+
+def route_csv(size_bytes: int, engine: str, max_bytes: int) -> Route:
+    """``engine`` auto routes by size (at or below ``max_bytes``: fast), fast or spark forces one."""
+    if engine != "auto":
+        return Route(engine, f"--engine {engine}")
+    if size_bytes <= max_bytes:
+        return Route("fast", f"{_size(size_bytes)} <= {_size(max_bytes)} fast-path limit")
+    return Route("spark", f"{_size(size_bytes)} > {_size(max_bytes)} fast-path limit")
+
+
+def _size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes} bytes"
+    if size_bytes < 1_048_576:
+        return f"{size_bytes / 1024:.1f} KB"
+    return f"{size_bytes / 1_048_576:.1f} MB".replace(".0 MB", " MB")
+
+
+_SPARK_STARTED = False
+
+
+def ensure_spark() -> None:
+    """Starts the shared local SparkSession the first time a run needs it (and says how long it took)."""
+    global _SPARK_STARTED  # noqa: PLW0603 - one session per process
+    if _SPARK_STARTED:
+        return
+    from glue_pipeline.runtime import local_spark_session  # noqa: PLC0415 - after sys.path is set
+
+    started = time.monotonic()
+    local_spark_session("local-jobs")
+    _SPARK_STARTED = True
+    print(f"local Spark ready in {time.monotonic() - started:.1f} s")
 
 
 @dataclass(frozen=True)
@@ -49,6 +106,7 @@ class LocalJob:
     description: str
     default_inputs: Callable[[], list[Path]]
     run_one: Callable[[Path, Path], RunResult]  # (input, output directory for this input) -> result
+    needs_spark: Callable[[Path], bool] = lambda _: True  # whether running this input needs the SparkSession
 
 
 def _default_csv_inputs() -> list[Path]:
@@ -57,6 +115,7 @@ def _default_csv_inputs() -> list[Path]:
 
 def _run_file_processor(source: Path, out_dir: Path) -> RunResult:
     import file_processor  # noqa: PLC0415 - imported after sys.path is set, and only when this job runs
+
 
     data, quarantine = out_dir / "data", out_dir / "quarantine"
     summary = file_processor.main(
@@ -72,6 +131,70 @@ def _run_file_processor(source: Path, out_dir: Path) -> RunResult:
         note += " " + ", ".join(f"{k}={v}" for k, v in sorted(summary["quarantine_reasons"].items()))
     return RunResult(
         summary["rows_in"], summary["record_count"], summary["rows_quarantined"], data, note, summary
+    )
+
+
+def _run_file_processor_fast(source: Path, out_dir: Path) -> RunResult:
+    """FileProcessorV2's conversion on the fast engine: the converter Lambda's steps on local paths (stage
+    under the run's _staging prefix, then replace the previous output), with the same summary fields."""
+    import shutil  # noqa: PLC0415
+    import uuid  # noqa: PLC0415
+    from datetime import datetime, timezone  # noqa: PLC0415
+
+    import file_processor  # noqa: PLC0415 - the job's name only (importing it starts no Spark)
+    from glue_pipeline.csv_fast import convert_csv_file  # noqa: PLC0415 - after sys.path is set
+    from glue_pipeline.csv_job import csv_job_result, csv_options  # noqa: PLC0415
+    from glue_pipeline.file_run import RunPaths, finish_run, run_summary  # noqa: PLC0415
+    from glue_pipeline.runtime import LOCAL_JOB_NAME_SUFFIX  # noqa: PLC0415
+
+    started = time.monotonic()
+    job_name = file_processor.JOB_NAME + LOCAL_JOB_NAME_SUFFIX  # what a local Spark run writes as processing_job
+    data, quarantine = out_dir / "data", out_dir / "quarantine"
+    args = {"input_path": str(source), "output_path": str(data), "quarantine_path": str(quarantine), "source_file": source.name}
+    paths = RunPaths.for_run(str(source), str(data), str(quarantine), uuid.uuid4().hex)
+    summary = run_summary(job_name, None, args, source.name, paths)
+    for root in paths.staging_roots:
+        Path(root).mkdir(parents=True, exist_ok=True)
+    try:
+        conversion = convert_csv_file(
+            source, Path(paths.staging_output), Path(paths.staging_quarantine),
+            source_file=source.name, processing_job=job_name, processed_at=datetime.now(timezone.utc),
+            options=csv_options(args),
+        )  # fmt: skip
+        # A local rename is atomic: the previous output goes only once the new one is complete.
+        for staged, final in ((Path(paths.staging_output), data), (Path(paths.staging_quarantine), quarantine)):
+            if final.exists():
+                shutil.rmtree(final)
+            if staged.exists():
+                final.parent.mkdir(parents=True, exist_ok=True)
+                staged.rename(final)
+    finally:
+        for root in paths.staging_roots:
+            shutil.rmtree(root, ignore_errors=True)
+    finish_run(summary, None, None, csv_job_result(conversion), started)
+    summary["engine"] = "fast"
+    note = _reasons_note(summary["outcome"], summary["quarantine_reasons"])
+    return RunResult(summary["rows_in"], summary["record_count"], summary["rows_quarantined"], data, note, summary)
+
+
+def file_processor_job(engine: str = "auto", max_bytes: int = CONVERTER_CONTRACT["defaults"]["maxBytes"]) -> LocalJob:
+    """The CSV job, each input routed to an engine by :func:`route_csv`."""
+
+    def route(source: Path) -> Route:
+        return route_csv(source.stat().st_size if source.is_file() else 0, engine, max_bytes)
+
+    def run_one(source: Path, out_dir: Path) -> RunResult:
+        chosen = route(source)
+        result = (_run_file_processor_fast if chosen.engine == "fast" else _run_file_processor)(source, out_dir)
+        return replace(result, engine=f"{chosen.engine} engine ({chosen.reason})")
+
+    return LocalJob(
+        name="file-processor",
+        description="FileProcessorV2: CSV -> Snappy Parquet, malformed rows quarantined (glue/jobs/file_processor.py; "
+        "small files on the fast engine, glue_pipeline/csv_fast.py)",
+        default_inputs=_default_csv_inputs,
+        run_one=run_one,
+        needs_spark=lambda source: route(source).needs_spark,
     )
 
 
@@ -170,12 +293,7 @@ def _run_claims(source: Path, out_dir: Path) -> RunResult:
 
 
 JOBS: dict[str, LocalJob] = {
-    "file-processor": LocalJob(
-        name="file-processor",
-        description="FileProcessorV2: CSV -> Snappy Parquet, malformed rows quarantined (glue/jobs/file_processor.py)",
-        default_inputs=_default_csv_inputs,
-        run_one=_run_file_processor,
-    ),
+    "file-processor": file_processor_job(),
     "medallion": LocalJob(
         name="medallion",
         description="MedallionEtl: API pages (samples/api) -> bronze -> silver -> gold Parquet year=/month=/day= (glue/jobs/medallion_etl.py)",
@@ -220,6 +338,9 @@ def _run_job(job: LocalJob, inputs: list[Path], verbose: bool) -> int:
         began = time.monotonic()
         captured = io.StringIO()
         try:
+            if job.needs_spark(source):
+                ensure_spark()
+                began = time.monotonic()
             with contextlib.redirect_stdout(captured):
                 result = job.run_one(source, out_dir)
         except Exception as error:  # noqa: BLE001 - report every input, then fail the run as a whole
@@ -232,7 +353,7 @@ def _run_job(job: LocalJob, inputs: list[Path], verbose: bool) -> int:
         print(
             f"ok   {source.name}: rows in {result.rows_in}, written {result.rows_written}, "
             f"quarantined {result.rows_quarantined}, {seconds:.2f} s, {size_mb / seconds:.3g} MB/s "
-            f"[{result.note}] -> {_relative(result.data_path)}"
+            f"[{result.note}] -> {_relative(result.data_path)}" + (f" on the {result.engine}" if result.engine else "")
         )
         if verbose:
             print(json.dumps(result.summary, ensure_ascii=False))
@@ -247,21 +368,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--job", choices=sorted(JOBS), help="job to run (default: every job on its samples; with input files, file-processor)"
     )
     parser.add_argument("--verbose", action="store_true", help="also print each run's JSON summary")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="auto",
+        help="the CSV job's engine: auto routes by size as the deployed trigger does (default), fast or spark forces one",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fast-max-bytes", type=int, default=CONVERTER_CONTRACT["defaults"]["maxBytes"],
+        help="the largest CSV the fast engine takes with --engine auto (default: the converter contract's limit)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    jobs = {**JOBS, "file-processor": file_processor_job(args.engine, args.fast_max_bytes)}
     given = [p.resolve() for p in args.inputs]
     # No job and no inputs: every job on its bundled samples. Input files without --job are CSVs for the main job.
     job_names = [args.job] if args.job else (["file-processor"] if given else list(JOBS))
-    plan = [(JOBS[name], given or JOBS[name].default_inputs()) for name in job_names]
+    plan = [(jobs[name], given or jobs[name].default_inputs()) for name in job_names]
     for job, inputs in plan:
         if not inputs:
             print(f"{job.name}: no inputs found", file=sys.stderr)
             return 1
 
-    from glue_pipeline.runtime import local_spark_session  # noqa: PLC0415 - after sys.path is set
-
-    started = time.monotonic()
-    local_spark_session("local-jobs")
-    print(f"local Spark ready in {time.monotonic() - started:.1f} s; running {', '.join(job_names)}")
+    print(f"running {', '.join(job_names)}")
     failures = sum(_run_job(job, inputs, args.verbose) for job, inputs in plan)
     return 1 if failures else 0
 
