@@ -227,6 +227,8 @@ class Converter:
             client=self.services.dynamodb,
             claimed_status=STATUS_STARTED,
         )
+        # Read before RUNNING: a GetJob that fails (throttled) returns the message instead of failing the file.
+        args = run_arguments(self.services.glue_job_defaults(self.settings.glue_job_name), request)
         try:
             recorder.running()
         except Exception as err:  # noqa: BLE001 - only a failed condition is an answer
@@ -237,7 +239,7 @@ class Converter:
         started = time.monotonic()
         deadline = None if remaining_seconds is None else started + remaining_seconds - self.settings.deadline_reserve_seconds
         try:
-            return self._convert(request, recorder, log, started, deadline)
+            return self._convert(request, args, recorder, log, started, deadline)
         except ResourceExhausted as err:
             return self.fall_back(request, recorder, f"{err}", log)
         except Exception as err:  # noqa: BLE001 - the run fails like a Glue run: FAILED, replayable, alarmed
@@ -261,9 +263,8 @@ class Converter:
         log.info("duplicate or stale request: nothing to do", existing_status=status, existing_run_id=run)
         return "duplicate"
 
-    def _convert(self, request: ConversionRequest, recorder: MetadataRecorder, log: Logger, started: float,
-                 deadline: float | None) -> str:
-        args = run_arguments(self.services.glue_job_defaults(self.settings.glue_job_name), request)
+    def _convert(self, request: ConversionRequest, args: Mapping[str, str], recorder: MetadataRecorder, log: Logger,
+                 started: float, deadline: float | None) -> str:
         input_path, output_path, quarantine_path = args["input_path"], args["output_path"], args["quarantine_path"]
         # Keys are data: the paths must be clean (no '.'/'..'/'//' segments), must not overlap, and the run
         # writes only in the flow's output bucket.

@@ -15,6 +15,7 @@ import importlib.util
 import io
 import json
 import os
+import subprocess
 import sys
 import urllib.request
 import uuid
@@ -402,6 +403,53 @@ def test_a_capacity_refusal_on_fallback_returns_the_message(aws_env: str, glue_r
     record = world.record(file_id)
     assert (record["processing_status"], record["job_run_id"], record["engine"]) == ("RUNNING", run_id, "fast")
     assert any("ConcurrentRunsExceededException" in json.dumps(line) for line in world.logs())
+
+
+class LambdaContext:
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_a_conversion_past_the_invocations_deadline_falls_back_to_glue(world: World) -> None:
+    # The deadline is the invocation's remaining time less the reserve kept for publishing or falling back.
+    key = "incoming/late.csv"
+    version = world.upload(key, ORDERS)
+    file_id, run_id = ids()
+    world.put_record(file_id, run_id)
+    reserve_ms = CONTRACT["defaults"]["deadlineReserveSeconds"] * 1000
+    message = world.message(world.request(key, version, file_id, run_id))
+
+    answer = handler.handle_event(world.converter(), {"Records": [message]}, LambdaContext(reserve_ms - 1))
+
+    assert answer == {"batchItemFailures": []}
+    record = world.record(file_id)
+    assert (record["processing_status"], record["engine"]) == ("STARTED", "glue"), record
+    assert world.output_objects() == {}
+
+
+def test_a_file_too_large_for_tmp_goes_to_glue_before_any_download(world: World) -> None:
+    key = "incoming/huge.csv"
+    version = world.upload(key, ORDERS)
+    file_id, run_id = ids()
+    world.put_record(file_id, run_id)
+    request = world.request(key, version, file_id, run_id)
+    request["sizeBytes"] = 10**15
+
+    assert world.run(world.message(request)) == {"batchItemFailures": []}
+
+    record = world.record(file_id)
+    assert record["engine"] == "glue" and "of /tmp" in record["engine_reason"]
+
+
+def test_the_handler_imports_without_spark_or_pyarrow_as_in_its_lambda_zip() -> None:
+    blocked = ("pyspark", "pyarrow", "numpy", "pandas")
+    code = (f"import sys\nfor m in {blocked!r}: sys.modules[m] = None\n"
+            f"sys.path.insert(0, {str(CONVERTER_DIR)!r})\nimport handler\nprint('imported')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, cwd="/")
+    assert done.returncode == 0 and "imported" in done.stdout, done.stderr[-2000:]
 
 
 # ---------------------------------------------------------------------------------------------------------
