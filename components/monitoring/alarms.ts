@@ -403,41 +403,33 @@ export function fastPathAlarmSpecs(fp: MonitoredFastPath, metricNamespace: strin
     const dimensions = { [FAST_PATH_METRIC_DIMENSION]: fp.functionName };
     const timeoutMs = fp.timeoutSeconds * 1000;
     const durationThresholdMs = Math.round((timeoutMs * t.fastPathDurationPercentOfTimeout) / 100);
+    // Key, kind, subject and name of one of the three: the name says what fires, after the path's label.
+    const id = (kind: "failed" | "fallbacks" | "duration", name: string) =>
+        ({ ...base, key: `fast-path-${fp.label}-${kind}`, kind: `fast-path-${kind}` as const, subject: fp.label, name: `${fp.label}-${name}` });
+    const sum = (metricName: string, periodMinutes: number): AlarmMetric => ({ namespace: metricNamespace, metricName, dimensions, stat: "Sum", period: minutes(periodMinutes) });
     return [
         {
-            ...base,
-            key: `fast-path-${fp.label}-failed`,
-            kind: "fast-path-failed",
-            subject: fp.label,
-            name: `${fp.label}-files-failed`,
+            ...id("failed", "files-failed"),
             description:
                 `The fast path ${fp.label} recorded a file FAILED within ${t.fastPathPeriodMinutes} min: the file itself is bad (e.g. the wrong ` +
                 `delimiter or encoding), not too big — resource limits fall back to ${fp.fallbackJobLabel} instead. This is the fast path's ` +
                 "data-failure alert (a Glue run's failure alerts through the job-events handler). The record holds the error; fix the file " +
                 "or the flow's settings, then replay (npm run replay).",
             threshold: 0,
-            metric: { namespace: metricNamespace, metricName: FAST_PATH_METRICS.failed, dimensions, stat: "Sum", period: minutes(t.fastPathPeriodMinutes) },
+            metric: sum(FAST_PATH_METRICS.failed, t.fastPathPeriodMinutes),
         },
         {
-            ...base,
-            key: `fast-path-${fp.label}-fallbacks`,
-            kind: "fast-path-fallbacks",
-            subject: fp.label,
-            name: `${fp.label}-fallbacks-to-glue`,
+            ...id("fallbacks", "fallbacks-to-glue"),
             description:
                 `More than ${t.fastPathFallbacks} files fell back from the fast path ${fp.label} to ${fp.fallbackJobLabel} within ` +
                 `${t.fastPathFallbackWindowMinutes} min (out of memory, /tmp or time, or a run killed and redelivered). Each still ran on Glue; ` +
                 "one is a file too big for its size class, many mean the fast path's size limit does not fit its memory, timeout or ephemeral " +
                 "storage: lower fastPath.maxBytes or raise the converter's resources. The records' engine_reason says why each fell back.",
             threshold: t.fastPathFallbacks,
-            metric: { namespace: metricNamespace, metricName: FAST_PATH_METRICS.fallbacks, dimensions, stat: "Sum", period: minutes(t.fastPathFallbackWindowMinutes) },
+            metric: sum(FAST_PATH_METRICS.fallbacks, t.fastPathFallbackWindowMinutes),
         },
         {
-            ...base,
-            key: `fast-path-${fp.label}-duration`,
-            kind: "fast-path-duration",
-            subject: fp.label,
-            name: `${fp.label}-duration-near-timeout`,
+            ...id("duration", "duration-near-timeout"),
             description:
                 `The fast path ${fp.label}'s p95 duration over ${t.fastPathPeriodMinutes} min exceeded ${t.fastPathDurationPercentOfTimeout} % of its ` +
                 `${fp.timeoutSeconds} s timeout (${durationThresholdMs} ms): files at the size limit are close to being killed, and a killed ` +
