@@ -242,6 +242,8 @@ class Converter:
             return self._convert(request, args, recorder, log, started, deadline)
         except ResourceExhausted as err:
             return self.fall_back(request, recorder, f"{err}", log)
+        except MemoryError:  # Python's own allocations (the engine maps DuckDB's): the same answer, Glue
+            return self.fall_back(request, recorder, "out of memory in the converter", log)
         except Exception as err:  # noqa: BLE001 - the run fails like a Glue run: FAILED, replayable, alarmed
             log.error("FAILED: the conversion failed", error=err)
             recorder.failed(err)  # if this write fails too, the message returns and its redelivery falls back

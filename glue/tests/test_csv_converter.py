@@ -313,9 +313,38 @@ def test_a_malformed_file_is_failed_and_alarmed_and_the_previous_output_is_untou
     assert world.glue_runs() == []
 
 
-def test_resource_exhaustion_falls_back_to_glue_with_the_same_arguments(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_publication_failing_half_way_leaves_the_previous_output_exactly_as_it_was(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "incoming/half.csv"
+    version = world.upload(key, ORDERS)
+    file_id, run_id = ids()
+    world.put_record(file_id, run_id)
+    world.put_output("processed/incoming/half/part-00000-good.snappy.parquet", b"the last good output")
+    before = world.output_objects()
+    converter = world.converter()
+    copy, copies = converter.services.s3.copy_object, []
+
+    def second_copy_fails(**kwargs: Any) -> Any:
+        copies.append(kwargs["Key"])
+        if len(copies) == 2:  # the output was copied, the quarantine's copy fails
+            raise OSError("connection reset")
+        return copy(**kwargs)
+
+    monkeypatch.setattr(converter.services.s3, "copy_object", second_copy_fails)
+    world.run(world.message(world.request(key, version, file_id, run_id)), converter=converter)
+
+    assert world.record(file_id)["processing_status"] == "FAILED"
+    assert len(copies) == 2 and world.output_objects() == before
+
+
+@pytest.mark.parametrize("error, reason", [
+    (fast_run.ResourceExhausted("DuckDB ran out of memory (limit 2048 MB)"), "DuckDB ran out of memory (limit 2048 MB)"),
+    (MemoryError(), "out of memory in the converter"),
+])
+def test_resource_exhaustion_falls_back_to_glue_with_the_same_arguments(
+    world: World, monkeypatch: pytest.MonkeyPatch, error: BaseException, reason: str
+) -> None:
     def exhausted(*_: Any, **__: Any) -> Any:
-        raise fast_run.ResourceExhausted("DuckDB ran out of memory (limit 2048 MB)")
+        raise error
 
     monkeypatch.setattr(fast_run, "convert_csv_file", exhausted)
     key = "incoming/big.csv"
@@ -332,7 +361,7 @@ def test_resource_exhaustion_falls_back_to_glue_with_the_same_arguments(world: W
     record = world.record(file_id)
     assert (record["processing_status"], record["job_run_id"], record["job_name"]) == ("STARTED", runs[0]["Id"], world.job)
     assert record["engine"] == "glue"
-    assert record["engine_reason"] == "fallback: DuckDB ran out of memory (limit 2048 MB)"
+    assert record["engine_reason"] == f"fallback: {reason}"
     assert world.metric_total(METRICS["fallbacks"]) == 1
     assert world.output_objects() == {}
 
