@@ -42,7 +42,7 @@ from typing import Any
 
 from glue_pipeline.csv_fast import ResourceExhausted, convert_csv_file
 from glue_pipeline.csv_job import csv_job_result, csv_options
-from glue_pipeline.file_run import RunPaths, finish_run, run_summary, source_version_problem
+from glue_pipeline.file_run import RunPaths, aws_error_code, finish_run, run_summary, source_version_problem
 from glue_pipeline.metadata import (
     STATUS_RUNNING,
     STATUS_SOURCE_DELETED,
@@ -154,7 +154,7 @@ def run_arguments(defaults: Mapping[str, str], request: ConversionRequest) -> di
 
 
 def _problem_of_read(err: BaseException, input_path: str, wanted: str) -> tuple[str, str] | None:
-    code = str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
+    code = aws_error_code(err)
     if code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
         return STATUS_SOURCE_DELETED, f"{input_path} ({wanted}) was deleted before it was processed"
     if code in ("PreconditionFailed", "412"):

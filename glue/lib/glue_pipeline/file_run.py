@@ -81,6 +81,11 @@ class RunPaths:
         return (self.output_path, self.quarantine_path, *self.staging_roots)
 
 
+def aws_error_code(err: BaseException) -> str:
+    """The error code of a boto3 ClientError (``NoSuchKey``, ``404``, ...), "" for any other exception."""
+    return str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
+
+
 def head_current(client: Any, s3_path: str) -> dict[str, Any] | None:
     """HeadObject of the key ``s3_path`` (s3://bucket/key) names, without a version: its current version's
     head, or None when the key is gone (a 404, which a delete marker answers too). Any other error fails the
@@ -89,8 +94,7 @@ def head_current(client: Any, s3_path: str) -> dict[str, Any] | None:
     try:
         return client.head_object(Bucket=bucket, Key=key)
     except Exception as err:  # noqa: BLE001 - only a 404 is an answer; anything else fails the run
-        code = str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
-        if code in ("404", "NoSuchKey", "NotFound"):
+        if aws_error_code(err) in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
 
