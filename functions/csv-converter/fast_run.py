@@ -292,6 +292,8 @@ class Converter:
             if problem is None:
                 problem = download(s3, input_path, version_id, etag, local_input)
             if problem is None:
+                log.info("read the version the run was started for", input_path=input_path,
+                         version_id=version_id, etag=etag, bytes=local_input.stat().st_size)
                 began = time.monotonic()
                 conversion = convert_csv_file(
                     local_input, work / "output", work / "quarantine",
@@ -305,6 +307,8 @@ class Converter:
                 )  # fmt: skip
                 self._count("conversionSeconds", round(time.monotonic() - began, 3), "Seconds")
                 result = csv_job_result(conversion)
+                log.info("converted", rows_in=result.rows_in, record_count=result.record_count,
+                         rows_quarantined=result.rows_quarantined, seconds=round(time.monotonic() - began, 3))
                 with write_scope(paths.scope):
                     try:
                         output = upload_staged(s3, local_parts(work / "output", "*.parquet"), paths.staging_output, token)
@@ -314,6 +318,8 @@ class Converter:
                         problem = source_version_problem(s3, input_path, version_id, etag)
                         if problem is None:
                             publish(s3, paths, output, quarantine)
+                            log.info("published", output_path=paths.output_path, quarantine_path=paths.quarantine_path,
+                                     output_parts=len(output), quarantine_parts=len(quarantine))
                     finally:
                         try:
                             remove_staging(s3, paths)
