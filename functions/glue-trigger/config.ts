@@ -1,6 +1,7 @@
 /** The trigger's configuration, read from its environment once per cold start. */
-import { QueueFeedConfig, readQueueFeedConfig } from "../shared/backpressure";
-import { Env, readEnv, S3_BUCKET_NAME } from "../shared/env";
+import converterContract from "../csv-converter/contract.json";
+import { QueueFeedConfig, readQueueFeedConfig, SQS_QUEUE_URL } from "../shared/backpressure";
+import { Env, EnvReader, readEnv, S3_BUCKET_NAME } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";
 import { GLUE_TRIGGER_DEFAULTS, GLUE_TRIGGER_ENV as ENV } from "./contract";
 
@@ -38,12 +39,30 @@ export interface TriggerConfig {
      * MAX_WAIT_ATTEMPTS). Absent (e.g. replay's configuration): ../shared/backpressure's defaults.
      */
     readonly queueFeed?: QueueFeedConfig;
+    /**
+     * The CSV flow's fast path (./fastPath): files at or below `maxBytes` go to the CSV converter's queue.
+     * Absent (the Parquet flow, a stack with the fast path off): every file goes to Glue.
+     */
+    readonly fastPath?: FastPathConfig;
+}
+
+/** Where the trigger sends the files it routes to the CSV converter (env FAST_PATH_*). */
+export interface FastPathConfig {
+    /** The converter's SQS queue (the trigger sends ConversionRequests to it). */
+    readonly queueUrl: string;
+    /** Objects of at most this many bytes go to the converter; larger ones to Glue. */
+    readonly maxBytes: number;
+    /** The converter function's name: the fast run's `job_name` on the record. */
+    readonly functionName: string;
 }
 
 /** Glue job names: 1–255 characters, single line. */
 const GLUE_JOB_NAME = /^[^\r\n]{1,255}$/;
 /** DynamoDB table names: 3–255 of letters, digits, `_`, `-`, `.`. */
 const DYNAMODB_TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/** Lambda function names: 1–64 letters, digits, `-`, `_`. */
+const LAMBDA_FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A key prefix: one or more path segments, each followed by `/`, no leading `/`. */
 const KEY_PREFIX = /^([^/]+\/)+$/;
@@ -77,10 +96,31 @@ export function loadTriggerConfig(env: Env): TriggerConfig {
         startAttempts: r.int(ENV.startAttempts, { default: 3, min: 1, max: 10 }),
         logLevel: r.parse(ENV.logLevel, (raw) => parseLogLevel(raw), "INFO"),
         queueFeed: readQueueFeedConfig(r),
+        ...readFastPath(r),
         ...optional("keyPrefix", r.string(ENV.keyPrefix, { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as raw-data/ (ending with '/', no leading '/')" })),
         ...optional("outputPrefix", r.string(ENV.outputPrefix, { default: "", pattern: KEY_PREFIX, describe: "a key prefix such as processed-data/ (ending with '/', no leading '/')" })),
         ...optional("datedKeys", r.parse(ENV.datedKeys, (raw) => parseBoolean(ENV.datedKeys, raw), undefined)),
     }));
+}
+
+/**
+ * The fast path is on when its queue URL is set; then the function name is required and the limit defaults to
+ * the converter contract's. A limit or a function name without the queue is refused rather than ignored: it
+ * says someone meant to turn the fast path on and did not.
+ */
+function readFastPath(r: EnvReader): { fastPath?: FastPathConfig } {
+    const queueUrl = r.string(ENV.fastPathQueueUrl, { default: "", pattern: SQS_QUEUE_URL, describe: "an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)" });
+    const functionName = r.string(ENV.fastPathFunctionName, { default: "", pattern: LAMBDA_FUNCTION_NAME, describe: "a Lambda function name" });
+    const maxBytes = r.int(ENV.fastPathMaxBytes, { default: 0, min: 1 });
+    if (!queueUrl) {
+        r.parse(ENV.fastPathQueueUrl, () => {
+            const orphans = [functionName ? ENV.fastPathFunctionName : "", maxBytes ? ENV.fastPathMaxBytes : ""].filter(Boolean);
+            if (orphans.length > 0) throw new Error(`${ENV.fastPathQueueUrl} is required when ${orphans.join(" or ")} is set (the fast path needs its queue)`);
+        }, undefined);
+        return {};
+    }
+    if (!functionName) r.string(ENV.fastPathFunctionName, { pattern: LAMBDA_FUNCTION_NAME }); // records "required but not set"
+    return { fastPath: { queueUrl, functionName, maxBytes: maxBytes || converterContract.defaults.maxBytes } };
 }
 
 function optional<K extends string, V>(key: K, value: V | "" | undefined): Partial<Record<K, V>> {

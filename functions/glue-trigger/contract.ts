@@ -32,6 +32,17 @@ export const GLUE_TRIGGER_ENV = {
     releaseId: "RELEASE_ID",
     /** The queue feed (../shared/queueFeed): the queue to re-send capacity-refused messages to, their delay, the cap. */
     ...QUEUE_FEED_ENV,
+    /**
+     * The fast path (the CSV flow only; ./fastPath): the CSV converter's SQS queue. Set: a claimed file at or
+     * below {@link GLUE_TRIGGER_ENV.fastPathMaxBytes} is sent there as a ConversionRequest
+     * (functions/csv-converter/contract.ts) instead of starting Glue; the function needs sqs:SendMessage on it.
+     * Unset: every file goes to Glue, and the other two FAST_PATH_* variables must be unset too.
+     */
+    fastPathQueueUrl: "FAST_PATH_QUEUE_URL",
+    /** The largest object (bytes) routed to the converter; unset: the converter contract's default (256 MiB). */
+    fastPathMaxBytes: "FAST_PATH_MAX_BYTES",
+    /** The converter function's name, recorded as the fast run's `job_name` (required with the queue URL). */
+    fastPathFunctionName: "FAST_PATH_FUNCTION_NAME",
 } as const;
 
 export type GlueTriggerEnvName = (typeof GLUE_TRIGGER_ENV)[keyof typeof GLUE_TRIGGER_ENV];

@@ -18,6 +18,11 @@
  * Bursts: fed by its SQS queue (../shared/s3Batch's processQueueMessages), a start Glue refuses for capacity
  * is not a failure: the file's record becomes WAITING and its message comes back later with a growing
  * delay (../shared/backpressure), until a run starts.
+ *
+ * Two engines (the CSV flow): after the claim, a file at or below the fast-path limit is handed to the CSV
+ * converter through its queue instead of Glue (./fastPath says how, and in which order, so no failure loses
+ * the file); the record says which engine and why (`engine`, `engine_reason`). Without FAST_PATH_QUEUE_URL
+ * (the Parquet flow) every file goes to Glue, as before.
  */
 import { GlueClient } from "@aws-sdk/client-glue";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -33,7 +38,8 @@ import { BackoffOptions, RetriesExhaustedError, sleep as realSleep } from "../sh
 import { BatchInvocationContext, processQueueMessages, processS3Records, QueueBatchAnswer, QueueEventLike, S3BatchOptions } from "../shared/s3Batch";
 import { deriveFileId, planRecord, S3EventLike, S3EventRecordLike, s3Uri, unsafeKeyReason } from "../shared/s3Events";
 import { checkSourceVersion, RunVersion } from "../shared/sourceVersion";
-import { TriggerConfig } from "./config";
+import { FastPathConfig, TriggerConfig } from "./config";
+import { chooseEngine, conversionRequest, ENGINES, newFastRunId, Route, sendConversionRequest } from "./fastPath";
 
 export const SERVICE_NAME = "glue-trigger";
 
@@ -56,6 +62,8 @@ export interface TriggerDeps {
     readonly reserveMs: number;
     readonly sleep: (ms: number) => Promise<void>;
     readonly random: () => number;
+    /** Makes a fast run's id (tests pin it). @default ./fastPath's newFastRunId */
+    readonly newFastRunId: () => string;
 }
 
 export interface DepsOverrides extends Partial<Omit<TriggerDeps, "config">> {
@@ -94,6 +102,7 @@ export function createTriggerDeps(config: TriggerConfig, overrides: DepsOverride
         reserveMs: overrides.reserveMs ?? DEFAULT_RESERVE_MS,
         sleep: overrides.sleep ?? realSleep,
         random: overrides.random ?? Math.random,
+        newFastRunId: overrides.newFastRunId ?? (() => newFastRunId()),
     };
 }
 
@@ -173,7 +182,8 @@ export function buildJobArguments(paths: JobPaths, sourceKey: string, fileId: st
 // ---------------------------------------------------------------------------------------------------------
 
 export type RecordOutcome =
-    | { readonly outcome: "started"; readonly uri: string; readonly fileId: string; readonly jobRunId: string; readonly attempt: number }
+    /** A run started: on Glue (`jobRunId` Glue's), or on the fast path (the request sent, `jobRunId` `fast-<uuid>`). */
+    | { readonly outcome: "started"; readonly uri: string; readonly fileId: string; readonly jobRunId: string; readonly attempt: number; readonly engine?: Route["engine"] }
     | { readonly outcome: "skipped"; readonly uri: string; readonly fileId: string; readonly existingStatus?: ProcessingStatus }
     /** Glue refused the start for capacity: WAITING, and the message comes back after `wait.delaySeconds`. */
     | { readonly outcome: "waiting"; readonly uri: string; readonly fileId: string; readonly wait: Wait }
@@ -272,60 +282,11 @@ export async function processRecord(
         }
         log = log.child({ attempt: claim.attempt });
 
-        let jobRunId: string;
-        try {
-            jobRunId = await startJobRun(deps.glue, deps.config.glueJobName, buildJobArguments(paths, plan.key, fileId, object.runVersion), {
-                maxAttempts: deps.config.startAttempts,
-                backoff: deps.backoff,
-                sleep: deps.sleep,
-                random: deps.random,
-                remainingMs,
-                reserveMs: deps.reserveMs,
-                log,
-                // Queue-fed, a full job is waited out in the queue, not in this invocation.
-                ...(delivery.queued ? { isRetryable: isRateLimitedStart } : {}),
-            });
-        } catch (err) {
-            const message = err instanceof Error ? err.message : String(err);
-            if (isCapacityRefusal(err)) {
-                const decision = await waitForCapacity(deps.records, { fileId, attempt: claim.attempt, recordedWaits: claim.record.wait_attempts }, message, delivery);
-                if (decision.kind === "waiting") {
-                    log.info("Glue has no room for this run: waiting in the queue", { wait_attempt: decision.wait.waitAttempt, delay_seconds: decision.wait.delaySeconds, error: message });
-                    return { outcome: "waiting", uri, fileId, wait: decision.wait };
-                }
-                if (decision.kind === "claim-lost") {
-                    log.warn("WAITING not recorded: the claim was taken over", { existing_status: decision.existing?.processing_status });
-                    return { outcome: "skipped", uri, fileId, existingStatus: decision.existing?.processing_status };
-                }
-            }
-            try {
-                const written = await deps.records.markStartFailed(fileId, claim.attempt, message);
-                if (!written.recorded) {
-                    log.warn("START_FAILED not recorded: the claim was taken over", { existing_status: written.existing?.processing_status });
-                }
-            } catch (writeErr) {
-                // The record stays CLAIMED; its lease expires and the retried delivery takes it over.
-                log.error("could not record START_FAILED", { error: writeErr });
-            }
-            throw err;
-        }
-
-        try {
-            const written = await deps.records.markStarted(fileId, claim.attempt, jobRunId);
-            if (written.recorded === "CLAIM_LOST") {
-                log.error("job run started but the claim was taken over meanwhile: the file may be processed twice", {
-                    job_run_id: jobRunId,
-                    existing_status: written.existing?.processing_status,
-                    existing_job_run_id: written.existing?.job_run_id,
-                });
-            }
-        } catch (writeErr) {
-            // The run exists, so the file is not lost: report it started. Rethrowing would make Lambda retry
-            // and, once the lease expired, start a second run for the same file.
-            log.error("job run started but STARTED could not be recorded", { job_run_id: jobRunId, error: writeErr });
-        }
-        log.info("job run started", { job_run_id: jobRunId, job_name: deps.config.glueJobName });
-        return { outcome: "started", uri, fileId, jobRunId, attempt: claim.attempt };
+        const jobArguments = buildJobArguments(paths, plan.key, fileId, object.runVersion);
+        const route = chooseEngine(object.sizeBytes, deps.config.fastPath);
+        const started: StartedFile = { uri, fileId, attempt: claim.attempt, recordedWaits: claim.record.wait_attempts, sizeBytes: object.sizeBytes, jobArguments, route };
+        if (route.engine === ENGINES.fast && deps.config.fastPath) return await startOnFastPath(started, deps.config.fastPath, deps, log);
+        return await startOnGlue(started, deps, remainingMs, log, delivery);
     } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         log.error("record failed", {
@@ -334,6 +295,115 @@ export async function processRecord(
         });
         return { outcome: "failed", uri, ...(fileId ? { fileId } : {}), error };
     }
+}
+
+/** A claimed file about to start, on the engine its size chose. */
+interface StartedFile {
+    readonly uri: string;
+    readonly fileId: string;
+    readonly attempt: number;
+    /** The record's wait count when it was claimed (a capacity refusal continues from it). */
+    readonly recordedWaits?: number;
+    readonly sizeBytes: number;
+    readonly jobArguments: Record<string, string>;
+    readonly route: Route;
+}
+
+/**
+ * After a start failed: START_FAILED on our claim, so the retried delivery (or a replay) may claim it again.
+ * If even that write fails, the record stays CLAIMED; its lease expires and the retried delivery takes it over.
+ */
+async function recordStartFailed(file: StartedFile, message: string, deps: TriggerDeps, log: Logger): Promise<void> {
+    try {
+        const written = await deps.records.markStartFailed(file.fileId, file.attempt, message);
+        if (!written.recorded) {
+            log.warn("START_FAILED not recorded: the claim was taken over", { existing_status: written.existing?.processing_status });
+        }
+    } catch (writeErr) {
+        log.error("could not record START_FAILED", { error: writeErr });
+    }
+}
+
+/** Starts the Glue job for a claimed file and records STARTED (engine glue), or WAITING when Glue has no room. */
+async function startOnGlue(file: StartedFile, deps: TriggerDeps, remainingMs: () => number, log: Logger, delivery: Delivery): Promise<RecordOutcome> {
+    const { uri, fileId, attempt } = file;
+    let jobRunId: string;
+    try {
+        jobRunId = await startJobRun(deps.glue, deps.config.glueJobName, file.jobArguments, {
+            maxAttempts: deps.config.startAttempts,
+            backoff: deps.backoff,
+            sleep: deps.sleep,
+            random: deps.random,
+            remainingMs,
+            reserveMs: deps.reserveMs,
+            log,
+            // Queue-fed, a full job is waited out in the queue, not in this invocation.
+            ...(delivery.queued ? { isRetryable: isRateLimitedStart } : {}),
+        });
+    } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (isCapacityRefusal(err)) {
+            const decision = await waitForCapacity(deps.records, { fileId, attempt, recordedWaits: file.recordedWaits }, message, delivery);
+            if (decision.kind === "waiting") {
+                log.info("Glue has no room for this run: waiting in the queue", { wait_attempt: decision.wait.waitAttempt, delay_seconds: decision.wait.delaySeconds, error: message });
+                return { outcome: "waiting", uri, fileId, wait: decision.wait };
+            }
+            if (decision.kind === "claim-lost") {
+                log.warn("WAITING not recorded: the claim was taken over", { existing_status: decision.existing?.processing_status });
+                return { outcome: "skipped", uri, fileId, existingStatus: decision.existing?.processing_status };
+            }
+        }
+        await recordStartFailed(file, message, deps, log);
+        throw err;
+    }
+
+    try {
+        const written = await deps.records.markStarted(fileId, attempt, jobRunId, { engine: file.route.engine, engineReason: file.route.reason });
+        if (written.recorded === "CLAIM_LOST") {
+            log.error("job run started but the claim was taken over meanwhile: the file may be processed twice", {
+                job_run_id: jobRunId,
+                existing_status: written.existing?.processing_status,
+                existing_job_run_id: written.existing?.job_run_id,
+            });
+        }
+    } catch (writeErr) {
+        // The run exists, so the file is not lost: report it started. Rethrowing would make Lambda retry
+        // and, once the lease expired, start a second run for the same file.
+        log.error("job run started but STARTED could not be recorded", { job_run_id: jobRunId, error: writeErr });
+    }
+    log.info("job run started", { job_run_id: jobRunId, job_name: deps.config.glueJobName, engine: file.route.engine, engine_reason: file.route.reason });
+    return { outcome: "started", uri, fileId, jobRunId, attempt, engine: file.route.engine };
+}
+
+/**
+ * Hands a claimed file to the CSV converter: sends its ConversionRequest, then records STARTED under the
+ * request's run id (engine fast, job_name the converter). Send first, record second (./fastPath says why).
+ */
+async function startOnFastPath(file: StartedFile, fastPath: FastPathConfig, deps: TriggerDeps, log: Logger): Promise<RecordOutcome> {
+    const { uri, fileId, attempt } = file;
+    const runId = deps.newFastRunId();
+    const request = conversionRequest({ fileId, attempt, runId, jobArguments: file.jobArguments, sizeBytes: file.sizeBytes, routedBecause: file.route.reason });
+    try {
+        await sendConversionRequest(deps.sqs, fastPath.queueUrl, request);
+    } catch (err) {
+        // No request exists: the claim is given back as START_FAILED and the S3 message is retried.
+        await recordStartFailed(file, `could not send the conversion request to the fast path: ${err instanceof Error ? err.message : String(err)}`, deps, log);
+        throw err;
+    }
+    // A failed write throws (the message is retried): unlike a Glue run, the converter never runs without STARTED,
+    // so reporting the file started would leave its request returning to the queue until the dead-letter queue.
+    const written = await deps.records.markStarted(fileId, attempt, runId, { jobName: fastPath.functionName, engine: file.route.engine, engineReason: file.route.reason });
+    if (written.recorded === "CLAIM_LOST") {
+        // Another invocation owns the file now; the converter finds another claim and drops this request.
+        log.warn("conversion request sent but the claim was taken over meanwhile: the request will be ignored", {
+            job_run_id: runId,
+            existing_status: written.existing?.processing_status,
+            existing_job_run_id: written.existing?.job_run_id,
+        });
+        return { outcome: "skipped", uri, fileId, existingStatus: written.existing?.processing_status };
+    }
+    log.info("sent to the fast path", { job_run_id: runId, job_name: fastPath.functionName, engine: file.route.engine, engine_reason: file.route.reason });
+    return { outcome: "started", uri, fileId, jobRunId: runId, attempt, engine: file.route.engine };
 }
 
 /**

@@ -36,11 +36,12 @@ export const DEFAULT_QUEUE_FEED: QueueFeedConfig = {
     maxWaitAttempts: QUEUE_FEED_DEFAULTS.maxWaitAttempts,
 };
 
-const QUEUE_URL = /^https?:\/\/[^\s/]+\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+/** An SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`; any host, for emulators). */
+export const SQS_QUEUE_URL = /^https?:\/\/[^\s/]+\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 
 /** Reads the queue feed's variables (both functions' config loaders call this). */
 export function readQueueFeedConfig(r: EnvReader): QueueFeedConfig {
-    const queueUrl = r.string(QUEUE_FEED_ENV.queueUrl, { default: "", pattern: QUEUE_URL, describe: "an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)" });
+    const queueUrl = r.string(QUEUE_FEED_ENV.queueUrl, { default: "", pattern: SQS_QUEUE_URL, describe: "an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)" });
     return {
         ...(queueUrl ? { queueUrl } : {}),
         requeueBaseDelaySeconds: r.int(QUEUE_FEED_ENV.requeueBaseDelaySeconds, { default: DEFAULT_QUEUE_FEED.requeueBaseDelaySeconds, min: 0, max: MAX_SQS_DELAY_SECONDS }),

@@ -33,6 +33,7 @@ import {
     UpdateCommandInput,
     UpdateCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
+import type { Engine } from "../csv-converter/contract";
 
 export const ProcessingStatus = {
     /** A trigger won the claim and is starting the job; `lease_expires_at` says until when it owns it. */
@@ -119,6 +120,22 @@ export interface ProcessingRecord {
      * job-events handler so a redelivered state-change event is reported once.
      */
     readonly reported_run_id?: string;
+    /**
+     * Which engine runs (or ran) the file: `glue`, or `fast` (the CSV flow's converter). Written with STARTED
+     * by the trigger, rewritten by the converter when it falls back to Glue (functions/csv-converter/contract.json
+     * recordAttributes). Absent on records from before the fast path.
+     */
+    readonly engine?: Engine;
+    /** Why that engine: the routing decision ("12.3 MiB ... <= ... fast-path limit") or "fallback: <why>". */
+    readonly engine_reason?: string;
+}
+
+/** What a started run is, besides its id: recorded with STARTED. */
+export interface StartedRun {
+    /** The job or function that runs the file, when it is not the one the claim recorded (the converter's name). */
+    readonly jobName?: string;
+    readonly engine?: Engine;
+    readonly engineReason?: string;
 }
 
 /** The object a record is about. */
@@ -197,6 +214,9 @@ const RUN_RESULT_ATTRIBUTES = [
     "output_size_bytes",
     "outcome",
     "error_message",
+    // A new claim routes the file again: the previous run's engine and reason no longer describe it.
+    "engine",
+    "engine_reason",
 ] as const;
 
 export function isConditionalCheckFailed(err: unknown): boolean {
@@ -315,14 +335,29 @@ export class ProcessingRecordStore {
     }
 
     /**
-     * Records the run that claim number `attempt` started. Conditional on the claim still being ours, so a
-     * slow invocation whose lease was taken over cannot overwrite the newer claim's state.
+     * Records the run that claim number `attempt` started, and (when given) which engine runs it, why, and
+     * the job or function name. Conditional on the claim still being ours, so a slow invocation whose lease
+     * was taken over cannot overwrite the newer claim's state.
      */
-    async markStarted(fileId: string, attempt: number, jobRunId: string): Promise<StartedWriteResult> {
+    async markStarted(fileId: string, attempt: number, jobRunId: string, run: StartedRun = {}): Promise<StartedWriteResult> {
         const nowIso = this.now().toISOString();
+        const sets = ["processing_status = :started", "job_run_id = :run_id", "start_time = :now", "updated_at = :now"];
+        const runValues: Record<string, unknown> = {};
+        if (run.jobName !== undefined) {
+            sets.push("job_name = :job_name");
+            runValues[":job_name"] = run.jobName;
+        }
+        const engineSets: string[] = [];
+        if (run.engine !== undefined) {
+            engineSets.push("engine = :engine");
+            runValues[":engine"] = run.engine;
+        }
+        if (run.engineReason !== undefined) {
+            engineSets.push("engine_reason = :engine_reason");
+            runValues[":engine_reason"] = truncateErrorMessage(run.engineReason);
+        }
         const started = await this.updateIf(fileId, {
-            UpdateExpression:
-                "SET processing_status = :started, job_run_id = :run_id, start_time = :now, updated_at = :now REMOVE lease_expires_at",
+            UpdateExpression: `SET ${[...sets, ...engineSets].join(", ")} REMOVE lease_expires_at`,
             ConditionExpression: "attempts = :attempt AND processing_status = :claimed",
             ExpressionAttributeValues: {
                 ":started": ProcessingStatus.STARTED,
@@ -330,15 +365,17 @@ export class ProcessingRecordStore {
                 ":run_id": jobRunId,
                 ":now": nowIso,
                 ":attempt": attempt,
+                ...runValues,
             },
         });
         if (started) return { recorded: "STARTED" };
-        // Either the job already wrote RUNNING (or later) for this claim — keep its status, add the run id —
-        // or another invocation owns the record now, and we must not touch it.
+        // Either the job already wrote RUNNING (or later) for this claim — keep its status and job name, add the
+        // run id and the engine — or another invocation owns the record now, and we must not touch it.
+        const engineValues = Object.fromEntries(Object.entries(runValues).filter(([name]) => name !== ":job_name"));
         const runIdAdded = await this.updateIf(fileId, {
-            UpdateExpression: "SET job_run_id = if_not_exists(job_run_id, :run_id), updated_at = :now REMOVE lease_expires_at",
+            UpdateExpression: `SET ${["job_run_id = if_not_exists(job_run_id, :run_id)", "updated_at = :now", ...engineSets.map((set) => set.replace(/^(\w+) = (:\w+)$/, "$1 = if_not_exists($1, $2)"))].join(", ")} REMOVE lease_expires_at`,
             ConditionExpression: "attempts = :attempt",
-            ExpressionAttributeValues: { ":run_id": jobRunId, ":now": nowIso, ":attempt": attempt },
+            ExpressionAttributeValues: { ":run_id": jobRunId, ":now": nowIso, ":attempt": attempt, ...engineValues },
         });
         return { recorded: runIdAdded ? "RUN_ID_ONLY" : "CLAIM_LOST", existing: await this.get(fileId) };
     }
