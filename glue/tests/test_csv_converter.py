@@ -519,6 +519,28 @@ def test_a_message_that_is_not_a_request_is_reported_failed(world: World, body: 
     assert world.run(message) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
 
 
+def test_only_the_messages_that_must_return_are_reported_in_a_batch(world: World) -> None:
+    key = "incoming/batch.csv"
+    version = world.upload(key, ORDERS)
+    file_id, run_id = ids()
+    world.put_record(file_id, run_id)
+    bad = {"messageId": "bad", "body": "{}", "attributes": {"ApproximateReceiveCount": "1"}}
+
+    assert world.run(bad, world.message(world.request(key, version, file_id, run_id))) == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+    assert world.record(file_id)["processing_status"] == "SUCCEEDED"
+
+
+def test_parts_are_published_in_the_engines_order_under_names_unique_to_the_run(tmp_path: Path) -> None:
+    s3_output = sys.modules["s3_output"]
+    for name in ("part-10.parquet", "part-2.parquet", "part-1.parquet", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    parts = s3_output.local_parts(tmp_path, "*.parquet")
+    assert [p.name for p in parts] == ["part-1.parquet", "part-2.parquet", "part-10.parquet"]
+    assert [s3_output.part_name(i, "tok", p) for i, p in enumerate(parts)] == [
+        "part-00000-tok.parquet", "part-00001-tok.parquet", "part-00002-tok.parquet"]
+    assert s3_output.local_parts(tmp_path / "missing", "*.json") == []
+
+
 def test_paths_outside_the_output_bucket_or_with_dot_segments_are_refused(world: World) -> None:
     key = "incoming/escape.csv"
     version = world.upload(key, ORDERS)
