@@ -226,6 +226,7 @@ class _Stitched:
     records: list[_Record]
     conflicts: set[int]  # lines the line pass found good that lie inside a record
     blank_lines_inside: int
+    aside_members: set[int]  # set-aside lines inside a record, its first line excepted
 
 
 def stitch_records(
@@ -241,6 +242,7 @@ def stitch_records(
     records: list[_Record] = []
     consumed: set[int] = set()
     conflicts: set[int] = set()
+    aside_members: set[int] = set()
     blank_inside = 0
     for key in sorted(aside):
         if key in consumed:
@@ -263,14 +265,16 @@ def stitch_records(
             continue
         for member in span:
             consumed.add(member)
-            if member not in aside:
-                if is_blank(line_text(member)):
-                    blank_inside += 1
-                else:
-                    conflicts.add(member)
+            if member in aside:
+                if member != key:
+                    aside_members.add(member)
+            elif is_blank(line_text(member)):
+                blank_inside += 1
+            else:
+                conflicts.add(member)
         text = "\n".join(line_text(k) for k in span).removesuffix("\r")
         records.append(_Record(key, len(span), text, True, any(k in bad_lines for k in span)))
-    return _Stitched(records, conflicts, blank_inside)
+    return _Stitched(records, conflicts, blank_inside, aside_members)
 
 
 @contextmanager
@@ -661,9 +665,19 @@ class _Conversion:
             multiline_records=sum(1 for r in stitched.records if r.line_count > 1),
             # The Spark path writes rows before it knows the multi-line records and redoes its main pass
             # when a line inside one was written as a row; the count says the same thing here.
-            main_passes=2 if stitched.conflicts else 1,
+            main_passes=2 if stitched.conflicts or any(self._spark_row(aside[m], m in bad) for m in stitched.aside_members) else 1,
             quarantine_reasons=reasons,
         )
+
+    def _spark_row(self, raw: str, bad_utf8: bool) -> bool:
+        """Whether the Spark path's main pass writes this line as a row on its own: a line this engine sets
+        aside for the full parser (``x"y``) can be one, and inside a quoted value it costs that path a pass."""
+        line = raw.removesuffix("\r")
+        if bad_utf8 or EMPTY_MARKER in line or is_blank(line) or ends_inside_quotes(line, delimiter=self.delimiter):
+            return False
+        fields = parse_record(line, self.delimiter)
+        types = self.layout.column_types
+        return len(fields) == len(types) and all(t.accepts(as_text(v)) for t, v in zip(types, fields))
 
     def _line_text(self, aside: dict[int, str], total: int) -> Callable[[int], str]:
         """Text of any line, fetched in growing windows (a long quoted value costs a few queries)."""
