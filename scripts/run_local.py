@@ -168,6 +168,7 @@ def _run_file_processor_fast(source: Path, out_dir: Path) -> RunResult:
             if staged.exists():
                 final.parent.mkdir(parents=True, exist_ok=True)
                 staged.rename(final)
+                (final / "_SUCCESS").touch()  # the layout a Spark run leaves
     finally:
         for root in paths.staging_roots:
             shutil.rmtree(root, ignore_errors=True)

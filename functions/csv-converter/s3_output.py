@@ -17,6 +17,9 @@ Why that is atomic enough, and where it is better than a move:
 * **Only this file's objects are replaced.** The final prefix is listed one level deep (``Delimiter='/'``):
   the objects a run writes lie directly under it, while deeper "folders" belong to other keys
   (``a.csv`` → ``processed/a/``, ``a/x.csv`` → ``processed/a/x/``) and are never touched.
+* **The same layout as a Spark run:** the parts directly under the final prefix, and an empty ``_SUCCESS``
+  beside them, as Spark's committer leaves (a reader waiting for the marker sees it only once every part is in
+  place).
 
 Every key written, copied or deleted is checked against the run's scope (glue_pipeline.path_scope), the same
 check the Spark path makes on its Hadoop paths.
@@ -34,6 +37,7 @@ from glue_pipeline.file_run import RunPaths
 from glue_pipeline.path_scope import assert_in_scope
 
 DELETE_BATCH = 1_000  # DeleteObjects' limit
+SUCCESS_MARKER = "_SUCCESS"  # what Spark's FileOutputCommitter leaves in a finished output directory
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -146,6 +150,15 @@ def publish(s3: Any, paths: RunPaths, output: Sequence[StagedPart], quarantine: 
             delete_keys(s3, bucket, [k for b, k in copied if b == bucket])
         raise
     new = set(copied)
+    # Spark's committer marks a finished write with an empty _SUCCESS object; so does this publication, once
+    # every part is in place (an identical empty object overwrites the previous run's, so it joins no rollback).
+    for final, parts in plan:
+        if parts:
+            bucket, prefix = split_s3_uri(final)
+            marker = _as_dir(prefix) + SUCCESS_MARKER
+            assert_in_scope(_uri(bucket, marker))
+            s3.put_object(Bucket=bucket, Key=marker, Body=b"")
+            new.add((bucket, marker))
     for final, keys in previous:
         bucket, _ = split_s3_uri(final)
         delete_keys(s3, bucket, [k for k in keys if (bucket, k) not in new])

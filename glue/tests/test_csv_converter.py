@@ -202,7 +202,8 @@ def test_a_small_csv_is_published_where_the_glue_job_would_put_it_and_recorded_s
     assert "processed/incoming/orders/part-00000-old.snappy.parquet" not in output
     assert output["processed/incoming/orders/nested/part-00000-x.snappy.parquet"] == b"another key's output"
     ours = {k: v for k, v in output.items() if k.startswith("processed/incoming/orders/part-")}
-    assert ours and all(k.endswith(".parquet") for k in ours)
+    assert ours and all(k.endswith(".snappy.parquet") for k in ours)
+    assert output["processed/incoming/orders/_SUCCESS"] == b"", "Spark's committer marker, as a Glue run leaves it"
     rows = parquet_rows(ours)
     assert [r["order_id"] for r in rows] == [1, 3]
     assert {r["source_file"] for r in rows} == {key} and {r["processing_job"] for r in rows} == {world.job}
