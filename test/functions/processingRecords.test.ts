@@ -134,6 +134,46 @@ describe("ProcessingRecordStore against the emulator", () => {
             assert.equal(item?.job_run_id, "jr_abc");
         });
 
+        it("records which engine runs the file, why, and the converter's name as the job (the fast path)", async () => {
+            const claim = await store.claim({ source: SOURCE, leaseSeconds: 60, jobName: "FileProcessorV2-test" });
+            assert.ok(claim.claimed);
+
+            const result = await store.markStarted(SOURCE.fileId, claim.attempt, "fast-1", { jobName: "CsvConverter-test", engine: "fast", engineReason: "42 bytes <= the limit" });
+
+            assert.deepEqual(result, { recorded: "STARTED" });
+            const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(item?.job_run_id, "fast-1");
+            assert.equal(item?.job_name, "CsvConverter-test");
+            assert.equal(item?.engine, "fast");
+            assert.equal(item?.engine_reason, "42 bytes <= the limit");
+        });
+
+        it("adds the engine, not the job name, when the job wrote RUNNING first; keeps an engine already there", async () => {
+            const claim = await store.claim({ source: SOURCE, leaseSeconds: 60, jobName: "FileProcessorV2-test" });
+            assert.ok(claim.claimed);
+            await aws.putItem(TABLE, { ...(await aws.getItem(TABLE, { file_id: SOURCE.fileId })), processing_status: "RUNNING" });
+
+            const result = await store.markStarted(SOURCE.fileId, claim.attempt, "jr_abc", { jobName: "other", engine: "glue", engineReason: "over the limit" });
+            await store.markStarted(SOURCE.fileId, claim.attempt, "jr_abc", { engine: "fast", engineReason: "later, wrong" });
+
+            assert.equal(result.recorded, "RUN_ID_ONLY");
+            const item = await aws.getItem(TABLE, { file_id: SOURCE.fileId });
+            assert.equal(item?.processing_status, "RUNNING");
+            assert.equal(item?.job_name, "FileProcessorV2-test");
+            assert.equal(item?.engine, "glue");
+            assert.equal(item?.engine_reason, "over the limit");
+        });
+
+        it("clears the engine and its reason when the file is claimed again (a replay routes it anew)", async () => {
+            await aws.putItem(TABLE, existing("FAILED", { job_run_id: "fast-1", engine: "fast", engine_reason: "small" }));
+
+            const again = await store.claim({ source: SOURCE, leaseSeconds: 60, allowFailed: true });
+
+            assert.ok(again.claimed);
+            assert.equal(again.record.engine, undefined);
+            assert.equal(again.record.engine_reason, undefined);
+        });
+
         it("writes nothing when the claim was taken over by a newer one", async () => {
             const first = await store.claim({ source: SOURCE, leaseSeconds: 60 });
             assert.ok(first.claimed);
