@@ -11,14 +11,8 @@ import { GLUE_TRIGGER_ENV } from "../functions/glue-trigger/contract";
 // The JSON itself: under ts-node (mocha) "contract" resolves to contract.json before contract.ts.
 import converterContract from "../functions/csv-converter/contract.json";
 
-/**
- * The trigger's fast-path variables (the routing limit, the converter it sends to), as the common design
- * names them; functions/glue-trigger/contract.ts adds them to GLUE_TRIGGER_ENV.
- */
-export const TRIGGER_FAST_PATH_ENV = {
-    maxBytes: (GLUE_TRIGGER_ENV as Record<string, string>).fastPathMaxBytes ?? "FAST_PATH_MAX_BYTES",
-    functionName: (GLUE_TRIGGER_ENV as Record<string, string>).fastPathFunctionName ?? "FAST_PATH_FUNCTION_NAME",
-} as const;
+/** The trigger's fast-path variables: the routing limit, and the converter it sends the files at or below it to. */
+export const TRIGGER_FAST_PATH_ENV = { maxBytes: GLUE_TRIGGER_ENV.fastPathMaxBytes, functionName: GLUE_TRIGGER_ENV.fastPathFunctionName } as const;
 
 
 /** The part of a synth graph resource the model reads (scripts/synth.ts's SynthResult["resources"]). */
