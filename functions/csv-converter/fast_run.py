@@ -6,8 +6,8 @@ The trigger claimed the file and recorded STARTED under a ``fast-`` run id befor
    record moved on: a duplicate or stale request does nothing — unless the record is RUNNING under this very
    run and the message has been received before (``ApproximateReceiveCount`` > 1): the previous attempt was
    killed (out of memory, timeout) before it could record anything, so the file goes to Glue (fallback). A
-   record still CLAIMED for this attempt means the trigger has not recorded STARTED yet: the message is
-   returned to the queue to be tried again.
+   record still CLAIMED for this attempt means the trigger has not recorded STARTED yet: after a few seconds'
+   wait the message is returned to the queue to be tried again.
 2. **The version uploaded is the version processed.** The same HEAD of the current object as the Spark path,
    before the read and again before publication (glue_pipeline.file_run.source_version_problem); the read
    itself is GetObject of exactly that VersionId (or the ETag as If-Match on an unversioned bucket), so a
@@ -56,6 +56,10 @@ from s3_output import local_parts, publish, remove_staging, split_s3_uri, upload
 from telemetry import Logger
 
 STATUS_CLAIMED = "CLAIMED"
+EARLY = "early"
+# A request can overtake the trigger's STARTED write (it is sent first, or the write is slow): waited for
+# briefly here, since returning the message would delay the file by the queue's whole visibility timeout.
+CLAIMED_WAITS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
 # Free /tmp wanted before a download, as a multiple of the object's size: the input, the Parquet and the
 # quarantine written beside it, and DuckDB's spill files. Below it the file goes to Glue before any work.
 TMP_SPACE_FACTOR = 2.5
@@ -138,6 +142,7 @@ class Services:
     log: Logger
     metric: Callable[[Mapping[str, str], Mapping[str, tuple[float, str]]], None]
     contract: Mapping[str, Any]
+    sleep: Callable[[float], None] = time.sleep
     # The Glue job's default arguments, read once per container (glue:GetJob): the flow's delimiter, encoding.
     job_defaults: dict[str, str] | None = None
 
@@ -229,12 +234,20 @@ class Converter:
         )
         # Read before RUNNING: a GetJob that fails (throttled) returns the message instead of failing the file.
         args = run_arguments(self.services.glue_job_defaults(self.settings.glue_job_name), request)
-        try:
-            recorder.running()
-        except Exception as err:  # noqa: BLE001 - only a failed condition is an answer
-            if not is_conditional_check_failure(err):
-                raise
-            return self._not_started(request, recorder, receive_count, log)
+        for wait in (*CLAIMED_WAITS, None):
+            try:
+                recorder.running()
+                break
+            except Exception as err:  # noqa: BLE001 - only a failed condition is an answer
+                if not is_conditional_check_failure(err):
+                    raise
+            outcome = self._not_started(request, recorder, receive_count, log)
+            if outcome != EARLY:
+                return outcome
+            if wait is None:
+                log.warn("the trigger has not recorded STARTED yet: the request returns to the queue")
+                raise RetryLater(f"file {request.file_id} is still CLAIMED for attempt {request.attempt}")
+            self.services.sleep(wait)
         log.info("RUNNING: converting", size_bytes=request.size_bytes, routed_because=request.routed_because)
         started = time.monotonic()
         deadline = None if remaining_seconds is None else started + remaining_seconds - self.settings.deadline_reserve_seconds
@@ -260,8 +273,7 @@ class Converter:
                 log,
             )
         if status == STATUS_CLAIMED and record.get("attempts") == request.attempt:
-            log.warn("the trigger has not recorded STARTED yet: the request returns to the queue")
-            raise RetryLater(f"file {request.file_id} is still CLAIMED for attempt {request.attempt}")
+            return EARLY
         log.info("duplicate or stale request: nothing to do", existing_status=status, existing_run_id=run)
         return "duplicate"
 

@@ -509,9 +509,26 @@ def test_a_request_before_the_trigger_recorded_started_returns_to_the_queue(worl
     world.ddb.put_item(TableName=world.table, Item={"file_id": {"S": file_id}, "processing_status": {"S": "CLAIMED"},
                                                      "attempts": {"N": "1"}})
     message = world.message(world.request(key, version, file_id, run_id))
+    converter = world.converter()
+    waits: list[float] = []
+    converter.services.sleep = waits.append
 
-    assert world.run(message) == {"batchItemFailures": [{"itemIdentifier": message["messageId"]}]}
+    assert world.run(message, converter=converter) == {"batchItemFailures": [{"itemIdentifier": message["messageId"]}]}
     assert world.record(file_id)["processing_status"] == "CLAIMED"
+    assert waits == list(fast_run.CLAIMED_WAITS), "waited a few seconds for the trigger's STARTED first"
+
+
+def test_a_request_that_overtook_the_triggers_started_write_waits_for_it(world: World) -> None:
+    key = "incoming/overtaken.csv"
+    version = world.upload(key, ORDERS)
+    file_id, run_id = ids()
+    world.ddb.put_item(TableName=world.table, Item={"file_id": {"S": file_id}, "processing_status": {"S": "CLAIMED"},
+                                                     "attempts": {"N": "1"}})
+    converter = world.converter()
+    converter.services.sleep = lambda _: world.put_record(file_id, run_id)  # the trigger's write lands meanwhile
+
+    assert world.run(world.message(world.request(key, version, file_id, run_id)), converter=converter) == {"batchItemFailures": []}
+    assert world.record(file_id)["processing_status"] == "SUCCEEDED"
 
 
 @pytest.mark.parametrize("body", ["not json", json.dumps({"version": 99}), json.dumps({"version": 1, "runId": "jr_1", "fileId": "f"})])
