@@ -1,0 +1,160 @@
+"""The fast engine (glue_pipeline.csv_fast) on its own: Spark-free, its parser and value checks equal to the
+rules they mirror, its output layout, and running out of time, memory or disk as ResourceExhausted.
+Its parity with the Spark path, file by file, is glue/tests/test_fast_parity.py."""
+
+from __future__ import annotations
+
+import errno
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from glue_pipeline.csv_fast import ResourceExhausted, _resources_mapped, convert_csv_file, fits_sql, parse_record
+from glue_pipeline.csv_rules import EMPTY_MARKER, CsvOptions
+from glue_pipeline.value_rules import BIGINT, BOOLEAN, DATE, INT, TIMESTAMP, ColumnType, decimal_type
+
+LIB = Path(__file__).resolve().parents[1] / "lib"
+PROCESSED_AT = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+
+# What Spark's from_csv (the Spark path's parser, with its options) returns for each record, taken from
+# Spark itself (test_the_parser_cases_are_sparks_own holds them).
+PARSER_CASES: list[tuple[str, list[str | None]]] = [
+    ('1,"a"b', ["1", '"a"b']),
+    ('1,"a"b"c', ["1", '"a"b"c']),
+    ('1,x"y', ["1", 'x"y']),
+    ('1, "q"', ["1", ' "q"']),
+    ('1,"q" ', ["1", "q"]),
+    ('"","x"', [EMPTY_MARKER, "x"]),
+    ('1,""x', ["1", '""x']),
+    ('1,"a""b"', ["1", 'a"b']),
+    ('1,"a\r\nb"', ["1", "a\r\nb"]),
+    ("1,a\rb", ["1", "a\rb"]),
+    ("1, ", ["1", " "]),
+    ('1,"a"""', ["1", 'a"']),
+    (' ,"a"', [" ", "a"]),
+    ('1,"a"",b"', ["1", 'a",b']),
+    ('"x"y"z",1', ['"x"y"z"', "1"]),
+    (",", [None, None]),
+    ('1,""', ["1", EMPTY_MARKER]),
+]
+
+
+def convert(tmp_path: Path, data: bytes, name: str = "in.csv", **kwargs: object):
+    source = tmp_path / name
+    source.write_bytes(data)
+    return convert_csv_file(
+        source, tmp_path / "data", tmp_path / "quarantine", source_file=f"incoming/{name}", processing_job="job",
+        processed_at=PROCESSED_AT, **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_the_engine_imports_without_spark() -> None:
+    """The converter's Lambda zip holds no pyspark (nor pyarrow, nor numpy)."""
+    code = (
+        "import sys; sys.modules['pyspark'] = None; sys.modules['pyarrow'] = None; sys.modules['numpy'] = None; "
+        "import glue_pipeline.csv_fast, glue_pipeline.csv_rules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": str(LIB)})
+
+
+@pytest.mark.parametrize(("text", "fields"), PARSER_CASES)
+def test_the_parser_follows_sparks_csv_parser(text: str, fields: list[str | None]) -> None:
+    assert parse_record(text) == fields
+
+
+def test_the_parser_cases_are_sparks_own(spark: SparkSession) -> None:
+    options = {
+        "quote": '"', "escape": '"', "emptyValue": EMPTY_MARKER, "sep": ",", "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": "_corrupt_record",
+    }
+    parsed = (
+        spark.createDataFrame([(t,) for t, _ in PARSER_CASES], "value string")
+        .select(F.from_csv("value", "_c0 string, _c1 string, _corrupt_record string", options).alias("p"))
+        .collect()
+    )
+    assert [[row.p[0], row.p[1]] for row in parsed] == [fields for _, fields in PARSER_CASES]
+
+
+@pytest.mark.parametrize(
+    ("column", "texts"),
+    [
+        (INT, ["0", "7", "-1", "2147483647", "2147483648", "-2147483648", "-2147483649", "08", "-0", "+5", " 5", "5 ", "5.0", "1e3", "5\n", ""]),
+        (BIGINT, ["9223372036854775807", "9223372036854775808", "-9223372036854775808", "007", "12"]),
+        (decimal_type(38, 0), ["9" * 38, "9" * 39, "-" + "9" * 38, "0", "-0", "1.0", "01"]),
+        (decimal_type(18, 2), ["1.25", "1.2", "5", "-0.5", "-0", "1.255", ".5", "5.", "0.00", "1234567890123456.1", "12345678901234567"]),
+        (decimal_type(18, 18), ["0.5", "5", "0." + "1" * 18, "0." + "1" * 19]),
+        (decimal_type(38, 23), ["0.12345678901234567890123", "123456789012345.1", "1234567890123456.1"]),
+        (BOOLEAN, ["true", "false", "TRUE", "True", "1", ""]),
+        (DATE, ["2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "0000-01-01", "0001-01-01", "2024-1-1", "9999-12-31", "2024-01-01 "]),
+        (
+            TIMESTAMP,
+            ["2024-03-31 02:30:00", "2024-01-01 24:00:00", "2024-01-01 23:59:60", "2024-01-01 00:00:00.5", "2024-01-01T00:00:00",
+             "0000-01-01 00:00:00", "2024-02-30 00:00:00", "2024-01-01 00:00"],
+        ),
+    ],
+)
+def test_the_sql_value_checks_are_the_value_rules(column: ColumnType, texts: list[str]) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[t] for t in texts])
+    checked = dict(con.execute(f"SELECT v, {fits_sql('v', column)} FROM t").fetchall())
+    assert checked == {t: column.accepts(t) for t in texts}
+
+
+def test_the_output_is_one_parquet_file_and_json_lines_named_as_sparks(tmp_path: Path) -> None:
+    result = convert(tmp_path, b"id,v\n1,a\n2\n3,c\n")
+    (data,) = (tmp_path / "data").glob("part-*.parquet")
+    (quarantine,) = (tmp_path / "quarantine").glob("part-*.json")
+    assert data.name.endswith(".snappy.parquet") and pq.ParquetFile(data).metadata.row_group(0).column(0).compression == "SNAPPY"
+    assert pq.read_table(data).select(["id", "v"]).to_pylist() == [{"id": 1, "v": "a"}, {"id": 3, "v": "c"}]
+    assert [json.loads(line)["line_number"] for line in quarantine.read_text().splitlines()] == [3]
+    assert (result.rows_in, result.rows_written, result.rows_quarantined) == (3, 2, 1)
+
+
+def test_nothing_is_written_for_an_empty_file_or_when_nothing_is_quarantined(tmp_path: Path) -> None:
+    assert convert(tmp_path, b"").outcome == "EMPTY_FILE"
+    assert not (tmp_path / "data").exists() and not (tmp_path / "quarantine").exists()
+    assert convert(tmp_path, b"a\n1\n").rows_written == 1
+    assert not (tmp_path / "quarantine").exists()
+
+
+def test_a_name_with_glob_characters_is_read_literally(tmp_path: Path) -> None:
+    (tmp_path / "r1.csv").write_bytes(b"v\nwrong file\n")
+    convert(tmp_path, b"v\nright file\n", name="r[1].csv")
+    assert pq.read_table(tmp_path / "data").column("v").to_pylist() == ["right file"]
+
+
+def test_a_deadline_already_past_is_resource_exhausted(tmp_path: Path) -> None:
+    with pytest.raises(ResourceExhausted, match="deadline"):
+        convert(tmp_path, b"a\n1\n", deadline=time.monotonic() - 1)
+
+
+def test_the_watchdog_interrupts_a_conversion_at_its_deadline(tmp_path: Path) -> None:
+    data = b"id,name,amount\n" + b"".join(b'%d,"name, %d",%d.25\n' % (i, i, i) for i in range(300_000))
+    with pytest.raises(ResourceExhausted, match="deadline"):
+        convert(tmp_path, data, deadline=time.monotonic() + 0.3)
+
+
+def test_running_out_of_memory_is_resource_exhausted(tmp_path: Path) -> None:
+    data = b"id,name\n" + b"".join(b"%d,%s\n" % (i, b"x" * 200) for i in range(100_000))
+    with pytest.raises(ResourceExhausted, match="memory"):
+        convert(tmp_path, data, memory_limit_mb=8, options=CsvOptions())
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OSError(errno.ENOSPC, "No space left on device"), duckdb.IOException("IO Error: could not write file: No space left on device")],
+)
+def test_a_full_disk_is_resource_exhausted(error: Exception) -> None:
+    with pytest.raises(ResourceExhausted, match="disk"):
+        with _resources_mapped(None):
+            raise error
