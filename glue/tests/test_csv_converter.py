@@ -240,6 +240,32 @@ def test_the_flows_delimiter_from_the_glue_jobs_default_arguments_is_applied(aws
     assert list(parquet_rows(world.output_objects("processed/semi/"))[0])[:2] == ["a", "b"]
 
 
+def test_the_record_holds_the_same_attributes_and_counts_as_a_spark_run_of_the_file(
+    world: World, spark: Any, tmp_path: Path
+) -> None:
+    """The same metadata record whichever engine ran (issue: parity): the Spark job's own recorder, run
+    locally on a copy of the file against the same table, writes the same attributes and counts."""
+    import file_processor  # noqa: PLC0415 - the Spark job
+
+    key = "incoming/parity.csv"
+    version = world.upload(key, ORDERS)
+    fast_id, run_id = ids()
+    world.put_record(fast_id, run_id)
+    world.run(world.message(world.request(key, version, fast_id, run_id)))
+    spark_id = uuid.uuid4().hex
+    world.put_record(spark_id, "jr_local")
+    local = tmp_path / "parity.csv"
+    local.write_bytes(ORDERS)
+    file_processor.main(["--input_path", str(local), "--output_path", str(tmp_path / "out"), "--quarantine_path",
+                         str(tmp_path / "q"), "--source_file", key, "--file_id", spark_id, "--metadata_table", world.table])
+
+    run_specific = {"file_id", "job_run_id", "job_name", "start_time", "end_time", "updated_at", "output_size_bytes"}
+    fast, on_spark = world.record(fast_id), world.record(spark_id)
+    assert set(fast) == set(on_spark)
+    assert {k: v for k, v in fast.items() if k not in run_specific} == {k: v for k, v in on_spark.items() if k not in run_specific}
+    assert fast["processing_status"] == "SUCCEEDED"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The version uploaded is the version processed
 # ---------------------------------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def rename_path(spark: SparkSession, source: str, target: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Keys are data: literal reads, confined writes
+# Keys are data: literal reads (the confined writes: glue_pipeline.path_scope)
 # ---------------------------------------------------------------------------------------------------------
 
 # Hadoop's glob syntax (Globber/GlobPattern): these characters make a read path a pattern, and a backslash
