@@ -258,6 +258,11 @@ class Converter:
         except MemoryError:  # Python's own allocations (the engine maps DuckDB's): the same answer, Glue
             return self.fall_back(request, recorder, "out of memory in the converter", log)
         except Exception as err:  # noqa: BLE001 - the run fails like a Glue run: FAILED, replayable, alarmed
+            if is_conditional_check_failure(err):
+                # The final write found the record naming another run (a fallback by a duplicate delivery):
+                # that run's result is the record's; this one's is only logged.
+                log.warn("the record names another run now: this run's end is not recorded", error=err)
+                return "duplicate"
             log.error("FAILED: the conversion failed", error=err)
             recorder.failed(err)  # if this write fails too, the message returns and its redelivery falls back
             self._count("failed")

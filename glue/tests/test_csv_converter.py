@@ -528,6 +528,25 @@ def test_a_duplicate_or_stale_request_does_nothing(world: World, status: str, sa
     assert world.output_objects() == {} and world.glue_runs() == []
 
 
+def test_a_run_whose_record_was_taken_over_meanwhile_does_not_overwrite_it(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "incoming/taken.csv"
+    version = world.upload(key, ORDERS)
+    file_id, run_id = ids()
+    world.put_record(file_id, run_id)
+    real_convert = fast_run.convert_csv_file
+
+    def convert_while_a_duplicate_falls_back(*args: Any, **kwargs: Any) -> Any:
+        metadata.MetadataRecorder(world.table, file_id, "x", run_id, client=world.ddb).fell_back(world.job, "jr_other", "test")
+        return real_convert(*args, **kwargs)
+
+    monkeypatch.setattr(fast_run, "convert_csv_file", convert_while_a_duplicate_falls_back)
+    assert world.run(world.message(world.request(key, version, file_id, run_id))) == {"batchItemFailures": []}
+
+    record = world.record(file_id)
+    assert (record["processing_status"], record["job_run_id"], record["engine"]) == ("STARTED", "jr_other", "glue")
+    assert world.metric_total(METRICS["failed"]) == 0
+
+
 def test_a_request_before_the_trigger_recorded_started_returns_to_the_queue(world: World) -> None:
     key = "incoming/early.csv"
     version = world.upload(key, ORDERS)
