@@ -105,6 +105,11 @@ class World:
             "engine_reason": {"S": "0.0 MB <= 256 MB fast-path limit"},
         })
 
+    def put_claimed(self, file_id: str, attempts: int = 1) -> None:
+        """The record between the trigger's claim and its STARTED write."""
+        self.ddb.put_item(TableName=self.table, Item={"file_id": {"S": file_id}, "processing_status": {"S": "CLAIMED"},
+                                                      "attempts": {"N": str(attempts)}})
+
     def record(self, file_id: str) -> dict[str, Any]:
         return metadata.MetadataRecorder(self.table, file_id, "reader", client=self.ddb).current() or {}
 
@@ -551,8 +556,7 @@ def test_a_request_before_the_trigger_recorded_started_returns_to_the_queue(worl
     key = "incoming/early.csv"
     version = world.upload(key, ORDERS)
     file_id, run_id = ids()
-    world.ddb.put_item(TableName=world.table, Item={"file_id": {"S": file_id}, "processing_status": {"S": "CLAIMED"},
-                                                     "attempts": {"N": "1"}})
+    world.put_claimed(file_id)
     message = world.message(world.request(key, version, file_id, run_id))
     converter = world.converter()
     waits: list[float] = []
@@ -567,8 +571,7 @@ def test_a_request_that_overtook_the_triggers_started_write_waits_for_it(world: 
     key = "incoming/overtaken.csv"
     version = world.upload(key, ORDERS)
     file_id, run_id = ids()
-    world.ddb.put_item(TableName=world.table, Item={"file_id": {"S": file_id}, "processing_status": {"S": "CLAIMED"},
-                                                     "attempts": {"N": "1"}})
+    world.put_claimed(file_id)
     converter = world.converter()
     converter.services.sleep = lambda _: world.put_record(file_id, run_id)  # the trigger's write lands meanwhile
 
