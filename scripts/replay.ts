@@ -11,11 +11,22 @@
  *    Each goes through the trigger's own logic (functions/glue-trigger: plan, claim, StartJobRun, record);
  *    when that succeeds — a run started, or the file turns out to be handled already — the message is
  *    deleted. S3's test event is dropped.
- * 2. The metadata table: files whose record is START_FAILED or FAILED (listed through the `by-status`
- *    index) are rebuilt into an S3 event and go through the same logic. WAITING files are left alone: their
- *    message is in the queue and will start them. Replay is the one caller allowed to
- *    claim a FAILED record; everything else about the claim rule is unchanged.
- * 3. The job-events handler's dead-letter queue: Glue state-change events whose handling failed (record
+ * 2. The CSV converter's dead-letter queue (`csvConverterDeadLetterQueue`, stacks with the fast path): each
+ *    message a ConversionRequest the converter kept returning (a Glue fallback refused, a record write that
+ *    kept failing, a trigger that never recorded STARTED). While the record still names the request's fast
+ *    run (STARTED/RUNNING) that run is dead — nothing else will ever finish it — so it is recorded FAILED and
+ *    the file goes through the trigger again like any FAILED file; a record still CLAIMED for the request's
+ *    attempt goes through the trigger directly; a record that moved on makes the request stale (deleted).
+ * 3. The metadata table: files whose record is START_FAILED or FAILED (listed through the `by-status`
+ *    index) are rebuilt into an S3 event and go through the same logic, whichever engine ran them (the CSV
+ *    converter's failures included). WAITING files are left alone: their message is in the queue and will
+ *    start them. Replay is the one caller allowed to claim a FAILED record; everything else about the claim
+ *    rule is unchanged.
+ *
+ *    Both engines: the trigger's configuration carries the stack's fast path when its outputs name it
+ *    (`csvConverterQueue`, `csvConverterFunction`, `fastPathMaxBytes`), so a replayed CSV file is routed by
+ *    size exactly as a new upload is — at or below the limit to the converter, above it to Glue.
+ * 4. The job-events handler's dead-letter queue: Glue state-change events whose handling failed (record
  *    update, metrics, notification) are handled again in-process; a scheduled count event is dropped (the
  *    next one supersedes it).
  *
@@ -38,9 +49,11 @@ import { DeleteMessageCommand, Message, ReceiveMessageCommand, SQSClient } from 
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createJobEventsDeps, EventBridgeEvent, GlueJobStateChangeDetail, handleEvent, JOB_STATE_CHANGE, SCHEDULED_EVENT } from "../functions/glue-job-events/events";
 import { TriggerConfig } from "../functions/glue-trigger/config";
+import { ENGINES, parseConversionRequest } from "../functions/glue-trigger/fastPath";
 import { createTriggerDeps, handleS3Event, TriggerBatchError, TriggerSummary } from "../functions/glue-trigger/trigger";
+import converterContract from "../functions/csv-converter/contract.json";
 import { Logger, LogSink } from "../functions/shared/logger";
-import { ClaimRequest, ClaimResult, ProcessingRecord, ProcessingRecordStore, REPLAYABLE_STATUSES } from "../functions/shared/processingRecords";
+import { ClaimRequest, ClaimResult, ProcessingRecord, ProcessingRecordStore, ProcessingStatus, REPLAYABLE_STATUSES } from "../functions/shared/processingRecords";
 import { decodeS3Key, deriveFileId, objectVersion, S3EventLike, S3EventRecordLike } from "../functions/shared/s3Events";
 import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { describeLoadEvent, replayLoad, WarehouseReplayOutputs, warehouseReplayTarget } from "../functions/claims-warehouse-load/replayLoad";
@@ -62,6 +75,14 @@ export interface ReplayOutputs extends Partial<Omit<WarehouseReplayOutputs, "met
     readonly alertsTopicArn?: string;
     /** Each Glue job's output and error log groups, named in notifications. */
     readonly glueJobLogGroups?: Readonly<Record<string, { readonly output: string; readonly error: string }>>;
+    /** The CSV converter's function name (stacks with the fast path): its FAILED records are this flow's. */
+    readonly csvConverterFunction?: string;
+    /** The CSV converter's queue URL: replayed files at or below the limit are sent there, as the trigger does. */
+    readonly csvConverterQueue?: string;
+    /** The CSV converter's dead-letter queue URL: ConversionRequests the converter kept returning. */
+    readonly csvConverterDeadLetterQueue?: string;
+    /** The fast-path limit in bytes the stack gives the trigger (FAST_PATH_MAX_BYTES); absent: the contract's default. */
+    readonly fastPathMaxBytes?: number | string;
 }
 
 const REQUIRED_OUTPUTS: readonly (keyof ReplayOutputs)[] = ["region", "metadataTable", "fileProcessorJob", "outputBucket", "triggerDeadLetterQueue"];
@@ -169,6 +190,40 @@ function isJobEvent(event: unknown): event is EventBridgeEvent {
     return typeof e?.source === "string" && typeof e?.["detail-type"] === "string" && e?.detail !== undefined;
 }
 
+/** The trigger's fast path as the stack configures it, when its outputs name the converter. */
+export function fastPathOf(outputs: ReplayOutputs): Pick<TriggerConfig, "fastPath"> {
+    if (!outputs.csvConverterQueue || !outputs.csvConverterFunction) return {};
+    const maxBytes = outputs.fastPathMaxBytes === undefined ? converterContract.defaults.maxBytes : Number(outputs.fastPathMaxBytes);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new Error(`stack output fastPathMaxBytes must be a whole number of bytes, got ${JSON.stringify(outputs.fastPathMaxBytes)}`);
+    return { fastPath: { queueUrl: outputs.csvConverterQueue, functionName: outputs.csvConverterFunction, maxBytes } };
+}
+
+/** A record of the CSV flow, whichever engine ran it: its Glue job, its converter, or (older records) no job name. */
+export function isCsvFlowRecord(record: ProcessingRecord, outputs: Pick<ReplayOutputs, "fileProcessorJob" | "csvConverterFunction">): boolean {
+    if (record.job_name === undefined || record.job_name === outputs.fileProcessorJob) return true;
+    return record.engine === ENGINES.fast || (outputs.csvConverterFunction !== undefined && record.job_name === outputs.csvConverterFunction);
+}
+
+/** What to do with a ConversionRequest from the converter's dead-letter queue, given its file's record now. Pure. */
+export type ConverterRequestPlan =
+    /** The record still names the request's fast run, which will never finish: record it FAILED, then replay the file. */
+    | { readonly kind: "dead-run"; readonly why: string }
+    /** The trigger never recorded STARTED for the request's claim: the trigger takes the claim over. */
+    | { readonly kind: "redrive"; readonly why: string }
+    /** The record moved on (another run, a final status): the request is stale; a FAILED record is replayed with the records. */
+    | { readonly kind: "stale"; readonly why: string };
+
+export function converterRequestPlan(request: { readonly runId: string; readonly attempt: number }, record: ProcessingRecord): ConverterRequestPlan {
+    const status = record.processing_status;
+    if (record.job_run_id === request.runId && (status === ProcessingStatus.STARTED || status === ProcessingStatus.RUNNING)) {
+        return { kind: "dead-run", why: `fast run ${request.runId} is ${status} with no result` };
+    }
+    if (status === ProcessingStatus.CLAIMED && record.attempts === request.attempt) {
+        return { kind: "redrive", why: `claim ${request.attempt} never recorded STARTED` };
+    }
+    return { kind: "stale", why: `the record is ${status}${record.job_run_id ? ` under run ${record.job_run_id}` : ""}, not run ${request.runId}: the request is stale` };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The replay
 // ---------------------------------------------------------------------------------------------------------
@@ -215,7 +270,7 @@ export interface ReplayOptions {
 export type ItemResult = "started" | "already-handled" | "failed" | "unrecognised" | "reported" | "dropped" | "would-replay" | "loaded";
 
 export interface ReplayItem {
-    readonly source: "trigger-queue-dlq" | "trigger-dlq" | "records" | "job-events-dlq" | "warehouse-load-dlq";
+    readonly source: "trigger-queue-dlq" | "trigger-dlq" | "converter-dlq" | "records" | "job-events-dlq" | "warehouse-load-dlq";
     readonly what: string;
     readonly result: ItemResult;
     readonly detail?: string;
@@ -248,7 +303,10 @@ async function* drain(sqs: SQSClient, queueUrl: string, visibilityTimeout: numbe
 function summarise(summary: TriggerSummary): { result: ItemResult; detail: string } {
     const started = summary.records.filter((r) => r.outcome === "started");
     if (started.length > 0) {
-        return { result: "started", detail: started.map((r) => (r.outcome === "started" ? `${r.uri} → run ${r.jobRunId}` : "")).join("; ") };
+        return {
+            result: "started",
+            detail: started.map((r) => (r.outcome === "started" ? `${r.uri} → run ${r.jobRunId}${r.engine ? ` (${r.engine})` : ""}` : "")).join("; "),
+        };
     }
     return {
         result: "already-handled",
@@ -283,6 +341,7 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
         claimLeaseSeconds: 60,
         startAttempts: 3,
         logLevel: "INFO",
+        ...fastPathOf(outputs),
     };
     const records = new ReplayRecordStore(
         DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
@@ -291,6 +350,7 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
     const triggerDeps = createTriggerDeps(triggerConfig, {
         s3: clients.s3,
         glue: clients.glue,
+        sqs: clients.sqs,
         records,
         logger: logger.child({ component: "glue-trigger" }),
     });
@@ -342,7 +402,55 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
         }
     }
 
-    // 2. FAILED and START_FAILED records. Listed first, replayed after: replaying changes their status, and
+    // 2. The CSV converter's dead-letter queue: ConversionRequests, not S3 events.
+    if (outputs.csvConverterDeadLetterQueue) {
+        const queueUrl = outputs.csvConverterDeadLetterQueue;
+        const source = "converter-dlq" as const;
+        for await (const message of drain(clients.sqs, queueUrl, visibility, wait)) {
+            const what = `message ${message.MessageId}`;
+            const request = parseConversionRequest(message.Body ?? "");
+            if (!request) {
+                items.push({ source, what, result: "unrecognised", detail: "not a conversion request; left in the queue for a person to look at" });
+                continue;
+            }
+            const record = await records.get(request.fileId);
+            const label = record?.source_file_path ?? `file ${request.fileId}`;
+            if (!record) {
+                items.push({ source, what, result: "unrecognised", detail: `${label}: no record for the request's file; left in the queue` });
+                continue;
+            }
+            const plan = converterRequestPlan(request, record);
+            if (options.dryRun) {
+                if (plan.kind !== "stale") handledFiles.add(request.fileId);
+                items.push({ source, what, result: plan.kind === "stale" ? "already-handled" : "would-replay", detail: `${label}: ${plan.why}` });
+                continue;
+            }
+            const remove = () => clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+            if (plan.kind === "stale") {
+                await remove();
+                items.push({ source, what, result: "already-handled", detail: `${label}: ${plan.why}` });
+                continue;
+            }
+            if (plan.kind === "dead-run") {
+                // The record is the dead run's: FAILED with why, so the trigger's replay claim may take it.
+                const failed = await records.markRunFailed(request.fileId, request.runId, `the fast-path run ${request.runId} ended without a result: its request reached the converter's dead-letter queue`);
+                if (!failed.recorded) {
+                    items.push({ source, what, result: "failed", detail: `${label}: the record moved on while replaying (${failed.existing?.processing_status}); replay again` });
+                    continue;
+                }
+            }
+            const current = eventRecordOf((await records.get(request.fileId)) ?? record);
+            if (!current) {
+                items.push({ source, what, result: "unrecognised", detail: `${label}: record lacks source_bucket, source_key or source_version; left in the queue` });
+                continue;
+            }
+            const outcome = await runTrigger({ Records: [current] });
+            items.push({ source, what, ...outcome, detail: `${plan.why}; ${outcome.detail}` });
+            if (outcome.result !== "failed") await remove();
+        }
+    }
+
+    // 3. FAILED and START_FAILED records. Listed first, replayed after: replaying changes their status, and
     //    the index is read page by page.
     if (!options.skipRecords) {
         const replayable: ProcessingRecord[] = [];
@@ -350,9 +458,9 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
         for (const record of replayable) {
             const what = record.source_file_path ?? `file ${record.file_id}`;
             if (handledFiles.has(record.file_id)) continue;
-            // This path re-drives through the CSV trigger, which starts FileProcessorV2: a record of another
-            // flow (Parquet→JSON, claims) must not be sent there. It is listed, untouched, for its own flow.
-            if (record.job_name !== undefined && record.job_name !== outputs.fileProcessorJob) {
+            // This path re-drives through the CSV trigger, which starts FileProcessorV2 or its converter: a record
+            // of another flow (Parquet→JSON, claims) must not be sent there. It is listed, untouched, for its own flow.
+            if (!isCsvFlowRecord(record, outputs)) {
                 items.push({ source: "records", what, result: "unrecognised", detail: `a ${record.job_name} file; replay re-drives ${outputs.fileProcessorJob} files only` });
                 continue;
             }
@@ -369,7 +477,7 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
         }
     }
 
-    // 3. The job-events handler's dead-letter queue.
+    // 4. The job-events handler's dead-letter queue.
     if (outputs.glueJobEventsDeadLetterQueue) {
         for await (const message of drain(clients.sqs, outputs.glueJobEventsDeadLetterQueue, visibility, wait)) {
             const event = eventOfMessage(message.Body ?? "");
@@ -420,7 +528,7 @@ export async function replay(options: ReplayOptions, clients: ReplayClients = de
         }
     }
 
-    // 4. The claims warehouse load's dead-letter queue (stacks with claims.warehouse): each Glue event goes
+    // 5. The claims warehouse load's dead-letter queue (stacks with claims.warehouse): each Glue event goes
     //    through the load's own logic (functions/claims-warehouse-load), which loads a run at most once.
     const warehouse = warehouseReplayTarget({ ...outputs, metadataTable: outputs.metadataTable });
     if (warehouse) {

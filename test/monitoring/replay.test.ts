@@ -127,8 +127,8 @@ describe("replay against the emulator", function () {
         return (await aws.clients.doc.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items ?? [];
     }
 
-    async function upload(key: string) {
-        const put = await aws.putObject(INPUT, key, csv(3));
+    async function upload(key: string, body: string = csv(3)) {
+        const put = await aws.putObject(INPUT, key, body);
         return { bucket: INPUT, key, size: put.size, eTag: put.etag, versionId: put.versionId };
     }
 
@@ -320,6 +320,126 @@ describe("replay against the emulator", function () {
         assert.equal((await aws.getItem(TABLE, { file_id: fileId }))?.processing_status, "FAILED");
     });
 
+    describe("both engines (the CSV flow's fast path)", () => {
+        const CONVERTER = "CsvConverter-test";
+        let converterQueue: string;
+        let converterDlq: string;
+
+        beforeEach(async () => {
+            await aws.createGlueJob(JOB);
+            converterQueue = (await sqs.send(new CreateQueueCommand({ QueueName: `${CONVERTER}-queue` }))).QueueUrl!;
+            converterDlq = (await sqs.send(new CreateQueueCommand({ QueueName: `${CONVERTER}-dlq` }))).QueueUrl!;
+            outputs = { ...outputs, csvConverterFunction: CONVERTER, csvConverterQueue: converterQueue, csvConverterDeadLetterQueue: converterDlq, fastPathMaxBytes: 1024 };
+        });
+
+        async function requestsSent(): Promise<Record<string, any>[]> {
+            const { ReceiveMessageCommand } = await import("@aws-sdk/client-sqs");
+            const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: converterQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+            return (out.Messages ?? []).map((m) => JSON.parse(m.Body!));
+        }
+
+        /** The request the trigger sent for `fileId`'s claim `attempt`, as it sits in the converter's DLQ. */
+        function request(fileId: string, object: Awaited<ReturnType<typeof upload>>, runId: string, attempt = 1) {
+            return {
+                version: 1,
+                fileId,
+                attempt,
+                runId,
+                jobArguments: { "--input_path": `s3://${INPUT}/${object.key}`, "--output_path": `s3://${OUTPUT}/processed/x/`, "--quarantine_path": `s3://${OUTPUT}/quarantine/x/`, "--file_id": fileId },
+                sizeBytes: object.size,
+                routedBecause: "small",
+            };
+        }
+
+        it("replays a file the converter recorded FAILED, routed again by size: a small one to the converter", async () => {
+            const object = await upload("fast/failed.csv");
+            const fileId = await putFailedRecord(object, { file_size_bytes: object.size, job_name: CONVERTER, job_run_id: "fast-old", engine: "fast", engine_reason: "small", error_message: "CsvProcessingError: ..." });
+
+            const first = await run();
+
+            assert.deepEqual(first.items.map((i) => [i.source, i.result]), [["records", "started"]]);
+            assert.match(first.items[0].detail ?? "", /→ run fast-[0-9a-f-]{36} \(fast\)$/);
+            const [sent] = await requestsSent();
+            const item = await aws.getItem(TABLE, { file_id: fileId });
+            assert.deepEqual([item?.processing_status, item?.engine, item?.job_name, item?.job_run_id, item?.attempts], ["STARTED", "fast", CONVERTER, sent.runId, 2]);
+            assert.equal(sent.fileId, fileId);
+            assert.equal((await aws.jobRuns(JOB)).length, 0);
+            assert.deepEqual((await run()).items, [], "a second replay finds nothing");
+        });
+
+        it("replays a FAILED file over the limit on Glue, and every file on Glue when the outputs name no converter", async () => {
+            const large = await upload("fast/large.csv", "id,name\n" + "1,x\n".repeat(300));
+            const small = await upload("fast/small-no-fast-path.csv");
+            await putFailedRecord(large, { file_size_bytes: large.size, error_message: "Glue run jr_old ended FAILED" });
+            const report = await run();
+            assert.deepEqual(report.items.map((i) => i.result), ["started"]);
+            assert.equal((await aws.getItem(TABLE, { file_id: (await import("../../functions/shared/s3Events")).deriveFileId(INPUT, large.key, large.versionId!) }))?.engine, "glue");
+
+            const smallId = await putFailedRecord(small, { file_size_bytes: small.size, job_name: CONVERTER, engine: "fast" });
+            const { csvConverterQueue, csvConverterFunction, csvConverterDeadLetterQueue, fastPathMaxBytes, ...withoutFastPath } = outputs;
+            const second = await replayModule.replay({ outputs: withoutFastPath, visibilityTimeoutSeconds: 30, waitTimeSeconds: 0 }, clients());
+
+            assert.deepEqual(second.items.map((i) => [i.source, i.result]), [["records", "started"]]);
+            const item = await aws.getItem(TABLE, { file_id: smallId });
+            assert.deepEqual([item?.engine, item?.engine_reason], ["glue", "the fast path is not configured for this flow"]);
+            assert.equal((await aws.jobRuns(JOB)).length, 2);
+            assert.deepEqual(await requestsSent(), []);
+        });
+
+        it("drains a request whose fast run died (its record still RUNNING under it): FAILED with why, then replayed once", async () => {
+            // Prepare: the converter's request kept returning (its Glue fallback refused) until the DLQ.
+            const object = await upload("fast/dead-run.csv");
+            const fileId = await putFailedRecord(object, { processing_status: "RUNNING", job_name: CONVERTER, job_run_id: "fast-dead", engine: "fast", file_size_bytes: object.size });
+            await sqs.send(new SendMessageCommand({ QueueUrl: converterDlq, MessageBody: JSON.stringify(request(fileId, object, "fast-dead")) }));
+
+            // Act
+            const first = await run();
+            const second = await run();
+
+            // Assess: one new run (fast again, by size), the DLQ empty, and a second replay finds nothing.
+            assert.deepEqual(first.items.map((i) => [i.source, i.result]), [["converter-dlq", "started"]]);
+            assert.match(first.items[0].detail ?? "", /^fast run fast-dead is RUNNING with no result; /);
+            assert.equal(await queueDepth(converterDlq), 0);
+            const [sent] = await requestsSent();
+            const item = await aws.getItem(TABLE, { file_id: fileId });
+            assert.deepEqual([item?.processing_status, item?.job_run_id, item?.attempts], ["STARTED", sent.runId, 2]);
+            assert.deepEqual(second.items, []);
+        });
+
+        it("re-drives a request whose trigger never recorded STARTED (record CLAIMED, lease expired)", async () => {
+            const object = await upload("fast/claimed.csv");
+            const fileId = await putFailedRecord(object, { processing_status: "CLAIMED", lease_expires_at: "2026-03-01T12:01:00.000Z", file_size_bytes: object.size, job_name: JOB });
+            await sqs.send(new SendMessageCommand({ QueueUrl: converterDlq, MessageBody: JSON.stringify(request(fileId, object, "fast-never-started")) }));
+
+            const report = await run();
+
+            assert.deepEqual(report.items.map((i) => [i.source, i.result]), [["converter-dlq", "started"]]);
+            assert.equal((await aws.getItem(TABLE, { file_id: fileId }))?.processing_status, "STARTED");
+            assert.equal((await requestsSent()).length, 1);
+            assert.equal(await queueDepth(converterDlq), 0);
+        });
+
+        it("deletes a stale request (the record moved on), keeps one it cannot read, and a dry run changes nothing", async () => {
+            const done = await upload("fast/done.csv");
+            const doneId = await putFailedRecord(done, { processing_status: "SUCCEEDED", job_run_id: "fast-newer", engine: "fast" });
+            await sqs.send(new SendMessageCommand({ QueueUrl: converterDlq, MessageBody: JSON.stringify(request(doneId, done, "fast-older")) }));
+            await sqs.send(new SendMessageCommand({ QueueUrl: converterDlq, MessageBody: JSON.stringify({ Records: [] }) }));
+
+            const dry = await run({ dryRun: true, visibilityTimeoutSeconds: 0 });
+            assert.deepEqual(dry.items.map((i) => [i.source, i.result]).sort(), [["converter-dlq", "already-handled"], ["converter-dlq", "unrecognised"]]);
+            assert.equal(await queueDepth(converterDlq), 2, "a dry run deletes nothing");
+
+            const report = await run({ visibilityTimeoutSeconds: 0 });
+
+            assert.deepEqual(report.items.map((i) => [i.source, i.result]).sort(), [["converter-dlq", "already-handled"], ["converter-dlq", "unrecognised"]]);
+            assert.match(report.items.find((i) => i.result === "already-handled")?.detail ?? "", /the record is SUCCEEDED under run fast-newer, not run fast-older: the request is stale/);
+            assert.equal(await queueDepth(converterDlq), 1, "only the unreadable message stays");
+            assert.equal((await aws.getItem(TABLE, { file_id: doneId }))?.processing_status, "SUCCEEDED");
+            assert.deepEqual(await requestsSent(), []);
+            assert.equal((await aws.jobRuns(JOB)).length, 0);
+        });
+    });
+
     it("deletes a dead-lettered event whose file is already handled, without starting it again", async () => {
         await aws.createGlueJob(JOB);
         const object = await upload("done.csv");
@@ -407,6 +527,35 @@ describe("replay against the emulator", function () {
             assert.throws(() => replayModule.parseCliArgs([]), /--stack is required/);
             assert.throws(() => replayModule.parseCliArgs(["--stack"]), /--stack needs a value/);
             assert.deepEqual(replayModule.parseCliArgs(["--stack", "prod", "--dry-run"]), { stack: "prod", outputsFile: undefined, dryRun: true, skipRecords: false, verbose: false });
+        });
+
+        it("decides what a dead-lettered conversion request needs from its file's record", () => {
+            const req = { runId: "fast-a", attempt: 2 };
+            const rec = (processing_status: string, extra: Record<string, unknown> = {}) => ({ file_id: "f", processing_status, attempts: 2, ...extra }) as any;
+            const table: [string, ReturnType<typeof rec>, string][] = [
+                ["STARTED under the request's run", rec("STARTED", { job_run_id: "fast-a" }), "dead-run"],
+                ["RUNNING under the request's run", rec("RUNNING", { job_run_id: "fast-a" }), "dead-run"],
+                ["CLAIMED for the request's attempt", rec("CLAIMED"), "redrive"],
+                ["CLAIMED for a later attempt", rec("CLAIMED", { attempts: 3 }), "stale"],
+                ["STARTED on Glue after a fallback", rec("STARTED", { job_run_id: "jr_1" }), "stale"],
+                ["SUCCEEDED under the request's run", rec("SUCCEEDED", { job_run_id: "fast-a" }), "stale"],
+                ["FAILED under the request's run (replayed with the records)", rec("FAILED", { job_run_id: "fast-a" }), "stale"],
+            ];
+            for (const [name, record, kind] of table) assert.equal(replayModule.converterRequestPlan(req, record).kind, kind, name);
+        });
+
+        it("takes the fast path from the outputs, and counts the converter's records as the CSV flow's", () => {
+            const base = { region: "eu-west-1", metadataTable: "t", fileProcessorJob: "FileProcessorV2-dev", outputBucket: "o", triggerDeadLetterQueue: "q" };
+            assert.deepEqual(replayModule.fastPathOf(base), {});
+            assert.deepEqual(replayModule.fastPathOf({ ...base, csvConverterQueue: "https://sqs.eu-west-1.amazonaws.com/111111111111/c", csvConverterFunction: "CsvConverter-dev", fastPathMaxBytes: "1048576" }), {
+                fastPath: { queueUrl: "https://sqs.eu-west-1.amazonaws.com/111111111111/c", functionName: "CsvConverter-dev", maxBytes: 1048576 },
+            });
+            assert.equal(replayModule.fastPathOf({ ...base, csvConverterQueue: "u", csvConverterFunction: "f" }).fastPath?.maxBytes, 268435456);
+            assert.throws(() => replayModule.fastPathOf({ ...base, csvConverterQueue: "u", csvConverterFunction: "f", fastPathMaxBytes: "lots" }), /fastPathMaxBytes must be a whole number/);
+            const record = (extra: Record<string, unknown>) => ({ file_id: "f", processing_status: "FAILED" as const, ...extra });
+            assert.equal(replayModule.isCsvFlowRecord(record({ job_name: "CsvConverter-dev" }), { ...base, csvConverterFunction: "CsvConverter-dev" }), true);
+            assert.equal(replayModule.isCsvFlowRecord(record({ job_name: "CsvConverter-dev", engine: "fast" }), base), true);
+            assert.equal(replayModule.isCsvFlowRecord(record({ job_name: "ParquetToJson-dev", engine: "glue" }), base), false);
         });
     });
 });
