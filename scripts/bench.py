@@ -11,9 +11,12 @@ ragged rows, so every engine meets the same malformed rows. Each engine converts
 * spark:   file_processor.main, the Glue job's own entry point (schema inference, quarantine, reconciliation,
            the count read back from the written Parquet), in one local SparkSession warmed up on a sample;
 * duckdb:  COPY (SELECT * FROM read_csv(..., store_rejects)) TO parquet (snappy), rejected rows kept aside;
-* pyarrow: pyarrow.csv streaming reader (newlines_in_values, invalid rows handed to a handler) -> ParquetWriter.
+* pyarrow: pyarrow.csv streaming reader (newlines_in_values, invalid rows handed to a handler) -> ParquetWriter;
+* fast:    glue_pipeline.csv_fast.convert_csv_file, the fast path's engine (DuckDB under the Spark path's rules:
+           the same layout, value checks, quarantine and reconciliation), as the converter Lambda runs it.
 
-MB/s is input megabytes (10^6 bytes) per wall-clock second. The last line holds the ratios.
+MB/s is input megabytes (10^6 bytes) per wall-clock second. The last line holds the ratios (the fast path's
+goal: fast/duckdb >= 0.5x on 100 MB, docs/fast-path.md).
 """
 
 from __future__ import annotations
@@ -151,6 +154,19 @@ def run_duckdb(source: Path, out: Path) -> tuple[int, int]:
     return int(written[0]) if written else -1, int(rejected[0]) if rejected else -1
 
 
+def run_fast(source: Path, out: Path) -> tuple[int, int]:
+    from datetime import datetime, timezone  # noqa: PLC0415
+
+    from glue_pipeline.csv_fast import convert_csv_file  # noqa: PLC0415
+
+    result = convert_csv_file(
+        source, out / "data", out / "quarantine", source_file=source.name, processing_job="bench",
+        processed_at=datetime.now(timezone.utc), temp_dir=out / "tmp",
+    )
+    assert result.rows_in == result.rows_written + result.rows_quarantined
+    return result.rows_written, result.rows_quarantined
+
+
 def run_pyarrow(source: Path, out: Path) -> tuple[int, int]:
     import pyarrow.csv as pacsv  # noqa: PLC0415
     import pyarrow.parquet as pq  # noqa: PLC0415
@@ -177,6 +193,7 @@ def run_pyarrow(source: Path, out: Path) -> tuple[int, int]:
 
 ENGINES: dict[str, Callable[[Path, Path], tuple[int, int]]] = {
     "duckdb": run_duckdb,
+    "fast": run_fast,
     "pyarrow": run_pyarrow,
     "spark": run_spark,
 }
@@ -229,15 +246,15 @@ def run_bundle_benchmark() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000", help="comma-separated input sizes in MB (default 100,1000)")
-    parser.add_argument("--engines", default="spark,duckdb,pyarrow", help="subset of spark,duckdb,pyarrow")
+    parser.add_argument("--engines", default="spark,duckdb,fast,pyarrow", help="subset of spark,duckdb,fast,pyarrow")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    engines = [e for e in ("spark", "duckdb", "pyarrow") if e in args.engines.split(",")]
+    engines = [e for e in ("spark", "duckdb", "fast", "pyarrow") if e in args.engines.split(",")]
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other processes compete for the same cores)")
 
     inputs = {f"{size}MB": generate(size) for size in sizes}
     results: list[Measurement] = []
-    for engine in ("duckdb", "pyarrow"):
+    for engine in ("duckdb", "fast", "pyarrow"):
         if engine in engines:
             results += [measure(engine, source, label) for label, source in inputs.items()]
 
@@ -260,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             base = by_key.get((other, label))
             if spark and base:
                 ratios.append(f"{label} spark/{other} throughput {spark.mb_per_s / base.mb_per_s:.2f}x")
-    print("ratios: " + (" | ".join(ratios) if ratios else "need spark and at least one of duckdb, pyarrow"))
+        fast, duckdb = by_key.get(("fast", label)), by_key.get(("duckdb", label))
+        if fast and duckdb:
+            ratios.append(f"{label} fast/duckdb throughput {fast.mb_per_s / duckdb.mb_per_s:.2f}x")
+    print("ratios: " + (" | ".join(ratios) if ratios else "need spark or fast, and duckdb or pyarrow"))
     return 0
 
 

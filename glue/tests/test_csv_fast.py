@@ -18,7 +18,7 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from glue_pipeline.csv_fast import ResourceExhausted, _resources_mapped, convert_csv_file, fits_sql, parse_record
+from glue_pipeline.csv_fast import ResourceExhausted, _resources_mapped, cast_sql, convert_csv_file, fits_sql, parse_record
 from glue_pipeline.csv_rules import EMPTY_MARKER, CsvOptions
 from glue_pipeline.value_rules import BIGINT, BOOLEAN, DATE, INT, TIMESTAMP, ColumnType, decimal_type
 
@@ -106,7 +106,7 @@ def test_the_sql_value_checks_are_the_value_rules(column: ColumnType, texts: lis
     con = duckdb.connect()
     con.execute("CREATE TABLE t (v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?)", [[t] for t in texts])
-    checked = dict(con.execute(f"SELECT v, {fits_sql('v', column)} FROM t").fetchall())
+    checked = dict(con.execute(f"SELECT v, {fits_sql('v', cast_sql('v', column), column)} FROM t").fetchall())
     assert checked == {t: column.accepts(t) for t in texts}
 
 

@@ -43,7 +43,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -71,6 +71,7 @@ from glue_pipeline.value_rules import ColumnType
 
 PARSER_NAME = "the CSV parser"
 CHUNK_BYTES = 16 << 20  # the unit files are streamed in, when they must be re-encoded
+MASK = 31  # the unit separator, standing in for a delimiter inside quoted values while a line is split
 KIND_PREAMBLE, KIND_BLANK, KIND_GOOD, KIND_ASIDE = "preamble", "blank", "good", "set_aside"
 
 
@@ -162,51 +163,66 @@ def sql_type(column: ColumnType) -> str:
     }[column.kind]
 
 
-def _re2_pattern(column: ColumnType) -> str | None:
-    """The value rules' pattern for DuckDB's RE2, whole-text matched (``regexp_full_match``); the range and
-    the calendar are checked by the cast, as in the Spark path (:attr:`ColumnType.java_pattern`)."""
-    if column.kind == "decimal":
-        whole = f"[1-9][0-9]{{0,{max(column.precision - column.scale - 1, 0)}}}"
-        return f"0|-?{whole}|-?(0|{whole})\\.[0-9]{{1,{column.scale}}}"
-    if column.kind == "date":
-        return "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    if column.kind == "timestamp":
-        # DuckDB's cast takes 24:00:00 and a 60th second; the rules (Python's datetime, Spark's cast) do not.
-        return "[0-9]{4}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-    return None
+def cast_sql(value: str, column: ColumnType) -> str:
+    """SQL for the text ``value`` cast to the column's type (null when it does not cast); a timestamp is
+    cast as a wall-clock TIMESTAMP here and becomes an instant (UTC) when written (:func:`written_sql`)."""
+    if column.kind == "string":
+        return value
+    if column.kind == "boolean":
+        return f"({value} = 'true')"
+    return f"TRY_CAST({value} AS {'TIMESTAMP' if column.kind == 'timestamp' else sql_type(column)})"
 
 
-def fits_sql(value: str, column: ColumnType) -> str:
-    """SQL that is true when the present text ``value`` is stored by ``column`` without loss
-    (:meth:`ColumnType.accepts`; glue/tests/test_csv_fast.py holds the two equal)."""
+def written_sql(cast: str, column: ColumnType) -> str:
+    return f"CAST({cast} AS TIMESTAMPTZ)" if column.kind == "timestamp" else cast
+
+
+def _decimal_pattern(column: ColumnType) -> str:
+    """The value rules' decimal pattern for DuckDB's RE2, whole-text matched (:attr:`ColumnType.java_pattern`);
+    the cast checks the range."""
+    whole = f"[1-9][0-9]{{0,{max(column.precision - column.scale - 1, 0)}}}"
+    return f"0|-?{whole}|-?(0|{whole})\\.[0-9]{{1,{column.scale}}}"
+
+
+def fits_sql(value: str, cast: str, column: ColumnType) -> str:
+    """SQL that is true when the present text ``value``, cast to the column's type as ``cast``
+    (:func:`cast_sql`), is stored without loss: :meth:`ColumnType.accepts` (glue/tests/test_csv_fast.py holds
+    the two equal). As in the Spark path, the cast value written back as text is compared with the text
+    where DuckDB writes it in one canonical form, which is exactly the rule's: integers; dates and
+    timestamps of the rule's length (DuckDB writes years 1-9999 with four digits, year 0 with "(BC)", and
+    refuses 24:00:00 only by that comparison); decimals with all of the scale's digits ("1.25"). Other
+    decimals ("5", "1.5" in decimal(18,2)) take the pattern."""
     kind = column.kind
     if kind == "string":
         return "true"
     if kind == "boolean":
         return f"({value} IN ('true', 'false'))"
+    same = f"coalesce(CAST({cast} AS VARCHAR) = {value}, false)"
     if kind in ("int", "bigint") or (kind == "decimal" and column.scale == 0):
-        # An integer is written back in its one canonical form, so the round trip is the rule.
-        return f"coalesce(CAST(TRY_CAST({value} AS {sql_type(column)}) AS VARCHAR) = {value}, false)"
-    cast_type = "TIMESTAMP" if kind == "timestamp" else sql_type(column)
-    year_zero = f" AND NOT starts_with({value}, '0000')" if kind in ("date", "timestamp") else ""
-    return (
-        f"(regexp_full_match({value}, {_sql_string(str(_re2_pattern(column)))}){year_zero}"
-        f" AND TRY_CAST({value} AS {cast_type}) IS NOT NULL)"
-    )
-
-
-def value_sql(value: str, column: ColumnType) -> str:
-    """SQL for the value written for a fitting text (null when missing)."""
-    if column.kind == "string":
-        return value
-    if column.kind == "timestamp":
-        return f"CAST(CAST({value} AS TIMESTAMP) AS TIMESTAMPTZ)"
-    return f"CAST({value} AS {sql_type(column)})"
+        return same
+    if kind == "date":
+        return f"(length({value}) = 10 AND {same})"
+    if kind == "timestamp":
+        return f"(length({value}) = 19 AND {same})"
+    pattern = _sql_string(_decimal_pattern(column))
+    return f"({same} OR (regexp_full_match({value}, {pattern}) AND {cast} IS NOT NULL))"
 
 
 def _field_regex(delimiter: str) -> str:
-    d = f"\\x{{{ord(delimiter):x}}}"
+    d = _re2_char(delimiter)
     return f'(?:^|{d})("(?:[^"]|"")*"|[^{d}"]*)'
+
+
+def _strict_line_regex(delimiter: str) -> str:
+    """A line of fields that are unquoted without quotes or wholly quoted (``""`` for a quote): RFC 4180's
+    shape, where every parser agrees (others go to :func:`parse_record`)."""
+    d = _re2_char(delimiter)
+    one = f'(?:"(?:[^"]|"")*"|[^{d}"]*)'
+    return f"{one}(?:{d}{one})*"
+
+
+def _re2_char(char: str) -> str:
+    return f"\\x{{{ord(char):x}}}"
 
 
 # ------------------------------------------------------------------------------------------- engine
@@ -533,54 +549,68 @@ class _Conversion:
         """The table ``parsed``: every line past the preamble with its kind and its fields' texts."""
         layout, d = self.layout, self.delimiter
         width = len(layout.columns)
-        self.sql("CREATE TABLE bad_lines (n BIGINT)")
+        self._table("bad_lines", ["n BIGINT"], ([n] for n in sorted(bad)))
         if bad:
-            self.con.executemany("INSERT INTO bad_lines VALUES (?)", [[n] for n in sorted(bad)])
             flagged = "lines l LEFT JOIN bad_lines b USING (n)", "b.n IS NOT NULL"
         else:
             flagged = "lines l", "false"  # no join: the table keeps the lines' order without a sort
-        field = "fields[{i}]"
-        values = [
-            f"CASE WHEN {field.format(i=i + 1)} = '' THEN NULL "
-            f"WHEN starts_with({field.format(i=i + 1)}, '\"') THEN replace(substring({field.format(i=i + 1)}, 2, "
-            f"length({field.format(i=i + 1)}) - 2), '\"\"', '\"') ELSE {field.format(i=i + 1)} END AS v{i}"
+        # Per column: its text (null when missing, "" when quoted empty), the text cast to its type, and
+        # whether the text fits; the cast is computed once, for the check and for the value written.
+        d_sql = _sql_string(d)
+
+        def unmasked(field: str) -> str:
+            inner = f"substring({field}, 2, length({field}) - 2)"
+            return f"CASE WHEN masked THEN replace({inner}, chr({MASK}), {d_sql}) ELSE {inner} END"
+
+        texts = [
+            f"CASE WHEN fields[{i + 1}] = '' THEN NULL WHEN NOT quoted OR NOT starts_with(fields[{i + 1}], '\"') "
+            f"THEN fields[{i + 1}] ELSE replace({unmasked(f'fields[{i + 1}]')}, '\"\"', '\"') END AS v{i}"
             for i in range(width)
         ]
+        casts = [f"{cast_sql(f'v{i}', c)} AS t{i}" for i, c in enumerate(layout.column_types) if c.kind != "string"]
         misfits = [
-            f"(v{i} IS NOT NULL AND NOT {fits_sql(f'v{i}', column)})"
+            f"(v{i} IS NOT NULL AND NOT {fits_sql(f'v{i}', f't{i}', column)})"
             for i, column in enumerate(layout.column_types)
             if column.kind != "string"
         ]
+        stored = [f"v{i}" if c.kind == "string" else f"t{i} AS v{i}" for i, c in enumerate(layout.column_types)]
         misfit = " OR ".join(misfits) if misfits else "false"
         self.sql(
             f"""
             CREATE TABLE parsed AS
             WITH split AS (
-              SELECT n, raw, line, is_bad,
-                     CASE WHEN contains(line, '"') THEN regexp_extract_all(line, {_sql_string(_field_regex(d))}, 1)
-                          ELSE string_split(line, {_sql_string(d)}) END AS fields
+              SELECT n, line, is_bad, quoted, masked,
+                     CASE WHEN NOT quoted THEN string_split(line, {d_sql})
+                          WHEN NOT regexp_full_match(line, {_sql_string(_strict_line_regex(d))}) THEN NULL
+                          -- Delimiters inside quoted values are masked, so that a split finds the fields:
+                          -- in a line of RFC 4180's shape, text between the 2k-th and (2k+1)-th quote is
+                          -- inside a quoted value (an escaped quote "" opens and closes an empty stretch).
+                          WHEN masked THEN string_split(array_to_string(list_transform(string_split(line, '"'),
+                            (s, i) -> CASE WHEN i % 2 = 0 THEN replace(s, {d_sql}, chr({MASK})) ELSE s END), '"'), {d_sql})
+                          ELSE regexp_extract_all(line, {_sql_string(_field_regex(d))}, 1)
+                          END AS fields
               FROM (
-                SELECT l.n, l.raw,
-                       CASE WHEN ends_with(l.raw, chr(13)) THEN left(l.raw, length(l.raw) - 1) ELSE l.raw END AS line,
-                       {flagged[1]} AS is_bad
-                FROM {flagged[0]}
-                WHERE l.n > {layout.preamble_lines}
+                SELECT n, line, is_bad, contains(line, '"') AS quoted,
+                       contains(line, '"') AND NOT contains(line, chr({MASK})) AS masked FROM (
+                  SELECT l.n, l.raw,
+                         CASE WHEN ends_with(l.raw, chr(13)) THEN left(l.raw, length(l.raw) - 1) ELSE l.raw END AS line,
+                         {flagged[1]} AS is_bad
+                  FROM {flagged[0]}
+                  WHERE l.n > {layout.preamble_lines}
+                )
               )
             ),
-            valued AS (
-              SELECT n, raw, line, is_bad,
-                     (NOT contains(line, '"') OR array_to_string(fields, {_sql_string(d)}) = line) AS strict,
-                     len(fields) = {width} AS full_width,
-                     {", ".join(values)}
-              FROM split
-            )
-            SELECT n, raw,
-                   CASE WHEN trim(line, ' ' || chr(9)) = '' THEN '{KIND_BLANK}'
-                        WHEN is_bad OR contains(line, chr(0)) OR NOT strict OR NOT full_width THEN '{KIND_ASIDE}'
+            valued AS (SELECT n, line, is_bad, len(fields) = {width} AS full_width, {", ".join(texts)} FROM split),
+            typed AS (SELECT *{", " if casts else ""}{", ".join(casts)} FROM valued)
+            SELECT n,
+                   -- Only an empty line or one starting with a space or tab can be blank: the trim is guarded.
+                   CASE WHEN line = '' OR ((starts_with(line, ' ') OR starts_with(line, chr(9)))
+                                           AND trim(line, ' ' || chr(9)) = '') THEN '{KIND_BLANK}'
+                        WHEN is_bad OR contains(line, chr(0)) OR NOT coalesce(full_width, false) THEN '{KIND_ASIDE}'
                         WHEN {misfit} THEN '{KIND_ASIDE}'
                         ELSE '{KIND_GOOD}' END AS kind,
-                   {", ".join(f"v{i}" for i in range(width))}
-            FROM valued
+                   {", ".join(stored)}
+            FROM typed
             {"ORDER BY n" if bad else ""}
             """
         )
@@ -593,7 +623,9 @@ class _Conversion:
         self._classify(bad)
         counts = dict(self.sql("SELECT kind, count(*) FROM parsed GROUP BY kind").fetchall())
         preamble = min(layout.preamble_lines, total)
-        aside_rows = self.sql(f"SELECT n, raw FROM parsed WHERE kind = '{KIND_ASIDE}' ORDER BY n").fetchall()
+        aside_rows = self.sql(
+            f"SELECT n, raw FROM lines WHERE n IN (SELECT n FROM parsed WHERE kind = '{KIND_ASIDE}') ORDER BY n"
+        ).fetchall()
         if len(aside_rows) > options.max_set_aside_lines:
             raise CsvProcessingError(
                 f"{len(aside_rows)} lines are malformed or part of multi-line records, over the limit of "
@@ -621,13 +653,8 @@ class _Conversion:
                 )
                 quarantined.append((reason, detail, record.first_line, record.line_count, record.text))
 
-        columns = ", ".join(f"v{i} VARCHAR" for i in range(width))
-        self.sql(f"CREATE TABLE stitched (n BIGINT, {columns})")
-        if good_records:
-            self.con.executemany(f"INSERT INTO stitched VALUES (?, {', '.join('?' * width)})", good_records)
-        self.sql("CREATE TABLE conflicts (n BIGINT)")
-        if stitched.conflicts:
-            self.con.executemany("INSERT INTO conflicts VALUES (?)", [[n] for n in sorted(stitched.conflicts)])
+        self._table("stitched", ["n BIGINT", *(f"v{i} VARCHAR" for i in range(width))], good_records)
+        self._table("conflicts", ["n BIGINT"], ([n] for n in sorted(stitched.conflicts)))
 
         good_lines = counts.get(KIND_GOOD, 0) - len(stitched.conflicts)
         rows_in = good_lines + len(stitched.records)
@@ -669,6 +696,22 @@ class _Conversion:
             quarantine_reasons=reasons,
         )
 
+    def _table(self, name: str, columns: list[str], rows: Iterable[Sequence[object]]) -> None:
+        """A table of rows from Python, through a JSON Lines file: DuckDB's executemany costs ~1 ms a row
+        (it looks for pandas and numpy on every value); its JSON reader takes any text exactly."""
+        names = [c.split(" ", 1)[0] for c in columns]
+        path = self.workdir / f"{name}.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(dict(zip(names, row)), ensure_ascii=False) + "\n")
+        self.sql(f"CREATE TABLE {name} ({', '.join(columns)})")
+        if path.stat().st_size:
+            spec = ", ".join(f"{_sql_string(n)}: {_sql_string(c.split(' ', 1)[1])}" for n, c in zip(names, columns))
+            self.sql(
+                f"INSERT INTO {name} SELECT {', '.join(names)} FROM read_json({_sql_string(str(path))}, "
+                f"format = 'newline_delimited', columns = {{{spec}}})"
+            )
+
     def _spark_row(self, raw: str, bad_utf8: bool) -> bool:
         """Whether the Spark path's main pass writes this line as a row on its own: a line this engine sets
         aside for the full parser (``x"y``) can be one, and inside a quoted value it costs that path a pass."""
@@ -699,7 +742,7 @@ class _Conversion:
         target = self.workdir / "part.parquet"
         stamp = self.processed_at if self.processed_at.tzinfo else self.processed_at.replace(tzinfo=timezone.utc)
         typed = [
-            f"{value_sql(f'v{i}', column)} AS {_identifier(name)}"
+            f"{written_sql(f'v{i}', column)} AS {_identifier(name)}"
             for i, (name, column) in enumerate(zip(layout.columns, layout.column_types))
         ]
         added = [
@@ -711,9 +754,10 @@ class _Conversion:
         rows = f"SELECT n, {value_columns} FROM parsed WHERE kind = '{KIND_GOOD}'"
         if merge:
             # Records that span lines (or needed the full parser) go back to their source places.
+            cast = ", ".join(f"{cast_sql(f'v{i}', c)} AS v{i}" for i, c in enumerate(layout.column_types))
             rows = (
                 f"SELECT * FROM ({rows} AND n NOT IN (SELECT n FROM conflicts) "
-                f"UNION ALL SELECT n, {value_columns} FROM stitched) ORDER BY n"
+                f"UNION ALL SELECT n, {cast} FROM stitched) ORDER BY n"
             )
         self.sql(
             f"COPY (SELECT {', '.join([*typed, *added])} FROM ({rows})) TO {_sql_string(str(target))} "
