@@ -6,7 +6,8 @@
  * embedded-metric lines, which Lambda would ship to CloudWatch Logs — is collected line by line.
  *
  * Events and answers travel on a pipe of their own (fd 3), one JSON document a line, so nothing the handler
- * prints can be mistaken for an answer. The process exits when its stdin closes or its parent dies.
+ * prints can be mistaken for an answer. The process exits when its stdin closes, which its parent's end
+ * (however it ends, even killed) does too.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
@@ -22,13 +23,7 @@ const PYTHON = path.join(REPO_ROOT, ".venv", "bin", "python");
  * handler(event, context) with a context whose remaining time counts down from the line's `timeoutMs`.
  */
 const RUNTIME = [
-    "import importlib.util, json, os, sys, threading, time",
-    "parent = os.getppid()",
-    "def watch_parent():",
-    "    while os.getppid() == parent:",
-    "        time.sleep(1)",
-    "    os._exit(0)",
-    "threading.Thread(target=watch_parent, daemon=True).start()",
+    "import importlib.util, json, os, sys, time",
     "answers = os.fdopen(3, 'w', buffering=1)",
     "spec = importlib.util.spec_from_file_location('csv_converter_handler', sys.argv[1])",
     "module = importlib.util.module_from_spec(spec)",
