@@ -1,8 +1,9 @@
 /**
  * GlueTriggerLambda (and ParquetToJsonTrigger, the same code configured by environment): S3 ObjectCreated
  * notifications on the input bucket, delivered through the flow's SQS queue → one Glue job run per new object
- * version that matches the configured suffix and prefix, tracked in the processing-metadata table. The logic
- * lives in ./trigger; this file only wires it to the Lambda runtime.
+ * version that matches the configured suffix and prefix, tracked in the processing-metadata table; in the CSV
+ * flow, a file at or below FAST_PATH_MAX_BYTES goes to the CSV converter's queue instead (./fastPath). The
+ * logic lives in ./trigger; this file only wires it to the Lambda runtime.
  *
  * Two event shapes: the queue's (an event source mapping with ReportBatchItemFailures; the answer names the
  * messages to receive again), and a bare S3 event (the asynchronous invocation of before the queue, so events
