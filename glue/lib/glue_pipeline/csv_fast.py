@@ -61,9 +61,11 @@ from glue_pipeline.csv_rules import (
     HeadLayout,
     ReconciliationError,
     as_text,
+    check_reconciled,
     checked_delimiter,
     checked_encoding,
     head_layout,
+    reason_counts,
     record_reason,
     refusal,
 )
@@ -661,11 +663,7 @@ class _Conversion:
         data_file = self._write_parquet(bool(good_records or stitched.conflicts))
         rows_written = int(self.sql(f"SELECT count(*) FROM read_parquet({_sql_string(str(data_file))})").fetchone()[0])  # type: ignore[index]
         expected_written = good_lines + len(good_records)
-        if rows_written != expected_written or rows_in != rows_written + len(quarantined):
-            raise ReconciliationError(
-                f"rows_in={rows_in} but Parquet holds {rows_written} rows (expected {expected_written}) and "
-                f"{len(quarantined)} were quarantined"
-            )
+        check_reconciled(rows_in, rows_written, expected_written, len(quarantined))
         classified = preamble + sum(counts.values())
         if classified != total:
             raise ReconciliationError(f"{total} lines read but {classified} classified")
@@ -674,9 +672,6 @@ class _Conversion:
         output = self.output_dir / f"part-00000-{run_id}-c000.snappy.parquet"
         shutil.move(str(data_file), output)
         quarantine_size = self._write_quarantine(quarantined, run_id)
-        reasons: dict[str, int] = {}
-        for q in quarantined:
-            reasons[q[0]] = reasons.get(q[0], 0) + 1
         return CsvConversion(
             outcome="PROCESSED" if rows_in else "HEADER_ONLY",
             rows_in=rows_in,
@@ -693,7 +688,7 @@ class _Conversion:
             # The Spark path writes rows before it knows the multi-line records and redoes its main pass
             # when a line inside one was written as a row; the count says the same thing here.
             main_passes=2 if stitched.conflicts or any(self._spark_row(aside[m], m in bad) for m in stitched.aside_members) else 1,
-            quarantine_reasons=reasons,
+            quarantine_reasons=reason_counts(quarantined),
         )
 
     def _table(self, name: str, columns: list[str], rows: Iterable[Sequence[object]]) -> None:

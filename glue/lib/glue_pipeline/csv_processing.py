@@ -65,12 +65,14 @@ from glue_pipeline.csv_rules import (  # noqa: F401 - re-exported: jobs and test
     CsvProcessingError,
     ReconciliationError,
     check_file_start,
+    check_reconciled,
     checked_delimiter,
     checked_encoding,
     field_count,
     head_layout,
     header_cells,
     infer_types_of,
+    reason_counts,
     record_reason,
     refusal,
 )
@@ -847,14 +849,8 @@ def convert_csv(
     rows_written = spark.read.parquet(output_path).count()  # from the files, not from what we meant to write
     rows_quarantined = len(quarantined)
     expected_written = main.good_rows + extra_written
-    if rows_written != expected_written or rows_in != rows_written + rows_quarantined:
-        raise ReconciliationError(
-            f"rows_in={rows_in} but Parquet holds {rows_written} rows (expected {expected_written}) and "
-            f"{rows_quarantined} were quarantined"
-        )
-    reasons: dict[str, int] = {}
-    for q in quarantined:
-        reasons[q[0]] = reasons.get(q[0], 0) + 1
+    check_reconciled(rows_in, rows_written, expected_written, rows_quarantined)
+    reasons = reason_counts(quarantined)
     return CsvConversion(
         outcome="PROCESSED" if rows_in else "HEADER_ONLY",
         rows_in=rows_in,

@@ -200,6 +200,23 @@ def head_layout(
     )
 
 
+def check_reconciled(rows_in: int, rows_written: int, expected_written: int, rows_quarantined: int) -> None:
+    """Rows in = rows written (read back from the files, as the engine meant to write them) + quarantined."""
+    if rows_written != expected_written or rows_in != rows_written + rows_quarantined:
+        raise ReconciliationError(
+            f"rows_in={rows_in} but Parquet holds {rows_written} rows (expected {expected_written}) and "
+            f"{rows_quarantined} were quarantined"
+        )
+
+
+def reason_counts(quarantined: Iterable[Sequence[object]]) -> dict[str, int]:
+    """Quarantined records (reason first) counted by reason, for CsvConversion.quarantine_reasons."""
+    reasons: dict[str, int] = {}
+    for q in quarantined:
+        reasons[str(q[0])] = reasons.get(str(q[0]), 0) + 1
+    return reasons
+
+
 # ------------------------------------------------------------------------------- quarantine reasons
 
 
