@@ -179,7 +179,9 @@ def _fits(column: ColumnType, text: str) -> bool:
         if not _TIMESTAMP.fullmatch(text):
             return False
         try:
-            datetime.strptime(text, TIMESTAMP_FORMAT)
+            # The pattern fixed the shape; fromisoformat checks the calendar and clock as strptime does, ~10x
+            # faster (it runs on every sampled value of the head, in both engines).
+            datetime.fromisoformat(text)
         except ValueError:
             return False
         return True
