@@ -162,6 +162,34 @@ describe("the fast path end to end, offline: upload → S3 event → trigger →
         );
     });
 
+    it("falls back to Glue when the converter runs out of time: the request's arguments unchanged, the record says why", async () => {
+        // Prepare: a converter whose remaining time is all reserve (timeout = DEADLINE_RESERVE_SECONDS' default),
+        // so its deadline has passed before it converts: ResourceExhausted, as a file too slow for the Lambda.
+        const reserveMs = converterContract.defaults.deadlineReserveSeconds * 1000;
+        const running = (loop = await createFastPathLoop(aws, { stage: STAGE, converterTimeoutMs: reserveMs }));
+        const trigger: typeof import("../../functions/glue-trigger/trigger") = require("../../functions/glue-trigger/trigger");
+
+        // Act
+        await aws.putObject(running.inputBucket, "slow/orders.csv", "id,amount\n1,2.5\n2,3.5\n");
+        await running.runUntil("the record STARTED on Glue", async () => (await running.records()).some((r) => r.engine === "glue"), 120_000);
+
+        // Assess: one Glue run, started with exactly the arguments the trigger put in the request (its --file_id,
+        // paths and version), the record now naming it, and the fallback counted.
+        const [record] = await running.records();
+        assert.equal(record.processing_status, "STARTED");
+        assert.equal(record.job_name, running.glueJob);
+        assert.match(String(record.engine_reason), /^fallback: /);
+        const runs = await aws.jobRuns(running.glueJob);
+        assert.equal(runs.length, 1);
+        assert.equal(record.job_run_id, runs[0].Id);
+        const paths = trigger.deriveJobPaths(running.inputBucket, "slow/orders.csv", ".csv", running.outputBucket);
+        assert.equal(runs[0].Arguments?.["--file_id"], record.file_id);
+        assert.equal(runs[0].Arguments?.["--output_path"], paths.outputPath);
+        assert.equal(runs[0].Arguments?.["--source_version_id"], record.source_version);
+        assert.equal(emfTotals(running.converter.output())[converterContract.metrics.fallbacks], 1);
+        assert.equal((await queueDepth(running.sqs, running.converterQueue.url)).total, 0, "the request is consumed");
+    });
+
     it("records a bad file FAILED on the fast path (replayable), counts FastPathFailed, and publishes nothing", async () => {
         // Prepare: a semicolon-delimited file in a comma flow (the data-fidelity rules reject it, naming the delimiter).
         const running = (loop = await createFastPathLoop(aws, { stage: STAGE }));
