@@ -50,10 +50,14 @@ export interface GlueFileAssumptions {
 }
 
 export interface ConverterAssumptions {
-    /** Conversion throughput of the fast path (DuckDB with the Spark path's rules), MB of CSV a second. */
-    readonly mbPerSecond: number;
-    /** Where {@link mbPerSecond} comes from. */
-    readonly mbPerSecondSource: string;
+    /** CPU-seconds the fast engine (DuckDB with the Spark path's rules) spends per MB of CSV. */
+    readonly cpuSecondsPerMb: number;
+    /** Where {@link cpuSecondsPerMb} comes from. */
+    readonly cpuSource: string;
+    /** Lambda gives one vCPU per this much memory. */
+    readonly memoryMbPerVcpu: number;
+    /** The most vCPUs the engine was measured to use (the bench machine's cores). */
+    readonly maxVcpus: number;
     /** S3 transfer inside the region, one stream: the CSV down, the Parquet up. */
     readonly s3MbPerSecond: number;
     /** Per file besides the data: record writes, the version check, the publish copy, a warm invocation. */
@@ -70,13 +74,15 @@ export interface ConverterAssumptions {
 }
 
 /**
- * ASSUMED until docs/fast-path.md publishes the converter's measured MB/s: half of DuckDB's raw `COPY` on the
- * 100 MB bench file (87.5 MB/s, docs/benchmarks.md), the floor the fast-path issue sets (≥ 0.5× raw COPY).
- * S3 at 80 MB/s and 1 s a file are assumptions too, not measurements.
+ * The conversion from docs/fast-path.md's measurement: 3.2 CPU-seconds for the 100 MB bench file (51–53 MB/s
+ * on 2 cores), at Lambda's one vCPU per 1,769 MB, no more than the 2 cores it was measured on (Graviton is
+ * taken as fast as the bench machine's core). S3 at 80 MB/s and 1 s a file are assumptions, not measurements.
  */
 export const CONVERTER_ASSUMPTIONS: ConverterAssumptions = {
-    mbPerSecond: 40,
-    mbPerSecondSource: "assumed: 0.5× DuckDB's raw COPY on the 100 MB bench (87.5 MB/s), the issue's floor; docs/fast-path.md's measurement replaces it",
+    cpuSecondsPerMb: 0.032,
+    cpuSource: "docs/fast-path.md: 3.2 CPU-s per 100 MB on the bench",
+    memoryMbPerVcpu: 1769,
+    maxVcpus: 2,
     s3MbPerSecond: 80,
     fixedSecondsPerFile: 1,
     parquetRatio: 0.25,
@@ -100,12 +106,12 @@ export interface FastPathInfo {
 
 /**
  * The converter's settings when a stack deploys none (the per-file table still prices one): the contract's
- * routing limit; 3,008 MB (about two vCPUs) and 300 s, the defaults the component is built with.
+ * routing limit, and the sizing docs/fast-path.md checks it against (2,048 MB, 120 s).
  */
 export const DEFAULT_FAST_PATH: Omit<FastPathInfo, "functionName" | "glueJobName"> = {
-    memoryMb: 3008,
+    memoryMb: 2048,
     architecture: "arm64",
-    timeoutSeconds: 300,
+    timeoutSeconds: 120,
     maxBytes: converterContract.defaults.maxBytes,
 };
 
@@ -143,14 +149,19 @@ export interface ConverterFileCost {
     readonly fitsTimeout: boolean;
 }
 
-/** Seconds the converter spends on one file: the fixed part, the transfers, the conversion. */
-export function converterSeconds(sizeMb: number, a: ConverterAssumptions = CONVERTER_ASSUMPTIONS): number {
-    return a.fixedSecondsPerFile + (sizeMb * (1 + a.parquetRatio)) / a.s3MbPerSecond + sizeMb / a.mbPerSecond;
+/** vCPUs the converter's engine uses at `memoryMb`. */
+export function converterVcpus(memoryMb: number, a: ConverterAssumptions = CONVERTER_ASSUMPTIONS): number {
+    return Math.min(memoryMb / a.memoryMbPerVcpu, a.maxVcpus);
+}
+
+/** Seconds the converter spends on one file: the fixed part, the transfers, the conversion at its vCPUs. */
+export function converterSeconds(sizeMb: number, memoryMb: number, a: ConverterAssumptions = CONVERTER_ASSUMPTIONS): number {
+    return a.fixedSecondsPerFile + (sizeMb * (1 + a.parquetRatio)) / a.s3MbPerSecond + (sizeMb * a.cpuSecondsPerMb) / converterVcpus(memoryMb, a);
 }
 
 /** One file of `sizeMb` on the converter: Lambda GB-seconds at its memory and architecture, the request, the SQS requests. */
 export function converterFileCost(sizeMb: number, fp: Omit<FastPathInfo, "functionName" | "glueJobName">, prices: PriceTable, a = CONVERTER_ASSUMPTIONS): ConverterFileCost {
-    const seconds = converterSeconds(sizeMb, a);
+    const seconds = converterSeconds(sizeMb, fp.memoryMb, a);
     const gbSeconds = (fp.memoryMb / 1024) * seconds;
     const computeCost = gbSeconds * (fp.architecture === "arm64" ? prices.lambda.gbSecondArm64 : prices.lambda.gbSecondX86);
     const requestCost = prices.lambda.requestsPerMillion / 1e6;

@@ -3,7 +3,7 @@
  * one file on each path of the fast path by size class.
  */
 import { Estimate, Service, SERVICES } from "./costEstimate";
-import { CONVERTER_ASSUMPTIONS, FastPathInfo, GLUE_FILE_ASSUMPTIONS, glueMinimumRunCost, perFileBySizeClass } from "./costFastPath";
+import { CONVERTER_ASSUMPTIONS, converterVcpus, FastPathInfo, GLUE_FILE_ASSUMPTIONS, glueMinimumRunCost, perFileBySizeClass } from "./costFastPath";
 import { PriceTable } from "./costPrices";
 import { REQUIRED_ESTIMATES } from "./costWorkloads";
 
@@ -79,7 +79,8 @@ export function formatPerFile(fp: Omit<FastPathInfo, "functionName" | "glueJobNa
     out.push(`  Glue minimum run (${g.workers} DPU × ${prices.glue.minimumBilledSeconds} s on ${executionClass}): ${usdFine(minimum)}; the goal for a small file: at most 1/20 of it (${usdFine(minimum / 20)}).`);
     out.push(
         `  Assumed: Glue ${g.startSeconds} s to start, ${g.mbPerSecond} MB/s (docs/benchmarks.md, Spark path); converter ${c.fixedSecondsPerFile} s a file, ` +
-            `S3 at ${c.s3MbPerSecond} MB/s, conversion at ${c.mbPerSecond} MB/s (${c.mbPerSecondSource}); routing limit ${mb(fp.maxBytes)}, timeout ${fp.timeoutSeconds} s.`,
+            `S3 at ${c.s3MbPerSecond} MB/s; conversion ${c.cpuSecondsPerMb} CPU-s per MB (${c.cpuSource}) on ${+converterVcpus(fp.memoryMb).toFixed(2)} vCPU; ` +
+            `routing limit ${mb(fp.maxBytes)}, timeout ${fp.timeoutSeconds} s.`,
     );
     return out.join("\n");
 }

@@ -333,8 +333,9 @@ describe("cost model", () => {
             close(gig.seconds, 15 + 1024 / 17.5, "start + 1 GB at the Spark path's 17.5 MB/s", 1e-9);
             close(gig.cost, (2 * gig.seconds * 0.44) / 3600, "per second past the minimum", 1e-9);
             const small = converterFileCost(1, DEFAULT_FAST_PATH, PRICES_EU_WEST_1);
-            close(small.seconds, 1 + (1 * 1.25) / 80 + 1 / 40, "fixed + transfers + conversion", 1e-9);
-            close(small.gbSeconds, (3008 / 1024) * small.seconds, "GB-s at the memory", 1e-9);
+            close(small.seconds, 1 + (1 * 1.25) / 80 + (1 * 0.032) / (2048 / 1769), "fixed + transfers + 3.2 CPU-s per 100 MB at 2,048 MB's vCPUs", 1e-9);
+            close(small.gbSeconds, 2 * small.seconds, "GB-s at the memory", 1e-9);
+            close(converterFileCost(100, { ...DEFAULT_FAST_PATH, memoryMb: 10240 }, PRICES_EU_WEST_1).seconds, 1 + 125 / 80 + 3.2 / 2, "no more than the 2 vCPUs measured", 1e-9);
             close(small.cost, small.gbSeconds * 0.0000133334 + 0.2 / 1e6 + (3 * 0.4) / 1e6, "arm64 GB-s, the request, three SQS requests", 1e-12);
             assert.deepEqual(
                 perFileBySizeClass(DEFAULT_FAST_PATH, PRICES_EU_WEST_1, "STANDARD").map((r) => [r.sizeMb, r.converter.routed, r.converter.fitsTimeout]),
@@ -425,10 +426,10 @@ describe("cost model", () => {
             assert.match(text, /fast path: 9\.7 of 10 FileProcessorV2-dev files a month on CsvConverter-dev \(≤ 256 MB\), 0\.3 on Glue; all on Glue the stack would cost \$\d+\.\d\d/);
             const perFile = formatPerFile(est.routing[0].fastPath, "STANDARD", PRICES_EU_WEST_1);
             assert.match(perFile, /^One CSV file on each path \(CsvConverter-dev;/);
-            assert.match(perFile, /\n  1 MB\s+15\.1 s, billed 60 s \$0\.0147\s+1\.0 s, 3\.1 GB-s \$0\.0000422\s+converter\s+1\/348\n/);
-            assert.match(perFile, /\n  1 GB\s+73\.5 s, billed 74 s \$0\.0180\s+.*Glue\s+1\/9\n/);
+            assert.match(perFile, /\n  1 MB\s+15\.1 s, billed 60 s \$0\.0147\s+1\.0 s, 3\.0 GB-s \$0\.0000419\s+converter\s+1\/350\n/, "at the graph's 3,008 MB");
+            assert.match(perFile, /\n  1 GB\s+73\.5 s, billed 74 s \$0\.0180\s+.*Glue\s+1\/10\n/);
             assert.match(perFile, /the goal for a small file: at most 1\/20 of it \(\$0\.000733\)/);
-            assert.match(perFile, /conversion at 40 MB\/s \(assumed:/);
+            assert.match(perFile, /conversion 0\.032 CPU-s per MB \(docs\/fast-path\.md: 3\.2 CPU-s per 100 MB on the bench\) on 1\.7 vCPU/);
         });
     });
 });
