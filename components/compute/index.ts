@@ -4,3 +4,5 @@ export * from "./lambdaFunction";
 export * from "./lambdaFunctionResources";
 export * from "./s3TriggeredLambda";
 export * from "./triggerQueue";
+export * from "./csvConverter";
+export * from "./pythonPackage";

@@ -202,8 +202,7 @@ export class S3TriggeredLambda extends pulumi.ComponentResource {
         const feed = createTriggerQueue(this, name, {
             functionName: args.functionName,
             functionTimeoutSeconds: timeoutSeconds,
-            bucketArn,
-            bucketOwnerAccountId: sourceAccount,
+            sender: { bucketArn, bucketOwnerAccountId: sourceAccount },
             maxReceiveCount: settings.maxReceiveCount,
             tags: args.tags,
         });

@@ -102,12 +102,38 @@ export function triggerQueuePolicy(queueArn: string, bucketArn: string, bucketOw
     return policyDocument([denyInsecureQueueTransport(queueArn), allowS3]);
 }
 
+/**
+ * The queue's policy when a role sends (one function hands work to another, e.g. the trigger to the CSV
+ * converter): refuse anything not sent over TLS, and admit that role. No deny for other principals: an
+ * operator's own identity policy must still be able to send (`npm run replay` routes a replayed file to the
+ * queue as the trigger would), and no other principal of the account is granted SendMessage by this stack.
+ */
+export function roleSenderQueuePolicy(queueArn: string, senderRoleArn: string): PolicyDocument {
+    const allowRole: PolicyStatement = {
+        Sid: "AllowSenderRole",
+        Effect: "Allow",
+        Principal: { AWS: senderRoleArn },
+        Action: "sqs:SendMessage",
+        Resource: queueArn,
+    };
+    return policyDocument([denyInsecureQueueTransport(queueArn), allowRole]);
+}
+
+/** Who sends to the queue: S3 for one bucket (event notifications), or one IAM role. */
+export type TriggerQueueSender =
+    | { readonly bucketArn: pulumi.Input<string>; readonly bucketOwnerAccountId: pulumi.Input<string> }
+    | { readonly roleArn: pulumi.Input<string> };
+
 export interface TriggerQueueArgs {
     /** Names the queues: `<functionName>-queue` and `<functionName>-queue-dlq`. */
     readonly functionName: string;
     readonly functionTimeoutSeconds: number;
-    readonly bucketArn: pulumi.Input<string>;
-    readonly bucketOwnerAccountId: pulumi.Input<string>;
+    readonly sender: TriggerQueueSender;
+    /**
+     * A customer managed key for both queues. Only for a role sender with kms:GenerateDataKey on it (S3
+     * cannot use the key; see the module comment). @default SSE-SQS
+     */
+    readonly kmsKeyArn?: pulumi.Input<string>;
     readonly maxReceiveCount?: number;
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -124,12 +150,17 @@ export interface TriggerQueue {
  * `-queue-policy`, `-queue-dlq`, `-queue-dlq-policy`.
  */
 export function createTriggerQueue(parent: pulumi.Resource, name: string, args: TriggerQueueArgs): TriggerQueue {
+    const sender = args.sender;
+    if ("bucketArn" in sender && args.kmsKeyArn !== undefined) {
+        throw new Error(`createTriggerQueue ${name}: a queue S3 sends to cannot use a customer managed key (SSE-SQS only)`);
+    }
+    const encryption = args.kmsKeyArn !== undefined ? { kmsMasterKeyId: args.kmsKeyArn } : { sqsManagedSseEnabled: true };
     const deadLetterQueue = new aws.sqs.Queue(
         `${name}-queue-dlq`,
         {
             name: `${args.functionName}-queue-dlq`,
             messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-            sqsManagedSseEnabled: true,
+            ...encryption,
             tags: args.tags,
         },
         { parent },
@@ -145,7 +176,7 @@ export function createTriggerQueue(parent: pulumi.Resource, name: string, args: 
             name: `${args.functionName}-queue`,
             visibilityTimeoutSeconds: visibilityTimeoutSeconds(args.functionTimeoutSeconds),
             messageRetentionSeconds: TRIGGER_QUEUE_RETENTION_SECONDS,
-            sqsManagedSseEnabled: true,
+            ...encryption,
             redrivePolicy: deadLetterQueue.arn.apply((deadLetterTargetArn) =>
                 JSON.stringify({ deadLetterTargetArn, maxReceiveCount: args.maxReceiveCount ?? TRIGGER_QUEUE_DEFAULTS.maxReceiveCount }),
             ),
@@ -157,9 +188,12 @@ export function createTriggerQueue(parent: pulumi.Resource, name: string, args: 
         `${name}-queue-policy`,
         {
             queueUrl: queue.url,
-            policy: pulumi
-                .all([queue.arn, pulumi.output(args.bucketArn), pulumi.output(args.bucketOwnerAccountId)])
-                .apply(([queueArn, bucketArn, account]) => JSON.stringify(triggerQueuePolicy(queueArn, bucketArn, account))),
+            policy:
+                "roleArn" in sender
+                    ? pulumi.all([queue.arn, pulumi.output(sender.roleArn)]).apply(([queueArn, roleArn]) => JSON.stringify(roleSenderQueuePolicy(queueArn, roleArn)))
+                    : pulumi
+                          .all([queue.arn, pulumi.output(sender.bucketArn), pulumi.output(sender.bucketOwnerAccountId)])
+                          .apply(([queueArn, bucketArn, account]) => JSON.stringify(triggerQueuePolicy(queueArn, bucketArn, account))),
         },
         { parent },
     );
