@@ -20,7 +20,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CSV_CONVERTER_DEFAULTS, CSV_CONVERTER_ENV } from "../../functions/csv-converter/contract";
+// The JSON itself, as components/monitoring does: its names are the converter's (handler.py reads the same file).
+import converterContract from "../../functions/csv-converter/contract.json";
 import {
     PolicyStatement,
     dynamoDbItemStatement,
@@ -111,8 +112,8 @@ export function validateCsvConverterSettings(settings: CsvConverterSettings): vo
     requireIntegerIn(timeout, 1, 900, "timeoutSeconds");
     // The converter hands a file to Glue when fewer than the reserve seconds remain: a timeout within the
     // reserve would leave no time to convert at all.
-    if (timeout <= CSV_CONVERTER_DEFAULTS.deadlineReserveSeconds) {
-        throw new Error(`${LABEL}: timeoutSeconds ${timeout} must exceed the fallback reserve of ${CSV_CONVERTER_DEFAULTS.deadlineReserveSeconds} s`);
+    if (timeout <= converterContract.defaults.deadlineReserveSeconds) {
+        throw new Error(`${LABEL}: timeoutSeconds ${timeout} must exceed the fallback reserve of ${converterContract.defaults.deadlineReserveSeconds} s`);
     }
     requireIntegerIn(settings.ephemeralStorageMb ?? d.ephemeralStorageMb, 512, 10240, "ephemeralStorageMb");
     requireIntegerIn(settings.maximumConcurrency ?? d.maximumConcurrency, 2, 1000, "maximumConcurrency");
@@ -238,11 +239,11 @@ export class CsvConverter extends pulumi.ComponentResource {
         );
 
         const environment: Record<string, pulumi.Input<string>> = {
-            [CSV_CONVERTER_ENV.metadataTable]: args.metadataTableName,
-            [CSV_CONVERTER_ENV.outputBucket]: args.outputBucketName,
-            [CSV_CONVERTER_ENV.glueJobName]: args.glueJobName,
-            [CSV_CONVERTER_ENV.memoryLimitMb]: String(duckDbMemoryLimitMb(this.memoryMb)),
-            [CSV_CONVERTER_ENV.deadlineReserveSeconds]: String(CSV_CONVERTER_DEFAULTS.deadlineReserveSeconds),
+            [converterContract.env.metadataTable]: args.metadataTableName,
+            [converterContract.env.outputBucket]: args.outputBucketName,
+            [converterContract.env.glueJobName]: args.glueJobName,
+            [converterContract.env.memoryLimitMb]: String(duckDbMemoryLimitMb(this.memoryMb)),
+            [converterContract.env.deadlineReserveSeconds]: String(converterContract.defaults.deadlineReserveSeconds),
             ...(args.environment ?? {}),
         };
         this.function = new aws.lambda.Function(

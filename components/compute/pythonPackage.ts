@@ -160,6 +160,11 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
 
 const cache = new Map<string, PythonPackage>();
 
+/** Forgets built packages (tests rebuild to prove the zip is deterministic). */
+export function clearPythonPackageCache(): void {
+    cache.clear();
+}
+
 /** Builds (once per process and spec) the deterministic zip of a Python function. */
 export function buildPythonPackage(spec: PythonPackageSpec): PythonPackage {
     const key = JSON.stringify(spec);
