@@ -7,6 +7,9 @@
  * expected, because the person reading them is editing that YAML file.
  */
 
+// JSON only: this module stays free of Pulumi so that parsing is tested without an engine.
+import converterContract from "../functions/csv-converter/contract.json";
+
 export const PROJECT = "glue-data-pipeline";
 
 export type ExecutionClass = "STANDARD" | "FLEX";
@@ -135,6 +138,22 @@ export interface PromotionSettings {
     readonly requireSmoke?: boolean;
 }
 
+/**
+ * `fastPath`: the CSV flow's small files converted by a Python Lambda (DuckDB, the Glue job's rules) instead
+ * of a Glue run; files above `maxBytes`, and any the converter runs out of memory, disk or time on, go to Glue.
+ */
+export interface FastPathSettings {
+    /** false: every CSV file goes to Glue and no converter is deployed. @default true */
+    readonly enabled: boolean;
+    /** Largest object (bytes) the trigger routes to the converter. @default contract.json defaults.maxBytes (256 MiB) */
+    readonly maxBytes: number;
+    readonly memoryMb: number;
+    readonly timeoutSeconds: number;
+    readonly ephemeralStorageMb: number;
+    /** Conversions at once (the converter queue's event source mapping). */
+    readonly maximumConcurrency: number;
+}
+
 export interface StackConfig {
     readonly stackName: string;
     /** Short environment name used in resource names (`glue-input-{stage}-{account}`). */
@@ -159,6 +178,8 @@ export interface StackConfig {
     readonly claims?: ClaimsSettings;
     /** When false (the default), buckets, key and table are kept when the stack is destroyed. */
     readonly allowDataDestroy: boolean;
+    /** The CSV flow's fast path (the converter). parseStackConfig always sets it. @default on, FAST_PATH_CONFIG_DEFAULTS */
+    readonly fastPath?: FastPathSettings;
     /** The medallion workflow, when the stack runs it. */
     readonly medallion?: MedallionSettings;
     /** When set, the stack refuses to deploy artifacts that the named stack has not deployed first. */
@@ -224,6 +245,7 @@ export const SECTION_FIELDS: Readonly<Record<string, readonly string[] | null>> 
     alerts: ["emails"],
     claims: ["errorEmails", "minQualityScore", "warehouse"],
     csv: ["delimiter", "encoding"],
+    fastPath: ["enabled", "maxBytes", "memoryMb", "timeoutSeconds", "ephemeralStorageMb", "maximumConcurrency"],
     medallion: ["apiBaseUrl", "apiKeyHeader", "pageSize", "schedule", "scheduleEnabled", "noDataIsFailure", "athenaBytesScannedCutoffMb", "ingestConcurrency"],
     promotion: ["fromStack", "requireSmoke"],
 };
@@ -481,6 +503,7 @@ export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonl
     const claims = section("claims");
     const medallion = section("medallion");
     const csv = section("csv");
+    const fastPath = section("fastPath");
 
     return {
         stackName,
@@ -509,9 +532,41 @@ export function parseStackConfig(stackName: string, raw: RawConfig, env: Readonl
             delimiter: csv.oneOf("delimiter", "comma", CSV_DELIMITERS),
             encoding: csv.oneOf("encoding", "utf-8", CSV_ENCODINGS),
         },
+        fastPath: parseFastPath(fastPath),
         medallion: medallion.isEmpty() ? undefined : parseMedallion(medallion),
         promotion: parsePromotion(promotion),
         smokeOnUp: r.boolean("smokeOnUp", SCALAR_KEYS.smokeOnUp.default),
+    };
+}
+
+/**
+ * Defaults of `fastPath`: the size limit is the contract's (docs/fast-path.md measured it); the function's
+ * sizing is the CsvConverter's defaults (components/compute/csvConverter.ts says why; a test keeps them equal).
+ */
+export const FAST_PATH_CONFIG_DEFAULTS: FastPathSettings = {
+    enabled: true,
+    maxBytes: converterContract.defaults.maxBytes,
+    memoryMb: 2048,
+    timeoutSeconds: 120,
+    ephemeralStorageMb: 2048,
+    maximumConcurrency: 5,
+};
+
+function parseFastPath(f: Section): FastPathSettings {
+    const D = FAST_PATH_CONFIG_DEFAULTS;
+    const timeoutSeconds = f.integer("timeoutSeconds", D.timeoutSeconds, 1, 900);
+    // The converter hands a file to Glue when fewer than the reserve seconds remain; no time would be left to convert.
+    if (timeoutSeconds <= converterContract.defaults.deadlineReserveSeconds) {
+        throw new ConfigError("fastPath.timeoutSeconds", `${timeoutSeconds} must exceed the converter's ${converterContract.defaults.deadlineReserveSeconds} s fallback reserve`);
+    }
+    return {
+        enabled: f.boolean("enabled", D.enabled),
+        // 10 GiB: Lambda's largest /tmp; a file must fit there beside its output.
+        maxBytes: f.integer("maxBytes", D.maxBytes, 1, 10 * 1024 ** 3),
+        memoryMb: f.integer("memoryMb", D.memoryMb, 128, 10240),
+        timeoutSeconds,
+        ephemeralStorageMb: f.integer("ephemeralStorageMb", D.ephemeralStorageMb, 512, 10240),
+        maximumConcurrency: f.integer("maximumConcurrency", D.maximumConcurrency, 2, 1000),
     };
 }
 

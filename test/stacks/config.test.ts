@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, DEFAULT_TAGS, editDistance, nearestKey, parseStackConfig, PROJECT_KEYS, RawConfig } from "../../stacks/config";
+import { ConfigError, DEFAULT_TAGS, FAST_PATH_CONFIG_DEFAULTS, editDistance, nearestKey, parseStackConfig, PROJECT_KEYS, RawConfig } from "../../stacks/config";
 
 const P = "glue-data-pipeline";
 
@@ -284,7 +284,24 @@ describe("stack configuration", () => {
         });
 
         it("accept every key the project declares", () => {
-            assert.deepEqual([...PROJECT_KEYS].sort(), ["accountId", "alerts", "allowDataDestroy", "claims", "csv", "deployRoleArn", "glue", "medallion", "permissionsBoundaryArn", "promotion", "smokeOnUp", "stage", "tags", "trigger"]);
+            assert.deepEqual([...PROJECT_KEYS].sort(), ["accountId", "alerts", "allowDataDestroy", "claims", "csv", "deployRoleArn", "fastPath", "glue", "medallion", "permissionsBoundaryArn", "promotion", "smokeOnUp", "stage", "tags", "trigger"]);
+        });
+
+        it("fastPath: on by default with the contract's size limit and the converter's sizing; each field read and bounded; unknown fields refused naming the nearest", async () => {
+            const { CSV_CONVERTER_DEFAULTS_SETTINGS } = await import("../../components/compute/csvConverter");
+            const defaults = parseStackConfig("dev", raw({}), NO_ENV).fastPath!;
+            assert.deepEqual(defaults, FAST_PATH_CONFIG_DEFAULTS);
+            assert.equal(defaults.enabled, true);
+            assert.equal(defaults.maxBytes, 268435456);
+            for (const field of ["memoryMb", "timeoutSeconds", "ephemeralStorageMb", "maximumConcurrency"] as const) {
+                assert.equal(defaults[field], CSV_CONVERTER_DEFAULTS_SETTINGS[field], `${field}: config and component defaults agree`);
+            }
+            const set = { enabled: false, maxBytes: 1048576, memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 4096, maximumConcurrency: 10 };
+            assert.deepEqual(parseStackConfig("dev", raw({ [`${P}:fastPath`]: JSON.stringify(set) }), NO_ENV).fastPath, set);
+            for (const [field, value] of [["maxBytes", 0], ["memoryMb", 64], ["timeoutSeconds", 60], ["timeoutSeconds", 901], ["ephemeralStorageMb", 100], ["maximumConcurrency", 1], ["enabled", "yes"]] as const) {
+                assert.throws(() => parseStackConfig("dev", raw({ [`${P}:fastPath`]: JSON.stringify({ [field]: value }) }), NO_ENV), new RegExp(`fastPath\\.${field}`), `${field} ${value}`);
+            }
+            assert.throws(() => parseStackConfig("dev", raw({ [`${P}:fastPath`]: JSON.stringify({ maxByte: 5 }) }), NO_ENV), /fastPath\.maxByte: unknown setting; did you mean maxBytes\?/);
         });
 
         it("smokeOnUp and promotion.requireSmoke: read when given; requireSmoke without fromStack refused", () => {
