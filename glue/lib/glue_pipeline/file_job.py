@@ -52,7 +52,7 @@ from glue_pipeline.file_run import (  # noqa: F401 - re-exported
     run_summary,
     source_version_problem,
 )
-from glue_pipeline.hadoop_fs import delete_path, path_exists, rename_path, write_scope
+from glue_pipeline.hadoop_fs import delete_path, list_children, path_exists, rename_path, write_scope
 from glue_pipeline.metadata import MetadataRecorder
 from glue_pipeline.runtime import start_job
 
@@ -72,31 +72,82 @@ class FileJobRun:
     processed_at: datetime  # one timestamp for the whole run
 
 
-def publish_outputs(spark: SparkSession, paths: RunPaths) -> None:
-    """Moves the staged output and quarantine into their final prefixes, replacing what was there.
+def _under(prefix: str, name: str) -> str:
+    return prefix + name if prefix.endswith("/") else f"{prefix}/{name}"
 
-    A staged prefix that does not exist (no bad rows, or no data) removes the final one, as a run in place
-    would have. The previous output is first moved aside into this run's staging prefix, so a failed move
-    puts it back instead of leaving the prefix empty. On S3 a move is a copy and delete of each object: the
-    final prefix may be briefly incomplete during publication, but only ever with this run's finished,
-    reconciled output or the previous one, never with a failed run's partial files.
+
+def _partition_column(name: str) -> str | None:
+    column, sep, _ = name.partition("=")
+    return column if sep and column else None
+
+
+def owned_entries(spark: SparkSession, final: str, staged: Sequence[tuple[str, bool]]) -> list[str]:
+    """The names directly under ``final`` that this run replaces: its files (part files, ``_SUCCESS``, Spark's
+    ``.crc`` files), and the ``column=value`` directories of the partition columns its staged output has.
+
+    Any other directory under ``final`` is a sub-prefix holding another key's output (``a.csv`` publishes to
+    ``processed/a/``, ``a/x.csv`` to ``processed/a/x/``; keys are data) and is never touched. A staged output
+    holding a directory that is not a partition cannot be published without that risk, so it is refused.
+    """
+    columns = set()
+    for name, is_dir in staged:
+        if is_dir:
+            column = _partition_column(name)
+            if column is None:
+                raise ValueError(f"refusing to publish {name!r}: a run publishes files and partition directories only")
+            columns.add(column)
+    return [name for name, is_dir in list_children(spark, final) if not is_dir or _partition_column(name) in columns]
+
+
+def publish_outputs(spark: SparkSession, paths: RunPaths) -> None:
+    """Moves the staged output and quarantine into their final prefixes, replacing what this run owns there.
+
+    A run owns only the entries directly under its final prefix (see :func:`owned_entries`); sub-prefixes
+    belonging to other keys stay exactly as they were, as the fast path's converter does
+    (csv-converter/s3_output.py lists the final prefix one level deep). A staged prefix that does not exist
+    (no bad rows, or no data) removes the final prefix's own entries, as a run in place would have, and the
+    prefix itself when nothing else is left in it. The previous entries are first moved aside into this run's
+    staging prefix, so a failed move removes what was moved in and puts them back instead of leaving the
+    prefix empty. On S3 a move is a copy and delete of each object: the final prefix may be briefly incomplete
+    during publication, but only ever with this run's finished, reconciled output or the previous one, never
+    with a failed run's partial files.
     """
     root = paths.staging_roots[0]
     for staged, final, name in (
         (paths.staging_output, paths.output_path, "output"),
         (paths.staging_quarantine, paths.quarantine_path, "quarantine"),
     ):
-        aside = f"{root}previous-{name}"
-        had_previous = path_exists(spark, final)
-        if had_previous:
-            rename_path(spark, final, aside)
-        if path_exists(spark, staged):
-            try:
-                rename_path(spark, staged, final)
-            except Exception:
-                if had_previous and not path_exists(spark, final):
-                    rename_path(spark, aside, final)
-                raise
+        aside = f"{root}previous-{name}/"
+        incoming = list_children(spark, staged)
+        previous = owned_entries(spark, final, incoming)
+        moved_aside: list[str] = []
+        moved_in: list[str] = []
+        try:
+            for entry in previous:
+                rename_path(spark, _under(final, entry), aside + entry)
+                moved_aside.append(entry)
+            for entry, _ in incoming:
+                rename_path(spark, _under(staged, entry), _under(final, entry))
+                moved_in.append(entry)
+        except Exception:
+            _restore(spark, final, aside, moved_in, moved_aside)
+            raise
+        if not incoming and path_exists(spark, final) and not list_children(spark, final):
+            delete_path(spark, final)
+
+
+def _restore(spark: SparkSession, final: str, aside: str, moved_in: Sequence[str], moved_aside: Sequence[str]) -> None:
+    """Undoes a failed publication of one prefix: this run's entries out, the previous ones back."""
+    for entry in moved_in:
+        try:
+            delete_path(spark, _under(final, entry))
+        except Exception:  # noqa: BLE001 - keep restoring; the publication's own error is raised
+            LOG.exception("could not remove %s after a failed publication", _under(final, entry))
+    for entry in moved_aside:
+        try:
+            rename_path(spark, aside + entry, _under(final, entry))
+        except Exception:  # noqa: BLE001 - keep restoring; the publication's own error is raised
+            LOG.exception("could not put back %s after a failed publication", _under(final, entry))
 
 
 def run_file_job(

@@ -51,6 +51,17 @@ def path_size_bytes(spark: SparkSession, path: str) -> int:
     return int(fs.getContentSummary(hadoop_path).getLength())
 
 
+def list_children(spark: SparkSession, path: str) -> list[tuple[str, bool]]:
+    """The names directly under a directory, each with whether it is a directory; [] when it does not exist.
+
+    One level only: a publication replaces the files it owns and must not descend into another key's prefix.
+    """
+    hadoop_path, fs = _path_and_fs(spark, path)
+    if not fs.exists(hadoop_path) or not fs.getFileStatus(hadoop_path).isDirectory():
+        return []
+    return sorted((str(status.getPath().getName()), bool(status.isDirectory())) for status in fs.listStatus(hadoop_path))
+
+
 def delete_path(spark: SparkSession, path: str) -> bool:
     """Deletes a file or directory tree; True when something was deleted. Inside a :func:`write_scope`, a
     path outside it raises PathOutsideScopeError before anything is touched."""
