@@ -8,11 +8,15 @@ import { hashDirectory, hashFile, resolveRepoPath, sha256Hex } from "../componen
 import { CLAIMS_SOURCES } from "../components/claims/claimsPipeline";
 import { GLUE_JOB_EVENTS_ENTRY } from "../components/monitoring/glueJobEventHandler";
 import { bundleFunction } from "../components/compute/lambdaBundle";
+import { CSV_CONVERTER_PACKAGE, buildPythonPackage } from "../components/compute/pythonPackage";
 import { INGEST_ENTRY, MEDALLION_JOB_SCRIPT } from "../components/workflow/medallionWorkflow";
 import { ArtifactVersions } from "./promotion";
 
-/** A Glue entry script (hashed as a file), the Glue library (a directory), or a Lambda handler (its bundle). */
-export type ArtifactKind = "glueScript" | "glueLibrary" | "lambdaBundle";
+/**
+ * A Glue entry script (hashed as a file), the Glue library (a directory), a Lambda handler (its bundle), or a
+ * Python Lambda's deployment zip (components/compute/pythonPackage.ts; deterministic, so its hash is its version).
+ */
+export type ArtifactKind = "glueScript" | "glueLibrary" | "lambdaBundle" | "pythonPackage";
 
 export interface ArtifactSource {
     readonly kind: ArtifactKind;
@@ -41,12 +45,16 @@ export const ARTIFACT_SOURCES = {
     claimsValidationBundle: { kind: "lambdaBundle", path: CLAIMS_SOURCES.validationHandler },
     /** The medallion API ingestion Lambda. */
     apiIngestBundle: { kind: "lambdaBundle", path: INGEST_ENTRY },
+    /** The CSV flow's fast-path converter: its zip (handler, the Spark-free glue_pipeline modules, DuckDB). */
+    csvConverterPackage: { kind: "pythonPackage", path: CSV_CONVERTER_PACKAGE.functionDir },
 } as const satisfies Record<string, ArtifactSource>;
 
 export type ArtifactName = keyof typeof ARTIFACT_SOURCES;
 
 /** Artifacts only a stack running the medallion workflow ships. */
 export const MEDALLION_ARTIFACTS: readonly ArtifactName[] = ["medallionScript", "apiIngestBundle"];
+/** Artifacts only a stack with the CSV flow's fast path (`fastPath.enabled`, the default) ships. */
+export const FAST_PATH_ARTIFACTS: readonly ArtifactName[] = ["csvConverterPackage"];
 
 /** The version of one artifact in this working tree. */
 export function artifactVersion(source: ArtifactSource): string {
@@ -57,6 +65,9 @@ export function artifactVersion(source: ArtifactSource): string {
             return hashDirectory(resolveRepoPath(source.path));
         case "lambdaBundle":
             return bundleFunction(source.path).sha256;
+        case "pythonPackage":
+            if (source.path !== CSV_CONVERTER_PACKAGE.functionDir) throw new Error(`artifactVersion: no Python package is defined for ${source.path}`);
+            return buildPythonPackage(CSV_CONVERTER_PACKAGE).sha256;
     }
 }
 
@@ -65,9 +76,11 @@ export function localArtifactVersions(names: readonly ArtifactName[] = Object.ke
     return Object.fromEntries(names.map((name) => [name, artifactVersion(ARTIFACT_SOURCES[name])]));
 }
 
-/** The artifacts a stack with (or without) the medallion workflow ships. */
-export function shippedArtifacts(withMedallion: boolean): ArtifactName[] {
-    return (Object.keys(ARTIFACT_SOURCES) as ArtifactName[]).filter((name) => withMedallion || !MEDALLION_ARTIFACTS.includes(name));
+/** The artifacts a stack with (or without) the medallion workflow and the fast path ships. */
+export function shippedArtifacts(withMedallion: boolean, withFastPath = true): ArtifactName[] {
+    return (Object.keys(ARTIFACT_SOURCES) as ArtifactName[]).filter(
+        (name) => (withMedallion || !MEDALLION_ARTIFACTS.includes(name)) && (withFastPath || !FAST_PATH_ARTIFACTS.includes(name)),
+    );
 }
 
 /** One short identifier of a whole release: changes when any artifact changes. */

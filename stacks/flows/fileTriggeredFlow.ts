@@ -12,11 +12,11 @@
  * builder existed (`<jobResource>` and `<triggerResource>` at the stack root), so no URN changes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { dynamoDbItemStatement, GlueEtlJob, glueJobRunStatement, S3TriggeredLambda, s3ReadStatements, TriggerQueueSettings } from "../../components";
+import { dynamoDbItemStatement, GlueEtlJob, glueJobRunStatement, PolicyStatement, S3TriggeredLambda, s3ReadStatements, TriggerQueueSettings } from "../../components";
 import { GLUE_TRIGGER_DEFAULTS, GLUE_TRIGGER_ENV as ENV, GlueTriggerEnvName } from "../../functions/glue-trigger/contract";
 import { ARTIFACT_SOURCES } from "../artifacts";
 import { StackConfig, TRIGGER_QUEUE_CONFIG_DEFAULTS, TriggerQueueConfig } from "../config";
-import { Flow, FlowDefinition, FlowStorage, flowMonitoring, monitoredJob, Platform } from "./flow";
+import { concatMonitoring, Flow, FlowDefinition, FlowStorage, flowMonitoring, monitoredJob, Platform } from "./flow";
 
 /** The code a flow ships under a name of the promotion contract (see stacks/artifacts.ts). */
 export interface FlowScript {
@@ -71,6 +71,31 @@ export interface FileTriggeredFlowSpec {
      * had ids before the builder keeps them. @default `Start<jobBaseName>`, `ReadInput`
      */
     readonly statementIds?: { readonly startJob?: string; readonly readInput?: string };
+    /**
+     * A second way to convert a file beside the job, which the trigger routes to (the CSV flow's fast path,
+     * ./csv.ts). Called after the job and before the trigger; undefined when the stack turns it off.
+     * @default none
+     */
+    readonly alternatePath?: (context: AlternatePathContext) => AlternatePath | undefined;
+}
+
+export interface AlternatePathContext {
+    readonly name: string;
+    readonly config: StackConfig;
+    readonly platform: Platform;
+    readonly job: GlueEtlJob;
+    readonly opts: pulumi.ComponentResourceOptions;
+}
+
+/**
+ * What an alternate path adds to the trigger (its environment and statements, e.g. where to send a request
+ * and the right to send it) and, once the trigger exists (the path may admit only the trigger's role), its
+ * own resources' monitoring, outputs and artifacts.
+ */
+export interface AlternatePath {
+    readonly triggerEnvironment: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly triggerStatements: pulumi.Input<readonly PolicyStatement[]>;
+    readonly attach: (trigger: S3TriggeredLambda) => Pick<Flow, "monitored" | "outputs" | "artifacts" | "smokeDependencies">;
 }
 
 /** A built file-triggered flow: its job and its trigger. */
@@ -165,6 +190,7 @@ function buildFileTriggeredFlow(
         },
         opts,
     );
+    const alternate = spec.alternatePath?.({ name, config, platform, job, opts });
 
     const trigger = new S3TriggeredLambda(
         spec.triggerResource,
@@ -178,16 +204,20 @@ function buildFileTriggeredFlow(
             filterSuffix: spec.fileSuffix,
             // The input bucket has one notification configuration for every flow's trigger (stacks/workload.ts).
             createNotification: false,
-            environment: triggerEnvironment(spec, { jobName: job.jobName, metadataTable: metadata.tableName, outputBucket: buckets.outputBucket.bucket, release }),
+            environment: {
+                ...triggerEnvironment(spec, { jobName: job.jobName, metadataTable: metadata.tableName, outputBucket: buckets.outputBucket.bucket, release }),
+                ...alternate?.triggerEnvironment,
+            },
             policyStatements: pulumi
-                .all([job.jobArn, metadata.tableArn, buckets.inputBucket.arn])
-                .apply(([jobArn, tableArn, inputArn]) => [
+                .all([job.jobArn, metadata.tableArn, buckets.inputBucket.arn, pulumi.output(alternate?.triggerStatements ?? [])])
+                .apply(([jobArn, tableArn, inputArn, alternateStatements]) => [
                     glueJobRunStatement(jobArn, ["glue:StartJobRun"], spec.statementIds?.startJob ?? `Start${spec.jobBaseName}`),
                     dynamoDbItemStatement(tableArn, { read: true, write: true, sid: "TrackFiles" }),
                     // HeadObject of every event's key (needs s3:GetObject; s3:ListBucket makes a deleted key a 404,
                     // recorded SOURCE_DELETED, not a 403): the version uploaded is the version processed. HEAD reads
                     // no content, so no kms:Decrypt beyond the function key's is needed.
                     ...s3ReadStatements(inputArn, [inputPrefix], spec.statementIds?.readInput ?? "ReadInput"),
+                    ...(alternateStatements as PolicyStatement[]),
                 ]),
             timeoutSeconds: 30,
             memorySizeMb: config.trigger.memoryMb,
@@ -199,7 +229,8 @@ function buildFileTriggeredFlow(
         opts,
     );
 
-    return {
+    const extra = alternate?.attach(trigger);
+    const own = {
         name,
         job,
         trigger,
@@ -226,5 +257,14 @@ function buildFileTriggeredFlow(
         },
         inputBucketTriggers: [{ lambda: trigger, prefix: inputPrefix, suffix: spec.fileSuffix }],
         smokeDependencies: spec.smokeDriven ? [job, trigger] : [],
+    };
+    if (!extra) return own;
+    return {
+        ...own,
+        monitored: concatMonitoring([own.monitored, extra.monitored]),
+        outputs: { ...own.outputs, ...extra.outputs },
+        // Both plain maps of Output hashes: merged as maps so the stack reads one artifact per key.
+        artifacts: pulumi.output(extra.artifacts).apply((b) => pulumi.output(own.artifacts).apply((a) => ({ ...a, ...b }))),
+        smokeDependencies: spec.smokeDriven ? [...own.smokeDependencies, ...extra.smokeDependencies] : [],
     };
 }
