@@ -19,24 +19,20 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from glue_pipeline.csv_processing import CsvOptions, convert_csv
+from glue_pipeline.csv_job import (  # noqa: F401 - DELIMITER_NAMES, delimiter_arg: this job's public names
+    CSV_JOB_ARGS,
+    DELIMITER_NAMES,
+    csv_job_result,
+    csv_options,
+    delimiter_arg,
+)
+from glue_pipeline.csv_processing import convert_csv
 from glue_pipeline.file_job import FileJobResult, FileJobRun, run_file_job
 
 JOB_NAME = "FileProcessorV2"
-OPTIONAL_ARGS: dict[str, str | None] = {
-    "sample_lines": str(CsvOptions.sample_lines),
-    "max_record_lines": str(CsvOptions.max_record_lines),
-    # Per flow: the source's delimiter (one character, or tab/semicolon/pipe/comma by name) and encoding
-    # (utf-8, with or without byte-order mark, or latin-1).
-    "delimiter": CsvOptions.delimiter,
-    "encoding": CsvOptions.encoding,
-}
-DELIMITER_NAMES: dict[str, str] = {"comma": ",", "tab": "\t", "\\t": "\t", "semicolon": ";", "pipe": "|"}
-
-
-def delimiter_arg(value: str) -> str:
-    """--delimiter as given, or by name: a tab is awkward to pass through Glue's job arguments."""
-    return DELIMITER_NAMES.get(value.lower(), value)
+# The arguments are parsed and the result mapped in glue_pipeline.csv_job, shared with the fast path's
+# converter: both engines of the CSV flow turn the same job arguments into the same options and counts.
+OPTIONAL_ARGS: dict[str, str | None] = CSV_JOB_ARGS
 
 
 def convert(run: FileJobRun) -> FileJobResult:
@@ -49,32 +45,15 @@ def convert(run: FileJobRun) -> FileJobResult:
         source_file=run.source_file,
         processing_job=run.job_name,
         processed_at=run.processed_at,
-        options=CsvOptions(
-            sample_lines=int(str(run.args["sample_lines"])),
-            max_record_lines=int(str(run.args["max_record_lines"])),
-            delimiter=delimiter_arg(str(run.args["delimiter"])),
-            encoding=str(run.args["encoding"]),
-        ),
+        options=csv_options(run.args),
     )
-    return FileJobResult(
-        outcome=result.outcome,
-        rows_in=result.rows_in,
-        record_count=result.rows_written,
-        rows_quarantined=result.rows_quarantined,
-        quarantine_reasons=result.quarantine_reasons,
-        output_size_bytes=result.output_size_bytes,
-        details={
-            "input_size_bytes": result.input_size_bytes,
-            "columns": dict(zip(result.columns, result.column_types)),
-            "multiline_records": result.multiline_records,
-            "main_passes": result.main_passes,
-        },
-    )
+    return csv_job_result(result)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Runs the job and returns its summary (also printed as one JSON line)."""
     return run_file_job(argv, JOB_NAME, OPTIONAL_ARGS, convert)
+
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
