@@ -132,3 +132,16 @@ def test_a_staged_directory_that_is_not_a_partition_is_refused(spark: SparkSessi
     with pytest.raises(ValueError, match="partition directories only"):
         file_job.owned_entries(spark, str(tmp_path / "processed" / "a"), [("x", True)])
 
+
+
+def test_another_keys_directory_and_its_folder_marker_are_not_owned(spark: SparkSession, tmp_path: Path) -> None:
+    final = tmp_path / "processed" / "a"
+    (final / "x").mkdir(parents=True)
+    for name in ("part-00000.parquet", ".part-00000.parquet.crc", "_SUCCESS", "x_$folder$"):
+        (final / name).write_bytes(b"")
+    owned = file_job.owned_entries(spark, str(final), [("part-00000.parquet", False)])
+    assert owned == [".part-00000.parquet.crc", "_SUCCESS", "part-00000.parquet"]
+    # A staged org_name=... directory makes the same column's directories its own, nothing else.
+    (final / "org_name=A").mkdir()
+    owned = file_job.owned_entries(spark, str(final), [("org_name=B", True)])
+    assert "org_name=A" in owned and "x" not in owned and "x_$folder$" not in owned

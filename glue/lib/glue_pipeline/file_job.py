@@ -52,7 +52,7 @@ from glue_pipeline.file_run import (  # noqa: F401 - re-exported
     run_summary,
     source_version_problem,
 )
-from glue_pipeline.hadoop_fs import delete_path, list_children, path_exists, rename_path, write_scope
+from glue_pipeline.hadoop_fs import delete_path, is_empty_directory, list_children, rename_path, write_scope
 from glue_pipeline.metadata import MetadataRecorder
 from glue_pipeline.runtime import start_job
 
@@ -70,6 +70,9 @@ class FileJobRun:
     quarantine_path: str  # likewise for the quarantine
     source_file: str  # --source_file, or the input path
     processed_at: datetime  # one timestamp for the whole run
+
+
+FOLDER_MARKER = "_$folder$"
 
 
 def _under(prefix: str, name: str) -> str:
@@ -96,7 +99,11 @@ def owned_entries(spark: SparkSession, final: str, staged: Sequence[tuple[str, b
             if column is None:
                 raise ValueError(f"refusing to publish {name!r}: a run publishes files and partition directories only")
             columns.add(column)
-    return [name for name, is_dir in list_children(spark, final) if not is_dir or _partition_column(name) in columns]
+    present = list_children(spark, final)
+    # EMRFS may keep an empty "<dir>_$folder$" object beside a directory: that marker is the other key's too.
+    others = {name + FOLDER_MARKER for name, is_dir in present if is_dir and _partition_column(name) not in columns}
+    return [name for name, is_dir in present
+            if (not is_dir and name not in others) or (is_dir and _partition_column(name) in columns)]
 
 
 def publish_outputs(spark: SparkSession, paths: RunPaths) -> None:
@@ -132,7 +139,7 @@ def publish_outputs(spark: SparkSession, paths: RunPaths) -> None:
         except Exception:
             _restore(spark, final, aside, moved_in, moved_aside)
             raise
-        if not incoming and path_exists(spark, final) and not list_children(spark, final):
+        if not incoming and is_empty_directory(spark, final):
             delete_path(spark, final)
 
 

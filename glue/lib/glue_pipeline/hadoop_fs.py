@@ -62,6 +62,13 @@ def list_children(spark: SparkSession, path: str) -> list[tuple[str, bool]]:
     return sorted((str(status.getPath().getName()), bool(status.isDirectory())) for status in fs.listStatus(hadoop_path))
 
 
+def is_empty_directory(spark: SparkSession, path: str) -> bool:
+    """True for an existing directory with nothing under it (never for a file)."""
+    hadoop_path, fs = _path_and_fs(spark, path)
+    return bool(fs.exists(hadoop_path) and fs.getFileStatus(hadoop_path).isDirectory()
+                and not fs.listStatus(hadoop_path))
+
+
 def delete_path(spark: SparkSession, path: str) -> bool:
     """Deletes a file or directory tree; True when something was deleted. Inside a :func:`write_scope`, a
     path outside it raises PathOutsideScopeError before anything is touched."""
