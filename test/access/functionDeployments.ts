@@ -10,6 +10,8 @@ export const FUNCTION_DEPLOYMENTS: Readonly<Record<string, readonly string[]>> =
     "api-ingest": ["medallion-ingest-function"],
     "glue-job-events": ["monitoring-glue-events-function"],
     "claims-warehouse-load": ["claims-warehouse-load-function"],
+    // Python: its calls are recorded by its own tests (glue/tests/fixtures/csv_converter_calls.json).
+    "csv-converter": ["csv-converter-function"],
 };
 
 /** The workload graphs a function can be judged on (test/access/graphs.ts). */

@@ -45,6 +45,18 @@ const NOT_DRIVEN: ReadonlyArray<RecordedCommand & { readonly why: string }> = [
     },
 ];
 
+/**
+ * A Python function's requests (the CSV converter's boto3 calls, recorded by its own tests against the
+ * emulator: glue/tests/fixtures/csv_converter_calls.json), each naming which bucket it acts on: its requests
+ * carry the input bucket (from the trigger's request), the output bucket is its environment's.
+ */
+type PythonCommand = RecordedCommand & { readonly bucket?: "input" | "output"; readonly sourceBucket?: "input" | "output" };
+export function readPythonCommands(): PythonCommand[] {
+    const raw = JSON.parse(fs.readFileSync(path.join(ROOT, "glue/tests/fixtures/csv_converter_calls.json"), "utf8")) as Array<Record<string, unknown>>;
+    // The fixture's `resource` is the file's own documentation of the ARN; the questions derive it from the graph.
+    return raw.map(({ resource: _resource, ...call }) => call as unknown as PythonCommand);
+}
+
 const PREFIX: Readonly<Record<string, string>> = {
     S3: "s3",
     DynamoDB: "dynamodb",
@@ -76,6 +88,9 @@ function s3Actions(c: RecordedCommand): { target: string; source?: string } {
             return { target: "s3:PutObject", source: read(c.sourceVersioned) };
         case "ListObjectsV2":
             return { target: "s3:ListBucket" };
+        // A batch delete is authorized as s3:DeleteObject on each key.
+        case "DeleteObjects":
+            return { target: "s3:DeleteObject" };
         default:
             return { target: `s3:${c.operation}` };
     }
@@ -140,7 +155,7 @@ function workgroupArn(graph: SynthResult, account: string, region: string, name:
 }
 
 /** The questions one recorded request becomes for one deployed function of one stack. */
-export function questionsFor(g: Graphs, stack: WorkloadGraph, logical: string, c: RecordedCommand): Array<{ what: string; q: AccessQuestion }> {
+export function questionsFor(g: Graphs, stack: WorkloadGraph, logical: string, c: RecordedCommand | PythonCommand): Array<{ what: string; q: AccessQuestion }> {
     const graph = g[stack];
     const fn = deployment(graph, logical);
     const roleLogical = String(fn.inputs.role).split("/").pop()!;
@@ -156,7 +171,14 @@ export function questionsFor(g: Graphs, stack: WorkloadGraph, logical: string, c
     switch (c.service) {
         case "S3": {
             const { target, source } = s3Actions(c);
-            for (const { bucket: b, eventPrefix } of bucketsOf(graph, fn)) {
+            // A request that names its bucket (the converter's): the input is the bucket whose events the CSV
+            // flow's trigger receives (its requests name that bucket), the output its environment's.
+            const named = "bucket" in c && c.bucket !== undefined
+                ? c.bucket === "input"
+                    ? bucketsOf(graph, deployment(graph, "glue-trigger-function")).slice(0, 1)
+                    : bucketsOf(graph, fn)
+                : undefined;
+            for (const { bucket: b, eventPrefix } of named ?? bucketsOf(graph, fn)) {
                 // What the function reads is the object its event names: a key the tests used outside the deployed
                 // notification's prefix is one this deployment is never sent, so it is asked under the prefix.
                 // What it writes is named by its code, and asked as recorded.
@@ -258,7 +280,7 @@ export function commandsInCode(dir: string): Set<string> {
 describe("every SDK request of each Lambda is allowed for its real role (recorded against the emulator)", function () {
     this.timeout(600_000);
     const recorded = readCommandList();
-    const all = [...recorded, ...NOT_DRIVEN];
+    const all: Array<RecordedCommand | PythonCommand> = [...recorded, ...NOT_DRIVEN, ...readPythonCommands()];
     let graphs: Graphs;
     before(async () => {
         graphs = await loadGraphs();
@@ -295,10 +317,20 @@ describe("every SDK request of each Lambda is allowed for its real role (recorde
     });
 
     it("can fail: a trigger re-sending to another trigger's queue is refused", async () => {
-        const [{ q }] = questionsFor(graphs, "dev", "glue-trigger-function", { fn: "glue-trigger", service: "SQS", operation: "SendMessage" });
+        // The CSV trigger sends to its own queue and to the fast path's converter queue: both are asked.
+        const questions = questionsFor(graphs, "dev", "glue-trigger-function", { fn: "glue-trigger", service: "SQS", operation: "SendMessage" });
+        assert.deepEqual(questions.map(({ q }) => q.resource.split(":").pop()).sort(), ["CsvConverter-dev-queue", "GlueTriggerLambda-dev-queue"]);
+        const { q } = questions.find(({ q }) => q.resource.endsWith(":GlueTriggerLambda-dev-queue"))!;
         assert.equal((await decide(q)).decision, "allow", "its own queue");
+        for (const { q: converter } of questions) assert.equal((await decide(converter)).decision, "allow", converter.resource);
         const other = { ...q, resource: q.resource.replace("GlueTriggerLambda-dev-queue", "ParquetToJsonTrigger-dev-queue"), resourcePolicy: queuePolicy(graphs.dev, "ParquetToJsonTrigger-dev-queue") as any };
         assert.notEqual((await decide(other)).decision, "allow");
+    });
+
+    it("can fail: the converter writing outside the output's processed/ and quarantine/ (or into its input) is refused", async () => {
+        const write = questionsFor(graphs, "dev", "csv-converter-function", { fn: "csv-converter", service: "S3", operation: "PutObject", key: "raw/*", bucket: "output" } as PythonCommand);
+        const input = questionsFor(graphs, "dev", "csv-converter-function", { fn: "csv-converter", service: "S3", operation: "PutObject", key: "*", bucket: "input" } as PythonCommand);
+        for (const { q } of [...write, ...input]) assert.notEqual((await decide(q)).decision, "allow", q.resource);
     });
 
     it("can fail: the warehouse load listing raw/ (outside processed/claims/) is refused", async () => {
