@@ -8,7 +8,8 @@ head of the file to infer the schema), --max_record_lines (longest multi-line re
 (default ``,``; ``tab``, ``semicolon``, ``pipe`` by name) and --encoding (``utf-8``, the default, or
 ``latin-1``), set per flow.
 
-Outputs: Parquet under --output_path, replaced on every run so a replay of the same file is idempotent;
+Outputs: Parquet directly under --output_path, replaced on every run so a replay of the same file is
+idempotent (a sub-prefix holding another key's output is never touched: file_job.publish_outputs);
 malformed records as JSON Lines under --quarantine_path (removed when there are none); one JSON summary line
 on stdout. rows_in = rows written + rows quarantined on every run, or the run fails.
 """
