@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CsvConverter, sqsSendMessageStatement } from "../../components";
 import { GLUE_TRIGGER_ENV } from "../../functions/glue-trigger/contract";
 import { ARTIFACT_SOURCES } from "../artifacts";
+import { FAST_PATH_CONFIG_DEFAULTS } from "../config";
 import { AlternatePath, AlternatePathContext, FileTriggeredFlow, FileTriggeredFlowSpec, fileTriggeredFlow } from "./fileTriggeredFlow";
 import { FlowDefinition, flowMonitoring, monitoredJob } from "./flow";
 
@@ -55,8 +56,9 @@ export const FAST_PATH_OUTPUTS = {
  * deferred outputs, resolved once the converter is built.
  */
 export function csvFastPath({ config, platform, job, opts }: AlternatePathContext): AlternatePath | undefined {
-    const settings = config.fastPath;
-    if (!settings?.enabled) return undefined;
+    // A config built without the section (tests, scripts) gets the defaults, as a stack file without it does.
+    const settings = config.fastPath ?? FAST_PATH_CONFIG_DEFAULTS;
+    if (!settings.enabled) return undefined;
     const [queueUrl, resolveQueueUrl] = pulumi.deferredOutput<string>();
     const [queueArn, resolveQueueArn] = pulumi.deferredOutput<string>();
     const functionName = `CsvConverter-${config.stage}`;

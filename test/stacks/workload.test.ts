@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import type { WorkloadStack } from "../../stacks/workload";
 import { setStackReferenceOutputs } from "../../scripts/offline/pulumiMocks";
 import { asList, named, ofType, statementsOf } from "../support/graph";
@@ -45,6 +46,31 @@ describe("workload stack", () => {
             assert.equal(fn.inputs.timeout, 30);
             // Dev opts into no reservation: a new account's concurrency quota could not grant one.
             assert.equal(fn.inputs.reservedConcurrentExecutions, undefined);
+        });
+
+        it("deploys the CSV flow's fast path by default: the trigger routes to CsvConverter-dev's queue, may send only there, and the stack watches and exports the converter", async () => {
+            const env = named("glue-trigger-function", "aws:lambda/function:Function").inputs.environment.variables;
+            assert.equal(env.FAST_PATH_QUEUE_URL, "https://sqs.eu-west-1.amazonaws.com/111111111111/CsvConverter-dev-queue");
+            assert.equal(env.FAST_PATH_MAX_BYTES, "268435456");
+            assert.equal(env.FAST_PATH_FUNCTION_NAME, "CsvConverter-dev");
+            const send = statementsOf(named("glue-trigger-policy", "aws:iam/rolePolicy:RolePolicy").inputs.policy).find((s) => s.Sid === "SendToCsvConverter");
+            assert.deepEqual(asList(send?.Resource), ["arn:aws:sqs:eu-west-1:111111111111:CsvConverter-dev-queue"]);
+            const converter = named("csv-converter-function", "aws:lambda/function:Function").inputs;
+            assert.equal(converter.environment.variables.GLUE_JOB_NAME, "FileProcessorV2-dev");
+            assert.equal(converter.environment.variables.OUTPUT_BUCKET, "glue-output-dev-111111111111");
+            assert.equal(converter.environment.variables.RELEASE_ID, env.RELEASE_ID);
+            // The converter's queue admits the CSV trigger's role, not the Parquet trigger's.
+            const queuePolicy = statementsOf(named("csv-converter-queue-policy", "aws:sqs/queuePolicy:QueuePolicy").inputs.policy);
+            const allowed = queuePolicy.filter((st) => st.Effect === "Allow").map((st) => (st.Principal as { AWS: string }).AWS);
+            assert.equal(allowed.length, 1);
+            assert.match(allowed[0], /glue-trigger-role/);
+            const output = (key: string) => valueOf(pulumi.output(dev.outputs[key]));
+            assert.equal(await output("csvConverterFunction"), "CsvConverter-dev");
+            assert.equal(await output("fastPathMaxBytes"), 268435456);
+            assert.match(String(await output("csvConverterQueue")), /CsvConverter-dev-queue$/);
+            assert.match(String(await output("csvConverterDeadLetterQueue")), /CsvConverter-dev-queue-dlq$/);
+            const artifacts = await valueOf(dev.artifacts);
+            assert.match(artifacts.csvConverterPackage, /^[0-9a-f]{64}$/);
         });
 
         it("lets the trigger start only its job, touch only the table, and read only the input bucket", () => {
@@ -151,6 +177,7 @@ describe("workload stack", () => {
             assert.deepEqual(Object.keys(artifacts).sort(), [
                 "claimsScript",
                 "claimsValidationBundle",
+                "csvConverterPackage",
                 "fileProcessorScript",
                 "glueJobEventsBundle",
                 "glueLibrary",
