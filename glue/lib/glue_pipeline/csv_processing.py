@@ -99,6 +99,16 @@ KIND_PREAMBLE = "preamble"  # the header record and any blank lines before it
 KIND_BLANK = "blank"
 KIND_GOOD = "good"
 KIND_SET_ASIDE = "set_aside"
+KIND_INSIDE = "inside"  # a later line of a record found before the main pass (written with its first line)
+
+# What the main pass is told about a line found before it (_find_spanning_records): the first line of a
+# record that spans lines (parsed as that whole record, _record), a later line of one, or a line that opens
+# a quoted field and starts no such record (set aside, as the quoting regular expression would have).
+ROLE = "_role"
+RECORD = "_record_text"
+ROLE_FIRST = "first"
+ROLE_INSIDE = "inside"
+ROLE_OPENS = "opens"
 
 # Java writes a BigDecimal of scale <= 6 in plain digits, a larger scale in exponent form when small (fits).
 MAX_PLAIN_DECIMAL_SCALE = 6
@@ -121,6 +131,9 @@ class CsvLayout:
     columns: tuple[str, ...]
     column_types: tuple[ColumnType, ...]
     delimiter: str = ","
+    # The head holds a record whose quoted value spans lines: the file probably has more, so they are found
+    # before the main pass (_find_spanning_records) and written in place instead of rewriting the output.
+    spanning_records: bool = False
 
     @property
     def types(self) -> tuple[T.DataType, ...]:
@@ -301,7 +314,7 @@ def layout_from_lines(
     found = head_layout(head, max_record_lines, parse_sample, infer_types, delimiter, first_line, bad_lines)
     if found is None:
         return None
-    return CsvLayout(found.header, found.preamble_lines, found.columns, found.column_types, delimiter)
+    return CsvLayout(found.header, found.preamble_lines, found.columns, found.column_types, delimiter, found.spanning_records)
 
 
 # ------------------------------------------------------------------------------------ pure transforms
@@ -322,10 +335,16 @@ def read_lines(spark: SparkSession, path: str, encoding: str = "utf-8") -> DataF
     )
 
 
-def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame | None = None) -> DataFrame:
-    """Adds the parse of each line (struct ``_parsed``) and its kind: preamble, blank, good or set_aside.
+def classify_lines(
+    lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame | None = None, spanning: DataFrame | None = None
+) -> DataFrame:
+    """Adds the parse of each line (struct ``_parsed``) and its kind: preamble, blank, good or set_aside
+    (or inside, with ``spanning``).
 
     ``forced_aside`` holds (``_line_block``, ``_line_index``) keys to set aside whatever they parse to.
+    ``spanning`` (``_line_block``, ``_line_index``, ``_role``, ``_record_text``) holds every line that opens a
+    quoted field, found before this pass: the first line of a record that spans lines is parsed as that
+    record, in its place; the record's later lines are ``inside`` (not written); the others are set aside.
     """
     # The line without the \r of a \r\n end (the raw line, \r included, is what travels to the driver, so a
     # \r\n inside a quoted value is rebuilt byte for byte).
@@ -335,6 +354,13 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
         marked = forced_aside.select(LINE_BLOCK, LINE_INDEX, F.lit(True).alias("_forced"))
         lines = lines.join(F.broadcast(marked), [LINE_BLOCK, LINE_INDEX], "left")
         forced = F.coalesce(F.col("_forced"), F.lit(False))
+    inside: Column = F.lit(False)
+    found_opening: Column = F.lit(False)
+    if spanning is not None:
+        lines = lines.join(F.broadcast(spanning), [LINE_BLOCK, LINE_INDEX], "left")
+        text = F.when(F.col(ROLE) == ROLE_FIRST, F.col(RECORD)).otherwise(text)
+        inside = F.coalesce(F.col(ROLE) == ROLE_INSIDE, F.lit(False))
+        found_opening = F.coalesce(F.col(ROLE) == ROLE_OPENS, F.lit(False))
     corrupt = F.col(f"{PARSED}.{CORRUPT_RECORD}").isNotNull()
     # The per-line tests below run on every line of the file, so each is guarded by a cheaper one. A blank
     # line parses to a corrupt record or a null first field (unless the file has a single column), so the
@@ -342,6 +368,10 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
     # regular expression, which needs the line decoded to a Java string, runs only on those.
     maybe_blank = F.lit(True) if len(layout.column_types) == 1 else corrupt | F.col(f"{PARSED}._c0").isNull()
     opens_quote = F.col("_line").contains('"') & F.col("_line").rlike(opens_quoted_field_regex(layout.delimiter))
+    if spanning is not None:
+        # The same regular expression, evaluated once before this pass: exactly the lines it matched are in
+        # ``spanning``; a first line's parse is its whole (closed) record, and later lines never get here.
+        opens_quote = F.col("_opens")
     # Lines the driver must look at: a value that does not fit its column's type, bytes that are not UTF-8,
     # a NUL (which could pose as the quoted-empty marker).
     suspect = F.col(BAD_UTF8) | F.col("_line").contains(EMPTY_MARKER) | misfit(PARSED, layout, with_casts=True)
@@ -351,13 +381,17 @@ def classify_lines(lines: DataFrame, layout: CsvLayout, forced_aside: DataFrame 
         # expensive step of the job) a second time on every line.
         F.when(F.spark_partition_id() < 0, F.lit(None))
         .when((F.col(LINE_BLOCK) == 0) & (F.col(LINE_INDEX) < layout.preamble_lines), F.lit(KIND_PREAMBLE))
+        .when(F.col("_inside"), F.lit(KIND_INSIDE))
         .when(maybe_blank & _blank(F.col("_line")), F.lit(KIND_BLANK))
         .when(corrupt | F.col("_forced_aside") | opens_quote | suspect, F.lit(KIND_SET_ASIDE))
         .otherwise(F.lit(KIND_GOOD))
     )
     casts = [cast_column(i) for i, c in enumerate(layout.column_types) if c.kind != "string"]
-    parsed = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, text.alias("_line"), forced.alias("_forced_aside")).select(
-        LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, "_line", "_forced_aside",
+    parsed = lines.select(
+        LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, text.alias("_line"), forced.alias("_forced_aside"),
+        inside.alias("_inside"), found_opening.alias("_opens"),
+    ).select(
+        LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, "_line", "_forced_aside", "_inside", "_opens",
         F.from_csv(F.col("_line"), layout.ddl(), layout.parse_options).alias(PARSED),
     )
     return with_casts(parsed, layout).select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, BAD_UTF8, PARSED, *casts, kind.alias(LINE_KIND))
@@ -559,11 +593,12 @@ def _run_main_pass(
     output_path: str,
     metadata: tuple[datetime, str, str],
     max_set_aside_lines: int,
+    spanning: DataFrame | None = None,
 ) -> _MainPass:
     forced_df = (
         spark.createDataFrame(sorted(forced), f"{LINE_BLOCK} long, {LINE_INDEX} long") if forced else None
     )
-    classified = classify_lines(lines, layout, forced_df)
+    classified = classify_lines(lines, layout, forced_df, spanning)
     kind = F.col(LINE_KIND)
     observation = Observation("csv_main_pass")
 
@@ -624,34 +659,119 @@ def fetch_lines(spark: SparkSession, lines: DataFrame, keys: Iterable[Key]) -> d
 
 def block_index(lines: DataFrame) -> BlockIndex:
     """Line counts and blank lines per input split (one pass over the text, no parsing)."""
+    return _split_stats(lines)[0]
+
+
+def _split_stats(lines: DataFrame, delimiter: str | None = None) -> tuple[BlockIndex, list[tuple[Key, str, bool]]]:
+    """:func:`block_index`; with ``delimiter``, also (key, text, opens a quoted field) of the lines that open
+    a quoted field (the main pass's regular expression, the same test on the same text) or may close one (an
+    odd number of quotes: most records that span lines then need no further pass for their later lines)."""
     raw = F.col(LINE_TEXT)
     # A blank line is empty, "\r", or starts with a space or a tab: the cheap test guards the trim.
     blank = F.when(
         (raw == "") | (raw == "\r") | raw.startswith(" ") | raw.startswith("\t"), _blank(_without_cr(raw))
     ).otherwise(F.lit(False))
-    stats = (
-        lines.groupBy(LINE_BLOCK)
-        .agg(F.min(LINE_INDEX), F.max(LINE_INDEX), F.collect_list(F.when(blank, F.col(LINE_INDEX))))
-        .collect()
-    )
-    return BlockIndex.of((row[0], row[1], row[2], row[3]) for row in stats)
+    aggregates = [F.min(LINE_INDEX), F.max(LINE_INDEX), F.collect_list(F.when(blank, F.col(LINE_INDEX)))]
+    if delimiter is not None:
+        line = _without_cr(raw)
+        has_quote = line.contains('"')
+        opens = has_quote & line.rlike(opens_quoted_field_regex(delimiter))
+        odd = has_quote & ((F.octet_length(raw) - F.octet_length(F.replace(raw, F.lit('"'), F.lit("")))) % 2 == 1)
+        # One projection computes the regular expression once a line, for the filter and the value kept.
+        lines = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, opens.alias("_opens"), odd.alias("_odd"))
+        kept = F.struct(LINE_INDEX, LINE_TEXT, "_opens")
+        aggregates.append(F.collect_list(F.when(F.col("_opens") | F.col("_odd"), kept)))
+    stats = lines.groupBy(LINE_BLOCK).agg(*aggregates).collect()
+    found = [((row[0], int(x[0])), str(x[1]), bool(x[2])) for row in stats if delimiter is not None for x in row[4]]
+    return BlockIndex.of((row[0], row[1], row[2], row[3]) for row in stats), found
+
+
+@dataclass(frozen=True)
+class _Spanning:
+    """Records that span lines, found before the main pass so that it parses and writes each in its place."""
+
+    records: dict[Key, StitchedRecord]  # by first line: closed, no U+FFFD (so valid UTF-8) and no NUL
+    inside: frozenset[Key]  # their later lines
+    inside_blank: frozenset[Key]  # those of them that are blank (the split statistics count them as blank)
+    opening: frozenset[Key]  # lines the quoting regular expression matched that start none of the records
+
+    @property
+    def keys(self) -> set[Key]:
+        return {*self.records, *self.inside}
+
+    def table(self, spark: SparkSession) -> DataFrame:
+        """What :func:`classify_lines` is told (``spanning``)."""
+        rows = [
+            *((b, i, ROLE_FIRST, r.text) for (b, i), r in self.records.items()),
+            *((b, i, ROLE_INSIDE, None) for b, i in self.inside),
+            *((b, i, ROLE_OPENS, None) for b, i in self.opening),
+        ]
+        return spark.createDataFrame(rows, f"{LINE_BLOCK} long, {LINE_INDEX} long, {ROLE} string, {RECORD} string")
+
+
+def _find_spanning_records(
+    spark: SparkSession, lines: DataFrame, layout: CsvLayout, max_record_lines: int, max_lines: int
+) -> tuple[BlockIndex, _Spanning | None]:
+    """Before the main pass, one text pass (the split statistics the job needs anyway, plus the quoting
+    regular expression moved out of the main pass) and the driver stitch the records that span lines exactly
+    as after the main pass: records start only at lines that end inside a quoted field, which are the lines
+    the main pass's regular expression sets aside, and they are followed through the same lines by the same
+    :func:`resolve_records`. None when too many lines open a quoted field (the main pass then decides)."""
+    blocks, found = _split_stats(lines, layout.delimiter)
+    if len(found) > max_lines:
+        return blocks, None
+    texts = {key: text for key, text, _ in found}
+    # The preamble (the header record) is never set aside, so no record starts in it.
+    opening = [k for k, _, opens in found if opens and not (k[0] == 0 and k[1] < layout.preamble_lines)]
+    resolution = _resolve(spark, lines, opening, texts, frozenset(), blocks, max_record_lines, layout.delimiter)
+    # Records whose text shows U+FFFD (bytes that may not be UTF-8: only the main pass tests the bytes) or a
+    # NUL are left to the main pass and the driver, as are single lines.
+    records = {
+        r.first_key: r
+        for r in resolution.records
+        if r.closed and r.line_count > 1 and "\ufffd" not in r.text and EMPTY_MARKER not in r.text
+    }
+    inside: set[Key] = set()
+    inside_blank: set[Key] = set()
+    for record in records.values():
+        later = blocks.following(record.first_key, record.line_count)[1:]
+        inside.update(later)
+        # The record's text is its lines joined by \n (a line holds no \n).
+        inside_blank.update(k for k, t in zip(later, record.text.split("\n")[1:]) if is_blank(t))
+    return blocks, _Spanning(records, frozenset(inside), frozenset(inside_blank), frozenset(opening) - records.keys() - inside)
 
 
 def _resolve(
-    spark: SparkSession, lines: DataFrame, main: _MainPass, max_record_lines: int, delimiter: str
-) -> tuple[Resolution, BlockIndex]:
-    blocks = block_index(lines)
-    texts = dict(main.set_aside)
-    keys = sorted(texts)
+    spark: SparkSession,
+    lines: DataFrame,
+    keys: Iterable[Key],
+    known: Mapping[Key, str],
+    bad_utf8: frozenset[Key],
+    blocks: BlockIndex,
+    max_record_lines: int,
+    delimiter: str,
+) -> Resolution:
+    """:func:`resolve_records` for the lines ``keys`` (set aside), fetching the texts it needs beyond ``known``."""
+    texts = dict(known)
+    keys = sorted(keys)
     window = 16
     while True:
-        resolution = resolve_records(keys, texts, blocks, max_record_lines, delimiter, main.bad_utf8)
+        resolution = resolve_records(keys, texts, blocks, max_record_lines, delimiter, bad_utf8)
         if not resolution.missing:
-            return resolution, blocks
+            return resolution
         # Lines inside a long quoted value that parsed as rows on their own: fetch a growing window after
         # each gap so a long value costs a few passes over the text, not one per line.
         texts.update(fetch_lines(spark, lines, {k for m in resolution.missing for k in blocks.following(m, window)}))
         window = min(window * 8, max_record_lines)
+
+
+def _overlaps(resolution: Resolution, blocks: BlockIndex, keys: set[Key]) -> bool:
+    """True when a record stitched after the main pass reaches lines of records found before it."""
+    if resolution.conflicts & keys:
+        return True
+    return any(
+        not keys.isdisjoint(blocks.following(r.first_key, r.line_count)) for r in resolution.records if r.line_count > 1
+    )
 
 
 def _classify_records(
@@ -662,14 +782,16 @@ def _classify_records(
     main: _MainPass,
     output_path: str,
     metadata: tuple[datetime, str, str],
+    not_written: Iterable[Key] = (),
 ) -> tuple[int, list[tuple[str, str, int, int, str]]]:
     """Parses stitched records: puts the good ones in their source places among the rows the main pass
-    wrote (:func:`_merge_in_source_order`), returns (written, quarantined)."""
+    wrote (:func:`_merge_in_source_order`), returns (written, quarantined). ``not_written``: lines the main
+    pass neither wrote nor set aside and that are not blank (the later lines of records it wrote whole)."""
     width = len(layout.columns)
     quarantined: list[tuple[str, str, int, int, str]] = []
     candidates: list[tuple[int, str, int, int]] = []
     aside: dict[int, list[int]] = {}
-    for block, index in sorted(main.set_aside):
+    for block, index in sorted({*main.set_aside, *not_written}):
         aside.setdefault(block, []).append(index)
     for number, record in enumerate(records):
         line_number = blocks.line_number(record.first_key)
@@ -815,37 +937,70 @@ def convert_csv(
         return CsvConversion("EMPTY_FILE", 0, 0, 0, input_size, 0, 0, (), (), 0, 0, 0, 0, {})
 
     lines = read_lines(spark, input_path, options.encoding)
+    # Records that span lines, when the head shows the file has them, are found before the main pass so that
+    # it writes them in place; otherwise (or when that fails) they are put in place after it, rewriting the
+    # files of the splits that hold them (_merge_in_source_order, docs/benchmarks.md for the costs).
+    blocks: BlockIndex | None = None
+    spanning: _Spanning | None = None
+    if layout.spanning_records:
+        blocks, spanning = _find_spanning_records(
+            spark, lines, layout, options.max_record_lines, options.max_set_aside_lines
+        )
     forced: set[Key] = set()
-    passes = 0
+    passes = redone = 0
     while True:
         passes += 1
-        main = _run_main_pass(spark, lines, layout, forced, output_path, metadata, options.max_set_aside_lines)
+        main = _run_main_pass(
+            spark, lines, layout, forced, output_path, metadata, options.max_set_aside_lines,
+            spanning.table(spark) if spanning else None,
+        )
+        # Records found before the pass that it set aside (not parsed clean, a value that does not fit): the
+        # driver quarantines them with their reason, as any other record.
+        refused = [r for k, r in spanning.records.items() if k in main.set_aside] if spanning else []
         if not main.set_aside:
-            resolution, blocks = Resolution(), BlockIndex((0,), (0,), (0,))
+            resolution = Resolution()
             break
-        resolution, blocks = _resolve(spark, lines, main, options.max_record_lines, delimiter)
+        if blocks is None:
+            blocks = block_index(lines)
+        keys = main.set_aside.keys() - {r.first_key for r in refused}
+        resolution = _resolve(
+            spark, lines, keys, main.set_aside, main.bad_utf8, blocks, options.max_record_lines, delimiter
+        )
+        if spanning and _overlaps(resolution, blocks, spanning.keys):
+            # Not expected (both passes stitch by the same rules from the same lines), but never guessed at:
+            # the main pass is redone the way it works without records found before it.
+            LOG.warning("records found before the main pass overlap records found after it; redoing it without them")
+            spanning, forced, redone = None, set(), redone + 1
+            continue
         if not resolution.conflicts:
             break
-        if passes >= 3:
+        if passes - redone >= 3:
             raise ReconciliationError(f"lines {sorted(resolution.conflicts)[:5]} still conflict after {passes} passes")
         LOG.info("redoing the main pass: %d lines inside quoted values parsed as rows", len(resolution.conflicts))
         forced |= resolution.conflicts
 
+    records = sorted([*resolution.records, *refused], key=lambda r: r.first_key)
+    written_whole = len(spanning.records) - len(refused) if spanning else 0
     # Every physical line has exactly one kind, and every set-aside line now belongs to exactly one record:
-    # rows_in is derived from line counts, independently of what was written.
-    classified_lines = main.preamble_lines + main.blank_lines + main.good_rows + len(main.set_aside)
+    # rows_in is derived from line counts, independently of what was written. The later lines of records
+    # found before the main pass are counted from those records, not from what the pass saw.
+    inside = sum(r.line_count - 1 for r in spanning.records.values()) if spanning else 0
+    classified_lines = main.preamble_lines + main.blank_lines + main.good_rows + len(main.set_aside) + inside
     if classified_lines != main.lines_total:
         raise ReconciliationError(f"{main.lines_total} lines read but {classified_lines} classified")
-    covered = sum(r.line_count for r in resolution.records)
-    if covered != len(main.set_aside) + resolution.blank_lines_inside:
+    covered = sum(r.line_count for r in records)
+    if covered != len(main.set_aside) + resolution.blank_lines_inside + sum(r.line_count - 1 for r in refused):
         raise ReconciliationError(
             f"{len(main.set_aside)} set-aside lines and {resolution.blank_lines_inside} blank lines inside quoted "
             f"values were grouped into records covering {covered} lines"
         )
-    extra_written, quarantined = _classify_records(spark, resolution.records, layout, blocks, main, output_path, metadata)
+    extra_written, quarantined = _classify_records(
+        spark, records, layout, blocks or BlockIndex((0,), (0,), (0,)), main, output_path, metadata,
+        spanning.inside - spanning.inside_blank if spanning else (),
+    )
     _write_quarantine(spark, quarantine_path, quarantined, source_file, processing_job, processed_at)
 
-    rows_in = main.good_rows + len(resolution.records)
+    rows_in = main.good_rows + len(records)
     rows_written = spark.read.parquet(output_path).count()  # from the files, not from what we meant to write
     rows_quarantined = len(quarantined)
     expected_written = main.good_rows + extra_written
@@ -863,7 +1018,7 @@ def convert_csv(
         column_types=tuple(t.ddl for t in layout.column_types),
         header_lines=main.preamble_lines,
         blank_lines=main.blank_lines - resolution.blank_lines_inside,
-        multiline_records=sum(1 for r in resolution.records if r.line_count > 1),
+        multiline_records=sum(1 for r in records if r.line_count > 1) + written_whole,
         main_passes=passes,
         quarantine_reasons=reasons,
     )

@@ -90,6 +90,8 @@ class HeadLayout:
     preamble_lines: int
     columns: tuple[str, ...]
     column_types: tuple[ColumnType, ...]
+    # The head holds a record spanning lines: the Spark path then finds such records before its main pass.
+    spanning_records: bool = False
 
 
 def checked_delimiter(value: str) -> str:
@@ -197,6 +199,7 @@ def head_layout(
         preamble_lines=header_record.first_line + header_record.line_count,
         columns=tuple(clean_column_names(header, reserved=METADATA_COLUMNS)),
         column_types=tuple(column_types),
+        spanning_records=any(r.closed and r.line_count > 1 for r in records[1:]),
     )
 
 
