@@ -671,19 +671,41 @@ def _split_stats(lines: DataFrame, delimiter: str | None = None) -> tuple[BlockI
     blank = F.when(
         (raw == "") | (raw == "\r") | raw.startswith(" ") | raw.startswith("\t"), _blank(_without_cr(raw))
     ).otherwise(F.lit(False))
-    aggregates = [F.min(LINE_INDEX), F.max(LINE_INDEX), F.collect_list(F.when(blank, F.col(LINE_INDEX)))]
+    opens: Column = F.lit(False)
+    odd: Column = F.lit(False)
     if delimiter is not None:
         line = _without_cr(raw)
         has_quote = line.contains('"')
         opens = has_quote & line.rlike(opens_quoted_field_regex(delimiter))
         odd = has_quote & ((F.octet_length(raw) - F.octet_length(F.replace(raw, F.lit('"'), F.lit("")))) % 2 == 1)
-        # One projection computes the regular expression once a line, for the filter and the value kept.
-        lines = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, opens.alias("_opens"), odd.alias("_odd"))
-        kept = F.struct(LINE_INDEX, LINE_TEXT, "_opens")
-        aggregates.append(F.collect_list(F.when(F.col("_opens") | F.col("_odd"), kept)))
-    stats = lines.groupBy(LINE_BLOCK).agg(*aggregates).collect()
-    found = [((row[0], int(x[0])), str(x[1]), bool(x[2])) for row in stats if delimiter is not None for x in row[4]]
-    return BlockIndex.of((row[0], row[1], row[2], row[3]) for row in stats), found
+    # The lines kept are grouping keys of a plain hash aggregation (generated code, partial aggregation in each
+    # task); every other line of a split falls in one group, which gives the split's line counts. A list
+    # aggregate (collect_list) would be evaluated line by line without generated code.
+    flagged = lines.select(LINE_BLOCK, LINE_INDEX, LINE_TEXT, blank.alias("_b"), opens.alias("_o"), odd.alias("_q"))
+    kept = F.col("_b") | F.col("_o") | F.col("_q")
+    stats = (
+        flagged.groupBy(
+            LINE_BLOCK,
+            F.when(kept, F.col(LINE_INDEX)).alias("_i"),
+            F.when(kept, F.col("_b")).alias("_b"),
+            F.when(kept & ~F.col("_b"), F.col(LINE_TEXT)).alias("_t"),
+            F.when(kept, F.col("_o")).alias("_o"),
+        )
+        .agg(F.min(LINE_INDEX), F.max(LINE_INDEX))
+        .collect()
+    )
+    splits: dict[int, tuple[int, int, list[int]]] = {}
+    found: list[tuple[Key, str, bool]] = []
+    for block, index, is_blank_line, text, opens_quote, first, last in stats:
+        low, high, blanks = splits.get(block, (first, last, []))
+        splits[block] = (min(low, first), max(high, last), blanks)
+        if index is None:
+            continue
+        if is_blank_line:
+            blanks.append(index)
+        else:
+            found.append(((block, index), text, bool(opens_quote)))
+    return BlockIndex.of((block, *stat) for block, stat in splits.items()), found
 
 
 @dataclass(frozen=True)
