@@ -21,6 +21,14 @@ parallelism and handles the few multi-line records on the driver:
    multi-line value happened to parse as a good row on its own, the main pass is redone with that line
    forced aside, so a quoted newline can never produce a wrong row.
 
+   When the head of the file already holds a record that spans lines, the text-only pass runs *before*
+   the main pass and also returns the lines the quoting regular expression matches (moved there from the
+   main pass) and those with an odd number of quotes; the driver stitches the records from them by the same
+   rules, and the main pass parses each such record at its first line (a broadcast join tells it) and skips
+   its later lines, so the records are written in place and nothing is rewritten. Records left over (text
+   with U+FFFD or NUL) take the way above; should the two ever disagree, the main pass is redone without
+   the records found before it.
+
 Malformed records and how each is detected:
 
 * ``too_few_fields`` / ``too_many_fields``: Spark's parser flags the record (``_corrupt_record``) and its
