@@ -726,15 +726,3 @@ def test_every_aws_call_of_a_full_run_is_in_the_recorded_list(world: World, monk
     assert recorded == json.loads(CALLS_FIXTURE.read_text(encoding="utf-8")), (
         "the converter's AWS calls changed: rerun with UPDATE_CONVERTER_CALLS=1 and have the converter role judged again"
     )
-
-
-def test_the_csv_jobs_arguments_are_parsed_as_file_processor_parses_them() -> None:
-    """Until glue/jobs/file_processor.py imports glue_pipeline.csv_job (not this change's file), its own copy
-    is held equal: both engines must turn the same job arguments into the same options."""
-    import file_processor  # noqa: PLC0415 - imports pyspark (no session)
-    from glue_pipeline import csv_job  # noqa: PLC0415
-
-    assert file_processor.OPTIONAL_ARGS == csv_job.CSV_JOB_ARGS
-    assert file_processor.DELIMITER_NAMES == csv_job.DELIMITER_NAMES
-    for value in ("comma", "TAB", "\\t", "semicolon", "pipe", ";", "x"):
-        assert file_processor.delimiter_arg(value) == csv_job.delimiter_arg(value)
