@@ -8,8 +8,7 @@
  * same on either and is left out of the per-file figures; the monthly estimate (./costEstimate.ts) counts it.
  */
 import { dpuPerWorker, PriceTable } from "./costPrices";
-// The JSON itself: under ts-node (mocha) "contract" resolves to contract.json before contract.ts.
-import converterContract from "../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../functions/csv-converter/contract";
 
 export const BYTES_PER_MB = 1024 * 1024;
 

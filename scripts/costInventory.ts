@@ -8,8 +8,7 @@
 import { StorageClass } from "./costPrices";
 import { DEFAULT_FAST_PATH, FastPathInfo } from "./costFastPath";
 import { GLUE_TRIGGER_ENV } from "../functions/glue-trigger/contract";
-// The JSON itself: under ts-node (mocha) "contract" resolves to contract.json before contract.ts.
-import converterContract from "../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../functions/csv-converter/contract";
 
 /** The trigger's fast-path variables: the routing limit, and the converter it sends the files at or below it to. */
 export const TRIGGER_FAST_PATH_ENV = { maxBytes: GLUE_TRIGGER_ENV.fastPathMaxBytes, functionName: GLUE_TRIGGER_ENV.fastPathFunctionName } as const;

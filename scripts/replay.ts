@@ -51,7 +51,7 @@ import { createJobEventsDeps, EventBridgeEvent, GlueJobStateChangeDetail, handle
 import { TriggerConfig } from "../functions/glue-trigger/config";
 import { ENGINES, parseConversionRequest } from "../functions/glue-trigger/fastPath";
 import { createTriggerDeps, handleS3Event, TriggerBatchError, TriggerSummary } from "../functions/glue-trigger/trigger";
-import converterContract from "../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../functions/csv-converter/contract";
 import { Logger, LogSink } from "../functions/shared/logger";
 import { ClaimRequest, ClaimResult, ProcessingRecord, ProcessingRecordStore, ProcessingStatus, REPLAYABLE_STATUSES } from "../functions/shared/processingRecords";
 import { decodeS3Key, deriveFileId, objectVersion, S3EventLike, S3EventRecordLike } from "../functions/shared/s3Events";

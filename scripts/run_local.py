@@ -11,7 +11,7 @@ rows quarantined, seconds, MB/s, where the Parquet went and, for CSV files, whic
 if any input failed. All inputs share one SparkSession, so only the first pays for the JVM start.
 
 CSV files are routed as the deployed trigger routes them (the CSV flow's fast path): a file at or below the
-converter's size limit (functions/csv-converter/contract.json defaults.maxBytes, or --fast-max-bytes) runs on
+converter's size limit (functions/csv-converter/converter-contract.json defaults.maxBytes, or --fast-max-bytes) runs on
 the fast engine (DuckDB, glue_pipeline.csv_fast, the same rules as the Spark path), a larger one on Spark;
 ``--engine spark|fast`` forces one. Spark starts only when an input needs it, so the CSV samples alone never
 wait for a JVM.
@@ -38,7 +38,7 @@ sys.path[:0] = [str(ROOT / "glue" / "lib"), str(ROOT / "glue" / "jobs")]
 OUTPUT_ROOT = ROOT / ".local-output"
 
 
-CONVERTER_CONTRACT = json.loads((ROOT / "functions" / "csv-converter" / "contract.json").read_text(encoding="utf-8"))
+CONVERTER_CONTRACT = json.loads((ROOT / "functions" / "csv-converter" / "converter-contract.json").read_text(encoding="utf-8"))
 ENGINES = ("auto", "fast", "spark")
 
 

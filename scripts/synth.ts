@@ -95,7 +95,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
     installMocks(project, options.stack);
     const pulumi = await import("@pulumi/pulumi");
     pulumi.runtime.setAllConfig(rawConfig);
-    const { parseStackConfig } = await import("../stacks/config");
+    const { FAST_PATH_CONFIG_DEFAULTS, parseStackConfig } = await import("../stacks/config");
     const config = parseStackConfig(options.stack, rawConfig);
     setMockEnvironment({ accountId: config.accountId, region: config.region });
 
@@ -109,7 +109,7 @@ export async function synth(options: SynthOptions): Promise<SynthResult> {
         } else {
             const { localArtifactVersions, releaseId, shippedArtifacts } = await import("../stacks/artifacts");
             // ... and, for promotion.requireSmoke, to have passed its smoke check on this tree's release.
-            const release = releaseId(localArtifactVersions(shippedArtifacts(config.medallion !== undefined)));
+            const release = releaseId(localArtifactVersions(shippedArtifacts(config.medallion !== undefined, (config.fastPath ?? FAST_PATH_CONFIG_DEFAULTS).enabled)));
             const smoke = { releaseId: release, passedAt: "1970-01-01T00:00:00.000Z", files: ["(offline synth: assumed)"] };
             setStackReferenceOutputs(source, { artifacts: localArtifactVersions(), smoke });
             notes.push(`promotion source ${source}: assumed to have deployed this working tree's artifacts and passed its smoke check on them`);

@@ -8,7 +8,7 @@
  */
 
 // JSON only: this module stays free of Pulumi so that parsing is tested without an engine.
-import converterContract from "../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../functions/csv-converter/contract";
 
 export const PROJECT = "glue-data-pipeline";
 
@@ -145,7 +145,7 @@ export interface PromotionSettings {
 export interface FastPathSettings {
     /** false: every CSV file goes to Glue and no converter is deployed. @default true */
     readonly enabled: boolean;
-    /** Largest object (bytes) the trigger routes to the converter. @default contract.json defaults.maxBytes (256 MiB) */
+    /** Largest object (bytes) the trigger routes to the converter. @default converter-contract.json defaults.maxBytes (256 MiB) */
     readonly maxBytes: number;
     readonly memoryMb: number;
     readonly timeoutSeconds: number;

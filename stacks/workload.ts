@@ -19,7 +19,7 @@ import {
     STATUS_INDEX_NAME,
 } from "../components";
 import { localArtifactVersions, releaseId, shippedArtifacts } from "./artifacts";
-import { StackConfig } from "./config";
+import { FAST_PATH_CONFIG_DEFAULTS, StackConfig } from "./config";
 import { ArtifactVersions, promotedArtifacts } from "./promotion";
 import { permissionsBoundaryTransform } from "../components/delivery/deployRoles";
 import { SmokeCheck } from "../components/delivery/smokeCheck";
@@ -90,7 +90,7 @@ export function createWorkload(config: StackConfig, provider: aws.Provider, defi
 
     // Code versions first: with promotion, everything that ships code waits for (and is blocked by) the
     // check against the source stack, because it takes the release id from the checked result.
-    const local = localArtifactVersions(shippedArtifacts(config.medallion !== undefined));
+    const local = localArtifactVersions(shippedArtifacts(config.medallion !== undefined, (config.fastPath ?? FAST_PATH_CONFIG_DEFAULTS).enabled));
     const requireSmoke = config.promotion?.requireSmoke ?? true;
     const release = config.promotion
         ? promotedArtifacts(config.stackName, config.promotion.fromStack, local, { provider }, requireSmoke ? releaseId(local) : undefined).apply(releaseId)

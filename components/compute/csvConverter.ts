@@ -20,8 +20,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-// The JSON itself, as components/monitoring does: its names are the converter's (handler.py reads the same file).
-import converterContract from "../../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../../functions/csv-converter/contract";
 import {
     PolicyStatement,
     dynamoDbItemStatement,

@@ -3,7 +3,7 @@
  * functions: `pulumi up` alone ships the code in the working tree, and the zip's SHA-256 is part of the
  * resource graph (the promotion contract compares it between stages).
  *
- * The zip holds the function's own `*.py` files and `contract.json` at its root, the `glue_pipeline` modules
+ * The zip holds the function's own `*.py` files and `converter-contract.json` at its root, the `glue_pipeline` modules
  * they import (the import closure, found by reading the `import` lines, so a module the handler does not reach
  * — the Spark ones — is never shipped), and the contents of pinned binary wheels (DuckDB for the converter).
  *
@@ -36,8 +36,9 @@ export interface PinnedWheel {
 }
 
 /**
- * DuckDB 1.4.3 for CPython 3.12 on arm64 Linux (the converter's runtime). The hash is the one pip verified
- * downloading this file from PyPI (https://pypi.org/project/duckdb/1.4.3/#files, the file's SHA256 digest).
+ * DuckDB 1.4.3 for CPython 3.12 on arm64 Linux (the converter's runtime). The hash is the one PyPI publishes
+ * for this file (its simple index, https://pypi.org/simple/duckdb/, the link's `#sha256=`; checked against it and
+ * against the downloaded file's own digest).
  */
 export const DUCKDB_WHEEL: PinnedWheel = {
     requirement: "duckdb==1.4.3",

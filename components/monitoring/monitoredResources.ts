@@ -4,9 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { METRIC_NAMES } from "../../functions/glue-job-events/contract";
-// The JSON itself, not ./contract: under ts-node (mocha) Node resolves "contract" to contract.json before
-// contract.ts, so the module's named exports would be undefined there. contract.ts exports these same fields.
-import converterContract from "../../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../../functions/csv-converter/contract";
 
 /** Every monitored item has a label: short, unique within its kind, used in alarm names and dashboard titles. */
 export interface Labelled {

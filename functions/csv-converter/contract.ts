@@ -4,15 +4,20 @@
  *
  * - the glue trigger, which routes a claimed file by size and sends a {@link ConversionRequest} to the
  *   converter's queue (functions/glue-trigger);
- * - the converter itself, Python (./handler.py), which reads the same names from ./contract.json;
+ * - the converter itself, Python (./handler.py), which reads the same names from ./converter-contract.json;
  * - the stack that deploys it (components/compute/csvConverter.ts, stacks/flows/csv.ts) and watches it
  *   (components/monitoring).
  *
- * The names live in ./contract.json so the TypeScript and the Python side read one spelling.
+ * The names live in ./converter-contract.json so the TypeScript and the Python side read one spelling.
  *
  * Bundled into the Lambdas: no Pulumi or AWS SDK imports here.
  */
-import contract from "./contract.json";
+// Not named contract.json: Node's require (ts-node, the tests) would resolve "./contract" to the JSON before
+// this file, and every export here would be undefined under test while the esbuild bundles got this module.
+import contract from "./converter-contract.json";
+
+/** The whole contract, for code that reads several of its parts. */
+export const CSV_CONVERTER_CONTRACT = contract;
 
 /** Environment variable names of the converter function, by the configuration field they fill. */
 export const CSV_CONVERTER_ENV = contract.env;

@@ -122,7 +122,7 @@ def parse_request(body: str, contract: Mapping[str, Any]) -> ConversionRequest:
 
 @dataclass
 class Settings:
-    """What the converter was deployed with (functions/csv-converter/contract.json env)."""
+    """What the converter was deployed with (functions/csv-converter/converter-contract.json env)."""
 
     metadata_table: str
     output_bucket: str

@@ -8,7 +8,7 @@ runs out of memory, disk or time.
 The queue's event source mapping uses batch size 1 and ReportBatchItemFailures; a list is handled anyway, and
 only the messages that must come back are reported (a request that came too early, a Glue start refused for
 capacity, a record write that failed, a message that is not a request). Settings and clients are read once per
-container; names come from contract.json beside this file, the same file the TypeScript side reads.
+container; names come from converter-contract.json beside this file, the same file the TypeScript side reads.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ if str(HERE) not in sys.path:
 from fast_run import Converter, RequestError, Services, Settings, parse_request  # noqa: E402
 from telemetry import Logger, metric_line, stdout_sink  # noqa: E402
 
-CONTRACT: dict[str, Any] = json.loads((HERE / "contract.json").read_text(encoding="utf-8"))
+CONTRACT: dict[str, Any] = json.loads((HERE / "converter-contract.json").read_text(encoding="utf-8"))
 SERVICE = "csv-converter"
 # The job-events handler's namespace (functions/glue-job-events/contract.ts DEFAULT_METRIC_NAMESPACE): the
 # per-job RecordsWritten/RowsQuarantined of both engines add up in one place.

@@ -1,5 +1,5 @@
 /** The trigger's configuration, read from its environment once per cold start. */
-import converterContract from "../csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../csv-converter/contract";
 import { QueueFeedConfig, readQueueFeedConfig, SQS_QUEUE_URL } from "../shared/backpressure";
 import { Env, EnvReader, readEnv, S3_BUCKET_NAME } from "../shared/env";
 import { LogLevel, parseLogLevel } from "../shared/logger";

@@ -20,15 +20,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-// The values from the JSON itself: `../csv-converter/contract` names contract.json as well as contract.ts, and
-// Node's require (tests, ts-node) resolves .json before .ts; the types come from contract.ts.
-import converterContract from "../csv-converter/contract.json";
-import type { ConversionRequest, Engine } from "../csv-converter/contract";
+import { CONVERSION_REQUEST_VERSION, ConversionRequest, Engine, ENGINES, FAST_RUN_ID_PREFIX } from "../csv-converter/contract";
 import type { FastPathConfig } from "./config";
 
-export const ENGINES = converterContract.engines as { readonly fast: Engine; readonly glue: Engine };
-const CONVERSION_REQUEST_VERSION = converterContract.requestVersion as ConversionRequest["version"];
-const FAST_RUN_ID_PREFIX = converterContract.runIdPrefix;
+export { ENGINES };
 
 /** The engine chosen for a file, and why (recorded as `engine` and `engine_reason`). */
 export interface Route {

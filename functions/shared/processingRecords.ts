@@ -122,7 +122,7 @@ export interface ProcessingRecord {
     readonly reported_run_id?: string;
     /**
      * Which engine runs (or ran) the file: `glue`, or `fast` (the CSV flow's converter). Written with STARTED
-     * by the trigger, rewritten by the converter when it falls back to Glue (functions/csv-converter/contract.json
+     * by the trigger, rewritten by the converter when it falls back to Glue (functions/csv-converter/converter-contract.json
      * recordAttributes). Absent on records from before the fast path.
      */
     readonly engine?: Engine;

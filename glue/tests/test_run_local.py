@@ -78,7 +78,7 @@ def test_a_csv_goes_to_the_fast_engine_at_or_below_the_limit_unless_an_engine_is
 
 
 def test_the_default_limit_is_the_converter_contracts() -> None:
-    contract = json.loads((REPO_ROOT / "functions" / "csv-converter" / "contract.json").read_text(encoding="utf-8"))
+    contract = json.loads((REPO_ROOT / "functions" / "csv-converter" / "converter-contract.json").read_text(encoding="utf-8"))
     assert run_local.file_processor_job().needs_spark(REPO_ROOT / "samples" / "csv" / "customers.csv") is False
     assert run_local.CONVERTER_CONTRACT["defaults"]["maxBytes"] == contract["defaults"]["maxBytes"]
 

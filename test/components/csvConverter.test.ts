@@ -150,10 +150,10 @@ describe("CsvConverter", function () {
     });
 
     describe("the package", () => {
-        it("holds the handler, contract.json, the Spark-free glue_pipeline closure and DuckDB, nothing of Spark", () => {
+        it("holds the handler, converter-contract.json, the Spark-free glue_pipeline closure and DuckDB, nothing of Spark", () => {
             const built = pkg.buildPythonPackage(pkg.CSV_CONVERTER_PACKAGE);
             const names = zipNames(built.zipPath);
-            for (const name of ["handler.py", "fast_run.py", "s3_output.py", "telemetry.py", "contract.json", "glue_pipeline/__init__.py", "glue_pipeline/csv_fast.py", "duckdb/__init__.py"]) {
+            for (const name of ["handler.py", "fast_run.py", "s3_output.py", "telemetry.py", "converter-contract.json", "glue_pipeline/__init__.py", "glue_pipeline/csv_fast.py", "duckdb/__init__.py"]) {
                 assert.ok(names.includes(name), name);
             }
             for (const spark of ["glue_pipeline/csv_processing.py", "glue_pipeline/hadoop_fs.py", "glue_pipeline/runtime.py", "glue_pipeline/file_job.py"]) {

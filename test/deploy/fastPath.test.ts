@@ -4,7 +4,7 @@
  * by size → its ConversionRequest on the converter's queue → the Python converter (functions/csv-converter/
  * handler.py, one warm process) → Parquet under processed/, quarantine under quarantine/, the record SUCCEEDED
  * with the counts a Glue run would record. The smoke script's own checks judge the result, as they judge a
- * deployed stack's. Speed is not asserted here (scripts/benchFastPath.ts measures it).
+ * deployed stack's. Speed is not asserted here (test/bench/fastPathLoop.ts measures it).
  */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import converterContract from "../../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../../functions/csv-converter/contract";
 import { useEmulator } from "../support/emulator";
 import { queueDepth } from "../functions/queueHarness";
 import { createFastPathLoop, FastPathLoop } from "../support/fastPathLoop";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
-import converterContract from "../../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../../functions/csv-converter/contract";
 import type { ConversionRequest } from "../../functions/csv-converter/contract";
 import { loadTriggerConfig, TriggerConfig } from "../../functions/glue-trigger/config";
 import { GLUE_TRIGGER_ENV } from "../../functions/glue-trigger/contract";

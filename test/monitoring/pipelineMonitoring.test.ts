@@ -658,12 +658,11 @@ describe("PipelineMonitoring: the fast path beside the CSV job (the CSV converte
     const JOB = "FileProcessorV2-dev";
     const FN = "CsvConverter-dev";
     const QUEUE = "CsvConverter-dev-queue";
-    // The JSON the converter's contract.ts re-exports (ts-node resolves "contract" to the .json first).
-    let contract: typeof import("../../functions/csv-converter/contract.json");
+    let contract: typeof import("../../functions/csv-converter/converter-contract.json");
     const fastPath = { label: FN, functionName: FN, timeoutSeconds: 300, fallbackJobLabel: JOB, queueName: QUEUE };
     before(async () => {
         m = await import("../../components/monitoring");
-        contract = (await import("../../functions/csv-converter/contract.json")).default;
+        contract = (await import("../../functions/csv-converter/converter-contract.json")).default;
     });
     const specsFor = (thresholds = m.DEFAULT_THRESHOLDS) =>
         m.alarmSpecs({

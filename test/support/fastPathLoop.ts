@@ -7,14 +7,14 @@
  * Each queue is read by test/functions/queueHarness's EventSourceMapping, which plays Lambda's mapping
  * (receive, invoke, delete what did not fail; the redrive policy is moto's).
  *
- * Shared by test/deploy/fastPath.test.ts (what the loop produces) and scripts/benchFastPath.ts (how long it
+ * Shared by test/deploy/fastPath.test.ts (what the loop produces) and test/bench/fastPathLoop.ts (how long it
  * takes). Nothing here runs on AWS.
  */
 import { PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import converterContract from "../../functions/csv-converter/contract.json";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../../functions/csv-converter/contract";
 import { GLUE_TRIGGER_ENV } from "../../functions/glue-trigger/contract";
 import { Logger } from "../../functions/shared/logger";
 import { createEmulatedStack, emulatedStackNames } from "../deploy/emulatedStack";

@@ -36,7 +36,7 @@ STATUS_SUPERSEDED = "SUPERSEDED"
 STATUS_SOURCE_DELETED = "SOURCE_DELETED"
 STATUS_STARTED = "STARTED"
 MAX_ERROR_MESSAGE_LENGTH = 4_000
-# Which engine converted the file and why (functions/csv-converter/contract.json recordAttributes; a test holds
+# Which engine converted the file and why (functions/csv-converter/converter-contract.json recordAttributes; a test holds
 # them equal). The trigger writes them; the converter rewrites them only when it falls back to Glue.
 ENGINE_ATTRIBUTE = "engine"
 ENGINE_REASON_ATTRIBUTE = "engine_reason"

@@ -5,7 +5,7 @@
  * Parquet published and the record SUCCEEDED. Prints upload → SUCCEEDED seconds against the issue's goal
  * (a 10 MB file in under 10 s), and the converter's own conversion seconds (its FastPathConversionSeconds).
  *
- *   ts-node --transpile-only scripts/benchFastPath.ts [--mb 10] [--runs 3]
+ *   ts-node --transpile-only test/bench/fastPathLoop.ts [--mb 10] [--runs 3]
  *
  * What this measures is this machine and the emulator (moto serves one request at a time over loopback),
  * not AWS: Lambda's cold start, S3 and SQS latencies in a region, and the converter's memory size are not
@@ -14,13 +14,13 @@
  */
 import * as os from "node:os";
 import { performance } from "node:perf_hooks";
-import converterContract from "../functions/csv-converter/contract.json";
-import { EmulatorHandle, emulatorEnv, startEmulator } from "../test/support/emulator";
-import { createFastPathLoop, FastPathLoop } from "../test/support/fastPathLoop";
-import { walkFlags } from "./cliArgs";
+import { CSV_CONVERTER_CONTRACT as converterContract } from "../../functions/csv-converter/contract";
+import { EmulatorHandle, emulatorEnv, startEmulator } from "../support/emulator";
+import { createFastPathLoop, FastPathLoop } from "../support/fastPathLoop";
+import { walkFlags } from "../../scripts/cliArgs";
 
 const GOAL_SECONDS = 10;
-const USAGE = "usage: ts-node --transpile-only scripts/benchFastPath.ts [--mb <size of the CSV in MB>] [--runs <timed runs>]";
+const USAGE = "usage: ts-node --transpile-only test/bench/fastPathLoop.ts [--mb <size of the CSV in MB>] [--runs <timed runs>]";
 
 /**
  * A CSV of about `bytes` bytes shaped like the flow's files: integers, decimals, dates, booleans, quoted text
@@ -127,7 +127,7 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err) => {
-            console.error(`benchFastPath failed: ${err instanceof Error ? err.message : String(err)}`);
+            console.error(`the fast-path bench failed: ${err instanceof Error ? err.message : String(err)}`);
             process.exit(2);
         },
     );
