@@ -27,14 +27,11 @@ import {
     glueJobRunStatement,
     s3GetObjectStatement,
     s3ReadWriteStatements,
-    serviceAssumeRolePolicy,
     sqsConsumeStatement,
 } from "../iam/iamPolicies";
 import {
-    DEFAULT_LOG_RETENTION_DAYS,
     LAMBDA_ARCHITECTURE,
-    executionPolicy,
-    lambdaLogGroupName,
+    createExecutionIdentity,
     validateEnvironmentKey,
     validateFunctionName,
     validateRetention,
@@ -192,50 +189,27 @@ export class CsvConverter extends pulumi.ComponentResource {
         this.deadLetterQueue = feed.deadLetterQueue;
         this.deadLetterQueuePolicy = feed.deadLetterQueuePolicy;
 
-        this.logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-logs`,
-            {
-                name: lambdaLogGroupName(args.functionName),
-                retentionInDays: args.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
-                kmsKeyId: args.kmsKeyArn,
-                tags: args.tags,
-            },
-            { parent },
-        );
-        this.role = new aws.iam.Role(
-            `${name}-role`,
-            { description: `Execution role of ${args.functionName}`, assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")), tags: args.tags },
-            { parent },
-        );
-        this.rolePolicy = new aws.iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: this.role.id,
-                policy: pulumi
-                    .all([
-                        this.logGroup.arn,
-                        pulumi.output(args.kmsKeyArn),
-                        pulumi.output(args.inputBucketArn),
-                        pulumi.output(args.outputBucketArn),
-                        pulumi.output(args.metadataTableArn),
-                        pulumi.output(args.glueJobArn),
-                        this.queue.arn,
-                    ])
-                    .apply(([logGroupArn, kmsKeyArn, inputBucketArn, outputBucketArn, metadataTableArn, glueJobArn, queueArn]) =>
-                        JSON.stringify(
-                            executionPolicy(
-                                {
-                                    logGroupArn,
-                                    kmsKeyArn,
-                                    extraStatements: csvConverterStatements({ inputBucketArn, outputBucketArn, outputPrefixes: args.outputPrefixes, metadataTableArn, glueJobArn, queueArn }),
-                                },
-                                LABEL,
-                            ),
-                        ),
-                    ),
-            },
-            { parent },
-        );
+        const identity = createExecutionIdentity(this, name, {
+            label: LABEL,
+            functionName: args.functionName,
+            logRetentionDays: args.logRetentionDays,
+            kmsKeyArn: args.kmsKeyArn,
+            tags: args.tags,
+            extraStatements: pulumi
+                .all([
+                    pulumi.output(args.inputBucketArn),
+                    pulumi.output(args.outputBucketArn),
+                    pulumi.output(args.metadataTableArn),
+                    pulumi.output(args.glueJobArn),
+                    this.queue.arn,
+                ])
+                .apply(([inputBucketArn, outputBucketArn, metadataTableArn, glueJobArn, queueArn]) =>
+                    csvConverterStatements({ inputBucketArn, outputBucketArn, outputPrefixes: args.outputPrefixes, metadataTableArn, glueJobArn, queueArn }),
+                ),
+        });
+        this.logGroup = identity.logGroup;
+        this.role = identity.role;
+        this.rolePolicy = identity.rolePolicy;
 
         const environment: Record<string, pulumi.Input<string>> = {
             [converterContract.env.metadataTable]: args.metadataTableName,

@@ -219,6 +219,71 @@ export interface LambdaFunctionResources {
     readonly function: aws.lambda.Function;
 }
 
+export interface ExecutionIdentitySpec {
+    /** Names the component in error messages. */
+    readonly label: string;
+    readonly functionName: string;
+    readonly logRetentionDays?: number;
+    readonly kmsKeyArn?: pulumi.Input<string>;
+    readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** The function's dead-letter queue, when it has one (its role may send to it). */
+    readonly deadLetterQueueArn?: pulumi.Input<string>;
+    /** The function's own statements, after the execution policy's (see {@link executionPolicy}). */
+    readonly extraStatements: pulumi.Input<readonly PolicyStatement[]>;
+}
+
+export interface ExecutionIdentity {
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    readonly role: aws.iam.Role;
+    readonly rolePolicy: aws.iam.RolePolicy;
+}
+
+/**
+ * What every function of the project runs as and logs to, whatever its runtime: its log group
+ * (`${name}-logs`, the name Lambda logs to, retention, the key), its execution role (`${name}-role`) and the
+ * role's inline policy (`${name}-policy`, {@link executionPolicy}), children of `parent`. Shared by the
+ * bundled TypeScript functions and the Python CSV converter.
+ */
+export function createExecutionIdentity(parent: pulumi.Resource, name: string, spec: ExecutionIdentitySpec): ExecutionIdentity {
+    const logGroup = new aws.cloudwatch.LogGroup(
+        `${name}-logs`,
+        {
+            name: lambdaLogGroupName(spec.functionName),
+            retentionInDays: spec.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
+            kmsKeyId: spec.kmsKeyArn,
+            tags: spec.tags,
+        },
+        { parent },
+    );
+    const role = new aws.iam.Role(
+        `${name}-role`,
+        {
+            description: `Execution role of ${spec.functionName}`,
+            assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")),
+            tags: spec.tags,
+        },
+        { parent },
+    );
+    const rolePolicy = new aws.iam.RolePolicy(
+        `${name}-policy`,
+        {
+            role: role.id,
+            policy: pulumi
+                .all([logGroup.arn, pulumi.output(spec.deadLetterQueueArn), pulumi.output(spec.kmsKeyArn), pulumi.output(spec.extraStatements)])
+                .apply(([logGroupArn, dlqArn, keyArn, extra]) =>
+                    JSON.stringify(
+                        executionPolicy(
+                            { logGroupArn, deadLetterQueueArn: dlqArn, kmsKeyArn: keyArn, extraStatements: extra as PolicyStatement[] },
+                            spec.label,
+                        ),
+                    ),
+                ),
+        },
+        { parent },
+    );
+    return { logGroup, role, rolePolicy };
+}
+
 /**
  * Creates the bundle, log group, role, policy and function as children of `parent`, and with
  * `asyncInvocation` the DLQ, its policy and the event invoke config. The caller validates its arguments
@@ -228,17 +293,6 @@ export function createLambdaFunctionResources(parent: pulumi.Resource, name: str
     const bundle = bundleFunction(spec.entry);
     const kmsKeyArn = spec.kmsKeyArn;
     const asyncInvocation = spec.asyncInvocation;
-
-    const logGroup = new aws.cloudwatch.LogGroup(
-        `${name}-logs`,
-        {
-            name: lambdaLogGroupName(spec.functionName),
-            retentionInDays: spec.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
-            kmsKeyId: kmsKeyArn,
-            tags: spec.tags,
-        },
-        { parent },
-    );
 
     let deadLetterQueue: aws.sqs.Queue | undefined;
     let deadLetterQueuePolicyResource: aws.sqs.QueuePolicy | undefined;
@@ -266,32 +320,15 @@ export function createLambdaFunctionResources(parent: pulumi.Resource, name: str
         );
     }
 
-    const role = new aws.iam.Role(
-        `${name}-role`,
-        {
-            description: `Execution role of ${spec.functionName}`,
-            assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("lambda.amazonaws.com")),
-            tags: spec.tags,
-        },
-        { parent },
-    );
-    const rolePolicy = new aws.iam.RolePolicy(
-        `${name}-policy`,
-        {
-            role: role.id,
-            policy: pulumi
-                .all([logGroup.arn, deadLetterQueue ? deadLetterQueue.arn : pulumi.output(undefined), pulumi.output(kmsKeyArn), pulumi.output(spec.policyStatements ?? [])])
-                .apply(([logGroupArn, dlqArn, keyArn, extra]) =>
-                    JSON.stringify(
-                        executionPolicy(
-                            { logGroupArn, deadLetterQueueArn: dlqArn, kmsKeyArn: keyArn, extraStatements: extra as PolicyStatement[] },
-                            spec.label,
-                        ),
-                    ),
-                ),
-        },
-        { parent },
-    );
+    const { logGroup, role, rolePolicy } = createExecutionIdentity(parent, name, {
+        label: spec.label,
+        functionName: spec.functionName,
+        logRetentionDays: spec.logRetentionDays,
+        kmsKeyArn,
+        tags: spec.tags,
+        deadLetterQueueArn: deadLetterQueue?.arn,
+        extraStatements: spec.policyStatements ?? [],
+    });
 
     const environment =
         spec.environment === undefined
