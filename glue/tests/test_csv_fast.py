@@ -9,8 +9,10 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from unittest.mock import ANY
 
 import duckdb
 import pyarrow.parquet as pq
@@ -18,6 +20,7 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from glue_pipeline import csv_fast
 from glue_pipeline.csv_fast import ResourceExhausted, _resources_mapped, cast_sql, convert_csv_file, fits_sql, parse_record
 from glue_pipeline.csv_rules import EMPTY_MARKER, CsvOptions
 from glue_pipeline.value_rules import BIGINT, BOOLEAN, DATE, INT, TIMESTAMP, ColumnType, decimal_type
@@ -158,3 +161,55 @@ def test_a_full_disk_is_resource_exhausted(error: Exception) -> None:
     with pytest.raises(ResourceExhausted, match="disk"):
         with _resources_mapped(None):
             raise error
+
+
+def rows_of(tmp_path: Path) -> list[dict[str, object]]:
+    return pq.read_table(tmp_path / "data").drop(["processed_at", "source_file", "processing_job"]).to_pylist()
+
+
+def quarantine_of(tmp_path: Path) -> list[tuple[int, str]]:
+    lines = [json.loads(line) for f in sorted((tmp_path / "quarantine").glob("*.json")) for line in f.read_text().splitlines()]
+    return [(q["line_number"], q["quarantine_reason"]) for q in lines]
+
+
+def test_rows_spread_over_many_reader_buffers_are_read_as_in_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # DuckDB's reader splits its input into buffers parsed in parallel; records holding line breaks, quoted
+    # delimiters and late values that do not fit must land the same whatever the buffer boundaries.
+    data = b"id,note,amount\n" + b"".join(
+        b"%d,x,bad\n" % i if i % 501 == 0
+        else b'%d,"line %d,\r\nnext ""q""",%d.5\n' % (i, i, i) if i % 7 == 0
+        else b'%d,"a, b",%d.25\n' % (i, i) if i % 3 == 0
+        else b"%d,plain,%d\n" % (i, i)
+        for i in range(1, 6_000)
+    )
+    one, many = tmp_path / "one", tmp_path / "many"
+    one.mkdir(), many.mkdir()
+    expected = convert(one, data, options=CsvOptions(sample_lines=100))
+    monkeypatch.setattr(csv_fast, "READER_BUFFER_BYTES", 1024)
+    assert convert(many, data, options=CsvOptions(sample_lines=100)) == replace(expected, output_size_bytes=ANY)
+    assert rows_of(many) == rows_of(one) and len(rows_of(many)) == 5_999 - 11
+    lines = data.split(b"\n")
+    late = [(lines.index(b"%d,x,bad" % i) + 1, "type_mismatch") for i in range(501, 6_000, 501)]
+    assert quarantine_of(many) == quarantine_of(one) == late
+    assert rows_of(many)[6]["note"] == 'line 7,\r\nnext "q"'
+
+
+def test_a_row_longer_than_duckdbs_default_line_limit_is_kept(tmp_path: Path) -> None:
+    big = "é" * (1_500_000)  # 3 MB of UTF-8, over the reader's default 2 MB line limit
+    data = f'id,v\n1,"{big}"\n2,"{big}\n{big}"\n3,{big}\n'.encode()
+    result = convert(tmp_path, data)
+    assert [r["v"] for r in rows_of(tmp_path)] == [big, f"{big}\n{big}", big]
+    assert (result.rows_in, result.rows_written, result.multiline_records) == (3, 3, 1)
+
+
+def test_a_file_wider_than_re2_counts_is_checked_field_by_field(tmp_path: Path) -> None:
+    width = csv_fast.RE2_MAX_REPEAT + 100
+    header = ",".join(f"c{i}" for i in range(width))
+    fields = [f'"v,{i}"' if i % 2 else str(i) for i in range(width)]
+    good, short = ",".join(fields), ",".join(fields[:-1])
+    data = f'{header}\n{good}\n{good},"extra"\n{short}\n'.encode()
+    result = convert(tmp_path, data)
+    (row,) = rows_of(tmp_path)
+    assert row["c1"] == "v,1" and row["c0"] == 0 and len(row) == width
+    assert quarantine_of(tmp_path) == [(3, "too_many_fields"), (4, "too_few_fields")]
+    assert (result.rows_in, result.rows_written) == (3, 1)

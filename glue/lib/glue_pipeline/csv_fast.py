@@ -3,25 +3,30 @@
 The CSV converter Lambda (functions/csv-converter) runs it on files up to the fast-path limit; the Glue job
 runs :func:`glue_pipeline.csv_processing.convert_csv` on the others. Both must give the same schema, values,
 row order, quarantine lines and counts for every file (glue/tests/test_fast_parity.py proves it on the
-fidelity corpus and on Hypothesis' random CSVs; docs/fast-path.md). So this engine does not use DuckDB's CSV
-reader, whose record rules differ from the Spark path's (it splits lines on a lone ``\\r``, trims spaces
-around quoted values, lets an unclosed quote swallow the rest of the file, rejects ``"a"b``): it follows the
-Spark path's own design, line by line, with the parsing done by DuckDB SQL:
+fidelity corpus and on Hypothesis' random CSVs; docs/fast-path.md). DuckDB's CSV reader alone would not:
+its record rules differ from the Spark path's (it splits lines on a lone ``\\r``, trims spaces around quoted
+values, lets an unclosed quote swallow the rest of the file, rejects ``"a"b``, and gives rows no line
+numbers). So the engine follows the Spark path's own design, line by line, and lets the reader parse only
+what every parser reads alike:
 
 1. **Layout from the head of the file**, by the same Python code as the Spark path
    (:func:`glue_pipeline.csv_rules.head_layout`): header, cleaned names, inferred types, refused files.
-2. **Lines** (split on ``\\n`` only, each line's ``\\r`` kept, numbered from 1) in a DuckDB table. A line is
-   *good* when it is not blank, holds no NUL and no bytes that are not UTF-8, splits into fields under the
-   strict RFC 4180 shape (a field is unquoted without quotes, or wholly quoted with ``""`` for a quote; the
-   fields joined again give the line), has the header's width, and every value fits its column's type (the
-   value rules, as SQL: :func:`fits_sql`). Every other non-blank line is *set aside*.
+   Meanwhile DuckDB loads the **lines** (split on ``\\n`` only, each line's ``\\r`` kept, numbered from 1).
+2. **Marks**: a line is *set aside* unless it is of RFC 4180's shape (a field is unquoted without quotes,
+   or wholly quoted with ``""`` for a quote) with the header's width, and holds no ``\\r`` but a final one,
+   no NUL, and no bytes that are not UTF-8. Blank lines are marked too.
 3. **Set-aside lines become records** in Python, exactly as the Spark path stitches them (quoted values
    across lines, ``max_record_lines``, an unclosed quote quarantines its opening line alone), and each record
    is parsed by :func:`parse_record`, which follows the parser the Spark path uses (univocity, as Spark
-   configures it) including its odd cases. Good records go back among the rows at their source places; the
-   others are quarantined with the shared reasons (:func:`glue_pipeline.csv_rules.record_reason`).
-4. **Written** by DuckDB: one Parquet file in source order, with the added columns; quarantine lines as
-   JSON Lines in the Spark path's format and order; the written count read back from the file.
+   configures it) including its odd cases. Good records are written back as canonical RFC 4180 text at
+   their first line; the others are quarantined with the shared reasons
+   (:func:`glue_pipeline.csv_rules.record_reason`).
+4. **Rows**: every row, ``<line number>,<line or record>``, is written verbatim to a file in source order,
+   and DuckDB's CSV reader (every option pinned) parses it in parallel. Each value is cast once and checked
+   against the value rules (:func:`fits_sql`); the rows that fit are written as one Parquet file, with the
+   added columns. Rows that do not fit (rare: the head's types held for its sample) are found by a second
+   read and quarantined as the Spark path does. Quarantine lines are JSON Lines in the Spark path's format
+   and order; the written count is read back from the file and reconciled.
 
 Resources: DuckDB's ``memory_limit``, ``temp_directory`` and thread count are set per call, a watchdog
 interrupts the query at the deadline, and running out of memory, disk or time raises
@@ -48,6 +53,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import duckdb
 
@@ -73,8 +79,11 @@ from glue_pipeline.value_rules import ColumnType
 
 PARSER_NAME = "the CSV parser"
 CHUNK_BYTES = 16 << 20  # the unit files are streamed in, when they must be re-encoded
-MASK = 31  # the unit separator, standing in for a delimiter inside quoted values while a line is split
-KIND_PREAMBLE, KIND_BLANK, KIND_GOOD, KIND_ASIDE = "preamble", "blank", "good", "set_aside"
+KIND_BLANK, KIND_ASIDE = "blank", "set_aside"
+RE2_MAX_REPEAT = 1000  # RE2 refuses a counted repetition above this
+READER_BUFFER_BYTES = 32 << 20  # DuckDB's CSV reader buffer (its default); at least twice the longest row
+# A line's text: its raw text without the \r of a \r\n line break (a lone \r elsewhere is text).
+_LINE = "CASE WHEN ends_with(raw, chr(13)) THEN left(raw, length(raw) - 1) ELSE raw END"
 
 
 class ResourceExhausted(RuntimeError):
@@ -178,7 +187,9 @@ def cast_sql(value: str, column: ColumnType) -> str:
 
 
 def written_sql(cast: str, column: ColumnType) -> str:
-    return f"CAST({cast} AS TIMESTAMPTZ)" if column.kind == "timestamp" else cast
+    # The instant of the UTC wall-clock time, built from its microseconds: the same value as CAST(... AS
+    # TIMESTAMPTZ) under the connection's UTC time zone, without a time-zone conversion per value (~5x cheaper).
+    return f"make_timestamptz(epoch_us({cast}))" if column.kind == "timestamp" else cast
 
 
 def _decimal_pattern(column: ColumnType) -> str:
@@ -194,8 +205,9 @@ def fits_sql(value: str, cast: str, column: ColumnType) -> str:
     the two equal). As in the Spark path, the cast value written back as text is compared with the text
     where DuckDB writes it in one canonical form, which is exactly the rule's: integers; dates and
     timestamps of the rule's length (DuckDB writes years 1-9999 with four digits, year 0 with "(BC)", and
-    refuses 24:00:00 only by that comparison); decimals with all of the scale's digits ("1.25"). Other
-    decimals ("5", "1.5" in decimal(18,2)) take the pattern."""
+    refuses 24:00:00 only by that comparison). Decimals with a scale take the rule's pattern, whose digit
+    counts keep the value in range, and the cast (shared with the value written) checks it: a RE2 match
+    costs half a decimal written back as text."""
     kind = column.kind
     if kind == "string":
         return "true"
@@ -209,20 +221,23 @@ def fits_sql(value: str, cast: str, column: ColumnType) -> str:
     if kind == "timestamp":
         return f"(length({value}) = 19 AND {same})"
     pattern = _sql_string(_decimal_pattern(column))
-    return f"({same} OR (regexp_full_match({value}, {pattern}) AND {cast} IS NOT NULL))"
+    return f"(regexp_full_match({value}, {pattern}) AND {cast} IS NOT NULL)"
 
 
-def _field_regex(delimiter: str) -> str:
-    d = _re2_char(delimiter)
-    return f'(?:^|{d})("(?:[^"]|"")*"|[^{d}"]*)'
-
-
-def _strict_line_regex(delimiter: str) -> str:
-    """A line of fields that are unquoted without quotes or wholly quoted (``""`` for a quote): RFC 4180's
-    shape, where every parser agrees (others go to :func:`parse_record`)."""
+def strict_line_sql(line: str, delimiter: str, width: int) -> str:
+    """SQL that is true when ``line`` (a line holding a quote) is ``width`` fields of RFC 4180's shape: each
+    unquoted without quotes, or wholly quoted with ``""`` for a quote. On such a line every parser agrees,
+    DuckDB's CSV reader and the Spark path's alike; other lines go to :func:`parse_record`."""
     d = _re2_char(delimiter)
     one = f'(?:"(?:[^"]|"")*"|[^{d}"]*)'
-    return f"{one}(?:{d}{one})*"
+    if width <= RE2_MAX_REPEAT + 1:
+        return f"regexp_full_match({line}, {_sql_string(f'{one}(?:{d}{one}){{{width - 1}}}')})"
+    # RE2 repeats at most 1,000 times: a wider line's fields are counted with the quoted values removed.
+    quoted = _sql_string('"(?:[^"]|"")*"')
+    return (
+        f"(regexp_full_match({line}, {_sql_string(f'{one}(?:{d}{one})*')}) "
+        f"AND len(string_split(regexp_replace({line}, {quoted}, '', 'g'), {_sql_string(delimiter)})) = {width})"
+    )
 
 
 def _re2_char(char: str) -> str:
@@ -449,13 +464,6 @@ def convert_csv_file(
     empty = CsvConversion("EMPTY_FILE", 0, 0, 0, input_size, 0, 0, (), (), 0, 0, 0, 0, {})
     if not input_size:
         return empty
-    head, first_line, bad_head = read_head(input_file, options.sample_lines, charset)
-    layout = head_layout(
-        head, options.max_record_lines, lambda texts, width: _parse_sample(texts, width, delimiter),
-        options.infer_types, delimiter, first_line, bad_head,
-    )
-    if layout is None:
-        return empty
     if deadline is not None and time.monotonic() >= deadline:
         raise ResourceExhausted("deadline: no time left to convert")
     work_root = Path(temp_dir) if temp_dir is not None else Path(tempfile.gettempdir())
@@ -463,36 +471,85 @@ def convert_csv_file(
     workdir = Path(tempfile.mkdtemp(prefix="csv-fast-", dir=work_root))
     try:
         with _resources_mapped(deadline):
-            return _Conversion(
-                input_file, output_dir, quarantine_dir, workdir, layout, delimiter, charset, options,
-                (source_file, processing_job, processed_at), input_size, memory_limit_mb, deadline,
-            ).run()
+            conversion = _Conversion(input_file, workdir, delimiter, charset, options, input_size, memory_limit_mb, deadline)
+            try:
+                # The lines load in DuckDB (single-threaded, without the GIL) while Python infers the layout.
+                loading = _Background(conversion.load_lines)
+                try:
+                    head, first_line, bad_head = read_head(input_file, options.sample_lines, charset)
+                    layout = head_layout(
+                        head, options.max_record_lines, lambda texts, width: _parse_sample(texts, width, delimiter),
+                        options.infer_types, delimiter, first_line, bad_head,
+                    )
+                finally:
+                    lines = loading.result()
+                if layout is None:
+                    return empty
+                return conversion.run(layout, lines, output_dir, quarantine_dir, (source_file, processing_job, processed_at))
+            finally:
+                conversion.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+_T = TypeVar("_T")
+
+
+class _Background(Generic[_T]):
+    """A call on a thread of its own; ``result()`` waits for it and returns its value or raises its error."""
+
+    def __init__(self, call: Callable[[], _T]) -> None:
+        self._value: _T | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = call()
+            except BaseException as error:  # noqa: BLE001 - handed to the caller by result()
+                self._error = error
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self) -> _T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Lines:
+    total: int  # lines in the file (a final line break ends the last line; it does not start another)
+    bad: frozenset[int]  # lines that are not UTF-8
+    longest_bytes: int
+
+
 class _Conversion:
-    """One call of convert_csv_file past the head: its DuckDB connection and working directory."""
+    """One call of convert_csv_file: its DuckDB connection and working directory.
+
+    The tables, in order: ``lines`` (n, raw); ``marks``, the blank and set-aside lines past the preamble;
+    then ``lines.raw`` is cleared for every line that is not a row and replaced by a record's text where a
+    record spanning lines (or needing the full parser) starts, and the rows are written, one per line, to
+    ``rows.csv`` with their line numbers in front: ``n,<fields>``. Every row there is of RFC 4180's shape,
+    so DuckDB's CSV reader, which parses in parallel at several times the speed of SQL string functions,
+    reads exactly the fields :func:`parse_record` would; its count is checked."""
 
     def __init__(
         self,
         input_file: Path,
-        output_dir: Path,
-        quarantine_dir: Path,
         workdir: Path,
-        layout: HeadLayout,
         delimiter: str,
         charset: str,
         options: CsvOptions,
-        metadata: tuple[str, str, datetime],
         input_size: int,
         memory_limit_mb: int | None,
         deadline: float | None,
     ) -> None:
-        self.input_file, self.output_dir, self.quarantine_dir, self.workdir = input_file, output_dir, quarantine_dir, workdir
-        self.layout, self.delimiter, self.charset, self.options = layout, delimiter, charset, options
-        self.source_file, self.processing_job, self.processed_at = metadata
+        self.input_file, self.workdir = input_file, workdir
+        self.delimiter, self.charset, self.options = delimiter, charset, options
         self.input_size, self.deadline = input_size, deadline
+        self._longest_record = 0  # bytes of the longest record text written for the reader
         config: dict[str, str | int | bool] = {
             "threads": os.cpu_count() or 1,
             "temp_directory": str(workdir / "spill"),
@@ -503,6 +560,9 @@ class _Conversion:
         self.con = duckdb.connect(":memory:", config=config)
         self.con.execute("SET TimeZone = 'UTC'")  # a timestamp's text is UTC wall-clock time, as in the Spark path
 
+    def close(self) -> None:
+        self.con.close()
+
     def _check_deadline(self) -> None:
         if self.deadline is not None and time.monotonic() >= self.deadline:
             raise ResourceExhausted("deadline: the conversion was interrupted at its deadline")
@@ -511,14 +571,11 @@ class _Conversion:
         with _watchdog(self.con, self.deadline):
             return self.con.execute(query, parameters) if parameters is not None else self.con.execute(query)
 
-    def run(self) -> CsvConversion:
-        try:
-            return self._run()
-        finally:
-            self.con.close()
+    def _one(self, query: str, parameters: Sequence[object] | None = None) -> object:
+        return self.sql(query, parameters).fetchone()[0]  # type: ignore[index]
 
-    def _load_lines(self) -> tuple[int, set[int]]:
-        """The table ``lines`` (n from 1, raw text with its ``\\r``); returns (lines, lines not UTF-8)."""
+    def load_lines(self) -> _Lines:
+        """The table ``lines`` (n from 1, raw text with its ``\\r``)."""
         source = self.input_file
         bad: set[int] = set()
         if self.charset != "UTF-8":
@@ -533,147 +590,76 @@ class _Conversion:
             copy = self.workdir / "utf8.csv"
             bad = _utf8_copy(self.input_file, copy, self.charset)
             self._split_lines(copy)
-        total = int(self.sql("SELECT count(*) FROM lines").fetchone()[0])  # type: ignore[index]
-        # A final line break ends the last line; it does not start another (Hadoop's line reader agrees).
+        total = int(self._one("SELECT count(*) FROM lines"))  # type: ignore[arg-type]
         last = self.sql("SELECT raw FROM lines WHERE n = ?", [total]).fetchone()
         if last is not None and last[0] == "":
             self.sql("DELETE FROM lines WHERE n = ?", [total])
             total -= 1
-        return total, bad
+        longest = int(self._one("SELECT coalesce(max(strlen(raw)), 0) FROM lines"))  # type: ignore[arg-type]
+        return _Lines(total, frozenset(bad), longest)
 
     def _split_lines(self, readable: Path) -> None:
         # read_text holds the file as one value, split on \n alone: DuckDB's CSV reader would also split on a
-        # lone \r, which is text to the Spark path. The split is single-threaded; the parsing after it is not.
+        # lone \r, which is text to the Spark path. The split is single-threaded; the head is read meanwhile.
         self.sql(
             "CREATE OR REPLACE TABLE lines AS SELECT generate_subscripts(parts, 1) AS n, unnest(parts) AS raw "
             f"FROM (SELECT string_split(content, chr(10)) AS parts FROM read_text({_sql_string(str(readable))}))"
         )
 
-    def _classify(self, bad: set[int]) -> None:
-        """The table ``parsed``: every line past the preamble with its kind and its fields' texts."""
-        layout, d = self.layout, self.delimiter
-        width = len(layout.columns)
-        self._table("bad_lines", ["n BIGINT"], ([n] for n in sorted(bad)))
-        if bad:
-            flagged = "lines l LEFT JOIN bad_lines b USING (n)", "b.n IS NOT NULL"
-        else:
-            flagged = "lines l", "false"  # no join: the table keeps the lines' order without a sort
-        # Per column: its text (null when missing, "" when quoted empty), the text cast to its type, and
-        # whether the text fits; the cast is computed once, for the check and for the value written.
-        d_sql = _sql_string(d)
-
-        def unmasked(field: str) -> str:
-            inner = f"substring({field}, 2, length({field}) - 2)"
-            return f"CASE WHEN masked THEN replace({inner}, chr({MASK}), {d_sql}) ELSE {inner} END"
-
-        texts = [
-            f"CASE WHEN fields[{i + 1}] = '' THEN NULL WHEN NOT quoted OR NOT starts_with(fields[{i + 1}], '\"') "
-            f"THEN fields[{i + 1}] ELSE replace({unmasked(f'fields[{i + 1}]')}, '\"\"', '\"') END AS v{i}"
-            for i in range(width)
-        ]
-        casts = [f"{cast_sql(f'v{i}', c)} AS t{i}" for i, c in enumerate(layout.column_types) if c.kind != "string"]
-        misfits = [
-            f"(v{i} IS NOT NULL AND NOT {fits_sql(f'v{i}', f't{i}', column)})"
-            for i, column in enumerate(layout.column_types)
-            if column.kind != "string"
-        ]
-        stored = [f"v{i}" if c.kind == "string" else f"t{i} AS v{i}" for i, c in enumerate(layout.column_types)]
-        misfit = " OR ".join(misfits) if misfits else "false"
-        self.sql(
-            f"""
-            CREATE TABLE parsed AS
-            WITH split AS (
-              SELECT n, line, is_bad, quoted, masked,
-                     CASE WHEN NOT quoted THEN string_split(line, {d_sql})
-                          WHEN NOT regexp_full_match(line, {_sql_string(_strict_line_regex(d))}) THEN NULL
-                          -- Delimiters inside quoted values are masked, so that a split finds the fields:
-                          -- in a line of RFC 4180's shape, text between the 2k-th and (2k+1)-th quote is
-                          -- inside a quoted value (an escaped quote "" opens and closes an empty stretch).
-                          WHEN masked THEN string_split(array_to_string(list_transform(string_split(line, '"'),
-                            (s, i) -> CASE WHEN i % 2 = 0 THEN replace(s, {d_sql}, chr({MASK})) ELSE s END), '"'), {d_sql})
-                          ELSE regexp_extract_all(line, {_sql_string(_field_regex(d))}, 1)
-                          END AS fields
-              FROM (
-                SELECT n, line, is_bad, contains(line, '"') AS quoted,
-                       contains(line, '"') AND NOT contains(line, chr({MASK})) AS masked FROM (
-                  SELECT l.n, l.raw,
-                         CASE WHEN ends_with(l.raw, chr(13)) THEN left(l.raw, length(l.raw) - 1) ELSE l.raw END AS line,
-                         {flagged[1]} AS is_bad
-                  FROM {flagged[0]}
-                  WHERE l.n > {layout.preamble_lines}
-                )
-              )
-            ),
-            valued AS (SELECT n, line, is_bad, len(fields) = {width} AS full_width, {", ".join(texts)} FROM split),
-            typed AS (SELECT *{", " if casts else ""}{", ".join(casts)} FROM valued)
-            SELECT n,
-                   -- Only an empty line or one starting with a space or tab can be blank: the trim is guarded.
-                   CASE WHEN line = '' OR ((starts_with(line, ' ') OR starts_with(line, chr(9)))
-                                           AND trim(line, ' ' || chr(9)) = '') THEN '{KIND_BLANK}'
-                        WHEN is_bad OR contains(line, chr(0)) OR NOT coalesce(full_width, false) THEN '{KIND_ASIDE}'
-                        WHEN {misfit} THEN '{KIND_ASIDE}'
-                        ELSE '{KIND_GOOD}' END AS kind,
-                   {", ".join(stored)}
-            FROM typed
-            {"ORDER BY n" if bad else ""}
-            """
-        )
-
-    def _run(self) -> CsvConversion:
-        layout, options = self.layout, self.options
-        width = len(layout.columns)
-        total, bad = self._load_lines()
+    def run(
+        self, layout: HeadLayout, lines: _Lines, output_dir: Path, quarantine_dir: Path, metadata: tuple[str, str, datetime]
+    ) -> CsvConversion:
+        self.layout, self.lines = layout, lines
+        self.source_file, self.processing_job, self.processed_at = metadata
         self._check_deadline()
-        self._classify(bad)
-        counts = dict(self.sql("SELECT kind, count(*) FROM parsed GROUP BY kind").fetchall())
-        preamble = min(layout.preamble_lines, total)
-        aside_rows = self.sql(
-            f"SELECT n, raw FROM lines WHERE n IN (SELECT n FROM parsed WHERE kind = '{KIND_ASIDE}') ORDER BY n"
-        ).fetchall()
-        if len(aside_rows) > options.max_set_aside_lines:
-            raise CsvProcessingError(
-                f"{len(aside_rows)} lines are malformed or part of multi-line records, over the limit of "
-                f"{options.max_set_aside_lines} (max_set_aside_lines); the file is rejected rather than quarantined line "
-                "by line"
+        self._mark_lines()
+        counts = dict(self.sql("SELECT kind, count(*) FROM marks GROUP BY kind").fetchall())
+        preamble = min(layout.preamble_lines, lines.total)
+        aside_count = counts.get(KIND_ASIDE, 0)
+        if aside_count > self.options.max_set_aside_lines:
+            self._refuse_set_aside(aside_count + self._misfits_of_all_rows())
+        aside = {
+            int(n): str(raw)
+            for n, raw in self.sql(
+                f"SELECT n, raw FROM lines WHERE n IN (SELECT n FROM marks WHERE kind = '{KIND_ASIDE}') ORDER BY n"
+            ).fetchall()
+        }
+        line_text = self._line_text(aside)
+        stitched = stitch_records(aside, lines.bad, line_text, lines.total, self.options.max_record_lines, self.delimiter)
+        self._check_deadline()
+        good_records, quarantined = self._sort_records(stitched.records)
+        # Lines inside a record that are rows on their own in the line pass: the Spark path's main pass wrote
+        # those (unless a value does not fit) and redoes the pass, and this engine leaves them out of the rows.
+        conflict_rows = [self._spark_row(line_text(n), False) for n in sorted(stitched.conflicts)]
+
+        rows_file, rows = self._write_rows(good_records, stitched.conflicts)
+        single_lines = lines.total - preamble - sum(counts.values()) - len(stitched.conflicts)
+        if rows != single_lines + len(good_records):
+            raise ReconciliationError(
+                f"{lines.total} lines read but {rows} rows written for the reader (expected {single_lines} lines "
+                f"and {len(good_records)} records)"
             )
-        aside = {int(n): str(raw) for n, raw in aside_rows}
-        stitched = stitch_records(aside, bad, self._line_text(aside, total), total, options.max_record_lines, self.delimiter)
         self._check_deadline()
+        data_file, written = self._write_parquet(rows_file, rows)
+        misfits: list[_Record] = []
+        if written < rows:  # rows whose values do not fit their columns: quarantined as the Spark path does
+            misfits = self._misfit_records(rows_file, {r[0] for r in good_records})
+            _, misfit_lines = self._sort_records(misfits)
+            if len(misfit_lines) != len(misfits):
+                raise ReconciliationError("the SQL value checks refused a row the value rules accept")
+            quarantined += misfit_lines
+        set_aside = aside_count + len(misfits) + conflict_rows.count(False)
+        if set_aside > self.options.max_set_aside_lines:
+            self._refuse_set_aside(set_aside)
 
-        good_records: list[list[object]] = []
-        quarantined: list[tuple[str, str, int, int, str]] = []
-        for record in stitched.records:
-            refused = refusal(record.closed, record.bad_utf8, record.text, record.first_line)
-            if refused is not None:
-                quarantined.append((*refused, record.first_line, record.line_count, record.text))
-                continue
-            fields = parse_record(record.text, self.delimiter)
-            values = [as_text(v) for v in (fields + [None] * width)[:width]]
-            if len(fields) == width and all(t.accepts(v) for t, v in zip(layout.column_types, values)):
-                good_records.append([record.first_line, *values])
-            else:
-                reason, detail = record_reason(
-                    record.text, values, layout.columns, layout.column_types, self.delimiter, PARSER_NAME
-                )
-                quarantined.append((reason, detail, record.first_line, record.line_count, record.text))
-
-        self._table("stitched", ["n BIGINT", *(f"v{i} VARCHAR" for i in range(width))], good_records)
-        self._table("conflicts", ["n BIGINT"], ([n] for n in sorted(stitched.conflicts)))
-
-        good_lines = counts.get(KIND_GOOD, 0) - len(stitched.conflicts)
-        rows_in = good_lines + len(stitched.records)
-        data_file = self._write_parquet(bool(good_records or stitched.conflicts))
-        rows_written = int(self.sql(f"SELECT count(*) FROM read_parquet({_sql_string(str(data_file))})").fetchone()[0])  # type: ignore[index]
-        expected_written = good_lines + len(good_records)
-        check_reconciled(rows_in, rows_written, expected_written, len(quarantined))
-        classified = preamble + sum(counts.values())
-        if classified != total:
-            raise ReconciliationError(f"{total} lines read but {classified} classified")
+        rows_in = rows - len(good_records) + len(stitched.records)
+        rows_written = int(self._one(f"SELECT count(*) FROM read_parquet({_sql_string(str(data_file))})"))  # type: ignore[arg-type]
+        check_reconciled(rows_in, rows_written, rows - len(misfits), len(quarantined))
         run_id = uuid.uuid4()
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        output = self.output_dir / f"part-00000-{run_id}-c000.snappy.parquet"
+        output_dir.mkdir(parents=True, exist_ok=True)
+        output = output_dir / f"part-00000-{run_id}-c000.snappy.parquet"
         shutil.move(str(data_file), output)
-        quarantine_size = self._write_quarantine(quarantined, run_id)
+        quarantine_size = self._write_quarantine(quarantine_dir, quarantined, run_id)
         return CsvConversion(
             outcome="PROCESSED" if rows_in else "HEADER_ONLY",
             rows_in=rows_in,
@@ -690,8 +676,155 @@ class _Conversion:
             # What the Spark path takes when it finds the multi-line records after its main pass: a second pass
             # when a line inside one was written as a row. A diagnostic of the engine's work, not of the output
             # (the Spark path takes one pass when the head shows such records), so parity does not compare it.
-            main_passes=2 if stitched.conflicts or any(self._spark_row(aside[m], m in bad) for m in stitched.aside_members) else 1,
+            main_passes=2 if any(conflict_rows) or any(self._spark_row(aside[m], m in lines.bad) for m in stitched.aside_members) else 1,
             quarantine_reasons=reason_counts(quarantined),
+        )
+
+    def _mark_lines(self) -> None:
+        """The table ``marks`` (n, kind): the blank lines and the set-aside lines past the preamble. A line is
+        set aside (for :func:`stitch_records` and :func:`parse_record`) unless it is of RFC 4180's shape with
+        the header's width, holds no ``\\r`` but a final one, no NUL, and is UTF-8."""
+        width = len(self.layout.columns)
+        self._table("bad_lines", ["n BIGINT"], ([n] for n in sorted(self.lines.bad)))
+        is_bad = "n IN (SELECT n FROM bad_lines)" if self.lines.bad else "false"
+        self.sql(
+            f"""
+            CREATE TABLE marks AS SELECT n, kind FROM (
+              SELECT n,
+                     -- Only an empty line or one starting with a space or tab can be blank: the trim is guarded.
+                     CASE WHEN line = '' OR ((starts_with(line, ' ') OR starts_with(line, chr(9)))
+                                             AND trim(line, ' ' || chr(9)) = '') THEN '{KIND_BLANK}'
+                          WHEN {is_bad} OR contains(line, chr(0)) OR contains(line, chr(13)) THEN '{KIND_ASIDE}'
+                          WHEN contains(line, '"') THEN CASE WHEN {strict_line_sql("line", self.delimiter, width)}
+                                                             THEN NULL ELSE '{KIND_ASIDE}' END
+                          WHEN len(string_split(line, {_sql_string(self.delimiter)})) = {width} THEN NULL
+                          ELSE '{KIND_ASIDE}' END AS kind
+              FROM (SELECT n, {_LINE} AS line FROM lines WHERE n > {self.layout.preamble_lines})
+            ) WHERE kind IS NOT NULL
+            """
+        )
+
+    def _sort_records(self, records: Iterable[_Record]) -> tuple[list[tuple[int, str]], list[tuple[str, str, int, int, str]]]:
+        """Records parsed by :func:`parse_record`: (good ones as (first line, canonical text), quarantined)."""
+        layout, width = self.layout, len(self.layout.columns)
+        good: list[tuple[int, str]] = []
+        quarantined: list[tuple[str, str, int, int, str]] = []
+        for record in records:
+            refused = refusal(record.closed, record.bad_utf8, record.text, record.first_line)
+            if refused is not None:
+                quarantined.append((*refused, record.first_line, record.line_count, record.text))
+                continue
+            fields = parse_record(record.text, self.delimiter)
+            values = [as_text(v) for v in (fields + [None] * width)[:width]]
+            if len(fields) == width and all(t.accepts(v) for t, v in zip(layout.column_types, values)):
+                good.append((record.first_line, self._canonical(values)))
+            else:
+                reason, detail = record_reason(
+                    record.text, values, layout.columns, layout.column_types, self.delimiter, PARSER_NAME
+                )
+                quarantined.append((reason, detail, record.first_line, record.line_count, record.text))
+        return good, quarantined
+
+    def _canonical(self, values: Sequence[str | None]) -> str:
+        """A record's values as one RFC 4180 record the reader parses back to them: present values quoted
+        (``""`` for a quote; line breaks and ``\\r`` inside quotes are kept), missing ones empty."""
+        return self.delimiter.join("" if v is None else '"' + v.replace('"', '""') + '"' for v in values)
+
+    def _write_rows(self, good_records: list[tuple[int, str]], conflicts: set[int]) -> tuple[Path, int]:
+        """``rows.csv``: ``n,<line>`` for each line that is a row, ``n,<record>`` where a good record starts,
+        in source order (one scan of ``lines``: its order is the file's). Returns (path, rows)."""
+        self._longest_record = max((len(text.encode("utf-8")) for _, text in good_records), default=0)
+        self._table("rewrites", ["n BIGINT", "text VARCHAR"], [*([n, None] for n in sorted(conflicts)), *good_records])
+        self.sql("UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks)")
+        self.sql("UPDATE lines SET raw = rewrites.text FROM rewrites WHERE lines.n = rewrites.n")
+        return self._copy_rows(), int(self._one(f"SELECT count(*) FROM lines WHERE n > {self.layout.preamble_lines} AND raw IS NOT NULL"))  # type: ignore[arg-type]
+
+    def _copy_rows(self) -> Path:
+        target = self.workdir / "rows.csv"
+        # Written verbatim (no quote character: nothing is escaped or quoted); the reader parses the lines.
+        self.sql(
+            f"COPY (SELECT n, {_LINE} FROM lines WHERE n > {self.layout.preamble_lines} AND raw IS NOT NULL) "
+            f"TO {_sql_string(str(target))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER {_sql_string(self.delimiter)})"
+        )
+        return target
+
+    def _reader(self, rows_file: Path) -> str:
+        """DuckDB's CSV reader over ``rows.csv``, every option pinned (nothing sniffed): the line number, then
+        the fields as text: missing ones null, quoted empty ones ``''``."""
+        columns = ", ".join(f"{_sql_string(c)}: {_sql_string(t)}" for c, t in [("n", "BIGINT"), *((f"v{i}", "VARCHAR") for i in range(len(self.layout.columns)))])
+        # No fixed limit (DuckDB's default is 2 MB): the longest row, with its line number, fits.
+        max_line = max(self.lines.longest_bytes, self._longest_record) + 32
+        return (
+            f"read_csv({_sql_string(str(rows_file))}, columns = {{{columns}}}, header = false, auto_detect = false, "
+            f"delim = {_sql_string(self.delimiter)}, quote = '\"', escape = '\"', allow_quoted_nulls = false, "
+            f"strict_mode = true, null_padding = false, ignore_errors = false, new_line = '\\n', comment = '', "
+            f"compression = 'none', encoding = 'utf-8', max_line_size = {max_line}, "
+            f"buffer_size = {max(READER_BUFFER_BYTES, 2 * max_line)})"
+        )
+
+    def _typed(self) -> tuple[list[str], str]:
+        """(each column's value as written, the SQL that is true when a present value does not fit its column)."""
+        written, misfits = [], []
+        for i, column in enumerate(self.layout.column_types):
+            if column.kind == "string":
+                written.append(f"v{i}")
+                continue
+            value = cast_sql(f"v{i}", column)
+            written.append(written_sql(value, column))
+            misfits.append(f"(v{i} IS NOT NULL AND NOT {fits_sql(f'v{i}', value, column)})")
+        return written, " OR ".join(misfits) if misfits else "false"
+
+    def _write_parquet(self, rows_file: Path, rows: int) -> tuple[Path, int]:
+        """The rows whose values fit, typed, with the added columns, in source order; returns (path, written)."""
+        layout = self.layout
+        target = self.workdir / "part.parquet"
+        stamp = self.processed_at if self.processed_at.tzinfo else self.processed_at.replace(tzinfo=timezone.utc)
+        written, misfit = self._typed()
+        columns = [f"{value} AS {_identifier(name)}" for value, name in zip(written, layout.columns)]
+        added = [
+            f"CAST({_sql_string(stamp.astimezone(timezone.utc).isoformat())} AS TIMESTAMPTZ) AS processed_at",
+            f"CAST({_sql_string(self.source_file)} AS VARCHAR) AS source_file",
+            f"CAST({_sql_string(self.processing_job)} AS VARCHAR) AS processing_job",
+        ]
+        if not rows:  # a header-only file still gets its schema; the reader is not run on an empty file
+            source = f"(SELECT {', '.join(f'CAST(NULL AS VARCHAR) AS v{i}' for i in range(len(layout.columns)))} WHERE false)"
+        else:
+            source = self._reader(rows_file)
+        # One projection computes each value and whether the row misfits, so each cast is computed once (DuckDB
+        # shares common subexpressions within a projection); the filter above it must not be pushed below it,
+        # where it would cast every value a second time (~20 % of the conversion's CPU).
+        self.sql("SET disabled_optimizers = 'filter_pushdown'")
+        try:
+            count = self.sql(
+                f"COPY (SELECT * EXCLUDE (misfit__) FROM (SELECT {', '.join([*columns, *added])}, ({misfit}) AS misfit__ "
+                f"FROM {source}) WHERE NOT misfit__) TO {_sql_string(str(target))} (FORMAT parquet, COMPRESSION snappy)"
+            ).fetchone()
+        finally:
+            self.sql("RESET disabled_optimizers")
+        return target, int(count[0]) if count else 0
+
+    def _misfit_records(self, rows_file: Path, record_lines: set[int]) -> list[_Record]:
+        """The rows whose values do not fit (a second read, only when there are any), as one-line records."""
+        _, misfit = self._typed()
+        numbers = [int(n) for (n,) in self.sql(f"SELECT n FROM {self._reader(rows_file)} WHERE {misfit} ORDER BY n").fetchall()]
+        if record_lines.intersection(numbers):
+            raise ReconciliationError("the SQL value checks refused a record the value rules accept")
+        self._table("misfits", ["n BIGINT"], ([n] for n in numbers))
+        texts = dict(self.sql("SELECT n, raw FROM lines WHERE n IN (SELECT n FROM misfits)").fetchall())
+        return [_Record(n, 1, str(texts[n]).removesuffix("\r"), True, False) for n in numbers]
+
+    def _misfits_of_all_rows(self) -> int:
+        """Rows whose values do not fit, over every line that is not set aside (for the set-aside limit's
+        message, which counts what the Spark path sets aside before it groups records)."""
+        self.sql("UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks)")
+        _, misfit = self._typed()
+        return int(self._one(f"SELECT count(*) FROM {self._reader(self._copy_rows())} WHERE {misfit}"))  # type: ignore[arg-type]
+
+    def _refuse_set_aside(self, count: int) -> None:
+        raise CsvProcessingError(
+            f"{count} lines are malformed or part of multi-line records, over the limit of "
+            f"{self.options.max_set_aside_lines} (max_set_aside_lines); the file is rejected rather than quarantined line "
+            "by line"
         )
 
     def _table(self, name: str, columns: list[str], rows: Iterable[Sequence[object]]) -> None:
@@ -720,7 +853,7 @@ class _Conversion:
         types = self.layout.column_types
         return len(fields) == len(types) and all(t.accepts(as_text(v)) for t, v in zip(types, fields))
 
-    def _line_text(self, aside: dict[int, str], total: int) -> Callable[[int], str]:
+    def _line_text(self, aside: dict[int, str]) -> Callable[[int], str]:
         """Text of any line, fetched in growing windows (a long quoted value costs a few queries)."""
         cache = dict(aside)
         window = [16]
@@ -728,47 +861,19 @@ class _Conversion:
         def text(n: int) -> str:
             if n not in cache:
                 self._check_deadline()
-                last = min(total, n + window[0] - 1)
+                last = min(self.lines.total, n + window[0] - 1)
                 cache.update((int(k), str(v)) for k, v in self.sql("SELECT n, raw FROM lines WHERE n BETWEEN ? AND ?", [n, last]).fetchall())
                 window[0] = min(window[0] * 8, self.options.max_record_lines)
             return cache[n]
 
         return text
 
-    def _write_parquet(self, merge: bool) -> Path:
-        layout = self.layout
-        target = self.workdir / "part.parquet"
-        stamp = self.processed_at if self.processed_at.tzinfo else self.processed_at.replace(tzinfo=timezone.utc)
-        typed = [
-            f"{written_sql(f'v{i}', column)} AS {_identifier(name)}"
-            for i, (name, column) in enumerate(zip(layout.columns, layout.column_types))
-        ]
-        added = [
-            f"CAST({_sql_string(stamp.astimezone(timezone.utc).isoformat())} AS TIMESTAMPTZ) AS processed_at",
-            f"CAST({_sql_string(self.source_file)} AS VARCHAR) AS source_file",
-            f"CAST({_sql_string(self.processing_job)} AS VARCHAR) AS processing_job",
-        ]
-        value_columns = ", ".join(f"v{i}" for i in range(len(layout.columns)))
-        rows = f"SELECT n, {value_columns} FROM parsed WHERE kind = '{KIND_GOOD}'"
-        if merge:
-            # Records that span lines (or needed the full parser) go back to their source places.
-            cast = ", ".join(f"{cast_sql(f'v{i}', c)} AS v{i}" for i, c in enumerate(layout.column_types))
-            rows = (
-                f"SELECT * FROM ({rows} AND n NOT IN (SELECT n FROM conflicts) "
-                f"UNION ALL SELECT n, {cast} FROM stitched) ORDER BY n"
-            )
-        self.sql(
-            f"COPY (SELECT {', '.join([*typed, *added])} FROM ({rows})) TO {_sql_string(str(target))} "
-            "(FORMAT parquet, COMPRESSION snappy)"
-        )
-        return target
-
-    def _write_quarantine(self, quarantined: list[tuple[str, str, int, int, str]], run_id: uuid.UUID) -> int:
+    def _write_quarantine(self, quarantine_dir: Path, quarantined: list[tuple[str, str, int, int, str]], run_id: uuid.UUID) -> int:
         if not quarantined:
             return 0
         stamp = self.processed_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
-        target = self.quarantine_dir / f"part-00000-{run_id}-c000.json"
+        quarantine_dir.mkdir(parents=True, exist_ok=True)
+        target = quarantine_dir / f"part-00000-{run_id}-c000.json"
         with target.open("w", encoding="utf-8", newline="\n") as out:
             for q in sorted(quarantined, key=lambda q: q[2]):
                 line = dict(zip(QUARANTINE_FIELDS, (*q, self.source_file, self.processing_job, stamp)))

@@ -156,7 +156,7 @@ def as_text(value: str | None) -> str | None:
 
 
 def infer_types_of(rows: Iterable[Sequence[str | None]], width: int) -> list[ColumnType]:
-    return infer_types((tuple(as_text(v) for v in row) for row in rows), width)
+    return infer_types((tuple(as_text(v) for v in row) if EMPTY_MARKER in row else tuple(row) for row in rows), width)
 
 
 def head_layout(

@@ -55,6 +55,7 @@ FAST_DECIMAL_DIGITS = 18  # Spark keeps decimals of precision <= 18 in a long (n
 
 _INTEGER = re.compile(r"(0|-?[1-9][0-9]*)")
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\.([0-9]+)")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+|0|-?[1-9][0-9]*")  # _DECIMAL or _INTEGER
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -189,8 +190,10 @@ def _fits(column: ColumnType, text: str) -> bool:
 
 
 def _integer_type(texts: list[str]) -> ColumnType | None:
-    if not all(_INTEGER.fullmatch(t) for t in texts):
+    if not all(map(_INTEGER.fullmatch, texts)):
         return None
+    if max(map(len, texts)) <= 9:  # at most 9 digits: int32 without converting a value
+        return INT
     values = [int(t) for t in texts]
     if all(INT32_RANGE[0] <= v <= INT32_RANGE[1] for v in values):
         return INT
@@ -202,14 +205,12 @@ def _integer_type(texts: list[str]) -> ColumnType | None:
 
 
 def _decimal_type(texts: list[str]) -> ColumnType | None:
+    if not all(map(_NUMBER.fullmatch, texts)):
+        return None
     whole_digits = 0
     scale = 0
     for text in texts:
-        match = _DECIMAL.fullmatch(text) or _INTEGER.fullmatch(text)
-        if not match:
-            return None
-        whole = match.group(1).lstrip("-")
-        fraction = match.group(2) if match.re is _DECIMAL else ""
+        whole, _, fraction = text.lstrip("-").partition(".")
         whole_digits = max(whole_digits, 0 if whole == "0" else len(whole))
         scale = max(scale, len(fraction))
     if scale == 0 or whole_digits + scale > MAX_DECIMAL_DIGITS:
@@ -218,26 +219,28 @@ def _decimal_type(texts: list[str]) -> ColumnType | None:
     return decimal_type(precision, scale)
 
 
+def _all_fit(column: ColumnType, texts: list[str]) -> bool:
+    if column.kind == "boolean":
+        return all(t in ("true", "false") for t in texts)
+    return all(map(_fits, [column] * len(texts), texts))
+
+
 def infer_type(values: Iterable[str | None]) -> ColumnType:
     """The column type for sampled values (None = missing); STRING when no other type keeps every value."""
     texts = [v for v in values if v is not None]
     if not texts:
         return STRING
-    for candidate in (_integer_type(texts), _decimal_type(texts)):
-        if candidate is not None:
-            return candidate
+    # The types in the documented order; each is tried only when the ones before it did not fit.
+    found = _integer_type(texts) or _decimal_type(texts)
+    if found is not None:
+        return found
     for fixed in (BOOLEAN, DATE, TIMESTAMP):
-        if all(_fits(fixed, t) for t in texts):
+        if _all_fit(fixed, texts):
             return fixed
     return STRING
 
 
 def infer_types(rows: Iterable[tuple[str | None, ...]], width: int) -> list[ColumnType]:
     """Column types for sampled rows of ``width`` fields each (rows of another width are ignored)."""
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    for row in rows:
-        if len(row) != width:
-            continue
-        for index, value in enumerate(row):
-            columns[index].append(value)
+    columns = list(zip(*(row for row in rows if len(row) == width))) or [()] * width
     return [infer_type(values) for values in columns]
