@@ -81,7 +81,9 @@ PARSER_NAME = "the CSV parser"
 CHUNK_BYTES = 16 << 20  # the unit files are streamed in, when they must be re-encoded
 KIND_BLANK, KIND_ASIDE = "blank", "set_aside"
 RE2_MAX_REPEAT = 1000  # RE2 refuses a counted repetition above this
-READER_BUFFER_BYTES = 32 << 20  # DuckDB's CSV reader buffer (its default); at least twice the longest row
+# DuckDB's CSV reader buffer: its default, and at least its default ratio to the longest row (with buffers of
+# a few rows its parallel scan can misread a quoted line break at a buffer's edge as unterminated: seen at 3x).
+READER_BUFFER_BYTES, READER_BUFFER_LINES = 32 << 20, 16
 # A line's text: its raw text without the \r of a \r\n line break (a lone \r elsewhere is text).
 _LINE = "CASE WHEN ends_with(raw, chr(13)) THEN left(raw, length(raw) - 1) ELSE raw END"
 
@@ -748,7 +750,18 @@ class _Conversion:
         )
         return target
 
-    def _reader(self, rows_file: Path) -> str:
+    def _read_rows(self, rows_file: Path, query: Callable[[str], str]) -> list[tuple[object, ...]]:
+        """``query(reader)`` over ``rows.csv``, read in parallel; read again in one thread if the parallel scan
+        fails. Every row there is valid CSV, yet DuckDB 1.4's parallel scan can misread a quoted line break at a
+        buffer's edge as an unterminated quote, or give up ("does not support a full read on this file"), with
+        buffers of a few rows (test_a_parallel_scan_that_fails_is_read_again_in_one_thread). It fails loudly when
+        that happens, and a scan in one thread carries its state across buffers."""
+        try:
+            return self.sql(query(self._reader(rows_file, parallel=True))).fetchall()
+        except (duckdb.InvalidInputException, duckdb.NotImplementedException):
+            return self.sql(query(self._reader(rows_file, parallel=False))).fetchall()
+
+    def _reader(self, rows_file: Path, parallel: bool) -> str:
         """DuckDB's CSV reader over ``rows.csv``, every option pinned (nothing sniffed): the line number, then
         the fields as text: missing ones null, quoted empty ones ``''``."""
         columns = ", ".join(f"{_sql_string(c)}: {_sql_string(t)}" for c, t in [("n", "BIGINT"), *((f"v{i}", "VARCHAR") for i in range(len(self.layout.columns)))])
@@ -759,7 +772,7 @@ class _Conversion:
             f"delim = {_sql_string(self.delimiter)}, quote = '\"', escape = '\"', allow_quoted_nulls = false, "
             f"strict_mode = true, null_padding = false, ignore_errors = false, new_line = '\\n', comment = '', "
             f"compression = 'none', encoding = 'utf-8', max_line_size = {max_line}, "
-            f"buffer_size = {max(READER_BUFFER_BYTES, 2 * max_line)})"
+            f"buffer_size = {max(READER_BUFFER_BYTES, READER_BUFFER_LINES * max_line)}, parallel = {str(parallel).lower()})"
         )
 
     def _typed(self) -> tuple[list[str], str]:
@@ -786,27 +799,31 @@ class _Conversion:
             f"CAST({_sql_string(self.source_file)} AS VARCHAR) AS source_file",
             f"CAST({_sql_string(self.processing_job)} AS VARCHAR) AS processing_job",
         ]
-        if not rows:  # a header-only file still gets its schema; the reader is not run on an empty file
-            source = f"(SELECT {', '.join(f'CAST(NULL AS VARCHAR) AS v{i}' for i in range(len(layout.columns)))} WHERE false)"
-        else:
-            source = self._reader(rows_file)
+
+        def copy(source: str) -> str:
+            return (
+                f"COPY (SELECT * EXCLUDE (misfit__) FROM (SELECT {', '.join([*columns, *added])}, ({misfit}) AS misfit__ "
+                f"FROM {source}) WHERE NOT misfit__) TO {_sql_string(str(target))} (FORMAT parquet, COMPRESSION snappy)"
+            )
+
         # One projection computes each value and whether the row misfits, so each cast is computed once (DuckDB
         # shares common subexpressions within a projection); the filter above it must not be pushed below it,
         # where it would cast every value a second time (~20 % of the conversion's CPU).
         self.sql("SET disabled_optimizers = 'filter_pushdown'")
         try:
-            count = self.sql(
-                f"COPY (SELECT * EXCLUDE (misfit__) FROM (SELECT {', '.join([*columns, *added])}, ({misfit}) AS misfit__ "
-                f"FROM {source}) WHERE NOT misfit__) TO {_sql_string(str(target))} (FORMAT parquet, COMPRESSION snappy)"
-            ).fetchone()
+            if rows:
+                count = self._read_rows(rows_file, copy)
+            else:  # a header-only file still gets its schema; the reader is not run on an empty file
+                empty = ", ".join(f"CAST(NULL AS VARCHAR) AS v{i}" for i in range(len(layout.columns)))
+                count = self.sql(copy(f"(SELECT {empty} WHERE false)")).fetchall()
         finally:
             self.sql("RESET disabled_optimizers")
-        return target, int(count[0]) if count else 0
+        return target, int(count[0][0])  # type: ignore[call-overload]
 
     def _misfit_records(self, rows_file: Path, record_lines: set[int]) -> list[_Record]:
         """The rows whose values do not fit (a second read, only when there are any), as one-line records."""
         _, misfit = self._typed()
-        numbers = [int(n) for (n,) in self.sql(f"SELECT n FROM {self._reader(rows_file)} WHERE {misfit} ORDER BY n").fetchall()]
+        numbers = [int(n) for (n,) in self._read_rows(rows_file, lambda reader: f"SELECT n FROM {reader} WHERE {misfit} ORDER BY n")]  # type: ignore[call-overload]
         if record_lines.intersection(numbers):
             raise ReconciliationError("the SQL value checks refused a record the value rules accept")
         self._table("misfits", ["n BIGINT"], ([n] for n in numbers))
@@ -818,7 +835,8 @@ class _Conversion:
         message, which counts what the Spark path sets aside before it groups records)."""
         self.sql("UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks)")
         _, misfit = self._typed()
-        return int(self._one(f"SELECT count(*) FROM {self._reader(self._copy_rows())} WHERE {misfit}"))  # type: ignore[arg-type]
+        ((count,),) = self._read_rows(self._copy_rows(), lambda reader: f"SELECT count(*) FROM {reader} WHERE {misfit}")
+        return int(count)  # type: ignore[call-overload]
 
     def _refuse_set_aside(self, count: int) -> None:
         raise CsvProcessingError(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from glue_pipeline.column_names import clean_column_names
 from glue_pipeline.csv_quoting import check_delimiter, split_records
-from glue_pipeline.value_rules import ColumnType, infer_types
+from glue_pipeline.value_rules import ColumnType, infer_type
 
 # Python's csv module refuses fields over 131,072 characters by default; here a field, line or header is
 # limited only by memory (issue: no fixed size limits). The limit is process-wide, and raising it is safe.
@@ -156,7 +156,10 @@ def as_text(value: str | None) -> str | None:
 
 
 def infer_types_of(rows: Iterable[Sequence[str | None]], width: int) -> list[ColumnType]:
-    return infer_types((tuple(as_text(v) for v in row) if EMPTY_MARKER in row else tuple(row) for row in rows), width)
+    """value_rules.infer_types of parsed rows, their fields' texts under the value rules (rows of another
+    width are ignored); each column's distinct values are converted once."""
+    columns = list(zip(*(row for row in rows if len(row) == width))) or [()] * width
+    return [infer_type(as_text(v) for v in set(column)) for column in columns]
 
 
 def head_layout(
