@@ -592,13 +592,11 @@ class _Conversion:
             copy = self.workdir / "utf8.csv"
             bad = _utf8_copy(self.input_file, copy, self.charset)
             self._split_lines(copy)
-        total = int(self._one("SELECT count(*) FROM lines"))  # type: ignore[arg-type]
-        last = self.sql("SELECT raw FROM lines WHERE n = ?", [total]).fetchone()
-        if last is not None and last[0] == "":
+        total, last, longest = self.sql("SELECT count(*), arg_max(raw, n), coalesce(max(strlen(raw)), 0) FROM lines").fetchone()  # type: ignore[misc]
+        if last == "":  # a final line break ends the last line; it does not start another
             self.sql("DELETE FROM lines WHERE n = ?", [total])
             total -= 1
-        longest = int(self._one("SELECT coalesce(max(strlen(raw)), 0) FROM lines"))  # type: ignore[arg-type]
-        return _Lines(total, frozenset(bad), longest)
+        return _Lines(int(total), frozenset(bad), int(longest))
 
     def _split_lines(self, readable: Path) -> None:
         # read_text holds the file as one value, split on \n alone: DuckDB's CSV reader would also split on a
@@ -739,16 +737,16 @@ class _Conversion:
         self._table("rewrites", ["n BIGINT", "text VARCHAR"], [*([n, None] for n in sorted(conflicts)), *good_records])
         self.sql("UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks)")
         self.sql("UPDATE lines SET raw = rewrites.text FROM rewrites WHERE lines.n = rewrites.n")
-        return self._copy_rows(), int(self._one(f"SELECT count(*) FROM lines WHERE n > {self.layout.preamble_lines} AND raw IS NOT NULL"))  # type: ignore[arg-type]
+        return self._copy_rows()
 
-    def _copy_rows(self) -> Path:
+    def _copy_rows(self) -> tuple[Path, int]:
         target = self.workdir / "rows.csv"
         # Written verbatim (no quote character: nothing is escaped or quoted); the reader parses the lines.
-        self.sql(
+        (rows,) = self.sql(
             f"COPY (SELECT n, {_LINE} FROM lines WHERE n > {self.layout.preamble_lines} AND raw IS NOT NULL) "
             f"TO {_sql_string(str(target))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER {_sql_string(self.delimiter)})"
-        )
-        return target
+        ).fetchone()  # type: ignore[misc]
+        return target, int(rows)
 
     def _read_rows(self, rows_file: Path, query: Callable[[str], str]) -> list[tuple[object, ...]]:
         """``query(reader)`` over ``rows.csv``, read in parallel; read again in one thread if the parallel scan
@@ -835,7 +833,7 @@ class _Conversion:
         message, which counts what the Spark path sets aside before it groups records)."""
         self.sql("UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks)")
         _, misfit = self._typed()
-        ((count,),) = self._read_rows(self._copy_rows(), lambda reader: f"SELECT count(*) FROM {reader} WHERE {misfit}")
+        ((count,),) = self._read_rows(self._copy_rows()[0], lambda reader: f"SELECT count(*) FROM {reader} WHERE {misfit}")
         return int(count)  # type: ignore[call-overload]
 
     def _refuse_set_aside(self, count: int) -> None:
