@@ -45,9 +45,10 @@ export const CSV_CONVERTER_HANDLER = "handler.handler";
 
 /**
  * Defaults, docs/fast-path.md's sizing (its measurements and the cost model assume them): 2,048 MB (~1.16
- * vCPU) converts a 256 MiB file in ~15 s using ~1.1 GB; 120 s leaves ~8x headroom on time and the contract's
- * 60 s fallback reserve; /tmp 2,048 MB is twice fast-path.md's 1,024 MB minimum (the input, DuckDB's spill and
- * the output parts of a 256 MiB file take ~550 MB), cheap insurance against a wide file's larger spill.
+ * vCPU) converts a 256 MiB file in ~8 s using ~0.8 GB; 120 s leaves ~15x headroom on time and the contract's
+ * 60 s fallback reserve; /tmp 2,048 MB is twice fast-path.md's 1,024 MB minimum (the input, the engine's rows
+ * file, DuckDB's spill and the output parts of a 256 MiB file take ~610 MB), insurance against a wide file's
+ * larger spill.
  * Concurrency 5: a burst of small files converts in parallel while Glue's own concurrency stays for the large.
  */
 export const CSV_CONVERTER_DEFAULTS_SETTINGS = {

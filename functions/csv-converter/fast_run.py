@@ -60,9 +60,10 @@ EARLY = "early"
 # A request can overtake the trigger's STARTED write (it is sent first, or the write is slow): waited for
 # briefly here, since returning the message would delay the file by the queue's whole visibility timeout.
 CLAIMED_WAITS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
-# Free /tmp wanted before a download, as a multiple of the object's size: the input, the Parquet and the
-# quarantine written beside it, and DuckDB's spill files. Below it the file goes to Glue before any work.
-TMP_SPACE_FACTOR = 2.5
+# Free /tmp wanted before a download, as a multiple of the object's size: the input, the engine's rows file
+# (about the input's size), the Parquet and quarantine written beside it, and DuckDB's spill files
+# (docs/fast-path.md measures ~2.3x at 262 MB). Below it the file goes to Glue before any work.
+TMP_SPACE_FACTOR = 3.0
 
 
 class RequestError(ValueError):
