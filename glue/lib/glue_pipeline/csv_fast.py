@@ -15,7 +15,7 @@ what every parser reads alike:
 2. **Marks**: a line is *set aside* unless it is of RFC 4180's shape (a field is unquoted without quotes,
    or wholly quoted with ``""`` for a quote) with the header's width, and holds no ``\\r`` but a final one,
    no NUL, and no bytes that are not UTF-8. Blank lines are marked too.
-3. **Set-aside lines become records** in Python, exactly as the Spark path stitches them (quoted values
+3. **Set-aside lines become records** in Python, by the Spark path's own code (quoted values
    across lines, ``max_record_lines``, an unclosed quote quarantines its opening line alone), and each record
    is parsed by :func:`parse_record`, which follows the parser the Spark path uses (univocity, as Spark
    configures it) including its odd cases. Good records are written back as canonical RFC 4180 text at
@@ -57,7 +57,7 @@ from typing import Generic, TypeVar
 
 import duckdb
 
-from glue_pipeline.csv_quoting import ends_inside_quotes, is_blank
+from glue_pipeline.csv_quoting import Resolution, StitchedRecord, ends_inside_quotes, is_blank, resolve_records
 from glue_pipeline.csv_rules import (
     EMPTY_MARKER,
     QUARANTINE_FIELDS,
@@ -249,69 +249,14 @@ def _re2_char(char: str) -> str:
 # ------------------------------------------------------------------------------------------- engine
 
 
-@dataclass
-class _Record:
-    first_line: int
-    line_count: int
-    text: str
-    closed: bool
-    bad_utf8: bool
+@dataclass(frozen=True)
+class _LineNumbers:
+    """Line numbers as :class:`~glue_pipeline.csv_quoting.LineOrder`: the next line, up to the last."""
 
+    last: int
 
-@dataclass
-class _Stitched:
-    records: list[_Record]
-    conflicts: set[int]  # lines the line pass found good that lie inside a record
-    blank_lines_inside: int
-    aside_members: set[int]  # set-aside lines inside a record, its first line excepted
-
-
-def stitch_records(
-    aside: dict[int, str],
-    bad_lines: set[int] | frozenset[int],
-    line_text: Callable[[int], str],
-    last_line: int,
-    max_record_lines: int,
-    delimiter: str,
-) -> _Stitched:
-    """Set-aside lines (number -> text, ``\\r`` kept) grouped into records as the Spark path groups them
-    (:func:`glue_pipeline.csv_processing.resolve_records`), following quoted values into any line."""
-    records: list[_Record] = []
-    consumed: set[int] = set()
-    conflicts: set[int] = set()
-    aside_members: set[int] = set()
-    blank_inside = 0
-    for key in sorted(aside):
-        if key in consumed:
-            continue
-        line = aside[key]
-        if not ends_inside_quotes(line, delimiter=delimiter):
-            consumed.add(key)
-            records.append(_Record(key, 1, line.removesuffix("\r"), True, key in bad_lines))
-            continue
-        span = [key]
-        inside = True
-        current = key + 1
-        while inside and current <= last_line and len(span) < max_record_lines:
-            span.append(current)
-            inside = ends_inside_quotes(line_text(current), starts_inside=True, delimiter=delimiter)
-            current += 1
-        if inside:
-            consumed.add(key)
-            records.append(_Record(key, 1, line.removesuffix("\r"), False, key in bad_lines))
-            continue
-        for member in span:
-            consumed.add(member)
-            if member in aside:
-                if member != key:
-                    aside_members.add(member)
-            elif is_blank(line_text(member)):
-                blank_inside += 1
-            else:
-                conflicts.add(member)
-        text = "\n".join(line_text(k) for k in span).removesuffix("\r")
-        records.append(_Record(key, len(span), text, True, any(k in bad_lines for k in span)))
-    return _Stitched(records, conflicts, blank_inside, aside_members)
+    def next_key(self, key: int) -> int | None:
+        return key + 1 if key < self.last else None
 
 
 @contextmanager
@@ -624,13 +569,21 @@ class _Conversion:
                 f"SELECT n, raw FROM lines WHERE n IN (SELECT n FROM marks WHERE kind = '{KIND_ASIDE}') ORDER BY n"
             ).fetchall()
         }
-        line_text = self._line_text(aside)
-        stitched = stitch_records(aside, lines.bad, line_text, lines.total, self.options.max_record_lines, self.delimiter)
+        texts = dict(aside)
+        stitched = self._resolve(aside, texts)
         self._check_deadline()
         good_records, quarantined = self._sort_records(stitched.records)
         # Lines inside a record that are rows on their own in the line pass: the Spark path's main pass wrote
         # those (unless a value does not fit) and redoes the pass, and this engine leaves them out of the rows.
-        conflict_rows = [self._spark_row(line_text(n), False) for n in sorted(stitched.conflicts)]
+        conflict_rows = [self._spark_row(texts[n], False) for n in sorted(stitched.conflicts)]
+        # Set-aside lines inside a record (its first line excepted) that the Spark path's main pass writes as
+        # rows on their own (a line this engine sets aside for the full parser, x"y, can be one).
+        aside_rows = [
+            self._spark_row(aside[m], m in lines.bad)
+            for r in stitched.records
+            for m in range(r.first_key + 1, r.first_key + r.line_count)
+            if m in aside
+        ]
 
         rows_file, rows = self._write_rows(good_records, stitched.conflicts)
         single_lines = lines.total - preamble - sum(counts.values()) - len(stitched.conflicts)
@@ -641,7 +594,7 @@ class _Conversion:
             )
         self._check_deadline()
         data_file, written = self._write_parquet(rows_file, rows)
-        misfits: list[_Record] = []
+        misfits: list[StitchedRecord[int]] = []
         if written < rows:  # rows whose values do not fit their columns: quarantined as the Spark path does
             misfits = self._misfit_records(rows_file, {r[0] for r in good_records})
             _, misfit_lines = self._sort_records(misfits)
@@ -676,13 +629,13 @@ class _Conversion:
             # What the Spark path takes when it finds the multi-line records after its main pass: a second pass
             # when a line inside one was written as a row. A diagnostic of the engine's work, not of the output
             # (the Spark path takes one pass when the head shows such records), so parity does not compare it.
-            main_passes=2 if any(conflict_rows) or any(self._spark_row(aside[m], m in lines.bad) for m in stitched.aside_members) else 1,
+            main_passes=2 if any(conflict_rows) or any(aside_rows) else 1,
             quarantine_reasons=reason_counts(quarantined),
         )
 
     def _mark_lines(self) -> None:
         """The table ``marks`` (n, kind): the blank lines and the set-aside lines past the preamble. A line is
-        set aside (for :func:`stitch_records` and :func:`parse_record`) unless it is of RFC 4180's shape with
+        set aside (for :func:`~glue_pipeline.csv_quoting.resolve_records` and :func:`parse_record`) unless it is of RFC 4180's shape with
         the header's width, holds no ``\\r`` but a final one, no NUL, and is UTF-8."""
         width = len(self.layout.columns)
         self._table("bad_lines", ["n BIGINT"], ([n] for n in sorted(self.lines.bad)))
@@ -704,25 +657,25 @@ class _Conversion:
             """
         )
 
-    def _sort_records(self, records: Iterable[_Record]) -> tuple[list[tuple[int, str]], list[tuple[str, str, int, int, str]]]:
+    def _sort_records(self, records: Iterable[StitchedRecord[int]]) -> tuple[list[tuple[int, str]], list[tuple[str, str, int, int, str]]]:
         """Records parsed by :func:`parse_record`: (good ones as (first line, canonical text), quarantined)."""
         layout, width = self.layout, len(self.layout.columns)
         good: list[tuple[int, str]] = []
         quarantined: list[tuple[str, str, int, int, str]] = []
         for record in records:
-            refused = refusal(record.closed, record.bad_utf8, record.text, record.first_line)
+            refused = refusal(record.closed, record.bad_utf8, record.text, record.first_key)
             if refused is not None:
-                quarantined.append((*refused, record.first_line, record.line_count, record.text))
+                quarantined.append((*refused, record.first_key, record.line_count, record.text))
                 continue
             fields = parse_record(record.text, self.delimiter)
             values = [as_text(v) for v in (fields + [None] * width)[:width]]
             if len(fields) == width and all(t.accepts(v) for t, v in zip(layout.column_types, values)):
-                good.append((record.first_line, self._canonical(values)))
+                good.append((record.first_key, self._canonical(values)))
             else:
                 reason, detail = record_reason(
                     record.text, values, layout.columns, layout.column_types, self.delimiter, PARSER_NAME
                 )
-                quarantined.append((reason, detail, record.first_line, record.line_count, record.text))
+                quarantined.append((reason, detail, record.first_key, record.line_count, record.text))
         return good, quarantined
 
     def _canonical(self, values: Sequence[str | None]) -> str:
@@ -818,7 +771,7 @@ class _Conversion:
             self.sql("RESET disabled_optimizers")
         return target, int(count[0][0])  # type: ignore[call-overload]
 
-    def _misfit_records(self, rows_file: Path, record_lines: set[int]) -> list[_Record]:
+    def _misfit_records(self, rows_file: Path, record_lines: set[int]) -> list[StitchedRecord[int]]:
         """The rows whose values do not fit (a second read, only when there are any), as one-line records."""
         _, misfit = self._typed()
         numbers = [int(n) for (n,) in self._read_rows(rows_file, lambda reader: f"SELECT n FROM {reader} WHERE {misfit} ORDER BY n")]  # type: ignore[call-overload]
@@ -826,7 +779,7 @@ class _Conversion:
             raise ReconciliationError("the SQL value checks refused a record the value rules accept")
         self._table("misfits", ["n BIGINT"], ([n] for n in numbers))
         texts = dict(self.sql("SELECT n, raw FROM lines WHERE n IN (SELECT n FROM misfits)").fetchall())
-        return [_Record(n, 1, str(texts[n]).removesuffix("\r"), True, False) for n in numbers]
+        return [StitchedRecord(n, 1, str(texts[n]).removesuffix("\r"), True, False) for n in numbers]
 
     def _misfits_of_all_rows(self) -> int:
         """Rows whose values do not fit, over every line that is not set aside (for the set-aside limit's
@@ -869,20 +822,26 @@ class _Conversion:
         types = self.layout.column_types
         return len(fields) == len(types) and all(t.accepts(as_text(v)) for t, v in zip(types, fields))
 
-    def _line_text(self, aside: dict[int, str]) -> Callable[[int], str]:
-        """Text of any line, fetched in growing windows (a long quoted value costs a few queries)."""
-        cache = dict(aside)
-        window = [16]
-
-        def text(n: int) -> str:
-            if n not in cache:
-                self._check_deadline()
-                last = min(self.lines.total, n + window[0] - 1)
-                cache.update((int(k), str(v)) for k, v in self.sql("SELECT n, raw FROM lines WHERE n BETWEEN ? AND ?", [n, last]).fetchall())
-                window[0] = min(window[0] * 8, self.options.max_record_lines)
-            return cache[n]
-
-        return text
+    def _resolve(self, aside: dict[int, str], texts: dict[int, str]) -> Resolution[int]:
+        """The set-aside lines as records (the rules shared with the Spark path: csv_quoting.resolve_records).
+        The lines a record needs beyond the set-aside ones are fetched into ``texts`` in growing windows (a
+        long quoted value costs a few queries, all of a round's records one)."""
+        order, window = _LineNumbers(self.lines.total), 16
+        while True:
+            resolution = resolve_records(
+                sorted(aside), texts, order, self.options.max_record_lines, self.delimiter, self.lines.bad
+            )
+            if not resolution.missing:
+                return resolution
+            self._check_deadline()
+            texts.update(
+                (int(n), str(raw))
+                for n, raw in self.sql(
+                    f"SELECT n, raw FROM lines, (SELECT unnest(?::BIGINT[]) AS s) WHERE n BETWEEN s AND s + {window - 1}",
+                    [resolution.missing],
+                ).fetchall()
+            )
+            window = min(window * 8, self.options.max_record_lines)
 
     def _write_quarantine(self, quarantine_dir: Path, quarantined: list[tuple[str, str, int, int, str]], run_id: uuid.UUID) -> int:
         if not quarantined:

@@ -52,7 +52,7 @@ import json
 import logging
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -60,7 +60,14 @@ from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from glue_pipeline.csv_quoting import ends_inside_quotes, is_blank, opens_quoted_field_regex
+from glue_pipeline.csv_quoting import (  # noqa: F401 - re-exported: tests import them from here
+    Resolution,
+    StitchedRecord,
+    ends_inside_quotes,
+    is_blank,
+    opens_quoted_field_regex,
+    resolve_records,
+)
 # The rules shared with the fast path (csv_fast), imported back under the names this module has always used.
 from glue_pipeline.csv_rules import (  # noqa: F401 - re-exported: jobs and tests import them from here
     EMPTY_MARKER,
@@ -504,80 +511,6 @@ class BlockIndex:
             keys.append(current)
             current = self.next_key(current)
         return keys
-
-
-@dataclass(frozen=True)
-class StitchedRecord:
-    first_key: Key
-    line_count: int
-    text: str  # the record's exact text: its lines joined by \n, each line's own \r kept, the last one's dropped
-    closed: bool
-    bad_utf8: bool = False
-
-
-@dataclass
-class Resolution:
-    records: list[StitchedRecord] = field(default_factory=list)
-    missing: list[Key] = field(default_factory=list)  # lines whose text is needed to finish a record
-    conflicts: set[Key] = field(default_factory=set)  # lines written as rows that belong to a record
-    blank_lines_inside: int = 0
-
-
-def resolve_records(
-    set_aside: Sequence[Key],
-    texts: Mapping[Key, str],
-    blocks: BlockIndex,
-    max_record_lines: int,
-    delimiter: str = ",",
-    bad_utf8: frozenset[Key] | set[Key] = frozenset(),
-) -> Resolution:
-    """Turns set-aside lines into records, following quoted values across lines.
-
-    Lines not set aside were written as rows by the main pass (or were blank); one that turns out to lie
-    inside a quoted value is reported as a conflict. A line whose text is not known yet is reported as
-    missing and the caller fetches it and asks again.
-    """
-    aside = set(set_aside)
-    result = Resolution()
-    consumed: set[Key] = set()
-    for key in sorted(aside):
-        if key in consumed:
-            continue
-        line = texts[key]
-        if not ends_inside_quotes(line, delimiter=delimiter):
-            consumed.add(key)
-            result.records.append(StitchedRecord(key, 1, line.removesuffix("\r"), True, key in bad_utf8))
-            continue
-        span = [key]
-        inside = True
-        current = blocks.next_key(key)
-        missing = False
-        while inside and current is not None and len(span) < max_record_lines:
-            if current not in texts:
-                result.missing.append(current)
-                missing = True
-                break
-            span.append(current)
-            inside = ends_inside_quotes(texts[current], starts_inside=True, delimiter=delimiter)
-            current = blocks.next_key(current)
-        if missing:
-            continue
-        if inside:
-            consumed.add(key)
-            result.records.append(StitchedRecord(key, 1, line.removesuffix("\r"), False, key in bad_utf8))
-            continue
-        for member in span:
-            consumed.add(member)
-            if member not in aside:
-                if is_blank(texts[member]):
-                    result.blank_lines_inside += 1
-                else:
-                    result.conflicts.add(member)
-        text = "\n".join(texts[k] for k in span).removesuffix("\r")
-        result.records.append(StitchedRecord(key, len(span), text, True, any(k in bad_utf8 for k in span)))
-    if result.missing:
-        return Resolution(missing=sorted(set(result.missing)))
-    return result
 
 
 # --------------------------------------------------------------------------------------- orchestration

@@ -17,8 +17,9 @@ field (``55" TV``) is literal text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 QUOTE = '"'
 DELIMITER = ","
@@ -143,3 +144,90 @@ def split_records(lines: Sequence[str], max_record_lines: int, delimiter: str = 
             records.append(LineRecord(index, end - index, "\n".join(lines[index:end]), True))
             index = end
     return records
+
+
+# ------------------------------------------------------------------------ records from set-aside lines
+
+K = TypeVar("K", bound=Hashable)
+
+
+class LineOrder(Protocol[K]):
+    """The lines of a file in order: the Spark path's input splits (csv_processing.BlockIndex), or line
+    numbers (the fast path)."""
+
+    def next_key(self, key: K) -> K | None: ...
+
+
+@dataclass(frozen=True)
+class StitchedRecord(Generic[K]):
+    first_key: K
+    line_count: int
+    text: str  # the record's exact text: its lines joined by \n, each line's own \r kept, the last one's dropped
+    closed: bool
+    bad_utf8: bool = False
+
+
+@dataclass
+class Resolution(Generic[K]):
+    records: list[StitchedRecord[K]] = field(default_factory=list)
+    missing: list[K] = field(default_factory=list)  # lines whose text is needed to finish a record
+    conflicts: set[K] = field(default_factory=set)  # lines written as rows that belong to a record
+    blank_lines_inside: int = 0
+
+
+def resolve_records(
+    set_aside: Sequence[K],
+    texts: Mapping[K, str],
+    blocks: LineOrder[K],
+    max_record_lines: int,
+    delimiter: str = DELIMITER,
+    bad_utf8: frozenset[K] | set[K] = frozenset(),
+) -> Resolution[K]:
+    """Turns set-aside lines into records, following quoted values across lines: both engines' one way.
+
+    Lines not set aside were written as rows by the main pass (or were blank); one that turns out to lie
+    inside a quoted value is reported as a conflict. A line whose text is not known yet is reported as
+    missing and the caller fetches it and asks again. A quoted value still open after ``max_record_lines``
+    lines, or at the end of the file, quarantines its opening line alone (``closed=False``).
+    """
+    aside = set(set_aside)
+    result: Resolution[K] = Resolution()
+    consumed: set[K] = set()
+    for key in sorted(aside):  # type: ignore[type-var]
+        if key in consumed:
+            continue
+        line = texts[key]
+        if not ends_inside_quotes(line, delimiter=delimiter):
+            consumed.add(key)
+            result.records.append(StitchedRecord(key, 1, line.removesuffix("\r"), True, key in bad_utf8))
+            continue
+        span = [key]
+        inside = True
+        current = blocks.next_key(key)
+        missing = False
+        while inside and current is not None and len(span) < max_record_lines:
+            if current not in texts:
+                result.missing.append(current)
+                missing = True
+                break
+            span.append(current)
+            inside = ends_inside_quotes(texts[current], starts_inside=True, delimiter=delimiter)
+            current = blocks.next_key(current)
+        if missing:
+            continue
+        if inside:
+            consumed.add(key)
+            result.records.append(StitchedRecord(key, 1, line.removesuffix("\r"), False, key in bad_utf8))
+            continue
+        for member in span:
+            consumed.add(member)
+            if member not in aside:
+                if is_blank(texts[member]):
+                    result.blank_lines_inside += 1
+                else:
+                    result.conflicts.add(member)
+        text = "\n".join(texts[k] for k in span).removesuffix("\r")
+        result.records.append(StitchedRecord(key, len(span), text, True, any(k in bad_utf8 for k in span)))
+    if result.missing:
+        return Resolution(missing=sorted(set(result.missing)))  # type: ignore[type-var]
+    return result
