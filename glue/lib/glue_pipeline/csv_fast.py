@@ -428,8 +428,10 @@ def convert_csv_file(
                         head, options.max_record_lines, lambda texts, width: _parse_sample(texts, width, delimiter),
                         options.infer_types, delimiter, first_line, bad_head,
                     )
-                finally:
-                    lines = loading.result()
+                except BaseException:
+                    loading.join()  # the head's error (a refused file) is the answer, whatever the lines did
+                    raise
+                lines = loading.result()
                 if layout is None:
                     return empty
                 return conversion.run(layout, lines, output_dir, quarantine_dir, (source_file, processing_job, processed_at))
@@ -457,6 +459,9 @@ class _Background(Generic[_T]):
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
 
     def result(self) -> _T:
         self._thread.join()
