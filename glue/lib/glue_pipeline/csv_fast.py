@@ -74,6 +74,7 @@ from glue_pipeline.csv_rules import (
     reason_counts,
     record_reason,
     refusal,
+    too_many_set_aside,
 )
 from glue_pipeline.value_rules import ColumnType
 
@@ -523,9 +524,6 @@ class _Conversion:
         with _watchdog(self.con, self.deadline):
             return self.con.execute(query, parameters) if parameters is not None else self.con.execute(query)
 
-    def _one(self, query: str, parameters: Sequence[object] | None = None) -> object:
-        return self.sql(query, parameters).fetchone()[0]  # type: ignore[index]
-
     def load_lines(self) -> _Lines:
         """The table ``lines`` (n from 1, raw text with its ``\\r``)."""
         source = self.input_file
@@ -567,7 +565,7 @@ class _Conversion:
         preamble = min(layout.preamble_lines, lines.total)
         aside_count = counts.get(KIND_ASIDE, 0)
         if aside_count > self.options.max_set_aside_lines:
-            self._refuse_set_aside(aside_count + self._misfits_of_all_rows())
+            raise too_many_set_aside(aside_count + self._misfits_of_all_rows(), self.options.max_set_aside_lines)
         aside = {
             int(n): str(raw)
             for n, raw in self.sql(
@@ -608,10 +606,10 @@ class _Conversion:
             quarantined += misfit_lines
         set_aside = aside_count + len(misfits) + conflict_rows.count(False)
         if set_aside > self.options.max_set_aside_lines:
-            self._refuse_set_aside(set_aside)
+            raise too_many_set_aside(set_aside, self.options.max_set_aside_lines)
 
         rows_in = rows - len(good_records) + len(stitched.records)
-        rows_written = int(self._one(f"SELECT count(*) FROM read_parquet({_sql_string(str(data_file))})"))  # type: ignore[arg-type]
+        (rows_written,) = self.sql(f"SELECT count(*) FROM read_parquet({_sql_string(str(data_file))})").fetchone()  # type: ignore[misc]
         check_reconciled(rows_in, rows_written, rows - len(misfits), len(quarantined))
         run_id = uuid.uuid4()
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -695,9 +693,6 @@ class _Conversion:
         self._table("rewrites", ["n BIGINT", "text VARCHAR"], [*([n, None] for n in sorted(conflicts)), *good_records])
         self.sql("UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks)")
         self.sql("UPDATE lines SET raw = rewrites.text FROM rewrites WHERE lines.n = rewrites.n")
-        return self._copy_rows()
-
-    def _copy_rows(self) -> tuple[Path, int]:
         target = self.workdir / "rows.csv"
         # Written verbatim (no quote character: nothing is escaped or quoted); the reader parses the lines.
         (rows,) = self.sql(
@@ -789,17 +784,10 @@ class _Conversion:
     def _misfits_of_all_rows(self) -> int:
         """Rows whose values do not fit, over every line that is not set aside (for the set-aside limit's
         message, which counts what the Spark path sets aside before it groups records)."""
-        self.sql("UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks)")
         _, misfit = self._typed()
-        ((count,),) = self._read_rows(self._copy_rows()[0], lambda reader: f"SELECT count(*) FROM {reader} WHERE {misfit}")
+        rows_file, _ = self._write_rows([], set())
+        ((count,),) = self._read_rows(rows_file, lambda reader: f"SELECT count(*) FROM {reader} WHERE {misfit}")
         return int(count)  # type: ignore[call-overload]
-
-    def _refuse_set_aside(self, count: int) -> None:
-        raise CsvProcessingError(
-            f"{count} lines are malformed or part of multi-line records, over the limit of "
-            f"{self.options.max_set_aside_lines} (max_set_aside_lines); the file is rejected rather than quarantined line "
-            "by line"
-        )
 
     def _table(self, name: str, columns: list[str], rows: Iterable[Sequence[object]]) -> None:
         """A table of rows from Python, through a JSON Lines file: DuckDB's executemany costs ~1 ms a row

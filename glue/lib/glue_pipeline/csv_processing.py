@@ -90,6 +90,7 @@ from glue_pipeline.csv_rules import (  # noqa: F401 - re-exported: jobs and test
     reason_counts,
     record_reason,
     refusal,
+    too_many_set_aside,
 )
 from glue_pipeline.csv_rules import as_text as _as_text
 from glue_pipeline.hadoop_fs import _path_and_fs, delete_path, file_size_bytes, literal_path, path_size_bytes, rename_path
@@ -576,11 +577,7 @@ def _run_main_pass(
     aside = json.loads(metrics["set_aside_lines"] or "[]")
     texts = {(int(x["b"]), int(x["i"])): str(x["t"]) for x in aside}
     if len(texts) > max_set_aside_lines:
-        raise CsvProcessingError(
-            f"{len(texts)} lines are malformed or part of multi-line records, over the limit of "
-            f"{max_set_aside_lines} (max_set_aside_lines); the file is rejected rather than quarantined line "
-            "by line"
-        )
+        raise too_many_set_aside(len(texts), max_set_aside_lines)
     return _MainPass(
         lines_total=int(metrics["lines_total"] or 0),
         preamble_lines=int(metrics[KIND_PREAMBLE] or 0),

@@ -206,6 +206,14 @@ def head_layout(
     )
 
 
+def too_many_set_aside(count: int, limit: int) -> CsvProcessingError:
+    """The refusal of a file with more set-aside lines than ``max_set_aside_lines`` (both engines)."""
+    return CsvProcessingError(
+        f"{count} lines are malformed or part of multi-line records, over the limit of {limit} "
+        "(max_set_aside_lines); the file is rejected rather than quarantined line by line"
+    )
+
+
 def check_reconciled(rows_in: int, rows_written: int, expected_written: int, rows_quarantined: int) -> None:
     """Rows in = rows written (read back from the files, as the engine meant to write them) + quarantined."""
     if rows_written != expected_written or rows_in != rows_written + rows_quarantined:
