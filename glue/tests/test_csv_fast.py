@@ -126,6 +126,19 @@ def test_the_output_is_one_parquet_file_and_json_lines_named_as_sparks(tmp_path:
     assert (result.rows_in, result.rows_written, result.rows_quarantined) == (3, 2, 1)
 
 
+def test_the_added_columns_are_strings_holding_the_exact_text_to_spark(tmp_path: Path, spark: SparkSession) -> None:
+    # Written as one-member ENUMs (cheaper than a VARCHAR per row); Spark must still read plain strings.
+    name = "it's Zoë/李雷 %20 x.csv"
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"id\n1\n2\n")
+    convert_csv_file(source, tmp_path / "data", tmp_path / "q", source_file=name, processing_job="", processed_at=PROCESSED_AT)
+    frame = spark.read.parquet(str(tmp_path / "data"))
+    assert {f.name: f.dataType.simpleString() for f in frame.schema.fields} == {
+        "id": "int", "processed_at": "timestamp", "source_file": "string", "processing_job": "string",
+    }
+    assert [tuple(r) for r in frame.select("source_file", "processing_job").collect()] == [(name, "")] * 2
+
+
 def test_nothing_is_written_for_an_empty_file_or_when_nothing_is_quarantined(tmp_path: Path) -> None:
     assert convert(tmp_path, b"").outcome == "EMPTY_FILE"
     assert not (tmp_path / "data").exists() and not (tmp_path / "quarantine").exists()
