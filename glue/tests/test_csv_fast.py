@@ -90,9 +90,7 @@ def test_the_parser_cases_are_sparks_own(spark: SparkSession) -> None:
     assert [[row.p[0], row.p[1]] for row in parsed] == [fields for _, fields in PARSER_CASES]
 
 
-@pytest.mark.parametrize(
-    ("column", "texts"),
-    [
+VALUE_CASES = [
         (INT, ["0", "7", "-1", "2147483647", "2147483648", "-2147483648", "-2147483649", "08", "-0", "+5", " 5", "5 ", "5.0", "1e3", "5\n", ""]),
         (BIGINT, ["9223372036854775807", "9223372036854775808", "-9223372036854775808", "007", "12"]),
         (decimal_type(38, 0), ["9" * 38, "9" * 39, "-" + "9" * 38, "0", "-0", "1.0", "01"]),
@@ -104,16 +102,46 @@ def test_the_parser_cases_are_sparks_own(spark: SparkSession) -> None:
         (
             TIMESTAMP,
             ["2024-03-31 02:30:00", "2024-01-01 24:00:00", "2024-01-01 23:59:60", "2024-01-01 00:00:00.5", "2024-01-01T00:00:00",
-             "0000-01-01 00:00:00", "2024-02-30 00:00:00", "2024-01-01 00:00"],
+             "0000-01-01 00:00:00", "2024-02-30 00:00:00", "2024-01-01 00:00", "0999-12-31 23:59:59", "2024-01-01 23:60:00"],
         ),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("column", "texts"), VALUE_CASES)
 def test_the_sql_value_checks_are_the_value_rules(column: ColumnType, texts: list[str]) -> None:
     con = duckdb.connect()
     con.execute("CREATE TABLE t (v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?)", [[t] for t in texts])
     checked = dict(con.execute(f"SELECT v, {fits_sql('v', cast_sql('v', column), column)} FROM t").fetchall())
     assert checked == {t: column.accepts(t) for t in texts}
+
+
+@pytest.mark.parametrize(("column", "texts"), VALUE_CASES)
+def test_the_typed_reader_reads_the_canonical_texts_as_their_cast_and_refuses_the_rest(tmp_path: Path, column: ColumnType, texts: list[str]) -> None:
+    # What typed reading rests on: every field the value rules accept has the canonical shape (so rows that fit
+    # never force text reading); a field of that shape is read by DuckDB's typed reader as the text path casts
+    # it or, if the rules refuse it (out of range, no such day), fails the read.
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    check = csv_fast.typed_line_sql("?", ",", [column])
+    assert check is not None
+    source = tmp_path / "value.csv"
+    reader = (
+        f"read_csv('{source}', columns = {{'n': 'BIGINT', 'v': '{'TIMESTAMP' if column.kind == 'timestamp' else csv_fast.sql_type(column)}'}}, "
+        "header = false, auto_detect = false, quote = '\"', escape = '\"', allow_quoted_nulls = false, strict_mode = true)"
+    )
+    for field, value in [(f, None if f == "" else t) for t in texts for f in (t, f'"{t}"')]:
+        (canonical,) = con.execute(f"SELECT {check}", [field]).fetchone()
+        assert canonical or not column.accepts(value), field
+        if not canonical:
+            continue
+        source.write_text(f"1,{field}\n")
+        if column.accepts(value):
+            (read, cast) = con.execute(f"SELECT v, ({cast_sql('?', column)}) FROM {reader}", [value]).fetchone()
+            assert read == cast and (read is None) == (value is None), field
+        else:
+            with pytest.raises(duckdb.ConversionException):
+                con.execute(f"SELECT v FROM {reader}").fetchall()
 
 
 def test_the_output_is_one_parquet_file_and_json_lines_named_as_sparks(tmp_path: Path) -> None:
@@ -254,9 +282,9 @@ def test_a_parallel_scan_that_fails_is_read_again_in_one_thread(tmp_path: Path, 
     scans: list[bool] = []
     reader = csv_fast._Conversion._reader
 
-    def spy(self: csv_fast._Conversion, rows_file: Path, parallel: bool) -> str:
+    def spy(self: csv_fast._Conversion, rows_file: Path, parallel: bool, typed: bool = False) -> str:
         scans.append(parallel)
-        return reader(self, rows_file, parallel)
+        return reader(self, rows_file, parallel, typed)
 
     monkeypatch.setattr(csv_fast._Conversion, "_reader", spy)
     monkeypatch.setattr(csv_fast, "READER_BUFFER_BYTES", 256)
@@ -264,6 +292,42 @@ def test_a_parallel_scan_that_fails_is_read_again_in_one_thread(tmp_path: Path, 
     assert convert(small, data) == replace(expected, output_size_bytes=ANY)
     assert scans == [True, False]
     assert rows_of(small) == rows_of(one) and len(rows_of(small)) == 300
+
+
+@pytest.mark.parametrize(
+    ("late_row", "reads"),
+    [
+        ('7,"7",2024-01-07,"2024-01-07 07:00:00",true,7.5', [True]),  # quoted canonical values: typed
+        ("7,08,2024-01-07,2024-01-07 07:00:00,true,7.5", [False]),  # not canonical: text from the start
+        ("7,3000000000,2024-01-07,2024-01-07 07:00:00,true,7.5", [True, False]),  # out of range: the reader refuses
+        ("7,7,2024-02-30,2024-01-07 07:00:00,true,7.5", [True, False]),  # no such day
+        ("7,7,2024-01-07,2024-01-07 24:00:00,TRUE,7.5", [False]),
+    ],
+)
+def test_typed_values_are_read_typed_only_when_every_row_is_canonical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_row: str, reads: list[bool]
+) -> None:
+    # Past the head's sample, a late value decides how the file is read; the output is the same as reading
+    # every value as text and checking it (the Spark path's parity with text reading is test_fast_parity.py).
+    data = ("id,n,d,t,b,x\n" + "".join(f"{i},{i},2024-01-0{i},2024-01-0{i} 0{i}:00:00,false,{i}.25\n" for i in range(1, 7)) + late_row + "\n").encode()
+    as_text, typed = tmp_path / "text", tmp_path / "typed"
+    as_text.mkdir(), typed.mkdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(csv_fast, "typed_line_sql", lambda *_: None)
+        expected = convert(as_text, data, options=CsvOptions(sample_lines=5))
+    seen: list[bool] = []
+    reader = csv_fast._Conversion._reader
+
+    def spy(self: csv_fast._Conversion, rows_file: Path, parallel: bool, typed: bool = False) -> str:
+        seen.append(typed)
+        return reader(self, rows_file, parallel, typed)
+
+    monkeypatch.setattr(csv_fast._Conversion, "_reader", spy)
+    assert convert(typed, data, options=CsvOptions(sample_lines=5)) == replace(expected, output_size_bytes=ANY)
+    assert seen == reads + [False] * (len(seen) - len(reads))  # then text: the misfits' second read
+    assert rows_of(typed) == rows_of(as_text) and len(rows_of(typed)) == 7 - (reads != [True])
+    if reads != [True]:
+        assert quarantine_of(typed) == quarantine_of(as_text) == [(8, "type_mismatch")]
 
 
 def test_a_row_longer_than_duckdbs_default_line_limit_is_kept(tmp_path: Path) -> None:

@@ -81,6 +81,7 @@ from glue_pipeline.value_rules import ColumnType
 PARSER_NAME = "the CSV parser"
 CHUNK_BYTES = 16 << 20  # the unit files are streamed in, when they must be re-encoded
 KIND_BLANK, KIND_ASIDE = "blank", "set_aside"
+KIND_TEXT = "text"  # a row whose typed values are not all canonical text: the file's values are read as text
 RE2_MAX_REPEAT = 1000  # RE2 refuses a counted repetition above this
 # DuckDB's CSV reader buffer: its default, and at least its default ratio to the longest row (with buffers of
 # a few rows its parallel scan can misread a quoted line break at a buffer's edge as unterminated: seen at 3x).
@@ -225,6 +226,43 @@ def fits_sql(value: str, cast: str, column: ColumnType) -> str:
         return f"(length({value}) = 19 AND {same})"
     pattern = _sql_string(_decimal_pattern(column))
     return f"(regexp_full_match({value}, {pattern}) AND {cast} IS NOT NULL)"
+
+
+# The canonical text of each typed kind in RE2 (no look-ahead): :attr:`ColumnType.java_pattern` with the month,
+# day and clock fields bounded too, as DuckDB's typed CSV reader rolls 24:00:00 over to the next day. Ranges
+# and impossible days (2024-02-30) are left to the reader, which refuses them (:func:`typed_line_sql`).
+_RE2_DAY = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_RE2_SHAPES = {
+    "int": "0|-?[1-9][0-9]{0,9}",
+    "bigint": "0|-?[1-9][0-9]{0,18}",
+    "boolean": "true|false",
+    "date": _RE2_DAY,
+    "timestamp": _RE2_DAY + " (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+}
+_TYPED_ALPHABET = frozenset("0123456789-.: aeflrstu")  # every character the shapes hold
+
+
+def _re2_shape(column: ColumnType) -> str:
+    if column.kind == "decimal":
+        return f"0|-?[1-9][0-9]{{0,{column.precision - 1}}}" if column.scale == 0 else _decimal_pattern(column)
+    return _RE2_SHAPES[column.kind]
+
+
+def typed_line_sql(line: str, delimiter: str, types: Sequence[ColumnType]) -> str | None:
+    """SQL that is true when ``line`` is of RFC 4180's shape with one field per column and every typed value
+    missing or in its type's canonical text (quoted or not); None when no column is typed, the line is too
+    wide for one RE2 program, or the delimiter could occur inside a typed value.
+
+    When every row passes, DuckDB's reader parses the typed columns itself, which is cheaper than reading text
+    and casting and checking it: each such text is one the value rules accept (if its number is in range and
+    its day real, which the reader checks, failing the query otherwise) and which the reader parses to the
+    value of the text cast (glue/tests/test_csv_fast.py holds both)."""
+    if not any(t.kind != "string" for t in types) or len(types) > RE2_MAX_REPEAT or delimiter in _TYPED_ALPHABET:
+        return None
+    d = _re2_char(delimiter)
+    text = f'"(?:[^"]|"")*"|[^{d}"]*'
+    fields = [text if t.kind == "string" else f'(?:"(?:{_re2_shape(t)})"|{_re2_shape(t)})?' for t in types]
+    return f"regexp_full_match({line}, {_sql_string(d.join(f'(?:{f})' for f in fields))})"
 
 
 def strict_line_sql(line: str, delimiter: str, width: int) -> str:
@@ -560,8 +598,11 @@ class _Conversion:
         self.layout, self.lines = layout, lines
         self.source_file, self.processing_job, self.processed_at = metadata
         self._check_deadline()
-        self._mark_lines()
+        typed_check = self._mark_lines()
         counts = dict(self.sql("SELECT kind, count(*) FROM marks GROUP BY kind").fetchall())
+        # The reader parses the typed columns when every row's typed values are canonical text (records are
+        # written back only when the value rules accept them); otherwise every value is read as text and checked.
+        self._typed_reading = typed_check is not None and not counts.pop(KIND_TEXT, 0)
         preamble = min(layout.preamble_lines, lines.total)
         aside_count = counts.get(KIND_ASIDE, 0)
         if aside_count > self.options.max_set_aside_lines:
@@ -636,13 +677,17 @@ class _Conversion:
             quarantine_reasons=reason_counts(quarantined),
         )
 
-    def _mark_lines(self) -> None:
+    def _mark_lines(self) -> str | None:
         """The table ``marks`` (n, kind): the blank lines and the set-aside lines past the preamble. A line is
         set aside (for :func:`~glue_pipeline.csv_quoting.resolve_records` and :func:`parse_record`) unless it is of RFC 4180's shape with
-        the header's width, holds no ``\\r`` but a final one, no NUL, and is UTF-8."""
+        the header's width, holds no ``\\r`` but a final one, no NUL, and is UTF-8. When the file has typed
+        columns, rows whose typed values are not all canonical (:func:`typed_line_sql`) are marked
+        :data:`KIND_TEXT`; returns that check, or None."""
         width = len(self.layout.columns)
         self._table("bad_lines", ["n BIGINT"], ([n] for n in sorted(self.lines.bad)))
         is_bad = "n IN (SELECT n FROM bad_lines)" if self.lines.bad else "false"
+        typed = typed_line_sql("line", self.delimiter, self.layout.column_types)
+        row = "NULL" if typed is None else f"'{KIND_TEXT}'"
         self.sql(
             f"""
             CREATE TABLE marks AS SELECT n, kind FROM (
@@ -651,14 +696,16 @@ class _Conversion:
                      CASE WHEN line = '' OR ((starts_with(line, ' ') OR starts_with(line, chr(9)))
                                              AND trim(line, ' ' || chr(9)) = '') THEN '{KIND_BLANK}'
                           WHEN {is_bad} OR contains(line, chr(0)) OR contains(line, chr(13)) THEN '{KIND_ASIDE}'
+                          {"" if typed is None else f"WHEN {typed} THEN NULL"}
                           WHEN contains(line, '"') THEN CASE WHEN {strict_line_sql("line", self.delimiter, width)}
-                                                             THEN NULL ELSE '{KIND_ASIDE}' END
-                          WHEN len(string_split(line, {_sql_string(self.delimiter)})) = {width} THEN NULL
+                                                             THEN {row} ELSE '{KIND_ASIDE}' END
+                          WHEN len(string_split(line, {_sql_string(self.delimiter)})) = {width} THEN {row}
                           ELSE '{KIND_ASIDE}' END AS kind
               FROM (SELECT n, {_LINE} AS line FROM lines WHERE n > {self.layout.preamble_lines})
             ) WHERE kind IS NOT NULL
             """
         )
+        return typed
 
     def _sort_records(self, records: Iterable[StitchedRecord[int]]) -> tuple[list[tuple[int, str]], list[tuple[str, str, int, int, str]]]:
         """Records parsed by :func:`parse_record`: (good ones as (first line, canonical text), quarantined)."""
@@ -691,7 +738,7 @@ class _Conversion:
         in source order (one scan of ``lines``: its order is the file's). Returns (path, rows)."""
         self._longest_record = max((len(text.encode("utf-8")) for _, text in good_records), default=0)
         self._table("rewrites", ["n BIGINT", "text VARCHAR"], [*([n, None] for n in sorted(conflicts)), *good_records])
-        self.sql("UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks)")
+        self.sql(f"UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks WHERE kind <> '{KIND_TEXT}')")
         self.sql("UPDATE lines SET raw = rewrites.text FROM rewrites WHERE lines.n = rewrites.n")
         target = self.workdir / "rows.csv"
         # Written verbatim (no quote character: nothing is escaped or quoted); the reader parses the lines.
@@ -701,21 +748,23 @@ class _Conversion:
         ).fetchone()  # type: ignore[misc]
         return target, int(rows)
 
-    def _read_rows(self, rows_file: Path, query: Callable[[str], str]) -> list[tuple[object, ...]]:
+    def _read_rows(self, rows_file: Path, query: Callable[[str], str], typed: bool = False) -> list[tuple[object, ...]]:
         """``query(reader)`` over ``rows.csv``, read in parallel; read again in one thread if the parallel scan
         fails. Every row there is valid CSV, yet DuckDB 1.4's parallel scan can misread a quoted line break at a
         buffer's edge as an unterminated quote, or give up ("does not support a full read on this file"), with
         buffers of a few rows (test_a_parallel_scan_that_fails_is_read_again_in_one_thread). It fails loudly when
         that happens, and a scan in one thread carries its state across buffers."""
         try:
-            return self.sql(query(self._reader(rows_file, parallel=True))).fetchall()
+            return self.sql(query(self._reader(rows_file, parallel=True, typed=typed))).fetchall()
         except (duckdb.InvalidInputException, duckdb.NotImplementedException):
-            return self.sql(query(self._reader(rows_file, parallel=False))).fetchall()
+            return self.sql(query(self._reader(rows_file, parallel=False, typed=typed))).fetchall()
 
-    def _reader(self, rows_file: Path, parallel: bool) -> str:
+    def _reader(self, rows_file: Path, parallel: bool, typed: bool = False) -> str:
         """DuckDB's CSV reader over ``rows.csv``, every option pinned (nothing sniffed): the line number, then
-        the fields as text: missing ones null, quoted empty ones ``''``."""
-        columns = ", ".join(f"{_sql_string(c)}: {_sql_string(t)}" for c, t in [("n", "BIGINT"), *((f"v{i}", "VARCHAR") for i in range(len(self.layout.columns)))])
+        the fields: missing ones null, quoted empty ones ``''``; as text, or ``typed`` as their columns' types
+        (timestamps as wall-clock TIMESTAMP, :func:`written_sql` makes them instants)."""
+        types = [("TIMESTAMP" if t.kind == "timestamp" else sql_type(t)) if typed else "VARCHAR" for t in self.layout.column_types]
+        columns = ", ".join(f"{_sql_string(c)}: {_sql_string(t)}" for c, t in [("n", "BIGINT"), *((f"v{i}", t) for i, t in enumerate(types))])
         # No fixed limit (DuckDB's default is 2 MB): the longest row, with its line number, fits.
         max_line = max(self.lines.longest_bytes, self._longest_record) + 32
         return (
@@ -743,8 +792,6 @@ class _Conversion:
         layout = self.layout
         target = self.workdir / "part.parquet"
         stamp = self.processed_at if self.processed_at.tzinfo else self.processed_at.replace(tzinfo=timezone.utc)
-        written, misfit = self._typed()
-        columns = [f"{value} AS {_identifier(name)}" for value, name in zip(written, layout.columns)]
         # The added text columns hold one value each: as one-member ENUMs they cost nothing per row (as VARCHAR
         # the Parquet writer hashes the value on every row, ~10 % of this query's CPU) and are written alike:
         # BYTE_ARRAY, UTF8, dictionary-encoded, which Spark reads as a string (the parity test compares schemas).
@@ -753,25 +800,39 @@ class _Conversion:
             *(f"CAST({v} AS ENUM({v})) AS {name}" for name, v in (("source_file", _sql_string(self.source_file)), ("processing_job", _sql_string(self.processing_job)))),
         ]
 
-        def copy(source: str) -> str:
-            return (
-                f"COPY (SELECT * EXCLUDE (misfit__) FROM (SELECT {', '.join([*columns, *added])}, ({misfit}) AS misfit__ "
-                f"FROM {source}) WHERE NOT misfit__) TO {_sql_string(str(target))} (FORMAT parquet, COMPRESSION snappy)"
+        def copy(values: list[str], misfit: str | None = None) -> Callable[[str], str]:
+            select = ", ".join([*(f"{v} AS {_identifier(n)}" for v, n in zip(values, layout.columns)), *added])
+            if misfit is not None:
+                select = f"* EXCLUDE (misfit__) FROM (SELECT {select}, ({misfit}) AS misfit__"
+            return lambda source: (
+                f"COPY (SELECT {select} FROM {source}{') WHERE NOT misfit__' if misfit is not None else ''}) "
+                f"TO {_sql_string(str(target))} (FORMAT parquet, COMPRESSION snappy)"
             )
 
+        if rows and self._typed_reading:
+            # Every typed value is canonical text: the reader parses it (cheaper than text cast and checked), and
+            # refuses, failing the query, only a number out of range or a day that does not exist: then the
+            # values are read as text below, and such rows are quarantined.
+            typed = [written_sql(f"v{i}", column) for i, column in enumerate(layout.column_types)]
+            try:
+                ((count,),) = self._read_rows(rows_file, copy(typed), typed=True)
+                return target, int(count)  # type: ignore[call-overload]
+            except duckdb.ConversionException:
+                self._typed_reading = False
+        written, misfit = self._typed()
         # One projection computes each value and whether the row misfits, so each cast is computed once (DuckDB
         # shares common subexpressions within a projection); the filter above it must not be pushed below it,
         # where it would cast every value a second time (~20 % of the conversion's CPU).
         self.sql("SET disabled_optimizers = 'filter_pushdown'")
         try:
             if rows:
-                count = self._read_rows(rows_file, copy)
+                ((count,),) = self._read_rows(rows_file, copy(written, misfit))
             else:  # a header-only file still gets its schema; the reader is not run on an empty file
                 empty = ", ".join(f"CAST(NULL AS VARCHAR) AS v{i}" for i in range(len(layout.columns)))
-                count = self.sql(copy(f"(SELECT {empty} WHERE false)")).fetchall()
+                ((count,),) = self.sql(copy(written, misfit)(f"(SELECT {empty} WHERE false)")).fetchall()
         finally:
             self.sql("RESET disabled_optimizers")
-        return target, int(count[0][0])  # type: ignore[call-overload]
+        return target, int(count)  # type: ignore[call-overload]
 
     def _misfit_records(self, rows_file: Path, record_lines: set[int]) -> list[StitchedRecord[int]]:
         """The rows whose values do not fit (a second read, only when there are any), as one-line records."""
