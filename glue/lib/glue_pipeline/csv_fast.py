@@ -263,7 +263,8 @@ def typed_line_sql(line: str, delimiter: str, types: Sequence[ColumnType]) -> st
     if not any(t.kind != "string" for t in types) or len(types) > RE2_MAX_REPEAT or delimiter in _TYPED_ALPHABET:
         return None
     d = _re2_char(delimiter)
-    text = f'"(?:[^"]|"")*"|[^{d}"]*'
+    # No \r or NUL in a text value either: a line that matches needs no other check (_mark_lines).
+    text = f'"(?:[^"\\r\\x00]|"")*"|[^{d}"\\r\\x00]*'
     fields = [text if t.kind == "string" else f'(?:"(?:{_re2_shape(t)})"|{_re2_shape(t)})?' for t in types]
     return f"regexp_full_match({line}, {_sql_string(d.join(f'(?:{f})' for f in fields))})"
 
@@ -691,15 +692,19 @@ class _Conversion:
         is_bad = "n IN (SELECT n FROM bad_lines)" if self.lines.bad else "false"
         typed = typed_line_sql("line", self.delimiter, self.layout.column_types)
         row = "NULL" if typed is None else f"'{KIND_TEXT}'"
+        # Most lines are rows: the typed check goes first when a line it matches cannot be blank or set aside
+        # (it holds no \r or NUL, and a delimiter that is not a space or tab) and no line is flagged not UTF-8.
+        typed_first = typed is not None and width > 1 and self.delimiter not in " \t" and not self.lines.bad
         self.sql(
             f"""
             CREATE TABLE marks AS SELECT n, kind FROM (
               SELECT n,
                      -- Only an empty line or one starting with a space or tab can be blank: the trim is guarded.
-                     CASE WHEN line = '' OR ((starts_with(line, ' ') OR starts_with(line, chr(9)))
+                     CASE {f"WHEN {typed} THEN NULL" if typed_first else ""}
+                          WHEN line = '' OR ((starts_with(line, ' ') OR starts_with(line, chr(9)))
                                              AND trim(line, ' ' || chr(9)) = '') THEN '{KIND_BLANK}'
                           WHEN {is_bad} OR contains(line, chr(0)) OR contains(line, chr(13)) THEN '{KIND_ASIDE}'
-                          {"" if typed is None else f"WHEN {typed} THEN NULL"}
+                          {f"WHEN {typed} THEN NULL" if typed is not None and not typed_first else ""}
                           WHEN contains(line, '"') THEN CASE WHEN {strict_line_sql("line", self.delimiter, width)}
                                                              THEN {row} ELSE '{KIND_ASIDE}' END
                           WHEN len(string_split(line, {_sql_string(self.delimiter)})) = {width} THEN {row}
