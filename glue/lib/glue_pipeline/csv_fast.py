@@ -22,8 +22,10 @@ what every parser reads alike:
    their first line; the others are quarantined with the shared reasons
    (:func:`glue_pipeline.csv_rules.record_reason`).
 4. **Rows**: every row, ``<line number>,<line or record>``, is written verbatim to a file in source order,
-   and DuckDB's CSV reader (every option pinned) parses it in parallel. Each value is cast once and checked
-   against the value rules (:func:`fits_sql`); the rows that fit are written as one Parquet file, with the
+   and DuckDB's CSV reader (every option pinned) parses it in parallel. When the marks showed every row's
+   typed values in canonical text (:func:`typed_line_sql`), the reader parses them as their types; else (or
+   when it refuses a number out of range or a day that does not exist) each value is read as text, cast once
+   and checked against the value rules (:func:`fits_sql`). The rows that fit are written as one Parquet file, with the
    added columns. Rows that do not fit (rare: the head's types held for its sample) are found by a second
    read and quarantined as the Spark path does. Quarantine lines are JSON Lines in the Spark path's format
    and order; the written count is read back from the file and reconciled.
