@@ -785,8 +785,9 @@ class _Conversion:
             f"buffer_size = {max(READER_BUFFER_BYTES, READER_BUFFER_LINES * max_line)}, parallel = {str(parallel).lower()})"
         )
 
-    def _typed(self) -> tuple[list[str], str]:
-        """(each column's value as written, the SQL that is true when a present value does not fit its column)."""
+    def _from_text(self) -> tuple[list[str], str]:
+        """Text reading: (each column's value as written, cast from its text; the SQL that is true when a present
+        value does not fit its column)."""
         written, misfits = [], []
         for i, column in enumerate(self.layout.column_types):
             if column.kind == "string":
@@ -811,13 +812,16 @@ class _Conversion:
         ]
 
         def copy(values: list[str], misfit: str | None = None) -> Callable[[str], str]:
-            select = ", ".join([*(f"{v} AS {_identifier(n)}" for v, n in zip(values, layout.columns)), *added])
-            if misfit is not None:
-                select = f"* EXCLUDE (misfit__) FROM (SELECT {select}, ({misfit}) AS misfit__"
-            return lambda source: (
-                f"COPY (SELECT {select} FROM {source}{') WHERE NOT misfit__' if misfit is not None else ''}) "
-                f"TO {_sql_string(str(target))} (FORMAT parquet, COMPRESSION snappy)"
-            )
+            """The COPY of ``values`` and the added columns from a source, leaving out rows where ``misfit``."""
+            columns = ", ".join([*(f"{v} AS {_identifier(n)}" for v, n in zip(values, layout.columns)), *added])
+
+            def query(source: str) -> str:
+                rows = f"SELECT {columns} FROM {source}"
+                if misfit is not None:
+                    rows = f"SELECT * EXCLUDE (misfit__) FROM (SELECT {columns}, ({misfit}) AS misfit__ FROM {source}) WHERE NOT misfit__"
+                return f"COPY ({rows}) TO {_sql_string(str(target))} (FORMAT parquet, COMPRESSION snappy)"
+
+            return query
 
         if rows and self._typed_reading:
             # Every typed value is canonical text: the reader parses it (cheaper than text cast and checked), and
@@ -829,7 +833,7 @@ class _Conversion:
                 return target, int(count)  # type: ignore[call-overload]
             except duckdb.ConversionException:
                 self._typed_reading = False
-        written, misfit = self._typed()
+        written, misfit = self._from_text()
         # One projection computes each value and whether the row misfits, so each cast is computed once (DuckDB
         # shares common subexpressions within a projection); the filter above it must not be pushed below it,
         # where it would cast every value a second time (~20 % of the conversion's CPU).
@@ -846,7 +850,7 @@ class _Conversion:
 
     def _misfit_records(self, rows_file: Path, record_lines: set[int]) -> list[StitchedRecord[int]]:
         """The rows whose values do not fit (a second read, only when there are any), as one-line records."""
-        _, misfit = self._typed()
+        _, misfit = self._from_text()
         numbers = [int(n) for (n,) in self._read_rows(rows_file, lambda reader: f"SELECT n FROM {reader} WHERE {misfit} ORDER BY n")]  # type: ignore[call-overload]
         if record_lines.intersection(numbers):
             raise ReconciliationError("the SQL value checks refused a record the value rules accept")
@@ -857,7 +861,7 @@ class _Conversion:
     def _misfits_of_all_rows(self) -> int:
         """Rows whose values do not fit, over every line that is not set aside (for the set-aside limit's
         message, which counts what the Spark path sets aside before it groups records)."""
-        _, misfit = self._typed()
+        _, misfit = self._from_text()
         rows_file, _ = self._write_rows([], set())
         ((count,),) = self._read_rows(rows_file, lambda reader: f"SELECT count(*) FROM {reader} WHERE {misfit}")
         return int(count)  # type: ignore[call-overload]
