@@ -91,19 +91,19 @@ def test_the_parser_cases_are_sparks_own(spark: SparkSession) -> None:
 
 
 VALUE_CASES = [
-        (INT, ["0", "7", "-1", "2147483647", "2147483648", "-2147483648", "-2147483649", "08", "-0", "+5", " 5", "5 ", "5.0", "1e3", "5\n", ""]),
-        (BIGINT, ["9223372036854775807", "9223372036854775808", "-9223372036854775808", "007", "12"]),
-        (decimal_type(38, 0), ["9" * 38, "9" * 39, "-" + "9" * 38, "0", "-0", "1.0", "01"]),
-        (decimal_type(18, 2), ["1.25", "1.2", "5", "-0.5", "-0", "1.255", ".5", "5.", "0.00", "1234567890123456.1", "12345678901234567"]),
-        (decimal_type(18, 18), ["0.5", "5", "0." + "1" * 18, "0." + "1" * 19]),
-        (decimal_type(38, 23), ["0.12345678901234567890123", "123456789012345.1", "1234567890123456.1"]),
-        (BOOLEAN, ["true", "false", "TRUE", "True", "1", ""]),
-        (DATE, ["2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "0000-01-01", "0001-01-01", "2024-1-1", "9999-12-31", "2024-01-01 "]),
-        (
-            TIMESTAMP,
-            ["2024-03-31 02:30:00", "2024-01-01 24:00:00", "2024-01-01 23:59:60", "2024-01-01 00:00:00.5", "2024-01-01T00:00:00",
-             "0000-01-01 00:00:00", "2024-02-30 00:00:00", "2024-01-01 00:00", "0999-12-31 23:59:59", "2024-01-01 23:60:00"],
-        ),
+    (INT, ["0", "7", "-1", "2147483647", "2147483648", "-2147483648", "-2147483649", "08", "-0", "+5", " 5", "5 ", "5.0", "1e3", "5\n", ""]),
+    (BIGINT, ["9223372036854775807", "9223372036854775808", "-9223372036854775808", "007", "12"]),
+    (decimal_type(38, 0), ["9" * 38, "9" * 39, "-" + "9" * 38, "0", "-0", "1.0", "01"]),
+    (decimal_type(18, 2), ["1.25", "1.2", "5", "-0.5", "-0", "1.255", ".5", "5.", "0.00", "1234567890123456.1", "12345678901234567"]),
+    (decimal_type(18, 18), ["0.5", "5", "0." + "1" * 18, "0." + "1" * 19]),
+    (decimal_type(38, 23), ["0.12345678901234567890123", "123456789012345.1", "1234567890123456.1"]),
+    (BOOLEAN, ["true", "false", "TRUE", "True", "1", ""]),
+    (DATE, ["2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "0000-01-01", "0001-01-01", "2024-1-1", "9999-12-31", "2024-01-01 "]),
+    (
+        TIMESTAMP,
+        ["2024-03-31 02:30:00", "2024-01-01 24:00:00", "2024-01-01 23:59:60", "2024-01-01 00:00:00.5", "2024-01-01T00:00:00",
+         "0000-01-01 00:00:00", "2024-02-30 00:00:00", "2024-01-01 00:00", "0999-12-31 23:59:59", "2024-01-01 23:60:00"],
+    ),
 ]
 
 
@@ -314,10 +314,10 @@ def test_typed_values_are_read_typed_only_when_every_row_is_canonical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_row: str, reads: list[bool]
 ) -> None:
     # Past the head's sample, a late value decides how the file is read; the output is the same as reading
-    # every value as text and checking it (the Spark path's parity with text reading is test_fast_parity.py).
+    # every value as text and checking it (parity with the Spark path is test_fast_parity.py).
     data = ("id,n,d,t,b,x\n" + "".join(f"{i},{i},2024-01-0{i},2024-01-0{i} 0{i}:00:00,false,{i}.25\n" for i in range(1, 7)) + late_row + "\n").encode()
-    as_text, typed = tmp_path / "text", tmp_path / "typed"
-    as_text.mkdir(), typed.mkdir()
+    as_text, as_read = tmp_path / "text", tmp_path / "read"
+    as_text.mkdir(), as_read.mkdir()
     with monkeypatch.context() as patch:
         patch.setattr(csv_fast, "typed_line_sql", lambda *_: None)
         expected = convert(as_text, data, options=CsvOptions(sample_lines=5))
@@ -329,11 +329,11 @@ def test_typed_values_are_read_typed_only_when_every_row_is_canonical(
         return reader(self, rows_file, parallel, typed)
 
     monkeypatch.setattr(csv_fast._Conversion, "_reader", spy)
-    assert convert(typed, data, options=CsvOptions(sample_lines=5)) == replace(expected, output_size_bytes=ANY)
+    assert convert(as_read, data, options=CsvOptions(sample_lines=5)) == replace(expected, output_size_bytes=ANY)
     assert seen == reads + [False] * (len(seen) - len(reads))  # then text: the misfits' second read
-    assert rows_of(typed) == rows_of(as_text) and len(rows_of(typed)) == 7 - (reads != [True])
+    assert rows_of(as_read) == rows_of(as_text) and len(rows_of(as_read)) == 7 - (reads != [True])
     if reads != [True]:
-        assert quarantine_of(typed) == quarantine_of(as_text) == [(8, "type_mismatch")]
+        assert quarantine_of(as_read) == quarantine_of(as_text) == [(8, "type_mismatch")]
 
 
 def test_a_row_longer_than_duckdbs_default_line_limit_is_kept(tmp_path: Path) -> None:
