@@ -127,7 +127,7 @@ def test_the_typed_reader_reads_the_canonical_texts_as_their_cast_and_refuses_th
     assert check is not None
     source = tmp_path / "value.csv"
     reader = (
-        f"read_csv('{source}', columns = {{'n': 'BIGINT', 'v': '{'TIMESTAMP' if column.kind == 'timestamp' else csv_fast.sql_type(column)}'}}, "
+        f"read_csv('{source}', columns = {{'n': 'BIGINT', 'v': '{csv_fast.read_type(column)}'}}, "
         "header = false, auto_detect = false, quote = '\"', escape = '\"', allow_quoted_nulls = false, strict_mode = true)"
     )
     for field, value in [(f, None if f == "" else t) for t in texts for f in (t, f'"{t}"')]:
@@ -217,6 +217,19 @@ def rows_of(tmp_path: Path) -> list[dict[str, object]]:
     return pq.read_table(tmp_path / "data").drop(["processed_at", "source_file", "processing_job"]).to_pylist()
 
 
+def spy_on_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, bool]]:
+    """(parallel, typed) of each read of the rows file, in order, from here on."""
+    scans: list[tuple[bool, bool]] = []
+    reader = csv_fast._Conversion._reader
+
+    def spy(self: csv_fast._Conversion, rows_file: Path, parallel: bool, typed: bool = False) -> str:
+        scans.append((parallel, typed))
+        return reader(self, rows_file, parallel, typed)
+
+    monkeypatch.setattr(csv_fast._Conversion, "_reader", spy)
+    return scans
+
+
 def quarantine_of(tmp_path: Path) -> list[tuple[int, str]]:
     lines = [json.loads(line) for f in sorted((tmp_path / "quarantine").glob("*.json")) for line in f.read_text().splitlines()]
     return [(q["line_number"], q["quarantine_reason"]) for q in lines]
@@ -285,18 +298,11 @@ def test_a_parallel_scan_that_fails_is_read_again_in_one_thread(tmp_path: Path, 
     one, small = tmp_path / "one", tmp_path / "small"
     one.mkdir(), small.mkdir()
     expected = convert(one, data)
-    scans: list[bool] = []
-    reader = csv_fast._Conversion._reader
-
-    def spy(self: csv_fast._Conversion, rows_file: Path, parallel: bool, typed: bool = False) -> str:
-        scans.append(parallel)
-        return reader(self, rows_file, parallel, typed)
-
-    monkeypatch.setattr(csv_fast._Conversion, "_reader", spy)
+    scans = spy_on_reads(monkeypatch)
     monkeypatch.setattr(csv_fast, "READER_BUFFER_BYTES", 256)
     monkeypatch.setattr(csv_fast, "READER_BUFFER_LINES", 1)
     assert convert(small, data) == replace(expected, output_size_bytes=ANY)
-    assert scans == [True, False]
+    assert [parallel for parallel, _ in scans] == [True, False]
     assert rows_of(small) == rows_of(one) and len(rows_of(small)) == 300
 
 
@@ -321,15 +327,9 @@ def test_typed_values_are_read_typed_only_when_every_row_is_canonical(
     with monkeypatch.context() as patch:
         patch.setattr(csv_fast, "typed_line_sql", lambda *_: None)
         expected = convert(as_text, data, options=CsvOptions(sample_lines=5))
-    seen: list[bool] = []
-    reader = csv_fast._Conversion._reader
-
-    def spy(self: csv_fast._Conversion, rows_file: Path, parallel: bool, typed: bool = False) -> str:
-        seen.append(typed)
-        return reader(self, rows_file, parallel, typed)
-
-    monkeypatch.setattr(csv_fast._Conversion, "_reader", spy)
+    scans = spy_on_reads(monkeypatch)
     assert convert(as_read, data, options=CsvOptions(sample_lines=5)) == replace(expected, output_size_bytes=ANY)
+    seen = [typed for _, typed in scans]
     assert seen == reads + [False] * (len(seen) - len(reads))  # then text: the misfits' second read
     assert rows_of(as_read) == rows_of(as_text) and len(rows_of(as_read)) == 7 - (reads != [True])
     if reads != [True]:

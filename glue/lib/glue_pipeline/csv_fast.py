@@ -182,14 +182,19 @@ def sql_type(column: ColumnType) -> str:
     }[column.kind]
 
 
+def read_type(column: ColumnType) -> str:
+    """The DuckDB type a column's text is cast to, or read as by the typed reader: :func:`sql_type`, but a
+    timestamp as a wall-clock TIMESTAMP, which becomes an instant (UTC) when written (:func:`written_sql`)."""
+    return "TIMESTAMP" if column.kind == "timestamp" else sql_type(column)
+
+
 def cast_sql(value: str, column: ColumnType) -> str:
-    """SQL for the text ``value`` cast to the column's type (null when it does not cast); a timestamp is
-    cast as a wall-clock TIMESTAMP here and becomes an instant (UTC) when written (:func:`written_sql`)."""
+    """SQL for the text ``value`` cast to the column's :func:`read_type` (null when it does not cast)."""
     if column.kind == "string":
         return value
     if column.kind == "boolean":
         return f"({value} = 'true')"
-    return f"TRY_CAST({value} AS {'TIMESTAMP' if column.kind == 'timestamp' else sql_type(column)})"
+    return f"TRY_CAST({value} AS {read_type(column)})"
 
 
 def written_sql(cast: str, column: ColumnType) -> str:
@@ -604,11 +609,11 @@ class _Conversion:
         self.layout, self.lines = layout, lines
         self.source_file, self.processing_job, self.processed_at = metadata
         self._check_deadline()
-        typed_check = self._mark_lines()
+        typed_checked = self._mark_lines()
         counts = dict(self.sql("SELECT kind, count(*) FROM marks GROUP BY kind").fetchall())
         # The reader parses the typed columns when every row's typed values are canonical text (records are
         # written back only when the value rules accept them); otherwise every value is read as text and checked.
-        self._typed_reading = typed_check is not None and not counts.pop(KIND_TEXT, 0)
+        typed_reading = typed_checked and not counts.pop(KIND_TEXT, 0)
         preamble = min(layout.preamble_lines, lines.total)
         aside_count = counts.get(KIND_ASIDE, 0)
         if aside_count > self.options.max_set_aside_lines:
@@ -643,7 +648,7 @@ class _Conversion:
                 f"and {len(good_records)} records)"
             )
         self._check_deadline()
-        data_file, written = self._write_parquet(rows_file, rows)
+        data_file, written = self._write_parquet(rows_file, rows, typed_reading)
         misfits: list[StitchedRecord[int]] = []
         if written < rows:  # rows whose values do not fit their columns: quarantined as the Spark path does
             misfits = self._misfit_records(rows_file, {r[0] for r in good_records})
@@ -683,12 +688,12 @@ class _Conversion:
             quarantine_reasons=reason_counts(quarantined),
         )
 
-    def _mark_lines(self) -> str | None:
+    def _mark_lines(self) -> bool:
         """The table ``marks`` (n, kind): the blank lines and the set-aside lines past the preamble. A line is
         set aside (for :func:`~glue_pipeline.csv_quoting.resolve_records` and :func:`parse_record`) unless it is of RFC 4180's shape with
         the header's width, holds no ``\\r`` but a final one, no NUL, and is UTF-8. When the file has typed
         columns, rows whose typed values are not all canonical (:func:`typed_line_sql`) are marked
-        :data:`KIND_TEXT`; returns that check, or None."""
+        :data:`KIND_TEXT`; returns whether that check ran."""
         width = len(self.layout.columns)
         self._table("bad_lines", ["n BIGINT"], ([n] for n in sorted(self.lines.bad)))
         is_bad = "n IN (SELECT n FROM bad_lines)" if self.lines.bad else "false"
@@ -715,7 +720,7 @@ class _Conversion:
             ) WHERE kind IS NOT NULL
             """
         )
-        return typed
+        return typed is not None
 
     def _sort_records(self, records: Iterable[StitchedRecord[int]]) -> tuple[list[tuple[int, str]], list[tuple[str, str, int, int, str]]]:
         """Records parsed by :func:`parse_record`: (good ones as (first line, canonical text), quarantined)."""
@@ -773,7 +778,7 @@ class _Conversion:
         """DuckDB's CSV reader over ``rows.csv``, every option pinned (nothing sniffed): the line number, then
         the fields: missing ones null, quoted empty ones ``''``; as text, or ``typed`` as their columns' types
         (timestamps as wall-clock TIMESTAMP, :func:`written_sql` makes them instants)."""
-        types = [("TIMESTAMP" if t.kind == "timestamp" else sql_type(t)) if typed else "VARCHAR" for t in self.layout.column_types]
+        types = [read_type(t) if typed else "VARCHAR" for t in self.layout.column_types]
         columns = ", ".join(f"{_sql_string(c)}: {_sql_string(t)}" for c, t in [("n", "BIGINT"), *((f"v{i}", t) for i, t in enumerate(types))])
         # No fixed limit (DuckDB's default is 2 MB): the longest row, with its line number, fits.
         max_line = max(self.lines.longest_bytes, self._longest_record) + 32
@@ -798,8 +803,9 @@ class _Conversion:
             misfits.append(f"(v{i} IS NOT NULL AND NOT {fits_sql(f'v{i}', value, column)})")
         return written, " OR ".join(misfits) if misfits else "false"
 
-    def _write_parquet(self, rows_file: Path, rows: int) -> tuple[Path, int]:
-        """The rows whose values fit, typed, with the added columns, in source order; returns (path, written)."""
+    def _write_parquet(self, rows_file: Path, rows: int, typed_reading: bool) -> tuple[Path, int]:
+        """The rows whose values fit, typed, with the added columns, in source order; returns (path, written).
+        ``typed_reading``: every row's typed values are canonical text (:func:`typed_line_sql`)."""
         layout = self.layout
         target = self.workdir / "part.parquet"
         stamp = self.processed_at if self.processed_at.tzinfo else self.processed_at.replace(tzinfo=timezone.utc)
@@ -823,7 +829,7 @@ class _Conversion:
 
             return query
 
-        if rows and self._typed_reading:
+        if rows and typed_reading:
             # Every typed value is canonical text: the reader parses it (cheaper than text cast and checked), and
             # refuses, failing the query, only a number out of range or a day that does not exist: then the
             # values are read as text below, and such rows are quarantined.
@@ -832,7 +838,7 @@ class _Conversion:
                 ((count,),) = self._read_rows(rows_file, copy(typed), typed=True)
                 return target, int(count)  # type: ignore[call-overload]
             except duckdb.ConversionException:
-                self._typed_reading = False
+                pass
         written, misfit = self._from_text()
         # One projection computes each value and whether the row misfits, so each cast is computed once (DuckDB
         # shares common subexpressions within a projection); the filter above it must not be pushed below it,
