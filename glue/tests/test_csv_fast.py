@@ -10,9 +10,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 from unittest.mock import ANY
 
 import duckdb
@@ -217,14 +220,20 @@ def rows_of(tmp_path: Path) -> list[dict[str, object]]:
     return pq.read_table(tmp_path / "data").drop(["processed_at", "source_file", "processing_job"]).to_pylist()
 
 
-def spy_on_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, bool]]:
-    """(parallel, typed) of each read of the rows file, in order, from here on."""
-    scans: list[tuple[bool, bool]] = []
+class Read(NamedTuple):
+    parallel: bool
+    typed: bool
+    input: bool  # the input file itself, not the rows file
+
+
+def spy_on_reads(monkeypatch: pytest.MonkeyPatch) -> list[Read]:
+    """Each read of the rows, in order, from here on."""
+    scans: list[Read] = []
     reader = csv_fast._Conversion._reader
 
-    def spy(self: csv_fast._Conversion, rows_file: Path, parallel: bool, typed: bool = False) -> str:
-        scans.append((parallel, typed))
-        return reader(self, rows_file, parallel, typed)
+    def spy(self: csv_fast._Conversion, source: csv_fast._RowsSource, parallel: bool, typed: bool = False) -> str:
+        scans.append(Read(parallel, typed, not source.numbered))
+        return reader(self, source, parallel, typed)
 
     monkeypatch.setattr(csv_fast._Conversion, "_reader", spy)
     return scans
@@ -302,22 +311,28 @@ def test_a_parallel_scan_that_fails_is_read_again_in_one_thread(tmp_path: Path, 
     monkeypatch.setattr(csv_fast, "READER_BUFFER_BYTES", 256)
     monkeypatch.setattr(csv_fast, "READER_BUFFER_LINES", 1)
     assert convert(small, data) == replace(expected, output_size_bytes=ANY)
-    assert [parallel for parallel, _ in scans] == [True, False]
+    # The input read as it stands is not read as one buffer reads it: the rows file is, and again in one thread.
+    assert scans == [Read(True, True, True), Read(True, False, False), Read(False, False, False)]
     assert rows_of(small) == rows_of(one) and len(rows_of(small)) == 300
+
+
+# Reads as (typed, of the input itself): a read of the rows file follows when the reader refused a value, and
+# for the line numbers of values that do not fit.
+TYPED_INPUT, TEXT_INPUT, TEXT_ROWS = (True, True), (False, True), (False, False)
 
 
 @pytest.mark.parametrize(
     ("late_row", "reads"),
     [
-        ('7,"7",2024-01-07,"2024-01-07 07:00:00",true,7.5', [True]),  # quoted canonical values: typed
-        ("7,08,2024-01-07,2024-01-07 07:00:00,true,7.5", [False]),  # not canonical: text from the start
-        ("7,3000000000,2024-01-07,2024-01-07 07:00:00,true,7.5", [True, False]),  # out of range: the reader refuses
-        ("7,7,2024-02-30,2024-01-07 07:00:00,true,7.5", [True, False]),  # no such day
-        ("7,7,2024-01-07,2024-01-07 24:00:00,TRUE,7.5", [False]),
+        ('7,"7",2024-01-07,"2024-01-07 07:00:00",true,7.5', [TYPED_INPUT]),  # quoted canonical values: typed
+        ("7,08,2024-01-07,2024-01-07 07:00:00,true,7.5", [TEXT_INPUT, TEXT_ROWS]),  # not canonical: text from the start
+        ("7,3000000000,2024-01-07,2024-01-07 07:00:00,true,7.5", [TYPED_INPUT, TEXT_ROWS, TEXT_ROWS]),  # out of range
+        ("7,7,2024-02-30,2024-01-07 07:00:00,true,7.5", [TYPED_INPUT, TEXT_ROWS, TEXT_ROWS]),  # no such day
+        ("7,7,2024-01-07,2024-01-07 24:00:00,TRUE,7.5", [TEXT_INPUT, TEXT_ROWS]),
     ],
 )
 def test_typed_values_are_read_typed_only_when_every_row_is_canonical(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_row: str, reads: list[bool]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_row: str, reads: list[tuple[bool, bool]]
 ) -> None:
     # Past the head's sample, a late value decides how the file is read; the output is the same as reading
     # every value as text and checking it (parity with the Spark path is test_fast_parity.py).
@@ -329,11 +344,87 @@ def test_typed_values_are_read_typed_only_when_every_row_is_canonical(
         expected = convert(as_text, data, options=CsvOptions(sample_lines=5))
     scans = spy_on_reads(monkeypatch)
     assert convert(as_read, data, options=CsvOptions(sample_lines=5)) == replace(expected, output_size_bytes=ANY)
-    seen = [typed for _, typed in scans]
-    assert seen == reads + [False] * (len(seen) - len(reads))  # then text: the misfits' second read
-    assert rows_of(as_read) == rows_of(as_text) and len(rows_of(as_read)) == 7 - (reads != [True])
-    if reads != [True]:
+    assert [(typed, input) for _, typed, input in scans] == reads
+    assert rows_of(as_read) == rows_of(as_text) and len(rows_of(as_read)) == 7 - (reads != [TYPED_INPUT])
+    if reads != [TYPED_INPUT]:
         assert quarantine_of(as_read) == quarantine_of(as_text) == [(8, "type_mismatch")]
+
+
+def reads_against_the_rows_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes) -> tuple[Path, list[Read]]:
+    """Converts ``data`` as the engine did before it read the input itself (every row through the rows file,
+    into tmp_path/expected) and as it does, into tmp_path; requires the same CsvConversion and returns (the
+    expected folder, the second conversion's reads)."""
+    expected = tmp_path / "expected"
+    expected.mkdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(csv_fast._Conversion, "_refused_as_is", lambda *_: None)
+        before = convert(expected, data)
+    scans = spy_on_reads(monkeypatch)
+    assert convert(tmp_path, data) == replace(before, output_size_bytes=ANY)
+    return expected, scans
+
+
+def test_an_input_of_rfc_shape_is_read_as_it_stands_and_the_reader_refuses_exactly_its_malformed_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A BOM, records over lines (one with \r\n inside quotes), short and long rows without quotes (the first
+    # data line, one after the records, the last line without a line break): one read, of the input itself,
+    # which refuses exactly the lines the rules quarantine (a different row numbering would cost a second read).
+    data = ("\ufeffid,note,amount\n1,x\n" + "".join(
+        f'{i},"a\r\nb ""{i}""",{i}.5\n' if i % 5 == 0 else f"{i},y,{i}.5,extra\n" if i % 7 == 0 else f"{i},z,{i}\n"
+        for i in range(2, 40)
+    ) + "40,last").encode()
+    expected, scans = reads_against_the_rows_file(tmp_path, monkeypatch, data)
+    assert scans == [Read(True, True, True)]
+    assert rows_of(tmp_path) == rows_of(expected) and len(rows_of(tmp_path)) == 38 - 4
+    assert rows_of(tmp_path)[3] == {"id": 5, "note": 'a\r\nb "5"', "amount": Decimal("5.5")}
+    long_rows = [(n, "too_many_fields") for n in (9, 17, 26, 34)]
+    quarantined = [(2, "too_few_fields"), *long_rows, (48, "too_few_fields")]
+    assert quarantine_of(tmp_path) == quarantine_of(expected) == quarantined
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"id,v\r\n1,a\r\n2,b\r\n",  # \r\n line ends (the reader splits on \n alone)
+        b"id,v\n1,a\r\n2,b\n",  # one, past the header
+        b"id,v\n1,a\n\n2,b\n",  # a blank line, left out
+        b'id,v\n1,a\n"2"\n3,c\n',  # a quarantined line holding a quote
+        b"id,v\n1,a\n2,x\x00y,z\n3,c\n",  # a quarantined line holding a NUL
+        b'id,v\n1,x"y\n2,b\n',  # a record not of RFC 4180's shape
+        b'"i\nd",v\n1,a\n',  # a header over two lines
+        b"id,v\n1,\xff\n2,b\n",  # a line that is not UTF-8
+    ],
+)
+def test_an_input_the_reader_would_not_read_as_the_rules_do_goes_through_the_rows_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes
+) -> None:
+    expected, scans = reads_against_the_rows_file(tmp_path, monkeypatch, data)
+    assert scans and not any(read.input for read in scans)
+    assert rows_of(tmp_path) == rows_of(expected)
+
+
+@pytest.mark.parametrize(
+    ("data", "wrong"),
+    [
+        # As a DuckDB that numbered rows otherwise would expect: the rows written from the input are dropped.
+        (b"id,v\n1,a\n2\n3,c\n4,d,e\n", lambda refused: frozenset((row + 1, text) for row, text in refused)),
+        # A \r\n line end past the header, which the check before the read would have refused: the reader fails.
+        (b"id,v\n1,a\n2\n3,c\r\n4,d,e\n", lambda _: frozenset({(3, "2"), (5, "4,d,e")})),
+    ],
+)
+def test_when_the_reader_does_not_read_the_input_as_the_rules_the_rows_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, wrong: Callable[[frozenset[tuple[int, str]]], frozenset[tuple[int, str]]]
+) -> None:
+    expected = tmp_path / "expected"
+    expected.mkdir()
+    before = convert(expected, data)
+    monkeypatch.setattr(csv_fast._Conversion, "_refused_as_is", lambda *_: wrong(frozenset({(3, "2"), (5, "4,d,e")})))
+    scans = spy_on_reads(monkeypatch)
+    assert convert(tmp_path, data) == replace(before, output_size_bytes=ANY)
+    assert [read.input for read in scans] == [True, False]
+    assert rows_of(tmp_path) == rows_of(expected) == [{"id": 1, "v": "a"}, {"id": 3, "v": "c"}]
+    assert quarantine_of(tmp_path) == [(3, "too_few_fields"), (5, "too_many_fields")]
 
 
 def test_a_row_longer_than_duckdbs_default_line_limit_is_kept(tmp_path: Path) -> None:

@@ -21,8 +21,12 @@ what every parser reads alike:
    configures it) including its odd cases. Good records are written back as canonical RFC 4180 text at
    their first line; the others are quarantined with the shared reasons
    (:func:`glue_pipeline.csv_rules.record_reason`).
-4. **Rows**: every row, ``<line number>,<line or record>``, is written verbatim to a file in source order,
-   and DuckDB's CSV reader (every option pinned) parses it in parallel. When the marks showed every row's
+4. **Rows**: DuckDB's CSV reader (every option pinned) parses the rows in parallel. When the input itself
+   holds exactly the rows, each of RFC 4180's shape, and lines to leave out that the reader refuses on its
+   own (no quote, the wrong number of fields), it reads the input past the header and must refuse exactly
+   those lines (:meth:`_Conversion._refused_as_is`); otherwise, or when it did not, every row,
+   ``<line number>,<line or record>``, is written verbatim to a file in source order, and the reader parses
+   that. When the marks showed every row's
    typed values in canonical text (:func:`typed_line_sql`), the reader parses them as their types; else (or
    when it refuses a number out of range or a day that does not exist) each value is read as text, cast once
    and checked against the value rules (:func:`fits_sql`). The rows that fit are written as one Parquet file, with the
@@ -42,9 +46,12 @@ needs pytz).
 
 from __future__ import annotations
 
+import bisect
 import errno
+import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -84,6 +91,8 @@ PARSER_NAME = "the CSV parser"
 CHUNK_BYTES = 16 << 20  # the unit files are streamed in, when they must be re-encoded
 KIND_BLANK, KIND_ASIDE = "blank", "set_aside"
 KIND_TEXT = "text"  # a row whose typed values are not all canonical text: the file's values are read as text
+# The quarantine reasons of a line DuckDB's reader refuses on its own when it holds no quote (_refused_as_is).
+_REFUSED_BY_THE_READER = frozenset({"too_few_fields", "too_many_fields"})
 RE2_MAX_REPEAT = 1000  # RE2 refuses a counted repetition above this
 # DuckDB's CSV reader buffer: its default, and at least its default ratio to the longest row (with buffers of
 # a few rows its parallel scan can misread a quoted line break at a buffer's edge as unterminated: seen at 3x).
@@ -290,6 +299,14 @@ def strict_line_sql(line: str, delimiter: str, width: int) -> str:
         f"(regexp_full_match({line}, {_sql_string(f'{one}(?:{d}{one})*')}) "
         f"AND len(string_split(regexp_replace({line}, {quoted}, '', 'g'), {_sql_string(delimiter)})) = {width})"
     )
+
+
+def _rfc_record(delimiter: str, width: int) -> re.Pattern[str]:
+    """A record (lines joined by ``\\n``) of RFC 4180's shape with ``width`` fields: :func:`strict_line_sql`,
+    with line breaks and ``\\r`` only inside quoted values."""
+    d = re.escape(delimiter)
+    one = f'(?:"(?:[^"]|"")*"|[^{d}"\\r\\n]*)'
+    return re.compile(f"{one}(?:{d}{one}){{{width - 1}}}")
 
 
 def _re2_char(char: str) -> str:
@@ -525,17 +542,28 @@ class _Lines:
     total: int  # lines in the file (a final line break ends the last line; it does not start another)
     bad: frozenset[int]  # lines that are not UTF-8
     longest_bytes: int
+    cr_ended: int  # lines whose raw text ends with \r
+
+
+@dataclass(frozen=True)
+class _RowsSource:
+    """The file the reader parses the rows from: ``rows.csv``, each row led by its line number, or
+    (``numbered`` false) the input itself past its header line, when that holds exactly the same rows."""
+
+    path: Path
+    numbered: bool
 
 
 class _Conversion:
     """One call of convert_csv_file: its DuckDB connection and working directory.
 
-    The tables, in order: ``lines`` (n, raw); ``marks``, the blank and set-aside lines past the preamble;
-    then ``lines.raw`` is cleared for every line that is not a row and replaced by a record's text where a
-    record spanning lines (or needing the full parser) starts, and the rows are written, one per line, to
-    ``rows.csv`` with their line numbers in front: ``n,<fields>``. Every row there is of RFC 4180's shape,
-    so DuckDB's CSV reader, which parses in parallel at several times the speed of SQL string functions,
-    reads exactly the fields :func:`parse_record` would; its count is checked."""
+    The tables, in order: ``lines`` (n, raw); ``marks``, the blank and set-aside lines past the preamble.
+    The reader then parses the rows: from the input itself when that holds exactly them (:meth:`_refused_as_is`),
+    else from ``rows.csv``: ``lines.raw`` is cleared for every line that is not a row and replaced by a
+    record's text where a record spanning lines (or needing the full parser) starts, and the rows are
+    written, one per line, with their line numbers in front: ``n,<fields>``. Every row it reads is of RFC
+    4180's shape, so DuckDB's CSV reader, which parses in parallel at several times the speed of SQL string
+    functions, reads exactly the fields :func:`parse_record` would; its count is checked."""
 
     def __init__(
         self,
@@ -590,12 +618,15 @@ class _Conversion:
             bad = _utf8_copy(self.input_file, copy, self.charset)
             self._split_lines(copy)
         # (Not arg_max(raw, n) for the last line: over the text it costs ~3x this query.)
-        total, longest = self.sql("SELECT count(*), coalesce(max(strlen(raw)), 0) FROM lines").fetchone()  # type: ignore[misc]
+        total, longest, cr_ended = self.sql(
+            "SELECT count(*), coalesce(max(strlen(raw)), 0), count(*) FILTER (WHERE ends_with(raw, chr(13))) FROM lines"
+        ).fetchone()  # type: ignore[misc]
         # A final line break ends the last line; it does not start another.
         ((ended,),) = self.sql("DELETE FROM lines WHERE n = ? AND raw = ''", [total]).fetchall()
-        return _Lines(int(total) - int(ended), frozenset(bad), int(longest))
+        return _Lines(int(total) - int(ended), frozenset(bad), int(longest), int(cr_ended))
 
     def _split_lines(self, readable: Path) -> None:
+        self.readable = readable  # the input as UTF-8, under a name DuckDB does not expand
         # read_text holds the file as one value, split on \n alone: DuckDB's CSV reader would also split on a
         # lone \r, which is text to the Spark path. The split is single-threaded; the head is read meanwhile.
         self.sql(
@@ -640,18 +671,36 @@ class _Conversion:
             if m in aside
         ]
 
-        rows_file, rows = self._write_rows(good_records, stitched.conflicts)
         single_lines = lines.total - preamble - sum(counts.values()) - len(stitched.conflicts)
-        if rows != single_lines + len(good_records):
-            raise ReconciliationError(
-                f"{lines.total} lines read but {rows} rows written for the reader (expected {single_lines} lines "
-                f"and {len(good_records)} records)"
-            )
+        rows = single_lines + len(good_records)
+        # The longest record the reader meets: as written in the input, or as rewritten in the rows file.
+        record_texts = [*(r.text for r in stitched.records), *(text for _, text in good_records)]
+        self._longest_record = max((len(text.encode("utf-8")) for text in record_texts), default=0)
+
+        def rows_file() -> _RowsSource:
+            source, written = self._write_rows(good_records, stitched.conflicts)
+            if written != rows:
+                raise ReconciliationError(
+                    f"{lines.total} lines read but {written} rows written for the reader (expected {single_lines} "
+                    f"lines and {len(good_records)} records)"
+                )
+            return source
+
+        # The input itself is read when it holds exactly the rows (with no rows there is no read at all).
+        refused = self._refused_as_is(stitched, quarantined, texts, counts.get(KIND_BLANK, 0)) if rows else None
+        source = _RowsSource(self.readable, numbered=False)
         self._check_deadline()
-        data_file, written = self._write_parquet(rows_file, rows, typed_reading)
+        from_input = None if refused is None else self._parquet_from_input(source, refused, rows, typed_reading)
+        if from_input is not None:
+            data_file, written = from_input
+        else:
+            source = rows_file()
+            self._check_deadline()
+            # After a read of the input that went wrong, as text: a typed value refused is the likeliest cause.
+            data_file, written = self._write_parquet(source, rows, typed_reading and refused is None)
         misfits: list[StitchedRecord[int]] = []
         if written < rows:  # rows whose values do not fit their columns: quarantined as the Spark path does
-            misfits = self._misfit_records(rows_file, {r[0] for r in good_records})
+            misfits = self._misfit_records(source if source.numbered else rows_file(), {r[0] for r in good_records})
             _, misfit_lines = self._sort_records(misfits)
             if len(misfit_lines) != len(misfits):
                 raise ReconciliationError("the SQL value checks refused a row the value rules accept")
@@ -748,10 +797,63 @@ class _Conversion:
         (``""`` for a quote; line breaks and ``\\r`` inside quotes are kept), missing ones empty."""
         return self.delimiter.join("" if v is None else '"' + v.replace('"', '""') + '"' for v in values)
 
-    def _write_rows(self, good_records: list[tuple[int, str]], conflicts: set[int]) -> tuple[Path, int]:
+    def _refused_as_is(
+        self, stitched: Resolution[int], quarantined: list[tuple[str, str, int, int, str]], texts: dict[int, str], blank: int
+    ) -> frozenset[tuple[int, str]] | None:
+        """When the reader can parse the input itself for the rows, the lines it must refuse as (its row number,
+        text); else None, and ``rows.csv`` is written (on the 100 MB bench file that write is 0.1-0.3 s of ~1 s).
+
+        The input past its header line must hold the rows ``rows.csv`` would, each of RFC 4180's shape as it
+        stands, and lines to leave out that the reader refuses on its own: a quarantined line with no quote and
+        the wrong number of fields. So: the header is one line; no line is flagged not UTF-8, blank outside a
+        quoted value, or both a row and inside a record; every good record is of RFC 4180's shape as written;
+        every quarantined record is such a line; and no ``\\r`` ends a line but inside a quoted value (the reader
+        splits on ``\\n`` alone, as ``rows.csv`` is written). Whether it refused exactly those lines is checked
+        after the read (:meth:`_refused_rows`)."""
+        if self.lines.bad or self.layout.preamble_lines != 1 or stitched.conflicts or blank != stitched.blank_lines_inside:
+            return None
+        if any(reason not in _REFUSED_BY_THE_READER or '"' in text or "\x00" in text for reason, _, _, _, text in quarantined):
+            return None
+        # Where a record goes on past a line, that line ends inside a quoted value.
+        inside = sum(texts[m].endswith("\r") for r in stitched.records for m in range(r.first_key, r.first_key + r.line_count - 1))
+        if self.lines.cr_ended != inside:
+            return None
+        ((header,),) = self.sql("SELECT raw FROM lines WHERE n = 1").fetchall()
+        rfc = _rfc_record(self.delimiter, len(self.layout.columns))
+        left_out = {first for _, _, first, _, _ in quarantined}
+        good = [r for r in stitched.records if r.first_key not in left_out]
+        if not all(rfc.fullmatch(text) for text in [str(header).removeprefix("\ufeff"), *(r.text for r in good)]):
+            return None
+        # The reader numbers rows, not lines (the header is row 1): a record's lines past its first are not rows.
+        ends = sorted(r.first_key + r.line_count - 1 for r in good)
+        spans = list(itertools.accumulate(r.line_count - 1 for r in sorted(good, key=lambda r: r.first_key)))
+        def row_number(line: int) -> int:
+            before = bisect.bisect_left(ends, line)
+            return line - (spans[before - 1] if before else 0)
+        return frozenset((row_number(first), text) for _, _, first, _, text in quarantined)
+
+    def _parquet_from_input(
+        self, source: _RowsSource, refused: frozenset[tuple[int, str]], rows: int, typed_reading: bool
+    ) -> tuple[Path, int] | None:
+        """:meth:`_write_parquet` from the input itself; None when the reader did not read it as the rules do:
+        it refused a typed value (a number out of range, a day that does not exist), or other lines than
+        ``refused``, or failed, as its parallel scan can with buffers of a few rows. The rows file is read then."""
+        try:
+            data_file, written = self._write_parquet(source, rows, typed_reading)
+        except (duckdb.InvalidInputException, duckdb.NotImplementedException):
+            return None
+        return None if written > rows or self._refused_rows() != refused else (data_file, written)
+
+    def _refused_rows(self) -> frozenset[tuple[int, str]]:
+        """The rows the last read of the input refused, as (row number, text)."""
+        refused = self.sql(
+            "SELECT DISTINCT line, csv_line FROM reject_errors WHERE scan_id = (SELECT max(scan_id) FROM reject_scans)"
+        ).fetchall()
+        return frozenset((int(line), str(text)) for line, text in refused)
+
+    def _write_rows(self, good_records: list[tuple[int, str]], conflicts: set[int]) -> tuple[_RowsSource, int]:
         """``rows.csv``: ``n,<line>`` for each line that is a row, ``n,<record>`` where a good record starts,
-        in source order (one scan of ``lines``: its order is the file's). Returns (path, rows)."""
-        self._longest_record = max((len(text.encode("utf-8")) for _, text in good_records), default=0)
+        in source order (one scan of ``lines``: its order is the file's). Returns (source, rows)."""
         self._table("rewrites", ["n BIGINT", "text VARCHAR"], [*([n, None] for n in sorted(conflicts)), *good_records])
         self.sql(f"UPDATE lines SET raw = NULL WHERE n IN (SELECT n FROM marks WHERE kind <> '{KIND_TEXT}')")
         self.sql("UPDATE lines SET raw = rewrites.text FROM rewrites WHERE lines.n = rewrites.n")
@@ -761,31 +863,36 @@ class _Conversion:
             f"COPY (SELECT n, {_LINE} FROM lines WHERE n > {self.layout.preamble_lines} AND raw IS NOT NULL) "
             f"TO {_sql_string(str(target))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER {_sql_string(self.delimiter)})"
         ).fetchone()  # type: ignore[misc]
-        return target, int(rows)
+        return _RowsSource(target, numbered=True), int(rows)
 
-    def _read_rows(self, rows_file: Path, query: Callable[[str], str], typed: bool = False) -> list[tuple[object, ...]]:
-        """``query(reader)`` over ``rows.csv``, read in parallel; read again in one thread if the parallel scan
+    def _read_rows(self, source: _RowsSource, query: Callable[[str], str], typed: bool = False) -> list[tuple[object, ...]]:
+        """``query(reader)`` over the rows, read in parallel; read again in one thread if the parallel scan
         fails. Every row there is valid CSV, yet DuckDB 1.4's parallel scan can misread a quoted line break at a
         buffer's edge as an unterminated quote, or give up ("does not support a full read on this file"), with
         buffers of a few rows (test_a_parallel_scan_that_fails_is_read_again_in_one_thread). It fails loudly when
         that happens, and a scan in one thread carries its state across buffers."""
         try:
-            return self.sql(query(self._reader(rows_file, parallel=True, typed=typed))).fetchall()
+            return self.sql(query(self._reader(source, parallel=True, typed=typed))).fetchall()
         except (duckdb.InvalidInputException, duckdb.NotImplementedException):
-            return self.sql(query(self._reader(rows_file, parallel=False, typed=typed))).fetchall()
+            if not source.numbered:
+                raise  # the input itself: the rows file is read instead
+            return self.sql(query(self._reader(source, parallel=False, typed=typed))).fetchall()
 
-    def _reader(self, rows_file: Path, parallel: bool, typed: bool = False) -> str:
-        """DuckDB's CSV reader over ``rows.csv``, every option pinned (nothing sniffed): the line number, then
-        the fields: missing ones null, quoted empty ones ``''``; as text, or ``typed`` as their columns' types
-        (timestamps as wall-clock TIMESTAMP, :func:`written_sql` makes them instants)."""
+    def _reader(self, source: _RowsSource, parallel: bool, typed: bool = False) -> str:
+        """DuckDB's CSV reader over the rows, every option pinned (nothing sniffed): the line number (in
+        ``rows.csv``), then the fields: missing ones null, quoted empty ones ``''``; as text, or ``typed`` as
+        their columns' types (timestamps as wall-clock TIMESTAMP, :func:`written_sql` makes them instants)."""
         types = [read_type(t) if typed else "VARCHAR" for t in self.layout.column_types]
-        columns = ", ".join(f"{_sql_string(c)}: {_sql_string(t)}" for c, t in [("n", "BIGINT"), *((f"v{i}", t) for i, t in enumerate(types))])
+        fields = [*([("n", "BIGINT")] if source.numbered else []), *((f"v{i}", t) for i, t in enumerate(types))]
+        columns = ", ".join(f"{_sql_string(c)}: {_sql_string(t)}" for c, t in fields)
         # No fixed limit (DuckDB's default is 2 MB): the longest row, with its line number, fits.
         max_line = max(self.lines.longest_bytes, self._longest_record) + 32
+        # Reading the input itself, the reader leaves out the lines it refuses and records them (_refused_rows).
+        errors = "ignore_errors = false" if source.numbered else "store_rejects = true"
         return (
-            f"read_csv({_sql_string(str(rows_file))}, columns = {{{columns}}}, header = false, auto_detect = false, "
+            f"read_csv({_sql_string(str(source.path))}, columns = {{{columns}}}, header = false, skip = {0 if source.numbered else 1}, auto_detect = false, "
             f"delim = {_sql_string(self.delimiter)}, quote = '\"', escape = '\"', allow_quoted_nulls = false, "
-            f"strict_mode = true, null_padding = false, ignore_errors = false, new_line = '\\n', comment = '', "
+            f"strict_mode = true, null_padding = false, {errors}, new_line = '\\n', comment = '', "
             f"compression = 'none', encoding = 'utf-8', max_line_size = {max_line}, "
             f"buffer_size = {max(READER_BUFFER_BYTES, READER_BUFFER_LINES * max_line)}, parallel = {str(parallel).lower()})"
         )
@@ -803,7 +910,7 @@ class _Conversion:
             misfits.append(f"(v{i} IS NOT NULL AND NOT {fits_sql(f'v{i}', value, column)})")
         return written, " OR ".join(misfits) if misfits else "false"
 
-    def _write_parquet(self, rows_file: Path, rows: int, typed_reading: bool) -> tuple[Path, int]:
+    def _write_parquet(self, source: _RowsSource, rows: int, typed_reading: bool) -> tuple[Path, int]:
         """The rows whose values fit, typed, with the added columns, in source order; returns (path, written).
         ``typed_reading``: every row's typed values are canonical text (:func:`typed_line_sql`)."""
         layout = self.layout
@@ -835,7 +942,7 @@ class _Conversion:
             # values are read as text below, and such rows are quarantined.
             typed = [written_sql(f"v{i}", column) for i, column in enumerate(layout.column_types)]
             try:
-                ((count,),) = self._read_rows(rows_file, copy(typed), typed=True)
+                ((count,),) = self._read_rows(source, copy(typed), typed=True)
                 return target, int(count)  # type: ignore[call-overload]
             except duckdb.ConversionException:
                 pass
@@ -846,7 +953,7 @@ class _Conversion:
         self.sql("SET disabled_optimizers = 'filter_pushdown'")
         try:
             if rows:
-                ((count,),) = self._read_rows(rows_file, copy(written, misfit))
+                ((count,),) = self._read_rows(source, copy(written, misfit))
             else:  # a header-only file still gets its schema; the reader is not run on an empty file
                 empty = ", ".join(f"CAST(NULL AS VARCHAR) AS v{i}" for i in range(len(layout.columns)))
                 ((count,),) = self.sql(copy(written, misfit)(f"(SELECT {empty} WHERE false)")).fetchall()
@@ -854,8 +961,8 @@ class _Conversion:
             self.sql("RESET disabled_optimizers")
         return target, int(count)  # type: ignore[call-overload]
 
-    def _misfit_records(self, rows_file: Path, record_lines: set[int]) -> list[StitchedRecord[int]]:
-        """The rows whose values do not fit (a second read, only when there are any), as one-line records."""
+    def _misfit_records(self, rows_file: _RowsSource, record_lines: set[int]) -> list[StitchedRecord[int]]:
+        """The rows whose values do not fit (a second read of ``rows.csv``, only when there are any), as one-line records."""
         _, misfit = self._from_text()
         numbers = [int(n) for (n,) in self._read_rows(rows_file, lambda reader: f"SELECT n FROM {reader} WHERE {misfit} ORDER BY n")]  # type: ignore[call-overload]
         if record_lines.intersection(numbers):
