@@ -73,6 +73,10 @@ ODD_FILES: dict[str, tuple[bytes, dict[str, Any]]] = {
     "blank_only": (b"\n  \n\n", {}),
     "empty": (b"", {}),
     "bom_header_only": ("\ufeffa,b\r\n".encode(), {}),
+    # A byte-order mark is not text: Hadoop's line reader drops it, so a quoted header after it is quoted, and a
+    # first line of nothing else is blank.
+    "bom_then_quoted_header": ('\ufeff"a,b",c\n1,2\n'.encode(), {}),
+    "bom_then_a_blank_line": ("\ufeff\na,b\n1,2\n".encode(), {}),
     "late_types_in_a_multiline_record": (b'n,d\n1,2024-01-01\n2,"2024-01-02"\n"3",2024-13-01\n"4\n",x\n', {"sample_lines": 3}),
     "string_columns_only": (b"a,b\n08,1\n2,x\n", {"infer_types": False}),
     "nul_in_a_multiline_record": (b'a,b\n1,"x\n\x00"\n2,y\n', {}),
@@ -86,6 +90,11 @@ ODD_FILES: dict[str, tuple[bytes, dict[str, Any]]] = {
         b"d\n1.25\n-0.5\n5\n123456789012345.123\n1234567890123456.1\n-0\n0.125\n.5\n", {"sample_lines": 3}
     ),
     "duplicate_and_reserved_headers": (b"A,a,processed_at, ,\xe9\n1,2,3,4,5\n", {}),
+    # What the fast engine reads from the input itself (its reader skips the header and refuses the short and
+    # long rows): a BOM and a quoted delimiter in the header, records over lines, no final line break.
+    "short_and_long_rows_between_records": (
+        '\ufeff"i,d",v,n\n1,"a\r\nb",1\n2,x\n3,c,3,extra\n4,"x ""q""\n\n",4\n5,,\n6,"",6.5\n7,e'.encode(), {"sample_lines": 4}
+    ),
 }
 REFUSED: dict[str, tuple[bytes, dict[str, Any]]] = {
     "utf16_bom": ("a,b\n1,2\n".encode("utf-16"), {}),

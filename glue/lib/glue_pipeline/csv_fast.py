@@ -396,6 +396,8 @@ def read_head(path: Path, sample_lines: int, charset: str) -> tuple[list[str], b
             if not raw:
                 break
             raw = raw.removesuffix(b"\n")
+            if index == 0:  # Hadoop's line reader drops a UTF-8 byte-order mark: the Spark path never sees one
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
             text, is_bad = _decode(raw, charset)
             if first is None:
                 first = text.encode("utf-8") if charset == "ISO-8859-1" else raw
