@@ -383,6 +383,21 @@ def test_an_input_of_rfc_shape_is_read_as_it_stands_and_the_reader_refuses_exact
     assert quarantine_of(tmp_path) == quarantine_of(expected) == quarantined
 
 
+def test_the_reader_numbers_refused_rows_exactly_across_many_parallel_buffers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hundreds of 4 KB buffers parsed on two threads, records over lines in each, short rows here and there:
+    # DuckDB's row numbers of what it refused must still be exact, or the input would be read a second time.
+    data = b"id,note,amount\n" + b"".join(
+        b"%d,short\n" % i if i % 501 == 0 else b'%d,"line %d,\r\nnext ""q""",%d.5\n' % (i, i, i) if i % 7 == 0
+        else b'%d,"a, b",%d.25\n' % (i, i) if i % 3 == 0 else b"%d,plain,%d\n" % (i, i)
+        for i in range(1, 20_000)
+    )
+    monkeypatch.setattr(csv_fast, "READER_BUFFER_BYTES", 4096)
+    expected, scans = reads_against_the_rows_file(tmp_path, monkeypatch, data)
+    assert scans == [Read(True, True, True)]
+    assert rows_of(tmp_path) == rows_of(expected) and len(rows_of(tmp_path)) == 19_999 - 39
+    assert quarantine_of(tmp_path) == quarantine_of(expected) and len(quarantine_of(tmp_path)) == 39
+
+
 @pytest.mark.parametrize(
     "data",
     [
